@@ -1,0 +1,29 @@
+//! maintaind-registry: a tree-sitter symbol registry for generated TypeScript backends.
+//!
+//! Pure and synchronous: text in, symbols and parse diagnostics out. No I/O, no threads of its
+//! own, no LSP types. Start at [`index_file`] (one file's bytes to a [`FileIndex`]) and
+//! [`Registry`] (all files, search, import resolution, incremental updates). The daemon crate
+//! owns reading files and persisting the registry.
+
+mod extract;
+mod lang;
+mod model;
+mod prisma;
+mod registry;
+mod resolve;
+mod text;
+
+pub use lang::{classify, is_tsconfig};
+pub use model::*;
+pub use registry::{Delta, Match, MatchTier, Registry, MAX_FILE_BYTES, index_file};
+pub use resolve::{TsConfig, TsConfigSet};
+
+/// Parse `bytes` with the grammar for `path` and return the tree, without extracting anything.
+/// This is the floor the indexing benchmark compares against; `None` for non-TypeScript paths.
+pub fn parse_only(path: &str, bytes: &[u8]) -> Option<tree_sitter::Tree> {
+    let config = lang::config_for(classify(path)?)?;
+    Some(lang::parse(config, bytes, None))
+}
+
+#[cfg(test)]
+mod tests;

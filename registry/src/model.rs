@@ -1,0 +1,258 @@
+//! The registry's data model: what one file yields (symbols, imports, references, parse
+//! diagnostics). Everything here is plain data, serialisable, with no tree-sitter types in it, so
+//! it can be persisted by the daemon's store and sent over the wire later. Extraction lives in
+//! `extract.rs` (TypeScript) and `prisma.rs`.
+
+use serde::{Deserialize, Serialize};
+
+/// A zero-based position. `col` counts bytes from the start of the line (tree-sitter's unit);
+/// a consumer that needs UTF-16 columns (LSP) converts with the line's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
+pub struct Pos {
+    pub line: u32,
+    pub col: u32,
+}
+
+/// A half-open source range, in bytes and in positions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+pub struct Span {
+    pub start_byte: u32,
+    pub end_byte: u32,
+    pub start: Pos,
+    pub end: Pos,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SymbolKind {
+    Function,
+    Class,
+    Method,
+    Property,
+    Interface,
+    Type,
+    Enum,
+    Namespace,
+    Variable,
+    Reexport,
+    /// A Prisma model (`prisma:bbs_articles`).
+    Model,
+    /// A Prisma model field (`prisma:bbs_articles.title`).
+    Field,
+}
+
+impl SymbolKind {
+    pub const ALL: [SymbolKind; 12] = [
+        SymbolKind::Function,
+        SymbolKind::Class,
+        SymbolKind::Method,
+        SymbolKind::Property,
+        SymbolKind::Interface,
+        SymbolKind::Type,
+        SymbolKind::Enum,
+        SymbolKind::Namespace,
+        SymbolKind::Variable,
+        SymbolKind::Reexport,
+        SymbolKind::Model,
+        SymbolKind::Field,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SymbolKind::Function => "function",
+            SymbolKind::Class => "class",
+            SymbolKind::Method => "method",
+            SymbolKind::Property => "property",
+            SymbolKind::Interface => "interface",
+            SymbolKind::Type => "type",
+            SymbolKind::Enum => "enum",
+            SymbolKind::Namespace => "namespace",
+            SymbolKind::Variable => "variable",
+            SymbolKind::Reexport => "reexport",
+            SymbolKind::Model => "model",
+            SymbolKind::Field => "field",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<SymbolKind> {
+        SymbolKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for SymbolKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A decorator on a class, method or property, with its string-literal arguments, e.g.
+/// `@TypedRoute.Get(":id")` is `{ name: "TypedRoute.Get", args: [":id"] }`. Non-string
+/// arguments are kept as `None` so positions still line up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decorator {
+    pub name: String,
+    pub args: Vec<Option<String>>,
+}
+
+/// Details of a Prisma model field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrismaField {
+    /// The field's type name without `?`/`[]` (`String`, `bbs_members`, an enum name).
+    pub type_name: String,
+    pub optional: bool,
+    pub list: bool,
+    /// Every attribute as written, e.g. `@id`, `@db.Uuid`, `@relation(fields: [a], references: [id])`.
+    pub attributes: Vec<String>,
+    /// Set when the field carries `@relation(...)`.
+    pub relation: Option<PrismaRelation>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrismaRelation {
+    pub name: Option<String>,
+    pub fields: Vec<String>,
+    pub references: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Symbol {
+    /// Qualified name: `IBbsArticle.ICreate`, `BbsArticlesController.at`,
+    /// `prisma:bbs_articles.title`. Overloads and declaration merging (a type alias and a
+    /// namespace of the same name) give several symbols with one name.
+    pub name: String,
+    pub kind: SymbolKind,
+    pub exported: bool,
+    /// `export default ...`.
+    pub default_export: bool,
+    /// Ambient: in a `.d.ts` file or under `declare`.
+    pub declaration: bool,
+    /// The whole declaration (including `export`, decorators and modifiers).
+    pub span: Span,
+    /// Just the name token.
+    pub name_span: Span,
+    /// Parameters and return type for functions and methods, the header for types and classes,
+    /// `name: Type` for properties; whitespace folded.
+    pub signature: String,
+    /// The first line of the symbol's JSDoc (or Prisma `///` comment).
+    pub doc: Option<String>,
+    /// All JSDoc lines with the comment markers stripped, joined by `\n` (e.g. to find
+    /// "Maps to bbs_articles.title" on a DTO property).
+    pub doc_full: Option<String>,
+    /// Hash of the declaration's text; equal hashes mean the symbol did not change.
+    pub hash: u64,
+    pub decorators: Vec<Decorator>,
+    /// For re-exports: the module specifier (`export { a } from "./x"`).
+    pub source: Option<String>,
+    pub prisma: Option<PrismaField>,
+}
+
+/// One imported name: `import { a as b }` is `{ imported: "a", local: "b" }`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportedName {
+    pub imported: String,
+    pub local: String,
+    pub type_only: bool,
+}
+
+/// An `import` or `export ... from` statement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Import {
+    pub specifier: String,
+    pub names: Vec<ImportedName>,
+    /// `import x from` — the local name of the default import.
+    pub default: Option<String>,
+    /// `import * as x from` or `export * as x from` — the local (or exported) name.
+    pub namespace: Option<String>,
+    /// `import type ...` / `export type ... from`.
+    pub type_only: bool,
+    /// `export ... from` rather than `import`.
+    pub reexport: bool,
+    /// `export * from "x"`.
+    pub star: bool,
+    pub line: u32,
+}
+
+/// What kind of token a reference is; the registry's reference index is approximate (it is a
+/// list of name tokens, not resolved bindings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefKind {
+    /// A value identifier (`foo`, `foo()`).
+    Value,
+    /// A type identifier (`Foo` in a type position).
+    Type,
+    /// A property name (`x.foo`, `{ foo: 1 }`, `{ foo }`).
+    Property,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ref {
+    /// Index into [`References::names`].
+    pub name: u32,
+    pub kind: RefKind,
+    pub pos: Pos,
+}
+
+/// Identifier references of one file, with names interned per file to keep the index small.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct References {
+    pub names: Vec<String>,
+    pub refs: Vec<Ref>,
+}
+
+impl References {
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Ref)> {
+        self.refs.iter().map(|r| (self.names[r.name as usize].as_str(), r))
+    }
+
+    pub fn of<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a Ref> + 'a {
+        let idx = self.names.iter().position(|n| n == name);
+        self.refs.iter().filter(move |r| Some(r.name as usize) == idx)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// A problem found while reading or parsing a file. Parse problems never stop extraction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    pub message: String,
+    pub pos: Pos,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileLang {
+    TypeScript,
+    Tsx,
+    /// A `.d.ts` (or `.d.mts`/`.d.cts`) declaration file.
+    Declaration,
+    Prisma,
+}
+
+/// Everything the registry knows about one file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileIndex {
+    /// Root-relative, `/`-separated.
+    pub path: String,
+    pub lang: FileLang,
+    /// Hash of the file's bytes.
+    pub hash: u64,
+    pub len: u64,
+    pub symbols: Vec<Symbol>,
+    pub imports: Vec<Import>,
+    pub references: References,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl FileIndex {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(|d| d.severity == Severity::Error)
+    }
+}
