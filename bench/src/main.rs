@@ -1,1 +1,69 @@
-fn main() {}
+//! maintaind-bench: the backend generator and the benchmarks (not shipped with maintaind).
+//!
+//! `maintaind-bench gen --preset bbs --out DIR` writes the fixture backend;
+//! `maintaind-bench gen --entities N --out DIR` a scale backend;
+//! `maintaind-bench run [--entities N] [--out docs/benchmarks.md]` measures (see bench.rs).
+
+mod bench;
+mod generate;
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("error: {e:#}");
+        std::process::exit(2);
+    }
+}
+
+fn usage() -> &'static str {
+    "usage:\n  maintaind-bench gen (--preset bbs | --entities N) --out DIR [--force]\n  maintaind-bench run [--entities N] [--edits N] [--out FILE] [--maintaind PATH]"
+}
+
+fn run() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let flag = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
+    match args.first().map(String::as_str) {
+        Some("gen") => {
+            let out = PathBuf::from(flag("--out").context(usage())?);
+            let entities = match (flag("--preset").as_deref(), flag("--entities")) {
+                (Some("bbs"), None) => generate::bbs(),
+                (None, Some(n)) => generate::scale(n.parse().context("--entities takes a number")?),
+                _ => bail!("{}", usage()),
+            };
+            let title = if flag("--preset").is_some() { "bbs-backend" } else { "scale-backend" };
+            write_backend(&out, &generate::generate(&entities, title), args.iter().any(|a| a == "--force"))
+        }
+        Some("run") => {
+            let entities = flag("--entities").map(|n| n.parse()).transpose().context("--entities takes a number")?.unwrap_or(58);
+            let edits = flag("--edits").map(|n| n.parse()).transpose().context("--edits takes a number")?.unwrap_or(100);
+            bench::run(bench::Options { entities, edits, out: flag("--out").map(PathBuf::from), maintaind: flag("--maintaind").map(PathBuf::from) })
+        }
+        _ => bail!("{}", usage()),
+    }
+}
+
+/// Write generated files under `out`. Refuses to write into a non-empty directory unless
+/// `force`, and then replaces only the generated files' directories' contents it owns.
+pub fn write_backend(out: &std::path::Path, files: &std::collections::BTreeMap<String, String>, force: bool) -> Result<()> {
+    if out.exists() && std::fs::read_dir(out)?.next().is_some() {
+        if !force {
+            bail!("{} is not empty; pass --force to replace it", out.display());
+        }
+        for dir in ["src", "test", "prisma", "stubs"] {
+            let d = out.join(dir);
+            if d.exists() {
+                std::fs::remove_dir_all(&d).with_context(|| format!("cannot clear {}", d.display()))?;
+            }
+        }
+    }
+    for (rel, text) in files {
+        let path = out.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap())?;
+        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    eprintln!("wrote {} files to {}", files.len(), out.display());
+    Ok(())
+}

@@ -1,1 +1,13 @@
-//! placeholder
+//! maintaind: the binary and everything that ties the registry (and, later, the language
+//! server bridge, manifests and gate) together.
+//!
+//! Start at [`workspace::Workspace`]: the state for one project root and the closed set of
+//! requests it answers. `cli.rs` parses arguments and maps results to exit codes, `output.rs`
+//! prints, `store.rs` persists the registry in SQLite, `walk.rs` finds files.
+
+pub mod cli;
+pub mod doctor;
+pub mod output;
+pub mod store;
+pub mod walk;
+pub mod workspace;

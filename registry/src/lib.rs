@@ -17,6 +17,7 @@ pub use lang::{classify, is_tsconfig};
 pub use model::*;
 pub use registry::{Delta, Match, MatchTier, Registry, MAX_FILE_BYTES, index_file};
 pub use resolve::{TsConfig, TsConfigSet};
+pub use text::hash_bytes;
 
 /// Parse `bytes` with the grammar for `path` and return the tree, without extracting anything.
 /// This is the floor the indexing benchmark compares against; `None` for non-TypeScript paths.

@@ -1,0 +1,192 @@
+//! The command line (DESIGN §4): argument parsing, root discovery, exit codes, and the
+//! dispatch of each command to the [`Workspace`]. Printing lives in `output.rs`.
+//!
+//! Exit codes: 0 ok; 1 the command ran and found nothing / found violations; 2 bad input or
+//! usage (nothing written); 3 environment problem.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use clap::builder::TypedValueParser as _;
+use clap::{Parser, Subcommand};
+use maintaind_registry::SymbolKind;
+
+use crate::doctor;
+use crate::output::{self, Out};
+use crate::workspace::{Progress, RequestError, Workspace};
+
+pub const EXIT_OK: i32 = 0;
+pub const EXIT_FOUND: i32 = 1;
+pub const EXIT_USAGE: i32 = 2;
+pub const EXIT_ENV: i32 = 3;
+
+#[derive(Parser, Debug)]
+#[command(name = "maintaind", version, about = "Keeps AI-generated TypeScript backends maintainable", long_about = None)]
+#[command(after_help = "Exit codes: 0 ok · 1 nothing found / violations · 2 bad input or usage · 3 environment problem")]
+pub struct Cli {
+    /// Project root (default: nearest ancestor of the current directory with .git or package.json)
+    #[arg(long, global = true, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// Machine-readable JSON on stdout (and nothing else on stdout)
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Build or refresh the symbol registry (.maintaind/registry.db)
+    Index,
+    /// Search symbols: exact qualified name first, then segment, prefix, substring, any case
+    Symbols {
+        /// A name (`IBbsArticle.ICreate`), `path/to/file.ts#Name`, or `prisma:model[.field]`
+        query: String,
+        /// Only symbols of this kind
+        #[arg(long, value_parser = kind_parser())]
+        kind: Option<SymbolKind>,
+        /// Human output shows at most this many rows (JSON shows all)
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+    /// Report the environment: node, TypeScript, the language server, the registry
+    Doctor,
+}
+
+fn kind_parser() -> impl clap::builder::TypedValueParser<Value = SymbolKind> {
+    clap::builder::PossibleValuesParser::new(SymbolKind::ALL.map(|k| k.as_str())).map(|s: String| SymbolKind::parse(&s).expect("listed kind"))
+}
+
+/// A failure that maps to an exit code with a message for stderr.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: i32,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn usage(message: impl Into<String>) -> Failure {
+        Failure { code: EXIT_USAGE, message: message.into() }
+    }
+    pub fn env(message: impl Into<String>) -> Failure {
+        Failure { code: EXIT_ENV, message: message.into() }
+    }
+}
+
+impl From<RequestError> for Failure {
+    fn from(e: RequestError) -> Failure {
+        match e {
+            RequestError::BadInput(m) => Failure::usage(m),
+            RequestError::Environment(e) => Failure::env(format!("{e:#}")),
+        }
+    }
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Failure {
+        Failure::env(format!("{e:#}"))
+    }
+}
+
+/// Run the CLI; returns the process exit code.
+pub fn run(cli: Cli) -> i32 {
+    let mut out = Out::new(cli.json);
+    let result = dispatch(&cli, &mut out);
+    match result {
+        Ok(code) => code,
+        Err(f) => {
+            out.error(&f.message);
+            f.code
+        }
+    }
+}
+
+fn dispatch(cli: &Cli, out: &mut Out) -> Result<i32, Failure> {
+    let root = find_root(cli.root.as_deref())?;
+    match &cli.command {
+        Command::Index => {
+            let mut ws = Workspace::open(&root)?;
+            let progress = BarProgress::new("indexing");
+            let report = ws.index(&progress)?;
+            output::index(out, &report);
+            Ok(EXIT_OK)
+        }
+        Command::Symbols { query, kind, limit } => {
+            if query.trim().is_empty() {
+                // Checked before touching the workspace: bad input writes nothing.
+                return Err(Failure::usage("empty query: give a symbol name, e.g. `maintaind symbols IBbsArticle` or `prisma:bbs_articles`"));
+            }
+            let mut ws = Workspace::open(&root)?;
+            let progress = BarProgress::new("indexing");
+            let report = ws.symbols(query, *kind, &progress)?;
+            output::symbols(out, query, &report, *limit);
+            Ok(if report.hits.is_empty() { EXIT_FOUND } else { EXIT_OK })
+        }
+        Command::Doctor => {
+            let report = doctor::report(&root);
+            output::doctor(out, &report);
+            Ok(EXIT_OK)
+        }
+    }
+}
+
+/// `--root` as given (must be an existing directory), else the nearest ancestor of the
+/// current directory with `.git` or `package.json`.
+pub fn find_root(given: Option<&Path>) -> Result<PathBuf, Failure> {
+    if let Some(dir) = given {
+        return match std::fs::metadata(dir) {
+            Ok(m) if m.is_dir() => dir.canonicalize().map_err(|e| Failure::usage(format!("root `{}` cannot be opened: {e}", dir.display()))),
+            Ok(_) => Err(Failure::usage(format!("root `{}` is not a directory", dir.display()))),
+            Err(_) => Err(Failure::usage(format!("root `{}` does not exist", dir.display()))),
+        };
+    }
+    let cwd = std::env::current_dir().map_err(|e| Failure::env(format!("cannot read the current directory: {e}")))?;
+    cwd.ancestors()
+        .find(|d| d.join(".git").exists() || d.join("package.json").exists())
+        .map(Path::to_path_buf)
+        .ok_or_else(|| Failure::usage(format!("no project root above {} (no .git or package.json); pass --root DIR", cwd.display())))
+}
+
+/// A progress bar on stderr for indexing, drawn only on a terminal and only once the work
+/// has run for about a second (short runs stay quiet).
+struct BarProgress {
+    bar: Option<indicatif::ProgressBar>,
+    started: std::time::Instant,
+}
+
+impl BarProgress {
+    fn new(label: &'static str) -> BarProgress {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = indicatif::ProgressBar::hidden();
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} files ({eta})")
+                    .expect("valid template")
+                    .progress_chars("=> "),
+            );
+            bar.set_message(label);
+            bar
+        });
+        BarProgress { bar, started: std::time::Instant::now() }
+    }
+}
+
+impl Progress for BarProgress {
+    fn start(&self, total: u64) {
+        if let Some(bar) = &self.bar {
+            bar.set_length(total);
+        }
+    }
+    fn advance(&self) {
+        if let Some(bar) = &self.bar {
+            bar.inc(1);
+            if bar.is_hidden() && self.started.elapsed().as_millis() > 1000 {
+                bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            }
+        }
+    }
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! `maintaind doctor`: what is installed and how the registry looks, without changing
+//! anything (the database is opened read-only and never rebuilt from here).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::store::DbInspection;
+use crate::workspace::inspect_store;
+
+#[derive(Debug, Serialize)]
+pub struct DoctorReport {
+    pub maintaind: String,
+    pub root: PathBuf,
+    pub tools: Vec<Tool>,
+    pub registry: DbInspection,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Tool {
+    pub name: String,
+    pub path: Option<PathBuf>,
+    pub version: Option<String>,
+    /// Where it was looked for, or how to get it.
+    pub hint: String,
+}
+
+pub fn report(root: &Path) -> DoctorReport {
+    let dirs = search_dirs(root);
+    let tools = [
+        ("node", "--version", "install Node.js 20 or newer"),
+        ("npm", "--version", "comes with Node.js"),
+        ("tsc", "--version", "npm install typescript (the project's own, or maintaind's cache)"),
+        ("typescript-language-server", "--version", "installed by maintaind on first use of the language server (a later release)"),
+    ]
+    .into_iter()
+    .map(|(name, flag, hint)| {
+        let path = dirs.iter().map(|d| d.join(name)).find(|p| p.is_file());
+        let version = path.as_deref().and_then(|p| version_of(p, flag));
+        Tool { name: name.into(), path, version, hint: hint.into() }
+    })
+    .collect();
+    DoctorReport { maintaind: env!("CARGO_PKG_VERSION").into(), root: root.to_path_buf(), tools, registry: inspect_store(root) }
+}
+
+/// The project's `node_modules/.bin`, maintaind's cache, then `PATH`.
+fn search_dirs(root: &Path) -> Vec<PathBuf> {
+    let mut dirs = vec![root.join("node_modules/.bin")];
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")));
+    if let Some(cache) = cache {
+        dirs.push(cache.join("maintaind/node/node_modules/.bin"));
+    }
+    if let Some(path) = std::env::var_os("PATH") {
+        dirs.extend(std::env::split_paths(&path));
+    }
+    dirs
+}
+
+/// `tool --version`, first line, waiting at most five seconds.
+fn version_of(path: &Path, flag: &str) -> Option<String> {
+    let mut child = Command::new(path).arg(flag).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().ok()?;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        match child.try_wait() {
+            Ok(Some(_)) => break,
+            Ok(None) if Instant::now() < deadline => std::thread::park_timeout(Duration::from_millis(20)),
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return None;
+            }
+        }
+    }
+    let out = child.wait_with_output().ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text.lines().next()?.trim();
+    (!line.is_empty()).then(|| line.trim_start_matches("Version ").to_string())
+}

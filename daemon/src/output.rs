@@ -1,0 +1,137 @@
+//! Printing: JSON on stdout for `--json` (and nothing else there), a coloured human form
+//! otherwise; notes, warnings and errors always on stderr. A closed stdout (`| head`) ends the
+//! process quietly: a broken pipe is not an error.
+
+use std::io::Write;
+
+use anstyle::{AnsiColor, Style};
+use serde::Serialize;
+
+use crate::doctor::DoctorReport;
+use crate::workspace::{IndexReport, SymbolsReport};
+
+const BOLD: Style = Style::new().bold();
+const DIM: Style = Style::new().dimmed();
+const KIND: Style = AnsiColor::Cyan.on_default();
+const WARN: Style = AnsiColor::Yellow.on_default().bold();
+const ERR: Style = AnsiColor::Red.on_default().bold();
+const OK: Style = AnsiColor::Green.on_default();
+
+pub struct Out {
+    pub json: bool,
+}
+
+impl Out {
+    pub fn new(json: bool) -> Out {
+        Out { json }
+    }
+
+    fn stdout(&self, text: &str) {
+        let mut s = anstream::stdout();
+        if let Err(e) = s.write_all(text.as_bytes()).and_then(|()| s.flush()) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(0);
+            }
+        }
+    }
+
+    fn stderr(&self, text: &str) {
+        let mut s = anstream::stderr();
+        let _ = s.write_all(text.as_bytes());
+    }
+
+    fn json_value<T: Serialize>(&self, value: &T) {
+        let mut text = serde_json::to_string_pretty(value).expect("reports serialise");
+        text.push('\n');
+        self.stdout(&text);
+    }
+
+    pub fn note(&self, message: &str) {
+        self.stderr(&format!("{WARN}note{WARN:#}: {message}\n"));
+    }
+
+    pub fn error(&self, message: &str) {
+        self.stderr(&format!("{ERR}error{ERR:#}: {message}\n"));
+    }
+}
+
+pub fn index(out: &Out, r: &IndexReport) {
+    for note in &r.notes {
+        out.note(note);
+    }
+    if out.json {
+        out.json_value(r);
+        return;
+    }
+    out.stdout(&format!(
+        "{OK}indexed{OK:#} {BOLD}{}{BOLD:#} files · {BOLD}{}{BOLD:#} symbols {DIM}({} parsed, {} reused, {} removed) in {} ms · generation {}{DIM:#}\n",
+        r.files, r.symbols, r.parsed, r.reused, r.removed, r.elapsed_ms, r.generation
+    ));
+    if r.files_with_syntax_errors > 0 {
+        out.stderr(&format!(
+            "{WARN}warning{WARN:#}: {} file(s) have syntax errors; their recoverable symbols are indexed\n",
+            r.files_with_syntax_errors
+        ));
+    }
+    if !r.skipped.is_empty() {
+        out.stderr(&format!("{WARN}skipped{WARN:#} {} path(s):\n", r.skipped.len()));
+        for s in &r.skipped {
+            out.stderr(&format!("  {}  {DIM}{}{DIM:#}\n", s.path, s.reason));
+        }
+    }
+}
+
+pub fn symbols(out: &Out, query: &str, r: &SymbolsReport, limit: usize) {
+    for note in &r.notes {
+        out.note(note);
+    }
+    if r.hits.is_empty() {
+        let mut msg = format!("no symbol matches `{query}`");
+        if !r.suggestions.is_empty() {
+            msg.push_str(&format!("; did you mean: {}?", r.suggestions.join(", ")));
+        }
+        out.stderr(&format!("{msg}\n"));
+    }
+    if out.json {
+        out.json_value(&r.hits);
+        return;
+    }
+    let shown = &r.hits[..r.hits.len().min(limit)];
+    let name_w = shown.iter().map(|h| h.name.len()).max().unwrap_or(0).min(48);
+    let mut text = String::new();
+    for h in shown {
+        let loc = format!("{}:{}", h.file, h.line);
+        let sig = if h.signature.chars().count() > 100 { format!("{}…", h.signature.chars().take(100).collect::<String>()) } else { h.signature.clone() };
+        text.push_str(&format!("{KIND}{:<9}{KIND:#} {BOLD}{:<name_w$}{BOLD:#}  {loc}  {DIM}{sig}{DIM:#}\n", h.kind.as_str(), h.name));
+    }
+    if r.hits.len() > shown.len() {
+        text.push_str(&format!("{DIM}… {} more (narrow the query, add --kind, or use --json){DIM:#}\n", r.hits.len() - shown.len()));
+    }
+    out.stdout(&text);
+}
+
+pub fn doctor(out: &Out, r: &DoctorReport) {
+    if out.json {
+        out.json_value(r);
+        return;
+    }
+    let mut text = format!("{BOLD}maintaind{BOLD:#} {}\n{:<27} {}\n", r.maintaind, "root", r.root.display());
+    for tool in &r.tools {
+        match (&tool.version, &tool.path) {
+            (Some(v), Some(p)) => text.push_str(&format!("{:<27} {OK}{v}{OK:#} {DIM}({}){DIM:#}\n", tool.name, p.display())),
+            _ => text.push_str(&format!("{:<27} {WARN}not found{WARN:#} {DIM}{}{DIM:#}\n", tool.name, tool.hint)),
+        }
+    }
+    let db = &r.registry;
+    text.push_str(&format!(
+        "{:<27} {} {DIM}({} files, {} symbols, generation {}, {} KiB, {}){DIM:#}\n",
+        "registry",
+        db.state,
+        db.files,
+        db.symbols,
+        db.generation,
+        db.size_bytes / 1024,
+        db.path.display()
+    ));
+    out.stdout(&text);
+}

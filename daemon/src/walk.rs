@@ -1,0 +1,105 @@
+//! Finding the workspace's files: TypeScript, Prisma and tsconfig files under the root,
+//! honouring `.gitignore`, never entering `node_modules/`, `.git/` or `.maintaind/`.
+//!
+//! Symbolic links are not followed (a link can point outside the root or into a loop); each
+//! one met is reported in `skipped` so nothing disappears silently.
+
+use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
+
+use maintaind_registry::{classify, is_tsconfig};
+
+/// Directories never indexed, whatever `.gitignore` says.
+pub const NEVER_INDEXED: [&str; 3] = ["node_modules", ".git", ".maintaind"];
+
+#[derive(Debug, Clone)]
+pub struct Found {
+    /// Root-relative, `/`-separated.
+    pub rel: String,
+    pub abs: PathBuf,
+    pub size: u64,
+    pub mtime_ns: i64,
+}
+
+#[derive(Debug, Default)]
+pub struct Walk {
+    pub sources: Vec<Found>,
+    pub tsconfigs: Vec<Found>,
+    /// Paths passed over, each with the reason (`symlink not followed`, `cannot read ...`).
+    pub skipped: Vec<(String, String)>,
+}
+
+pub fn walk(root: &Path) -> Walk {
+    let mut out = Walk::default();
+    let walker = ignore::WalkBuilder::new(root)
+        .hidden(false)
+        .git_ignore(true)
+        .git_global(false)
+        .git_exclude(true)
+        .require_git(false)
+        .ignore(false)
+        .parents(false)
+        .follow_links(false)
+        .filter_entry(|e| !(e.depth() > 0 && e.file_type().is_some_and(|t| t.is_dir()) && NEVER_INDEXED.iter().any(|n| e.file_name() == *n)))
+        .build();
+    for entry in walker {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(err) => {
+                let path = error_path(&err).map(|p| rel_path(root, &p)).unwrap_or_default();
+                out.skipped.push((path, err.to_string()));
+                continue;
+            }
+        };
+        let Some(file_type) = entry.file_type() else { continue };
+        let rel = rel_path(root, entry.path());
+        if file_type.is_symlink() {
+            if classify(&rel).is_some() || is_tsconfig(&rel) || std::fs::metadata(entry.path()).map(|m| m.is_dir()).unwrap_or(false) {
+                out.skipped.push((rel, "symbolic link not followed".into()));
+            }
+            continue;
+        }
+        if !file_type.is_file() {
+            continue;
+        }
+        let wanted_source = classify(&rel).is_some();
+        let wanted_config = is_tsconfig(&rel);
+        if !wanted_source && !wanted_config {
+            continue;
+        }
+        let meta = match entry.metadata() {
+            Ok(m) => m,
+            Err(e) => {
+                out.skipped.push((rel, format!("cannot stat: {e}")));
+                continue;
+            }
+        };
+        let found = Found { rel, abs: entry.path().to_path_buf(), size: meta.len(), mtime_ns: mtime_ns(&meta) };
+        if wanted_source {
+            out.sources.push(found);
+        } else {
+            out.tsconfigs.push(found);
+        }
+    }
+    out.sources.sort_by(|a, b| a.rel.cmp(&b.rel));
+    out.tsconfigs.sort_by(|a, b| a.rel.cmp(&b.rel));
+    out
+}
+
+pub fn mtime_ns(meta: &std::fs::Metadata) -> i64 {
+    meta.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map(|d| d.as_nanos() as i64).unwrap_or(0)
+}
+
+pub fn rel_path(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
+}
+
+fn error_path(err: &ignore::Error) -> Option<PathBuf> {
+    match err {
+        ignore::Error::WithPath { path, .. } => Some(path.clone()),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => error_path(err),
+        ignore::Error::Loop { child, .. } => Some(child.clone()),
+        _ => None,
+    }
+}

@@ -1,0 +1,391 @@
+//! The `Workspace`: all state maintaind keeps for one project root (the registry and its
+//! store today; the language-server bridge and manifests later), answering a closed set of
+//! [`Request`]s. The CLI drives it in-process; the background daemon will host one and feed it
+//! the same requests, so nothing here knows how it is being called.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use maintaind_registry::{Delta, FileIndex, MatchTier, Registry, SymbolKind, index_file};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::store::{self, FileStat, OpenNote, Store};
+use crate::walk::{self, Found};
+
+/// Everything a client can ask of a workspace.
+#[derive(Debug, Clone)]
+pub enum Request {
+    /// Bring the registry up to date with the files on disk.
+    Index,
+    /// Search symbols (after bringing the registry up to date).
+    Symbols { query: String, kind: Option<SymbolKind> },
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum Response {
+    Index(IndexReport),
+    Symbols(SymbolsReport),
+}
+
+/// A request that cannot be answered as asked; the message says what to do instead.
+#[derive(Debug, thiserror::Error)]
+pub enum RequestError {
+    /// Bad input from the caller (exit 2).
+    #[error("{0}")]
+    BadInput(String),
+    /// Something about the environment (exit 3).
+    #[error(transparent)]
+    Environment(#[from] anyhow::Error),
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct IndexReport {
+    pub files: usize,
+    pub symbols: usize,
+    /// Files parsed by this run.
+    pub parsed: usize,
+    /// Files taken from the store (unchanged on disk).
+    pub reused: usize,
+    /// Files dropped because they are gone (or no longer readable).
+    pub removed: usize,
+    pub elapsed_ms: u64,
+    pub generation: u64,
+    /// Indexed files with syntax errors (they still yield every recoverable symbol).
+    pub files_with_syntax_errors: usize,
+    /// Paths passed over, with the reason.
+    pub skipped: Vec<Skipped>,
+    /// One-line notes about the run (a rebuilt database, in-memory indexing).
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Skipped {
+    pub path: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SymbolsReport {
+    pub hits: Vec<SymbolHit>,
+    /// Closest names when nothing matched.
+    pub suggestions: Vec<String>,
+    pub notes: Vec<String>,
+}
+
+/// One symbol as the CLI contract prints it (`line`/`end_line`/`column` are 1-based).
+#[derive(Debug, Clone, Serialize)]
+pub struct SymbolHit {
+    pub name: String,
+    pub kind: SymbolKind,
+    pub file: String,
+    pub line: u32,
+    pub end_line: u32,
+    pub column: u32,
+    pub exported: bool,
+    pub signature: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub doc: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub decorators: Vec<maintaind_registry::Decorator>,
+    #[serde(rename = "match")]
+    pub tier: MatchTier,
+}
+
+/// Receives indexing progress (the CLI draws a bar on a TTY; others ignore it).
+pub trait Progress: Sync {
+    fn start(&self, _total: u64) {}
+    fn advance(&self) {}
+    fn finish(&self) {}
+}
+
+pub struct NoProgress;
+impl Progress for NoProgress {}
+
+pub struct Workspace {
+    root: PathBuf,
+    registry: Registry,
+    store: Store,
+    /// Whether `registry` holds every stored file (true after the first index in-process).
+    loaded: bool,
+    /// Notes from opening, reported with the next answer.
+    pending_notes: Vec<String>,
+}
+
+/// The per-workspace state directory.
+pub fn state_dir(root: &Path) -> PathBuf {
+    root.join(".maintaind")
+}
+
+impl Workspace {
+    /// Open the workspace at `root` (an existing directory). Creates `.maintaind/` and the
+    /// store; a store that cannot be used is rebuilt or replaced by an in-memory one, with a
+    /// note, never an error.
+    pub fn open(root: &Path) -> Result<Workspace> {
+        let root = root.canonicalize().with_context(|| format!("cannot open root {}", root.display()))?;
+        let dir = state_dir(&root);
+        let mut notes = Vec::new();
+        let store = match prepare_state_dir(&dir).and_then(|()| Store::open(&dir)) {
+            Ok((store, note)) => {
+                notes.extend(note.as_ref().map(|n: &OpenNote| n.message().to_string()));
+                store
+            }
+            Err(e) => {
+                notes.push(format!("cannot use {} ({e:#}); indexing in memory this time (nothing saved)", dir.display()));
+                Store::in_memory()?
+            }
+        };
+        Ok(Workspace { root, registry: Registry::new(), store, loaded: false, pending_notes: notes })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    pub fn handle(&mut self, request: Request, progress: &dyn Progress) -> Result<Response, RequestError> {
+        match request {
+            Request::Index => Ok(Response::Index(self.index(progress)?)),
+            Request::Symbols { query, kind } => Ok(Response::Symbols(self.symbols(&query, kind, progress)?)),
+        }
+    }
+
+    /// Bring registry and store up to date with the disk: parse only files that are new or
+    /// whose size/mtime and content hash changed; drop files that are gone.
+    pub fn index(&mut self, progress: &dyn Progress) -> Result<IndexReport> {
+        let started = Instant::now();
+        let walked = walk::walk(&self.root);
+        let mut skipped: Vec<Skipped> = walked.skipped.iter().map(|(p, r)| Skipped { path: p.clone(), reason: r.clone() }).collect();
+        let mut notes = std::mem::take(&mut self.pending_notes);
+
+        let configs: Vec<(String, String)> = walked
+            .tsconfigs
+            .iter()
+            .filter_map(|f| match std::fs::read(&f.abs) {
+                Ok(bytes) => Some((f.rel.clone(), String::from_utf8_lossy(&bytes).into_owned())),
+                Err(e) => {
+                    skipped.push(Skipped { path: f.rel.clone(), reason: read_error(&e) });
+                    None
+                }
+            })
+            .collect();
+        self.registry.set_tsconfigs(&configs);
+
+        let stored = self.store.stats()?;
+        let mut unchanged: Vec<&Found> = Vec::new();
+        let mut todo: Vec<(&Found, Option<FileStat>)> = Vec::new();
+        for f in &walked.sources {
+            match stored.get(&f.rel) {
+                Some(s) if s.size == f.size && s.mtime_ns == f.mtime_ns && (!self.loaded || self.registry.contains(&f.rel)) => unchanged.push(f),
+                other => todo.push((f, other.copied())),
+            }
+        }
+
+        progress.start(todo.len() as u64);
+        let outcomes: Vec<Outcome> = todo
+            .par_iter()
+            .map(|(f, before)| {
+                let outcome = read_and_index(f, *before);
+                progress.advance();
+                outcome
+            })
+            .collect();
+        progress.finish();
+
+        let mut upserts: Vec<(FileStat, FileIndex)> = Vec::new();
+        let mut restat: Vec<(String, FileStat)> = Vec::new();
+        let mut gone: HashSet<String> = stored.keys().cloned().collect();
+        for f in &unchanged {
+            gone.remove(&f.rel);
+        }
+        let mut reuse: Vec<String> = unchanged.iter().map(|f| f.rel.clone()).collect();
+        for outcome in outcomes {
+            match outcome {
+                Outcome::Parsed(stat, file) => {
+                    gone.remove(&file.path);
+                    upserts.push((stat, file));
+                }
+                Outcome::Restat(rel, stat) => {
+                    gone.remove(&rel);
+                    reuse.push(rel.clone());
+                    restat.push((rel, stat));
+                }
+                Outcome::Skipped(rel, reason) => skipped.push(Skipped { path: rel, reason }),
+            }
+        }
+
+        // Files the registry does not hold yet come from the store; a row that does not decode
+        // is parsed again rather than trusted.
+        let missing: Vec<&str> = reuse.iter().map(String::as_str).filter(|p| !self.registry.contains(p)).collect();
+        let reused = reuse.len();
+        let (loaded, undecodable) = self.store.load(&missing)?;
+        for file in loaded {
+            self.registry.insert(file);
+        }
+        if !undecodable.is_empty() {
+            notes.push(format!("{} stored entries could not be read back; re-parsed them", undecodable.len()));
+            let by_rel: HashMap<&str, &Found> = walked.sources.iter().map(|f| (f.rel.as_str(), f)).collect();
+            for rel in &undecodable {
+                if let Some(f) = by_rel.get(rel.as_str()) {
+                    match read_and_index(f, None) {
+                        Outcome::Parsed(stat, file) => upserts.push((stat, file)),
+                        Outcome::Skipped(rel, reason) => {
+                            gone.insert(rel.clone());
+                            skipped.push(Skipped { path: rel, reason });
+                        }
+                        Outcome::Restat(..) => unreachable!("no previous stat given"),
+                    }
+                }
+            }
+        }
+        let parsed = upserts.len();
+        let reused = reused - undecodable.len();
+
+        // Gone from the store, and anything the in-memory registry still holds that the walk
+        // did not find (the store may be an in-memory one that never had it).
+        let on_disk: HashSet<&str> = walked.sources.iter().map(|f| f.rel.as_str()).collect();
+        gone.extend(self.registry.files().map(|f| f.path.clone()).filter(|p| !on_disk.contains(p.as_str())));
+        let mut removed: Vec<String> = gone.into_iter().collect();
+        removed.sort();
+        for rel in &removed {
+            self.registry.remove_file(rel);
+        }
+
+        let generation = self.store.write(
+            &upserts.iter().map(|(s, f)| (*s, f)).collect::<Vec<_>>(),
+            &restat.iter().map(|(r, s)| (r.as_str(), *s)).collect::<Vec<_>>(),
+            &removed.iter().map(String::as_str).collect::<Vec<_>>(),
+        )?;
+        for (_, file) in upserts {
+            self.registry.insert(file);
+        }
+        self.loaded = true;
+        skipped.sort_by(|a, b| a.path.cmp(&b.path));
+
+        Ok(IndexReport {
+            files: self.registry.file_count(),
+            symbols: self.registry.symbol_count(),
+            parsed,
+            reused,
+            removed: removed.len(),
+            elapsed_ms: started.elapsed().as_millis() as u64,
+            generation,
+            files_with_syntax_errors: self.registry.files().filter(|f| f.has_errors()).count(),
+            skipped,
+            notes,
+        })
+    }
+
+    /// Re-index one root-relative file after it changed on disk (or was deleted), and persist
+    /// it. This is the hot path for a saved file.
+    pub fn update_file(&mut self, rel: &str) -> Result<Delta> {
+        let abs = self.root.join(rel);
+        let meta = match std::fs::metadata(&abs) {
+            Ok(m) => m,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let delta = self.registry.remove_file(rel);
+                self.store.write(&[], &[], &[rel])?;
+                return Ok(delta);
+            }
+            Err(e) => return Err(e).with_context(|| format!("cannot stat {rel}")),
+        };
+        let bytes = std::fs::read(&abs).with_context(|| format!("cannot read {rel}"))?;
+        let Some(delta) = self.registry.update_file(rel, &bytes) else {
+            anyhow::bail!("{rel} is not a TypeScript or Prisma file");
+        };
+        let file = self.registry.file(rel).expect("just updated");
+        let stat = FileStat { size: meta.len(), mtime_ns: walk::mtime_ns(&meta), hash: file.hash };
+        self.store.write(&[(stat, file)], &[], &[])?;
+        Ok(delta)
+    }
+
+    /// Search after an index refresh, so the answer reflects the files as they are now.
+    pub fn symbols(&mut self, query: &str, kind: Option<SymbolKind>, progress: &dyn Progress) -> Result<SymbolsReport, RequestError> {
+        let query = query.trim();
+        if query.is_empty() {
+            return Err(RequestError::BadInput("empty query: give a symbol name, e.g. `maintaind symbols IBbsArticle` or `prisma:bbs_articles`".into()));
+        }
+        if query.ends_with('#') {
+            return Err(RequestError::BadInput(format!("`{query}` names a file but no symbol: write `path/to/file.ts#Name`")));
+        }
+        let report = self.index(progress)?;
+        let hits: Vec<SymbolHit> = self
+            .registry
+            .search(query, kind)
+            .into_iter()
+            .map(|m| SymbolHit {
+                name: m.symbol.name.clone(),
+                kind: m.symbol.kind,
+                file: m.file.path.clone(),
+                line: m.symbol.span.start.line + 1,
+                end_line: m.symbol.span.end.line + 1,
+                column: m.symbol.name_span.start.col + 1,
+                exported: m.symbol.exported,
+                signature: m.symbol.signature.clone(),
+                doc: m.symbol.doc.clone(),
+                decorators: m.symbol.decorators.clone(),
+                tier: m.tier,
+            })
+            .collect();
+        let suggestions = if hits.is_empty() { self.registry.suggest(query, 5) } else { Vec::new() };
+        Ok(SymbolsReport { hits, suggestions, notes: report.notes })
+    }
+
+    /// Stored counts without indexing (for `doctor`).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+}
+
+fn prepare_state_dir(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let ignore = dir.join(".gitignore");
+    if !ignore.exists() {
+        std::fs::write(&ignore, "# maintaind's local state; never commit it\n*\n").with_context(|| format!("cannot write {}", ignore.display()))?;
+    }
+    Ok(())
+}
+
+enum Outcome {
+    Parsed(FileStat, FileIndex),
+    /// Stat changed, content did not.
+    Restat(String, FileStat),
+    Skipped(String, String),
+}
+
+fn read_and_index(f: &Found, before: Option<FileStat>) -> Outcome {
+    let bytes = match std::fs::read(&f.abs) {
+        Ok(b) => b,
+        Err(e) => return Outcome::Skipped(f.rel.clone(), read_error(&e)),
+    };
+    // Size and mtime as read now: the walk's stat may be older than the bytes.
+    let (size, mtime_ns) = std::fs::metadata(&f.abs).map(|m| (m.len(), walk::mtime_ns(&m))).unwrap_or((f.size, f.mtime_ns));
+    let hash = maintaind_registry::hash_bytes(&bytes);
+    let stat = FileStat { size, mtime_ns, hash };
+    if before.is_some_and(|b| b.hash == hash) {
+        return Outcome::Restat(f.rel.clone(), stat);
+    }
+    match index_file(&f.rel, &bytes) {
+        Some(file) => Outcome::Parsed(stat, file),
+        None => Outcome::Skipped(f.rel.clone(), "not a TypeScript or Prisma file".into()),
+    }
+}
+
+fn read_error(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "deleted while indexing".into(),
+        std::io::ErrorKind::PermissionDenied => "cannot read: permission denied".into(),
+        _ => format!("cannot read: {e}"),
+    }
+}
+
+/// Read-only report on the stored registry, for `doctor`.
+pub fn inspect_store(root: &Path) -> store::DbInspection {
+    store::inspect(&state_dir(root))
+}
