@@ -112,10 +112,8 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<i32, Failure> {
             Ok(EXIT_OK)
         }
         Command::Symbols { query, kind, limit } => {
-            if query.trim().is_empty() {
-                // Checked before touching the workspace: bad input writes nothing.
-                return Err(Failure::usage("empty query: give a symbol name, e.g. `maintaind symbols IBbsArticle` or `prisma:bbs_articles`"));
-            }
+            // Checked before touching the workspace: bad input writes nothing.
+            crate::workspace::check_query(query)?;
             let mut ws = Workspace::open(&root)?;
             let progress = BarProgress::new("indexing");
             let report = ws.symbols(query, *kind, &progress)?;

@@ -245,6 +245,11 @@ impl Workspace {
             }
         }
         let parsed = upserts.len();
+        for (_, file) in &upserts {
+            if let Some(reason) = &file.not_parsed {
+                skipped.push(Skipped { path: file.path.clone(), reason: reason.clone() });
+            }
+        }
         let reused = reused - undecodable.len();
 
         // Gone from the store, and anything the in-memory registry still holds that the walk
@@ -308,12 +313,7 @@ impl Workspace {
     /// Search after an index refresh, so the answer reflects the files as they are now.
     pub fn symbols(&mut self, query: &str, kind: Option<SymbolKind>, progress: &dyn Progress) -> Result<SymbolsReport, RequestError> {
         let query = query.trim();
-        if query.is_empty() {
-            return Err(RequestError::BadInput("empty query: give a symbol name, e.g. `maintaind symbols IBbsArticle` or `prisma:bbs_articles`".into()));
-        }
-        if query.ends_with('#') {
-            return Err(RequestError::BadInput(format!("`{query}` names a file but no symbol: write `path/to/file.ts#Name`")));
-        }
+        check_query(query)?;
         let report = self.index(progress)?;
         let hits: Vec<SymbolHit> = self
             .registry
@@ -341,6 +341,18 @@ impl Workspace {
     pub fn store(&self) -> &Store {
         &self.store
     }
+}
+
+/// Reject a symbol query that cannot match anything, before any work is done.
+pub fn check_query(query: &str) -> Result<(), RequestError> {
+    let query = query.trim();
+    if query.is_empty() {
+        return Err(RequestError::BadInput("empty query: give a symbol name, e.g. `maintaind symbols IBbsArticle` or `prisma:bbs_articles`".into()));
+    }
+    if query.ends_with('#') {
+        return Err(RequestError::BadInput(format!("`{query}` names a file but no symbol: write `path/to/file.ts#Name`")));
+    }
+    Ok(())
 }
 
 fn prepare_state_dir(dir: &Path) -> Result<()> {
@@ -388,4 +400,40 @@ fn read_error(e: &std::io::Error) -> String {
 /// Read-only report on the stored registry, for `doctor`.
 pub fn inspect_store(root: &Path) -> store::DbInspection {
     store::inspect(&state_dir(root))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_deleted_between_walk_and_read_is_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let abs = dir.path().join("gone.ts");
+        std::fs::write(&abs, "export const a = 1;\n").unwrap();
+        let meta = std::fs::metadata(&abs).unwrap();
+        let found = Found { rel: "gone.ts".into(), abs: abs.clone(), size: meta.len(), mtime_ns: walk::mtime_ns(&meta) };
+        std::fs::remove_file(&abs).unwrap();
+        match read_and_index(&found, None) {
+            Outcome::Skipped(rel, reason) => assert_eq!((rel.as_str(), reason.as_str()), ("gone.ts", "deleted while indexing")),
+            _ => panic!("a vanished file must be skipped"),
+        }
+    }
+
+    #[test]
+    fn update_file_persists_and_reports_the_delta() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.ts"), "export function a() {}\n").unwrap();
+        let mut ws = Workspace::open(dir.path()).unwrap();
+        ws.index(&NoProgress).unwrap();
+        std::fs::write(dir.path().join("a.ts"), "export function a() { return 1; }\nexport function b() {}\n").unwrap();
+        let delta = ws.update_file("a.ts").unwrap();
+        assert_eq!((delta.added, delta.changed), (vec!["b".to_string()], vec!["a".to_string()]));
+        // A fresh workspace sees the update without parsing: it was persisted with its stat.
+        let mut fresh = Workspace::open(dir.path()).unwrap();
+        let report = fresh.index(&NoProgress).unwrap();
+        assert_eq!((report.parsed, report.reused, report.symbols), (0, 1, 2));
+        std::fs::remove_file(dir.path().join("a.ts")).unwrap();
+        assert_eq!(ws.update_file("a.ts").unwrap().removed, vec!["a".to_string(), "b".to_string()]);
+    }
 }

@@ -46,6 +46,7 @@ pub(crate) fn extract_typescript(path: &str, lang: FileLang, src: &[u8], tree: &
         imports: cx.imports,
         references,
         diagnostics: cx.diagnostics,
+        not_parsed: None,
     }
 }
 

@@ -249,6 +249,8 @@ pub struct FileIndex {
     pub imports: Vec<Import>,
     pub references: References,
     pub diagnostics: Vec<Diagnostic>,
+    /// Set when the file was not parsed at all (binary content, too large), with the reason.
+    pub not_parsed: Option<String>,
 }
 
 impl FileIndex {

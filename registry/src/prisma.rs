@@ -135,6 +135,7 @@ pub(crate) fn extract_prisma(path: &str, src: &[u8]) -> FileIndex {
         imports: Vec::new(),
         references: refs,
         diagnostics,
+        not_parsed: None,
     }
 }
 

@@ -74,7 +74,8 @@ fn unparseable(path: &str, lang: FileLang, bytes: &[u8]) -> Option<FileIndex> {
         symbols: Vec::new(),
         imports: Vec::new(),
         references: References::default(),
-        diagnostics: vec![Diagnostic { severity: Severity::Warning, message, pos: Pos::default() }],
+        diagnostics: vec![Diagnostic { severity: Severity::Warning, message: message.clone(), pos: Pos::default() }],
+        not_parsed: Some(message),
     })
 }
 
