@@ -974,3 +974,52 @@ mod tests {
         assert!(a.len() >= 10 * 16, "{} files", a.len());
     }
 }
+
+#[cfg(test)]
+mod fixture_tests {
+    use super::*;
+
+    /// `fixtures/bbs-backend` is exactly the generator's `--preset bbs` output, so a change to
+    /// the generator is a change to the fixture (regenerate with
+    /// `cargo run -p maintaind-bench -- gen --preset bbs --out fixtures/bbs-backend --force`).
+    #[test]
+    fn fixture_is_the_generator_output() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/bbs-backend");
+        let expected = generate(&bbs(), "bbs-backend");
+        for (rel, text) in &expected {
+            let on_disk = std::fs::read_to_string(root.join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"));
+            assert_eq!(&on_disk, text, "{rel} differs from the generator output");
+        }
+        let mut on_disk = Vec::new();
+        let mut stack = vec![root.clone()];
+        while let Some(dir) = stack.pop() {
+            for e in std::fs::read_dir(&dir).unwrap().flatten() {
+                let name = e.file_name();
+                if name == ".maintaind" || name == "node_modules" {
+                    continue;
+                }
+                if e.file_type().unwrap().is_dir() {
+                    stack.push(e.path());
+                } else {
+                    on_disk.push(e.path().strip_prefix(&root).unwrap().to_string_lossy().replace('\\', "/"));
+                }
+            }
+        }
+        let extra: Vec<&String> = on_disk.iter().filter(|p| !expected.contains_key(*p)).collect();
+        assert!(extra.is_empty(), "files in the fixture the generator does not write: {extra:?}");
+    }
+
+    #[test]
+    fn fixture_meets_the_issue_minimums() {
+        let files = generate(&bbs(), "bbs-backend");
+        let count = |prefix: &str| files.keys().filter(|p| p.starts_with(prefix)).count();
+        let models: usize = files.iter().filter(|(p, _)| p.ends_with(".prisma")).map(|(_, t)| t.lines().filter(|l| l.starts_with("model ")).count()).sum();
+        assert!(models >= 6, "{models} models");
+        assert!(files.keys().filter(|p| p.starts_with("prisma/schema/") && p.ends_with(".prisma")).count() >= 3);
+        assert!(count("src/api/structures/I") >= 8);
+        assert!(files.keys().filter(|p| p.starts_with("src/providers/") && !p.contains("/transformers/") && !p.contains("/authorize/")).count() >= 25);
+        let tests = files.keys().filter(|p| p.starts_with("test/features/") && p.contains("/test_api_")).count();
+        assert!(tests >= 25, "{tests} tests");
+        assert!(files.values().any(|t| t.contains("Maps to bbs_articles.title")));
+    }
+}

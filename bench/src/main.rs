@@ -41,6 +41,8 @@ fn run() -> Result<()> {
             let edits = flag("--edits").map(|n| n.parse()).transpose().context("--edits takes a number")?.unwrap_or(100);
             bench::run(bench::Options { entities, edits, out: flag("--out").map(PathBuf::from), maintaind: flag("--maintaind").map(PathBuf::from) })
         }
+        Some("extract-only") => bench::extract_only(std::path::Path::new(args.get(1).context(usage())?)),
+        Some("keep-trees") => bench::keep_trees(std::path::Path::new(args.get(1).context(usage())?)),
         _ => bail!("{}", usage()),
     }
 }

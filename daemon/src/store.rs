@@ -35,6 +35,22 @@ pub struct FileStat {
     pub hash: u64,
 }
 
+/// A file's index ready to store. Encoding happens where the file was parsed (on a worker
+/// thread), so the single-threaded write only copies bytes.
+pub struct Encoded {
+    pub path: String,
+    pub stat: FileStat,
+    pub symbols: usize,
+    pub blob: Vec<u8>,
+}
+
+impl Encoded {
+    pub fn new(stat: FileStat, file: &FileIndex) -> Encoded {
+        let blob = postcard::to_stdvec(file).expect("a file index always encodes");
+        Encoded { path: file.path.clone(), stat, symbols: file.symbols.len(), blob }
+    }
+}
+
 pub struct Store {
     conn: Connection,
     /// `None` for an in-memory store (the database was locked).
@@ -118,7 +134,7 @@ impl Store {
     /// Apply one indexing run in a single transaction: new or changed files, files whose stat
     /// changed but content did not, and removed files. Returns the new generation, which only
     /// moves when something changed.
-    pub fn write(&mut self, upserts: &[(FileStat, &FileIndex)], restat: &[(&str, FileStat)], removed: &[&str]) -> Result<u64> {
+    pub fn write(&mut self, upserts: &[&Encoded], restat: &[(&str, FileStat)], removed: &[&str]) -> Result<u64> {
         let tx = self.conn.transaction()?;
         let changed = !upserts.is_empty() || !removed.is_empty();
         {
@@ -127,9 +143,8 @@ impl Store {
                  ON CONFLICT(path) DO UPDATE SET size=excluded.size, mtime_ns=excluded.mtime_ns, hash=excluded.hash,
                  symbols=excluded.symbols, data=excluded.data",
             )?;
-            for (stat, file) in upserts {
-                let blob = postcard::to_stdvec(file).context("encoding a file index")?;
-                put.execute(params![file.path, stat.size as i64, stat.mtime_ns, stat.hash as i64, file.symbols.len() as i64, blob])?;
+            for e in upserts {
+                put.execute(params![e.path, e.stat.size as i64, e.stat.mtime_ns, e.stat.hash as i64, e.symbols as i64, e.blob])?;
             }
             let mut touch = tx.prepare_cached("UPDATE files SET size = ?2, mtime_ns = ?3 WHERE path = ?1")?;
             for (path, stat) in restat {
@@ -216,13 +231,13 @@ fn check_and_init(conn: &Connection) -> rusqlite::Result<()> {
 fn create_schema(conn: &Connection) -> rusqlite::Result<()> {
     conn.execute_batch(&format!(
         "CREATE TABLE IF NOT EXISTS files(
-            path TEXT PRIMARY KEY NOT NULL,
+            path TEXT NOT NULL UNIQUE,
             size INTEGER NOT NULL,
             mtime_ns INTEGER NOT NULL,
             hash INTEGER NOT NULL,
             symbols INTEGER NOT NULL,
             data BLOB NOT NULL
-         ) WITHOUT ROWID;
+         );
          CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
          INSERT OR IGNORE INTO meta(key, value) VALUES ('generation', '0');
          PRAGMA user_version = {SCHEMA_VERSION};"

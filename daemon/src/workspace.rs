@@ -12,7 +12,7 @@ use maintaind_registry::{Delta, FileIndex, MatchTier, Registry, SymbolKind, inde
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::store::{self, FileStat, OpenNote, Store};
+use crate::store::{self, Encoded, FileStat, OpenNote, Store};
 use crate::walk::{self, Found};
 
 /// Everything a client can ask of a workspace.
@@ -198,7 +198,7 @@ impl Workspace {
             .collect();
         progress.finish();
 
-        let mut upserts: Vec<(FileStat, FileIndex)> = Vec::new();
+        let mut upserts: Vec<(Encoded, FileIndex)> = Vec::new();
         let mut restat: Vec<(String, FileStat)> = Vec::new();
         let mut gone: HashSet<String> = stored.keys().cloned().collect();
         for f in &unchanged {
@@ -207,9 +207,9 @@ impl Workspace {
         let mut reuse: Vec<String> = unchanged.iter().map(|f| f.rel.clone()).collect();
         for outcome in outcomes {
             match outcome {
-                Outcome::Parsed(stat, file) => {
+                Outcome::Parsed(encoded, file) => {
                     gone.remove(&file.path);
-                    upserts.push((stat, file));
+                    upserts.push((encoded, file));
                 }
                 Outcome::Restat(rel, stat) => {
                     gone.remove(&rel);
@@ -226,7 +226,7 @@ impl Workspace {
         let reused = reuse.len();
         let (loaded, undecodable) = self.store.load(&missing)?;
         for file in loaded {
-            self.registry.insert(file);
+            self.registry.insert_quiet(file);
         }
         if !undecodable.is_empty() {
             notes.push(format!("{} stored entries could not be read back; re-parsed them", undecodable.len()));
@@ -234,7 +234,7 @@ impl Workspace {
             for rel in &undecodable {
                 if let Some(f) = by_rel.get(rel.as_str()) {
                     match read_and_index(f, None) {
-                        Outcome::Parsed(stat, file) => upserts.push((stat, file)),
+                        Outcome::Parsed(encoded, file) => upserts.push((encoded, file)),
                         Outcome::Skipped(rel, reason) => {
                             gone.insert(rel.clone());
                             skipped.push(Skipped { path: rel, reason });
@@ -263,12 +263,12 @@ impl Workspace {
         }
 
         let generation = self.store.write(
-            &upserts.iter().map(|(s, f)| (*s, f)).collect::<Vec<_>>(),
+            &upserts.iter().map(|(e, _)| e).collect::<Vec<_>>(),
             &restat.iter().map(|(r, s)| (r.as_str(), *s)).collect::<Vec<_>>(),
             &removed.iter().map(String::as_str).collect::<Vec<_>>(),
         )?;
         for (_, file) in upserts {
-            self.registry.insert(file);
+            self.registry.insert_quiet(file);
         }
         self.loaded = true;
         skipped.sort_by(|a, b| a.path.cmp(&b.path));
@@ -306,7 +306,7 @@ impl Workspace {
         };
         let file = self.registry.file(rel).expect("just updated");
         let stat = FileStat { size: meta.len(), mtime_ns: walk::mtime_ns(&meta), hash: file.hash };
-        self.store.write(&[(stat, file)], &[], &[])?;
+        self.store.write(&[&Encoded::new(stat, file)], &[], &[])?;
         Ok(delta)
     }
 
@@ -365,7 +365,7 @@ fn prepare_state_dir(dir: &Path) -> Result<()> {
 }
 
 enum Outcome {
-    Parsed(FileStat, FileIndex),
+    Parsed(Encoded, FileIndex),
     /// Stat changed, content did not.
     Restat(String, FileStat),
     Skipped(String, String),
@@ -376,15 +376,15 @@ fn read_and_index(f: &Found, before: Option<FileStat>) -> Outcome {
         Ok(b) => b,
         Err(e) => return Outcome::Skipped(f.rel.clone(), read_error(&e)),
     };
-    // Size and mtime as read now: the walk's stat may be older than the bytes.
-    let (size, mtime_ns) = std::fs::metadata(&f.abs).map(|m| (m.len(), walk::mtime_ns(&m))).unwrap_or((f.size, f.mtime_ns));
+    // The walk's stat may be older than these bytes; that is safe: a later run sees a newer
+    // mtime, re-hashes, and finds the content it already has.
     let hash = maintaind_registry::hash_bytes(&bytes);
-    let stat = FileStat { size, mtime_ns, hash };
+    let stat = FileStat { size: f.size, mtime_ns: f.mtime_ns, hash };
     if before.is_some_and(|b| b.hash == hash) {
         return Outcome::Restat(f.rel.clone(), stat);
     }
     match index_file(&f.rel, &bytes) {
-        Some(file) => Outcome::Parsed(stat, file),
+        Some(file) => Outcome::Parsed(Encoded::new(stat, &file), file),
         None => Outcome::Skipped(f.rel.clone(), "not a TypeScript or Prisma file".into()),
     }
 }

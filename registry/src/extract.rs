@@ -13,6 +13,7 @@
 
 use tree_sitter::{Node, Tree, TreeCursor};
 
+use crate::lang::{FieldIds, LanguageConfig, config_for};
 use crate::model::*;
 use crate::text::{fold_ws, hash_bytes, jsdoc_lines, lossy, strip_quotes};
 
@@ -21,8 +22,11 @@ use crate::text::{fold_ws, hash_bytes, jsdoc_lines, lossy, strip_quotes};
 const MAX_DIAGNOSTICS: usize = 50;
 
 pub(crate) fn extract_typescript(path: &str, lang: FileLang, src: &[u8], tree: &Tree) -> FileIndex {
+    let config = config_for(lang).expect("a TypeScript-family file");
     let mut cx = Cx {
         src,
+        f: &config.fields,
+        prev: None,
         symbols: Vec::new(),
         imports: Vec::new(),
         diagnostics: Vec::new(),
@@ -36,7 +40,7 @@ pub(crate) fn extract_typescript(path: &str, lang: FileLang, src: &[u8], tree: &
     if root.has_error() {
         collect_errors(root, src, &mut cx.diagnostics);
     }
-    let references = collect_references(tree, src, &cx.symbols);
+    let references = collect_references(tree, src, &cx.symbols, config);
     FileIndex {
         path: path.to_string(),
         lang,
@@ -50,8 +54,12 @@ pub(crate) fn extract_typescript(path: &str, lang: FileLang, src: &[u8], tree: &
     }
 }
 
-struct Cx<'s> {
+struct Cx<'s, 't> {
     src: &'s [u8],
+    f: &'static FieldIds,
+    /// The named sibling before the node being declared, kept while iterating a statement or
+    /// member list (`prev_named_sibling` re-scans the parent's children on every call).
+    prev: Option<Node<'t>>,
     symbols: Vec<Symbol>,
     imports: Vec<Import>,
     diagnostics: Vec<Diagnostic>,
@@ -89,14 +97,17 @@ struct Decl<'t> {
     decorators: Vec<Decorator>,
 }
 
-impl<'s> Cx<'s> {
+impl<'s, 't> Cx<'s, 't> {
     fn text(&self, node: Node) -> String {
         lossy(&self.src[node.byte_range()])
     }
 
-    fn statements(&mut self, container: Node, scope: &Scope) {
+    fn statements(&mut self, container: Node<'t>, scope: &Scope) {
         let mut cursor = container.walk();
+        let mut prev = None;
         for stmt in container.named_children(&mut cursor) {
+            self.prev = prev;
+            prev = Some(stmt);
             match stmt.kind() {
                 "export_statement" => self.export_statement(stmt, scope),
                 "import_statement" if scope.top => self.import_statement(stmt),
@@ -111,17 +122,17 @@ impl<'s> Cx<'s> {
         }
     }
 
-    fn export_statement(&mut self, stmt: Node, scope: &Scope) {
+    fn export_statement(&mut self, stmt: Node<'t>, scope: &Scope) {
         let default = has_token(stmt, "default");
-        let decorators = decorators_of(stmt, self.src);
-        if let Some(decl) = stmt.child_by_field_name("declaration") {
+        let decorators = decorators_of(stmt, self.src, self.f);
+        if let Some(decl) = stmt.child_by_field_id(self.f.declaration) {
             let d = Decl { outer: stmt, exported: true, default, ambient: scope.ambient, decorators };
             self.declaration(decl, scope, d);
             return;
         }
-        let source = stmt.child_by_field_name("source").map(|s| strip_quotes(&self.text(s)));
+        let source = stmt.child_by_field_id(self.f.source).map(|s| strip_quotes(&self.text(s)));
         let type_only = has_token(stmt, "type");
-        if let Some(value) = stmt.child_by_field_name("value") {
+        if let Some(value) = stmt.child_by_field_id(self.f.value) {
             // `export default <expression>`.
             if value.kind() == "identifier" {
                 self.default_ident = Some(self.text(value));
@@ -151,9 +162,9 @@ impl<'s> Cx<'s> {
                 "export_clause" => {
                     let mut c2 = child.walk();
                     for spec in child.named_children(&mut c2).filter(|n| n.kind() == "export_specifier") {
-                        let Some(name_node) = spec.child_by_field_name("name") else { continue };
+                        let Some(name_node) = spec.child_by_field_id(self.f.name) else { continue };
                         let name = strip_quotes(&self.text(name_node));
-                        let alias = spec.child_by_field_name("alias").map(|a| strip_quotes(&self.text(a)));
+                        let alias = spec.child_by_field_id(self.f.alias).map(|a| strip_quotes(&self.text(a)));
                         let public = alias.clone().unwrap_or_else(|| name.clone());
                         let spec_type_only = type_only || has_token(spec, "type");
                         if source.is_some() || alias.is_some() {
@@ -197,8 +208,8 @@ impl<'s> Cx<'s> {
         }
     }
 
-    fn import_statement(&mut self, stmt: Node) {
-        let Some(source) = stmt.child_by_field_name("source") else { return };
+    fn import_statement(&mut self, stmt: Node<'t>) {
+        let Some(source) = stmt.child_by_field_id(self.f.source) else { return };
         let mut import = Import {
             specifier: strip_quotes(&self.text(source)),
             names: Vec::new(),
@@ -222,9 +233,9 @@ impl<'s> Cx<'s> {
                     "named_imports" => {
                         let mut c3 = part.walk();
                         for spec in part.named_children(&mut c3).filter(|n| n.kind() == "import_specifier") {
-                            let Some(name) = spec.child_by_field_name("name") else { continue };
+                            let Some(name) = spec.child_by_field_id(self.f.name) else { continue };
                             let imported = strip_quotes(&self.text(name));
-                            let local = spec.child_by_field_name("alias").map(|a| self.text(a)).unwrap_or_else(|| imported.clone());
+                            let local = spec.child_by_field_id(self.f.alias).map(|a| self.text(a)).unwrap_or_else(|| imported.clone());
                             let type_only = import.type_only || has_token(spec, "type");
                             import.names.push(ImportedName { imported, local, type_only });
                         }
@@ -236,20 +247,20 @@ impl<'s> Cx<'s> {
         self.imports.push(import);
     }
 
-    fn declaration(&mut self, node: Node, scope: &Scope, d: Decl) {
+    fn declaration(&mut self, node: Node<'t>, scope: &Scope, d: Decl<'t>) {
         match node.kind() {
             "function_declaration" | "generator_function_declaration" | "function_signature" => {
-                let Some(name) = node.child_by_field_name("name") else { return };
+                let Some(name) = node.child_by_field_id(self.f.name) else { return };
                 let name_text = self.text(name);
                 let sig = self.function_signature(&name_text, node);
                 self.push(scope, &d, name_text, SymbolKind::Function, name, sig);
             }
             "class_declaration" | "abstract_class_declaration" | "class" => {
-                let Some(name) = node.child_by_field_name("name") else { return };
+                let Some(name) = node.child_by_field_id(self.f.name) else { return };
                 let name_text = self.text(name);
-                let header = self.header(node, node.child_by_field_name("body"));
+                let header = self.header(node, node.child_by_field_id(self.f.body));
                 let mut decorators = d.decorators.clone();
-                decorators.extend(decorators_of(node, self.src));
+                decorators.extend(decorators_of(node, self.src, self.f));
                 let qualified = scope.qualify(&name_text);
                 let class_exported = scope.exported && d.exported;
                 let mut sym = self.symbol(qualified.clone(), SymbolKind::Class, d.outer, name, header, class_exported);
@@ -257,24 +268,24 @@ impl<'s> Cx<'s> {
                 sym.default_export = d.default;
                 sym.declaration = d.ambient;
                 self.symbols.push(sym);
-                if let Some(body) = node.child_by_field_name("body") {
+                if let Some(body) = node.child_by_field_id(self.f.body) {
                     self.class_members(body, &qualified, class_exported, d.ambient);
                 }
             }
             "interface_declaration" => {
-                let Some(name) = node.child_by_field_name("name") else { return };
+                let Some(name) = node.child_by_field_id(self.f.name) else { return };
                 let name_text = self.text(name);
-                let header = self.header(node, node.child_by_field_name("body"));
+                let header = self.header(node, node.child_by_field_id(self.f.body));
                 let qualified = scope.qualify(&name_text);
                 self.push(scope, &d, name_text, SymbolKind::Interface, name, header);
-                if let Some(body) = node.child_by_field_name("body") {
+                if let Some(body) = node.child_by_field_id(self.f.body) {
                     self.type_members(body, &qualified, scope.exported && d.exported, d.ambient);
                 }
             }
             "type_alias_declaration" => {
-                let Some(name) = node.child_by_field_name("name") else { return };
+                let Some(name) = node.child_by_field_id(self.f.name) else { return };
                 let name_text = self.text(name);
-                let value = node.child_by_field_name("value");
+                let value = node.child_by_field_id(self.f.value);
                 let qualified = scope.qualify(&name_text);
                 let sig = self.type_alias_signature(node, value);
                 self.push(scope, &d, name_text, SymbolKind::Type, name, sig);
@@ -285,19 +296,19 @@ impl<'s> Cx<'s> {
                 }
             }
             "enum_declaration" => {
-                let Some(name) = node.child_by_field_name("name") else { return };
-                let header = self.header(node, node.child_by_field_name("body"));
+                let Some(name) = node.child_by_field_id(self.f.name) else { return };
+                let header = self.header(node, node.child_by_field_id(self.f.body));
                 self.push(scope, &d, self.text(name), SymbolKind::Enum, name, header);
             }
             "internal_module" | "module" => {
-                let Some(name) = node.child_by_field_name("name") else { return };
+                let Some(name) = node.child_by_field_id(self.f.name) else { return };
                 let name_text = strip_quotes(&self.text(name));
-                let header = self.header(node, node.child_by_field_name("body"));
+                let header = self.header(node, node.child_by_field_id(self.f.body));
                 let qualified = scope.qualify(&name_text);
                 let ambient = d.ambient || node.kind() == "module";
                 let exported = scope.exported && (d.exported || ambient);
                 self.push(scope, &Decl { ambient, ..d }, name_text, SymbolKind::Namespace, name, header);
-                if let Some(body) = node.child_by_field_name("body") {
+                if let Some(body) = node.child_by_field_id(self.f.body) {
                     let inner = Scope { prefix: qualified, exported, ambient, top: false };
                     self.statements(body, &inner);
                 }
@@ -320,17 +331,17 @@ impl<'s> Cx<'s> {
         }
     }
 
-    fn variables(&mut self, node: Node, scope: &Scope, d: &Decl) {
+    fn variables(&mut self, node: Node<'t>, scope: &Scope, d: &Decl<'t>) {
         let keyword = node.child(0).map(|k| self.text(k)).unwrap_or_default();
         let mut cursor = node.walk();
         for declarator in node.named_children(&mut cursor).filter(|n| n.kind() == "variable_declarator") {
-            let Some(name) = declarator.child_by_field_name("name").filter(|n| n.kind() == "identifier") else {
+            let Some(name) = declarator.child_by_field_id(self.f.name).filter(|n| n.kind() == "identifier") else {
                 continue; // destructuring patterns declare no single symbol
             };
             let name_text = self.text(name);
-            let value = declarator.child_by_field_name("value");
+            let value = declarator.child_by_field_id(self.f.value);
             let is_function = value.is_some_and(|v| matches!(v.kind(), "arrow_function" | "function_expression"));
-            let explicit_type = declarator.child_by_field_name("type");
+            let explicit_type = declarator.child_by_field_id(self.f.type_);
             // A module-level `const x = 1` that nobody can import is not part of the registry;
             // functions are, exported or not, because other symbols in the file call them.
             let local_export_later = scope.top; // `export { x }` may make it public after the walk
@@ -358,10 +369,16 @@ impl<'s> Cx<'s> {
         }
     }
 
-    fn class_members(&mut self, body: Node, class: &str, class_exported: bool, ambient: bool) {
+    fn class_members(&mut self, body: Node<'t>, class: &str, class_exported: bool, ambient: bool) {
         let mut pending: Vec<Node> = Vec::new();
         let mut cursor = body.walk();
+        let mut prev = None;
         for member in body.named_children(&mut cursor) {
+            // A member's JSDoc sits before its first decorator.
+            if pending.is_empty() {
+                self.prev = prev;
+            }
+            prev = Some(member);
             let kind = match member.kind() {
                 "decorator" => {
                     pending.push(member);
@@ -374,13 +391,13 @@ impl<'s> Cx<'s> {
                     continue;
                 }
             };
-            let Some(name) = member.child_by_field_name("name") else {
+            let Some(name) = member.child_by_field_id(self.f.name) else {
                 pending.clear();
                 continue;
             };
             let name_text = strip_quotes(&self.text(name));
-            let mut decorators: Vec<Decorator> = pending.iter().filter_map(|n| decorator(*n, self.src)).collect();
-            decorators.extend(decorators_of(member, self.src));
+            let mut decorators: Vec<Decorator> = pending.iter().filter_map(|n| decorator(*n, self.src, self.f)).collect();
+            decorators.extend(decorators_of(member, self.src, self.f));
             let private = has_private_modifier(member, self.src) || name.kind() == "private_property_identifier";
             let sig = if kind == SymbolKind::Method {
                 self.function_signature(&name_text, member)
@@ -392,9 +409,7 @@ impl<'s> Cx<'s> {
                 // The decorators are siblings in the class body; the member's span covers them.
                 sym.span = span_between(*first, member);
                 sym.hash = hash_bytes(&self.src[first.start_byte()..member.end_byte()]);
-                if sym.doc.is_none() {
-                    (sym.doc, sym.doc_full) = self.doc_before(*first);
-                }
+                (sym.doc, sym.doc_full) = self.doc_before(*first);
             }
             sym.decorators = decorators;
             sym.declaration = ambient;
@@ -404,15 +419,18 @@ impl<'s> Cx<'s> {
     }
 
     /// Properties and methods of an interface body or object type literal.
-    fn type_members(&mut self, body: Node, owner: &str, exported: bool, ambient: bool) {
+    fn type_members(&mut self, body: Node<'t>, owner: &str, exported: bool, ambient: bool) {
         let mut cursor = body.walk();
+        let mut prev = None;
         for member in body.named_children(&mut cursor) {
+            self.prev = prev;
+            prev = Some(member);
             let kind = match member.kind() {
                 "property_signature" => SymbolKind::Property,
                 "method_signature" => SymbolKind::Method,
                 _ => continue,
             };
-            let Some(name) = member.child_by_field_name("name") else { continue };
+            let Some(name) = member.child_by_field_id(self.f.name) else { continue };
             let name_text = strip_quotes(&self.text(name));
             let sig = if kind == SymbolKind::Method {
                 self.function_signature(&name_text, member)
@@ -425,7 +443,7 @@ impl<'s> Cx<'s> {
         }
     }
 
-    fn push(&mut self, scope: &Scope, d: &Decl, name: String, kind: SymbolKind, name_node: Node, sig: String) {
+    fn push(&mut self, scope: &Scope, d: &Decl<'t>, name: String, kind: SymbolKind, name_node: Node<'t>, sig: String) {
         let mut sym = self.symbol(scope.qualify(&name), kind, d.outer, name_node, sig, scope.exported && d.exported);
         sym.default_export = d.default;
         sym.declaration = d.ambient;
@@ -435,7 +453,7 @@ impl<'s> Cx<'s> {
         self.symbols.push(sym);
     }
 
-    fn symbol(&self, name: String, kind: SymbolKind, outer: Node, name_node: Node, signature: String, exported: bool) -> Symbol {
+    fn symbol(&self, name: String, kind: SymbolKind, outer: Node<'t>, name_node: Node<'t>, signature: String, exported: bool) -> Symbol {
         let (doc, doc_full) = self.doc_before(outer);
         Symbol {
             name,
@@ -457,7 +475,7 @@ impl<'s> Cx<'s> {
 
     /// The JSDoc block directly above `node` (no blank line in between): first line and all lines.
     fn doc_before(&self, node: Node) -> (Option<String>, Option<String>) {
-        let Some(prev) = node.prev_named_sibling() else { return (None, None) };
+        let Some(prev) = self.prev else { return (None, None) };
         if prev.kind() != "comment" || prev.end_position().row + 1 < node.start_position().row {
             return (None, None);
         }
@@ -474,13 +492,13 @@ impl<'s> Cx<'s> {
     /// `name<T>(params): Return` for anything with `parameters`/`return_type` fields.
     fn function_signature(&self, name: &str, node: Node) -> String {
         let mut sig = name.to_string();
-        if let Some(tp) = node.child_by_field_name("type_parameters") {
+        if let Some(tp) = node.child_by_field_id(self.f.type_parameters) {
             sig.push_str(&self.text(tp));
         }
-        match node.child_by_field_name("parameters") {
+        match node.child_by_field_id(self.f.parameters) {
             Some(p) => sig.push_str(&self.text(p)),
             // `x => x`: a lone identifier parameter.
-            None => match node.child_by_field_name("parameter") {
+            None => match node.child_by_field_id(self.f.parameter) {
                 Some(p) => {
                     sig.push('(');
                     sig.push_str(&self.text(p));
@@ -489,7 +507,7 @@ impl<'s> Cx<'s> {
                 None => sig.push_str("()"),
             },
         }
-        if let Some(rt) = node.child_by_field_name("return_type") {
+        if let Some(rt) = node.child_by_field_id(self.f.return_type) {
             sig.push_str(&self.text(rt));
         }
         fold_ws(&sig)
@@ -497,12 +515,12 @@ impl<'s> Cx<'s> {
 
     fn property_signature(&self, member: Node) -> String {
         let end = member
-            .child_by_field_name("type")
-            .or_else(|| member.child_by_field_name("name"))
+            .child_by_field_id(self.f.type_)
+            .or_else(|| member.child_by_field_id(self.f.name))
             .map(|n| n.end_byte())
             .unwrap_or(member.end_byte());
         let start = member
-            .child_by_field_name("name")
+            .child_by_field_id(self.f.name)
             .map(|n| {
                 // Keep modifiers such as `static readonly` that precede the name.
                 let mut start = n.start_byte();
@@ -519,8 +537,8 @@ impl<'s> Cx<'s> {
             })
             .unwrap_or(member.start_byte());
         let mut sig = fold_ws(&lossy(&self.src[start..end]));
-        if member.child_by_field_name("type").is_none()
-            && let Some(value) = member.child_by_field_name("value")
+        if member.child_by_field_id(self.f.type_).is_none()
+            && let Some(value) = member.child_by_field_id(self.f.value)
         {
             sig.push_str(" = ");
             sig.push_str(&truncate(&fold_ws(&self.text(value)), 80));
@@ -614,20 +632,20 @@ fn first_non_decorator_start(node: Node) -> usize {
         .unwrap_or(node.start_byte())
 }
 
-fn decorators_of(node: Node, src: &[u8]) -> Vec<Decorator> {
+fn decorators_of(node: Node, src: &[u8], f: &FieldIds) -> Vec<Decorator> {
     let mut cursor = node.walk();
-    node.children(&mut cursor).filter(|c| c.kind() == "decorator").filter_map(|c| decorator(c, src)).collect()
+    node.children(&mut cursor).filter(|c| c.kind() == "decorator").filter_map(|c| decorator(c, src, f)).collect()
 }
 
 /// `@Name`, `@A.B`, `@A.B("x", 1)` → name and string arguments.
-fn decorator(node: Node, src: &[u8]) -> Option<Decorator> {
+fn decorator(node: Node, src: &[u8], f: &FieldIds) -> Option<Decorator> {
     let expr = node.named_child(0)?;
     let text = |n: Node| lossy(&src[n.byte_range()]);
     match expr.kind() {
         "call_expression" => {
-            let name = fold_ws(&text(expr.child_by_field_name("function")?));
+            let name = fold_ws(&text(expr.child_by_field_id(f.function)?));
             let mut args = Vec::new();
-            if let Some(arguments) = expr.child_by_field_name("arguments") {
+            if let Some(arguments) = expr.child_by_field_id(f.arguments) {
                 let mut cursor = arguments.walk();
                 for arg in arguments.named_children(&mut cursor) {
                     if arg.kind() == "comment" {
@@ -724,36 +742,26 @@ fn collect_errors(node: Node, src: &[u8], out: &mut Vec<Diagnostic>) {
 }
 
 /// Every identifier-like token with its position, except the names that declare symbols.
-fn collect_references(tree: &Tree, src: &[u8], symbols: &[Symbol]) -> References {
+/// One cursor pass over the whole tree; identifiers are leaves, so the walk never descends
+/// below one.
+fn collect_references(tree: &Tree, src: &[u8], symbols: &[Symbol], config: &LanguageConfig) -> References {
     let mut declared: Vec<u32> = symbols.iter().map(|s| s.name_span.start_byte).collect();
     declared.sort_unstable();
     let mut names: Vec<String> = Vec::new();
-    let mut index: std::collections::HashMap<&[u8], u32> = std::collections::HashMap::new();
+    let mut index: rustc_hash::FxHashMap<&[u8], u32> = rustc_hash::FxHashMap::default();
     let mut refs = Vec::new();
     let mut cursor: TreeCursor = tree.walk();
     loop {
         let node = cursor.node();
-        let kind = match node.kind() {
-            "identifier" => Some(RefKind::Value),
-            "type_identifier" => Some(RefKind::Type),
-            "property_identifier" | "shorthand_property_identifier" | "shorthand_property_identifier_pattern" => {
-                Some(RefKind::Property)
-            }
-            _ => None,
-        };
+        let kind = config.ref_kinds.classify(node.kind_id());
         if let Some(kind) = kind
             && declared.binary_search(&(node.start_byte() as u32)).is_err()
         {
             let bytes = &src[node.byte_range()];
-            let id = match index.get(bytes) {
-                Some(id) => *id,
-                None => {
-                    let id = names.len() as u32;
-                    names.push(lossy(bytes));
-                    index.insert(bytes, id);
-                    id
-                }
-            };
+            let id = *index.entry(bytes).or_insert_with(|| {
+                names.push(lossy(bytes));
+                (names.len() - 1) as u32
+            });
             refs.push(Ref { name: id, kind, pos: pos(node.start_position()) });
         }
         if kind.is_none() && cursor.goto_first_child() {

@@ -138,6 +138,12 @@ impl Registry {
         delta
     }
 
+    /// Add or replace a file's index without computing what changed (bulk loading).
+    pub fn insert_quiet(&mut self, file: FileIndex) {
+        self.trees.forget_if_stale(&file.path, file.hash);
+        self.files.insert(file.path.clone(), file);
+    }
+
     /// Re-index one file from its new bytes, reusing the previous tree when this file was
     /// edited recently. `None` when the path is not a registry file.
     pub fn update_file(&mut self, path: &str, bytes: &[u8]) -> Option<Delta> {

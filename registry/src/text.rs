@@ -13,7 +13,8 @@ pub fn hash_bytes(bytes: &[u8]) -> u64 {
     xxh3_64(bytes)
 }
 
-/// Collapse every run of whitespace to one space and trim.
+/// Collapse every run of whitespace to one space and trim; a multi-line parameter list
+/// `(\n  a,\n)` reads `(a)`: no space inside parentheses, no trailing comma before `)`.
 pub fn fold_ws(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut space = false;
@@ -21,10 +22,13 @@ pub fn fold_ws(s: &str) -> String {
         if c.is_whitespace() {
             space = !out.is_empty();
         } else {
-            if space {
-                out.push(' ');
-                space = false;
+            if c == ')' && out.ends_with(',') {
+                out.pop();
             }
+            if space && !out.ends_with('(') && c != ')' {
+                out.push(' ');
+            }
+            space = false;
             out.push(c);
         }
     }
@@ -69,6 +73,8 @@ mod tests {
     fn folds_whitespace() {
         assert_eq!(fold_ws("  a\n\t  b  c \n"), "a b c");
         assert_eq!(fold_ws(""), "");
+        assert_eq!(fold_ws("at(\n    @P(\"id\") id: string,\n  ): R"), "at(@P(\"id\") id: string): R");
+        assert_eq!(fold_ws("f(a, b)"), "f(a, b)");
     }
 
     #[test]
