@@ -67,11 +67,11 @@ pub fn index(out: &Out, r: &IndexReport) {
         "{OK}indexed{OK:#} {BOLD}{}{BOLD:#} files · {BOLD}{}{BOLD:#} symbols {DIM}({} parsed, {} reused, {} removed) in {} ms · generation {}{DIM:#}\n",
         r.files, r.symbols, r.parsed, r.reused, r.removed, r.elapsed_ms, r.generation
     ));
-    if r.files_with_syntax_errors > 0 {
-        out.stderr(&format!(
-            "{WARN}warning{WARN:#}: {} file(s) have syntax errors; their recoverable symbols are indexed\n",
-            r.files_with_syntax_errors
-        ));
+    for e in r.syntax_errors.iter().take(5) {
+        out.stderr(&format!("{WARN}warning{WARN:#}: {}:{}: {} {DIM}(recoverable symbols are indexed){DIM:#}\n", e.file, e.line, e.message));
+    }
+    if r.syntax_errors.len() > 5 {
+        out.stderr(&format!("{WARN}warning{WARN:#}: … {} more files with syntax errors (see --json)\n", r.syntax_errors.len() - 5));
     }
     if !r.skipped.is_empty() {
         out.stderr(&format!("{WARN}skipped{WARN:#} {} path(s):\n", r.skipped.len()));

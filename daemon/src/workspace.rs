@@ -56,10 +56,20 @@ pub struct IndexReport {
     pub generation: u64,
     /// Indexed files with syntax errors (they still yield every recoverable symbol).
     pub files_with_syntax_errors: usize,
+    /// The first syntax error of each such file.
+    pub syntax_errors: Vec<SyntaxError>,
     /// Paths passed over, with the reason.
     pub skipped: Vec<Skipped>,
     /// One-line notes about the run (a rebuilt database, in-memory indexing).
     pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SyntaxError {
+    pub file: String,
+    /// 1-based.
+    pub line: u32,
+    pub message: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -272,6 +282,14 @@ impl Workspace {
         }
         self.loaded = true;
         skipped.sort_by(|a, b| a.path.cmp(&b.path));
+        let syntax_errors: Vec<SyntaxError> = self
+            .registry
+            .files()
+            .filter_map(|f| {
+                let d = f.diagnostics.iter().find(|d| d.severity == maintaind_registry::Severity::Error)?;
+                Some(SyntaxError { file: f.path.clone(), line: d.pos.line + 1, message: d.message.clone() })
+            })
+            .collect();
 
         Ok(IndexReport {
             files: self.registry.file_count(),
@@ -281,7 +299,8 @@ impl Workspace {
             removed: removed.len(),
             elapsed_ms: started.elapsed().as_millis() as u64,
             generation,
-            files_with_syntax_errors: self.registry.files().filter(|f| f.has_errors()).count(),
+            files_with_syntax_errors: syntax_errors.len(),
+            syntax_errors,
             skipped,
             notes,
         })
