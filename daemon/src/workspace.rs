@@ -439,6 +439,40 @@ mod tests {
         }
     }
 
+    fn fixture_copy() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/bbs-backend");
+        let status = std::process::Command::new("cp").arg("-r").arg(format!("{}/.", src.display())).arg(dir.path()).status().unwrap();
+        assert!(status.success());
+        dir
+    }
+
+    #[test]
+    fn every_import_in_the_fixture_resolves_through_paths_and_the_test_alias() {
+        let dir = fixture_copy();
+        let mut ws = Workspace::open(dir.path()).unwrap();
+        ws.index(&NoProgress).unwrap();
+        let reg = ws.registry();
+        let mut unresolved = Vec::new();
+        let mut resolved = 0;
+        for file in reg.files() {
+            for import in &file.imports {
+                match reg.resolve_import(&file.path, &import.specifier) {
+                    Some(_) => resolved += 1,
+                    None => unresolved.push(format!("{}: {}", file.path, import.specifier)),
+                }
+            }
+        }
+        assert!(unresolved.is_empty(), "unresolved imports: {unresolved:#?}");
+        assert!(resolved > 400, "{resolved}");
+        let test = "test/features/api/bbs/articles/test_api_bbs_article_create.ts";
+        assert_eq!(reg.resolve_import(test, "@ORGANIZATION/PROJECT-api").as_deref(), Some("src/api/index.ts"));
+        assert_eq!(reg.resolve_import(test, "@ORGANIZATION/PROJECT-api/lib/structures/IBbsArticle").as_deref(), Some("src/api/structures/IBbsArticle.ts"));
+        assert_eq!(reg.resolve_import("src/MyGlobal.ts", "@prisma/client").as_deref(), Some("stubs/prisma-client.d.ts"));
+        // The alias belongs to the test project only.
+        assert_eq!(reg.resolve_import("src/MyGlobal.ts", "@ORGANIZATION/PROJECT-api"), None);
+    }
+
     #[test]
     fn update_file_persists_and_reports_the_delta() {
         let dir = tempfile::tempdir().unwrap();

@@ -15,7 +15,7 @@ use tree_sitter::{Node, Tree, TreeCursor};
 
 use crate::lang::{FieldIds, LanguageConfig, config_for};
 use crate::model::*;
-use crate::text::{fold_ws, hash_bytes, jsdoc_lines, lossy, strip_quotes};
+use crate::text::{fold_ws, hash_bytes, jsdoc_lines, lossy, strip_quotes, truncate};
 
 /// Most parse diagnostics kept per file; a file that is mostly garbage says so in one line
 /// rather than in thousands.
@@ -670,15 +670,6 @@ fn decorator(node: Node, src: &[u8], f: &FieldIds) -> Option<Decorator> {
 fn no_substitution(template: Node) -> bool {
     let mut cursor = template.walk();
     template.named_children(&mut cursor).all(|c| c.kind() != "template_substitution")
-}
-
-fn truncate(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        return s.to_string();
-    }
-    let mut out: String = s.chars().take(max).collect();
-    out.push('…');
-    out
 }
 
 pub(crate) fn pos(p: tree_sitter::Point) -> Pos {

@@ -7,7 +7,7 @@
 //! TypeScript extractor it never fails: a malformed line becomes a diagnostic.
 
 use crate::model::*;
-use crate::text::{fold_ws, hash_bytes, lossy};
+use crate::text::{fold_ws, hash_bytes, lossy, truncate};
 
 pub(crate) fn extract_prisma(path: &str, src: &[u8]) -> FileIndex {
     let text = lossy(src);
@@ -195,10 +195,6 @@ fn strip_line_comment(s: &str) -> &str {
 
 fn is_ident(s: &str) -> bool {
     !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !s.starts_with(|c: char| c.is_ascii_digit())
-}
-
-fn truncate(s: &str, n: usize) -> String {
-    if s.chars().count() <= n { s.to_string() } else { format!("{}…", s.chars().take(n).collect::<String>()) }
 }
 
 /// `title String? @db.VarChar(80)` → type, optional, list, attributes.

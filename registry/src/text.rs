@@ -35,6 +35,16 @@ pub fn fold_ws(s: &str) -> String {
     out
 }
 
+/// At most `max` characters, with `…` when cut.
+pub fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(max).collect();
+    out.push('…');
+    out
+}
+
 /// `"x"`, `'x'` or `` `x` `` → `x`; anything else unchanged.
 pub fn strip_quotes(s: &str) -> String {
     let b = s.as_bytes();
