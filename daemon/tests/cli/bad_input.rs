@@ -105,8 +105,16 @@ fn unreadable_file_is_skipped_and_reported() {
     let as_root = unsafe { libc::geteuid() } == 0;
     let r = if as_root {
         chown_recursive(env.root(), 65534, 65534);
+        // The build may live under a directory the unprivileged user cannot enter (`/root`):
+        // run a copy of the binary from a world-readable place.
+        let bin_dir = tempfile::tempdir().unwrap();
+        let copy = bin_dir.path().join("maintaind");
+        std::fs::copy(bin(), &copy).unwrap();
+        std::fs::set_permissions(bin_dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
         let out = std::process::Command::new("setpriv")
-            .args(["--reuid=65534", "--regid=65534", "--clear-groups", bin(), "--root", env.root().to_str().unwrap(), "index", "--json"])
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(&copy)
+            .args(["--root", env.root().to_str().unwrap(), "index", "--json"])
             .env("NO_COLOR", "1")
             .output()
             .expect("setpriv (util-linux) is needed to test permissions as root");
