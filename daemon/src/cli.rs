@@ -13,7 +13,7 @@ use maintaind_registry::SymbolKind;
 
 use crate::doctor;
 use crate::output::{self, Out};
-use crate::workspace::{Progress, RequestError, Workspace};
+use crate::workspace::{Progress, Request, RequestError, Response, Workspace};
 
 pub const EXIT_OK: i32 = 0;
 pub const EXIT_FOUND: i32 = 1;
@@ -106,8 +106,9 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<i32, Failure> {
     match &cli.command {
         Command::Index => {
             let mut ws = Workspace::open(&root)?;
-            let progress = BarProgress::new("indexing");
-            let report = ws.index(&progress)?;
+            let Response::Index(report) = ws.handle(Request::Index, &BarProgress::new("indexing"))? else {
+                unreachable!("index answers with an index report")
+            };
             output::index(out, &report);
             Ok(EXIT_OK)
         }
@@ -115,8 +116,10 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<i32, Failure> {
             // Checked before touching the workspace: bad input writes nothing.
             crate::workspace::check_query(query)?;
             let mut ws = Workspace::open(&root)?;
-            let progress = BarProgress::new("indexing");
-            let report = ws.symbols(query, *kind, &progress)?;
+            let request = Request::Symbols { query: query.clone(), kind: *kind };
+            let Response::Symbols(report) = ws.handle(request, &BarProgress::new("indexing"))? else {
+                unreachable!("symbols answers with a symbols report")
+            };
             output::symbols(out, query, &report, *limit);
             Ok(if report.hits.is_empty() { EXIT_FOUND } else { EXIT_OK })
         }
