@@ -32,6 +32,7 @@ pub(crate) fn extract_typescript(path: &str, lang: FileLang, src: &[u8], tree: &
         diagnostics: Vec::new(),
         local_exports: Vec::new(),
         default_ident: None,
+        private_members: Vec::new(),
     };
     let root = tree.root_node();
     let ambient = lang == FileLang::Declaration;
@@ -67,6 +68,9 @@ struct Cx<'s, 't> {
     local_exports: Vec<String>,
     /// `export default a;`
     default_ident: Option<String>,
+    /// Indices of `private` class members: they stay unexported when their class is exported
+    /// after the fact (`class C {}; export { C }`).
+    private_members: Vec<usize>,
 }
 
 /// Where a statement list sits: the qualified-name prefix (`IBbsArticle.`), whether its
@@ -413,6 +417,9 @@ impl<'s, 't> Cx<'s, 't> {
             }
             sym.decorators = decorators;
             sym.declaration = ambient;
+            if private {
+                self.private_members.push(self.symbols.len());
+            }
             self.symbols.push(sym);
             pending.clear();
         }
@@ -583,8 +590,8 @@ impl<'s, 't> Cx<'s, 't> {
             }
         }
         if !newly_public.is_empty() {
-            for sym in &mut self.symbols {
-                if !sym.exported && newly_public.iter().any(|p| sym.name.starts_with(p.as_str())) && !sym.signature.starts_with("private ") {
+            for (i, sym) in self.symbols.iter_mut().enumerate() {
+                if !sym.exported && newly_public.iter().any(|p| sym.name.starts_with(p.as_str())) && !self.private_members.contains(&i) {
                     sym.exported = true;
                 }
             }

@@ -225,6 +225,20 @@ export default api;
 }
 
 #[test]
+fn members_of_a_class_exported_later_follow_it_except_private_ones() {
+    check(
+        "src/c.ts",
+        "class C {\n  private hidden(): void {}\n  private secret = 1;\n  shown(): void {}\n}\nexport { C };\n",
+        expect![[r#"
+            class C [export] 1-5 `class C`
+            method C.hidden [] 2-2 `hidden(): void`
+            property C.secret [] 3-3 `private secret = 1`
+            method C.shown [export] 4-4 `shown(): void`
+        "#]],
+    );
+}
+
+#[test]
 fn default_exports() {
     check(
         "src/d.ts",
