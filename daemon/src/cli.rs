@@ -11,7 +11,11 @@ use clap::builder::TypedValueParser as _;
 use clap::{Parser, Subcommand};
 use maintaind_registry::SymbolKind;
 
+use crate::blast::ChangeKind;
+use crate::config::Config;
 use crate::doctor;
+use crate::semantic::SemanticOptions;
+use maintaind_lsp_bridge::ServerChoice;
 use crate::output::{self, Out};
 use crate::workspace::{Progress, Request, RequestError, Response, Workspace};
 
@@ -30,6 +34,12 @@ pub struct Cli {
     /// Machine-readable JSON on stdout (and nothing else on stdout)
     #[arg(long, global = true)]
     pub json: bool,
+    /// TypeScript language server: auto (native TypeScript 7 when it can answer, else tsls), tsls, native
+    #[arg(long, global = true, value_name = "KIND")]
+    pub ts_server: Option<ServerChoice>,
+    /// Never install a language server (exit 3 with the install command instead)
+    #[arg(long, global = true)]
+    pub offline: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -48,6 +58,20 @@ pub enum Command {
         /// Human output shows at most this many rows (JSON shows all)
         #[arg(long, default_value_t = 50)]
         limit: usize,
+    },
+    /// Which files and symbols a change to SYMBOL breaks or touches
+    Blast {
+        /// `Name`, `Qualified.Name`, `path/to/file.ts#Name`, or `prisma:model[.field]`
+        symbol: String,
+        /// The kind of change: what must change follows from it
+        #[arg(long, value_enum, default_value_t = ChangeKind::Behavior)]
+        change: ChangeKind,
+        /// Answer from the registry alone (no language server; flagged approximate)
+        #[arg(long)]
+        no_lsp: bool,
+        /// How far follow-through goes (aliases of aliases, callers of callers)
+        #[arg(long, default_value_t = crate::blast::DEFAULT_DEPTH)]
+        depth: usize,
     },
     /// Report the environment: node, TypeScript, the language server, the registry
     Doctor,
@@ -122,6 +146,28 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<i32, Failure> {
             };
             output::symbols(out, query, &report, *limit);
             Ok(if report.hits.is_empty() { EXIT_FOUND } else { EXIT_OK })
+        }
+        Command::Blast { symbol, change, no_lsp, depth } => {
+            if symbol.trim().is_empty() {
+                return Err(Failure::usage("empty symbol: give `Name`, `path/to/file.ts#Name` or `prisma:model[.field]`"));
+            }
+            let config = Config::load(&root).map_err(Failure::usage)?;
+            let mut ws = Workspace::open(&root)?;
+            if !no_lsp {
+                let options = SemanticOptions {
+                    choice: cli.ts_server.or(config.ts_server).unwrap_or(ServerChoice::Auto),
+                    offline: cli.offline || config.offline.unwrap_or(false),
+                    ready_timeout: std::time::Duration::from_secs(config.ready_timeout_secs.unwrap_or(120)),
+                };
+                let say = |m: &str| out.note(m);
+                ws.start_semantic(&options, &say).map_err(|e| Failure::env(format!("no TypeScript language server: {e} (or pass --no-lsp for a registry-only answer)")))?;
+            }
+            let request = Request::Blast { symbol: symbol.clone(), change: *change, no_lsp: *no_lsp, depth: *depth };
+            let Response::Blast(report) = ws.handle(request, &BarProgress::new("indexing"))? else {
+                unreachable!("blast answers with a blast report")
+            };
+            output::blast(out, &report);
+            Ok(EXIT_OK)
         }
         Command::Doctor => {
             let report = doctor::report(&root);

@@ -5,9 +5,12 @@
 //! requests it answers. `cli.rs` parses arguments and maps results to exit codes, `output.rs`
 //! prints, `store.rs` persists the registry in SQLite, `walk.rs` finds files.
 
+pub mod blast;
 pub mod cli;
+pub mod config;
 pub mod doctor;
 pub mod output;
+pub mod semantic;
 pub mod store;
 pub mod walk;
 pub mod workspace;

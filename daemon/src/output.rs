@@ -7,6 +7,7 @@ use std::io::Write;
 use anstyle::{AnsiColor, Style};
 use serde::Serialize;
 
+use crate::blast::BlastReport;
 use crate::doctor::DoctorReport;
 use crate::workspace::{IndexReport, SymbolsReport};
 
@@ -108,6 +109,56 @@ pub fn symbols(out: &Out, query: &str, r: &SymbolsReport, limit: usize) {
         text.push_str(&format!("{DIM}… {} more (narrow the query, add --kind, or use --json){DIM:#}\n", r.hits.len() - shown.len()));
     }
     out.stdout(&text);
+}
+
+pub fn blast(out: &Out, r: &BlastReport) {
+    for note in &r.notes {
+        out.note(note);
+    }
+    if out.json {
+        out.json_value(r);
+        return;
+    }
+    let mut t = format!(
+        "{BOLD}blast radius{BOLD:#} of {KIND}{}{KIND:#} {BOLD}{}{BOLD:#} {DIM}({}:{}){DIM:#} · change: {BOLD}{}{BOLD:#}\n",
+        r.target.kind.as_str(),
+        r.target.name,
+        r.target.file,
+        r.target.line,
+        serde_json::to_value(r.change).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+    );
+    if let Some(s) = &r.server {
+        t.push_str(&format!("{DIM}server: {} {} ({}){DIM:#}\n", s.kind.as_str(), s.version, if s.ready_ms.is_some() { "all projects loaded" } else { "projects still loading" }));
+    }
+    let section = |t: &mut String, title: &str, style: Style, items: &[&crate::blast::Impact]| {
+        if items.is_empty() {
+            return;
+        }
+        t.push_str(&format!("\n{style}{title}{style:#} ({})\n", items.len()));
+        for i in items {
+            let rel = serde_json::to_value(i.relation).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+            let via = serde_json::to_value(i.via).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+            let through = i.through.as_ref().map(|x| format!(" via {x}")).unwrap_or_default();
+            t.push_str(&format!("  {}:{}  {BOLD}{}{BOLD:#}  {DIM}{rel}, {via}{through}{DIM:#}\n", i.file, i.line, i.symbol));
+        }
+    };
+    let must: Vec<_> = r.impacted.iter().filter(|i| i.must_change).collect();
+    let other: Vec<_> = r.impacted.iter().filter(|i| !i.must_change).collect();
+    section(&mut t, "must change", ERR, &must);
+    section(&mut t, "touched", WARN, &other);
+    t.push_str(&format!(
+        "\n{} files ({} must change) · {} tests\n",
+        r.files.len(),
+        r.must_change_files.len(),
+        r.tests.len()
+    ));
+    if !r.completeness.added_by_registry.is_empty() {
+        t.push_str(&format!("{WARN}the server did not return {} file(s) the registry reaches; included:{WARN:#} {}\n", r.completeness.added_by_registry.len(), r.completeness.added_by_registry.join(", ")));
+    }
+    if r.approximate {
+        t.push_str(&format!("{WARN}approximate:{WARN:#} part of this answer comes from the registry alone (see notes)\n"));
+    }
+    out.stdout(&t);
 }
 
 pub fn doctor(out: &Out, r: &DoctorReport) {

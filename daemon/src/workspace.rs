@@ -12,6 +12,8 @@ use maintaind_registry::{Delta, FileIndex, MatchTier, Registry, SymbolKind, inde
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::blast::{Blast, BlastReport, ChangeKind};
+use crate::semantic::{Semantic, SemanticOptions, Unavailable};
 use crate::store::{self, Encoded, FileStat, OpenNote, Store};
 use crate::walk::{self, Found};
 
@@ -22,6 +24,8 @@ pub enum Request {
     Index,
     /// Search symbols (after bringing the registry up to date).
     Symbols { query: String, kind: Option<SymbolKind> },
+    /// The blast radius of a change to a symbol (after bringing the registry up to date).
+    Blast { symbol: String, change: ChangeKind, no_lsp: bool, depth: usize },
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -29,6 +33,7 @@ pub enum Request {
 pub enum Response {
     Index(IndexReport),
     Symbols(SymbolsReport),
+    Blast(Box<BlastReport>),
 }
 
 /// A request that cannot be answered as asked; the message says what to do instead.
@@ -62,6 +67,9 @@ pub struct IndexReport {
     pub skipped: Vec<Skipped>,
     /// One-line notes about the run (a rebuilt database, in-memory indexing).
     pub notes: Vec<String>,
+    /// Paths parsed or removed by this run (to keep the language server in step).
+    #[serde(skip)]
+    pub changed: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -123,6 +131,13 @@ pub struct Workspace {
     loaded: bool,
     /// Notes from opening, reported with the next answer.
     pending_notes: Vec<String>,
+    /// The TypeScript language server, once started.
+    semantic: Option<Semantic>,
+    /// Whether the server's projects were loaded against the current registry.
+    projects_loaded: bool,
+    generation: u64,
+    /// Blast answers by (symbol, change, no_lsp, depth), valid for one registry generation.
+    blast_cache: HashMap<(String, ChangeKind, bool, usize), (u64, BlastReport)>,
 }
 
 /// The per-workspace state directory.
@@ -148,7 +163,18 @@ impl Workspace {
                 Store::in_memory()?
             }
         };
-        Ok(Workspace { root, registry: Registry::new(), store, loaded: false, pending_notes: notes })
+        let generation = store.generation().unwrap_or(0);
+        Ok(Workspace {
+            root,
+            registry: Registry::new(),
+            store,
+            loaded: false,
+            pending_notes: notes,
+            semantic: None,
+            projects_loaded: false,
+            generation,
+            blast_cache: HashMap::new(),
+        })
     }
 
     pub fn root(&self) -> &Path {
@@ -163,7 +189,57 @@ impl Workspace {
         match request {
             Request::Index => Ok(Response::Index(self.index(progress)?)),
             Request::Symbols { query, kind } => Ok(Response::Symbols(self.symbols(&query, kind, progress)?)),
+            Request::Blast { symbol, change, no_lsp, depth } => Ok(Response::Blast(Box::new(self.blast(&symbol, change, no_lsp, depth, progress)?))),
         }
+    }
+
+    /// Start the TypeScript language server now, before indexing (it loads while we index).
+    pub fn start_semantic(&mut self, options: &SemanticOptions, say: &dyn Fn(&str)) -> Result<(), Unavailable> {
+        if self.semantic.is_none() {
+            self.semantic = Some(Semantic::start(&self.root, options, say)?);
+            self.projects_loaded = false;
+        }
+        Ok(())
+    }
+
+    pub fn semantic(&self) -> Option<&Semantic> {
+        self.semantic.as_ref()
+    }
+
+    /// The blast radius of a change to `symbol`, from the server when one is running (and not
+    /// `no_lsp`), else from the registry alone (flagged approximate).
+    pub fn blast(&mut self, symbol: &str, change: ChangeKind, no_lsp: bool, depth: usize, progress: &dyn Progress) -> Result<BlastReport, RequestError> {
+        let symbol = symbol.trim();
+        if symbol.is_empty() {
+            return Err(RequestError::BadInput("empty symbol: give `Name`, `path/to/file.ts#Name` or `prisma:model[.field]`".into()));
+        }
+        let report = self.index(progress)?;
+        if let Some(sem) = &mut self.semantic {
+            if !self.projects_loaded {
+                sem.load_projects(&self.registry);
+                self.projects_loaded = true;
+            } else {
+                for path in &report.changed {
+                    sem.file_changed(path);
+                }
+            }
+        }
+        let key = (symbol.to_string(), change, no_lsp, depth);
+        if let Some((generation, cached)) = self.blast_cache.get(&key)
+            && *generation == self.generation
+        {
+            return Ok(cached.clone());
+        }
+        let semantic = if no_lsp { None } else { self.semantic.as_ref() };
+        let mut answer = Blast::new(&self.registry, &self.root, semantic, change, depth)
+            .run(symbol, self.generation)
+            .map_err(|e| RequestError::BadInput(e.to_string()))?;
+        answer.notes.extend(report.notes);
+        // Only complete answers are worth keeping; an approximate one is recomputed next time.
+        if !answer.approximate {
+            self.blast_cache.insert(key, (self.generation, answer.clone()));
+        }
+        Ok(answer)
     }
 
     /// Bring registry and store up to date with the disk: parse only files that are new or
@@ -277,10 +353,13 @@ impl Workspace {
             &restat.iter().map(|(r, s)| (r.as_str(), *s)).collect::<Vec<_>>(),
             &removed.iter().map(String::as_str).collect::<Vec<_>>(),
         )?;
+        let mut changed: Vec<String> = upserts.iter().map(|(_, f)| f.path.clone()).collect();
+        changed.extend(removed.iter().cloned());
         for (_, file) in upserts {
             self.registry.insert_quiet(file);
         }
         self.loaded = true;
+        self.generation = generation;
         skipped.sort_by(|a, b| a.path.cmp(&b.path));
         let syntax_errors: Vec<SyntaxError> = self
             .registry
@@ -303,6 +382,7 @@ impl Workspace {
             syntax_errors,
             skipped,
             notes,
+            changed,
         })
     }
 
@@ -314,7 +394,10 @@ impl Workspace {
             Ok(m) => m,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let delta = self.registry.remove_file(rel);
-                self.store.write(&[], &[], &[rel])?;
+                self.generation = self.store.write(&[], &[], &[rel])?;
+                if let Some(sem) = &self.semantic {
+                    sem.file_changed(rel);
+                }
                 return Ok(delta);
             }
             Err(e) => return Err(e).with_context(|| format!("cannot stat {rel}")),
@@ -325,7 +408,10 @@ impl Workspace {
         };
         let file = self.registry.file(rel).expect("just updated");
         let stat = FileStat { size: meta.len(), mtime_ns: walk::mtime_ns(&meta), hash: file.hash };
-        self.store.write(&[&Encoded::new(stat, file)], &[], &[])?;
+        self.generation = self.store.write(&[&Encoded::new(stat, file)], &[], &[])?;
+        if let Some(sem) = &self.semantic {
+            sem.file_changed(rel);
+        }
         Ok(delta)
     }
 

@@ -5,6 +5,7 @@
 //! [`Registry`] (all files, search, import resolution, incremental updates). The daemon crate
 //! owns reading files and persisting the registry.
 
+mod context;
 mod extract;
 mod lang;
 mod model;
@@ -13,6 +14,7 @@ mod registry;
 mod resolve;
 mod text;
 
+pub use context::{RefContext, Syntax};
 pub use lang::{classify, is_tsconfig};
 pub use model::*;
 pub use registry::{Delta, Match, MatchTier, Registry, MAX_FILE_BYTES, index_file};

@@ -1,0 +1,597 @@
+//! The blast radius of a change to one symbol (DESIGN §4 `blast --json`).
+//!
+//! Sources, in order of trust:
+//! 1. the language server's references at the symbol's name (declarations included, then the
+//!    declarations themselves dropped);
+//! 2. the registry's import-resolved references (imports, re-export barrels, then the name's
+//!    tokens in each reaching file) — the *completeness guard*: a file the registry finds and
+//!    the server does not is added with `via: "registry"` and listed under `completeness`;
+//! 3. joins no reference can see: provider → controller route → SDK function → e2e tests, and
+//!    Prisma model/field → `MyGlobal.prisma.<model>` accesses, object keys, "Maps to" DTO
+//!    properties.
+//!
+//! `must_change` comes from each reference's syntactic role ([`RefContext`]) and the kind of
+//! change. Follow-through (depth-limited, labelled `through`) covers what a reference passes
+//! on: a type alias of the target, and calls passing literals to a parameter typed by it.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::path::Path;
+
+use maintaind_registry::{FileIndex, FileLang, Pos, RefContext, Registry, Symbol, SymbolKind, Syntax};
+use serde::Serialize;
+
+use crate::semantic::{Semantic, ServerStatus};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum ChangeKind {
+    Rename,
+    Signature,
+    Shape,
+    Return,
+    Remove,
+    Behavior,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Relation {
+    Caller,
+    Reference,
+    Importer,
+    Route,
+    Prisma,
+    Test,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Via {
+    Lsp,
+    Registry,
+    Route,
+    Prisma,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct Impact {
+    pub file: String,
+    /// The innermost registry symbol around the reference; `(import)` / `(top level)` outside
+    /// any symbol.
+    pub symbol: String,
+    /// 1-based.
+    pub line: u32,
+    pub relation: Relation,
+    pub must_change: bool,
+    pub via: Via,
+    /// For follow-through: the symbol that passes the change on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub through: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Target {
+    pub name: String,
+    pub kind: SymbolKind,
+    pub file: String,
+    /// 1-based.
+    pub line: u32,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Completeness {
+    /// Files the registry's import-resolved references reach but the server did not return.
+    pub added_by_registry: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BlastReport {
+    pub target: Target,
+    pub change: ChangeKind,
+    pub impacted: Vec<Impact>,
+    pub files: Vec<String>,
+    pub must_change_files: Vec<String>,
+    pub tests: Vec<String>,
+    /// True when any part came from the registry alone (no server, a project not loaded, a
+    /// failed request): the lists may be incomplete or imprecise.
+    pub approximate: bool,
+    pub completeness: Completeness,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server: Option<ServerStatus>,
+    pub generation: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BlastError {
+    #[error("no symbol `{query}`{}", did_you_mean(.suggestions))]
+    Unknown { query: String, suggestions: Vec<String> },
+    #[error("`{query}` is ambiguous; name one of:\n  {}", .candidates.join("\n  "))]
+    Ambiguous { query: String, candidates: Vec<String> },
+}
+
+fn did_you_mean(s: &[String]) -> String {
+    if s.is_empty() { String::new() } else { format!("; did you mean: {}?", s.join(", ")) }
+}
+
+/// How deep follow-through goes (alias of an alias of the target is depth 2).
+pub const DEFAULT_DEPTH: usize = 2;
+
+pub struct Blast<'a> {
+    registry: &'a Registry,
+    root: &'a Path,
+    semantic: Option<&'a Semantic>,
+    change: ChangeKind,
+    depth: usize,
+    syntax: HashMap<String, Option<Syntax>>,
+    approximate: bool,
+    notes: BTreeSet<String>,
+    added_by_registry: BTreeSet<String>,
+    impacts: BTreeSet<Impact>,
+    importers: Option<HashMap<String, Vec<(String, usize)>>>,
+}
+
+/// A symbol as blast knows it: its file and every declaration with that name there.
+struct Resolved<'r> {
+    file: &'r FileIndex,
+    decls: Vec<&'r Symbol>,
+}
+
+impl<'a> Blast<'a> {
+    pub fn new(registry: &'a Registry, root: &'a Path, semantic: Option<&'a Semantic>, change: ChangeKind, depth: usize) -> Blast<'a> {
+        Blast {
+            registry,
+            root,
+            semantic,
+            change,
+            depth,
+            syntax: HashMap::new(),
+            approximate: false,
+            notes: BTreeSet::new(),
+            added_by_registry: BTreeSet::new(),
+            impacts: BTreeSet::new(),
+            importers: None,
+        }
+    }
+
+    pub fn run(mut self, query: &str, generation: u64) -> Result<BlastReport, BlastError> {
+        let target = resolve(self.registry, query)?;
+        let first = target.decls[0];
+        match self.semantic {
+            None => {
+                self.approximate = true;
+                self.notes.insert("no language server (--no-lsp): references from the registry's import-resolved index".into());
+            }
+            Some(s) if !s.is_ready() => {
+                self.approximate = true;
+                self.notes.insert(format!("projects not loaded by the language server in time: {}; their files come from the registry", s.unloaded_projects().join(", ")));
+            }
+            Some(_) => {}
+        }
+        if target.file.lang == FileLang::Prisma {
+            self.prisma(&target);
+        } else {
+            self.symbol_refs(&target, None, 0);
+        }
+        self.route_join(&target);
+
+        let target_file = target.file.path.clone();
+        let impacted: Vec<Impact> = {
+            let mut v: Vec<Impact> = self.impacts.into_iter().collect();
+            // One entry per (file, line, relation): the strongest claim wins.
+            v.sort_by(|a, b| (&a.file, a.line, a.relation, !a.must_change).cmp(&(&b.file, b.line, b.relation, !b.must_change)));
+            v.dedup_by(|b, a| a.file == b.file && a.line == b.line && a.relation == b.relation);
+            v.sort_by(|a, b| (!a.must_change, &a.file, a.line).cmp(&(!b.must_change, &b.file, b.line)));
+            v
+        };
+        let files: BTreeSet<String> = impacted.iter().filter(|i| i.file != target_file).map(|i| i.file.clone()).collect();
+        let must: BTreeSet<String> = impacted.iter().filter(|i| i.must_change && i.file != target_file).map(|i| i.file.clone()).collect();
+        let tests: BTreeSet<String> = impacted.iter().filter(|i| is_test_file(&i.file)).map(|i| i.file.clone()).collect();
+        Ok(BlastReport {
+            target: Target { name: first.name.clone(), kind: first.kind, file: target_file, line: first.span.start.line + 1 },
+            change: self.change,
+            impacted,
+            files: files.into_iter().collect(),
+            must_change_files: must.into_iter().collect(),
+            tests: tests.into_iter().collect(),
+            approximate: self.approximate,
+            completeness: Completeness { added_by_registry: self.added_by_registry.into_iter().collect() },
+            notes: self.notes.into_iter().collect(),
+            server: self.semantic.map(Semantic::status),
+            generation,
+        })
+    }
+
+    /// References of a TypeScript symbol, classified; follow-through below `depth`.
+    fn symbol_refs(&mut self, target: &Resolved, through: Option<&str>, depth: usize) {
+        let refs = self.references(target);
+        for (file, pos, via) in refs {
+            let cx = self.context(&file, pos);
+            let enclosing = enclosing_symbol(self.registry.file(&file), pos);
+            let symbol_name = enclosing.map(|s| s.name.clone()).unwrap_or_else(|| if cx.in_import { "(import)".into() } else { "(top level)".into() });
+            let relation = if cx.in_import {
+                Relation::Importer
+            } else if cx.is_call {
+                Relation::Caller
+            } else {
+                Relation::Reference
+            };
+            let must_change = match self.change {
+                ChangeKind::Rename | ChangeKind::Remove => true,
+                ChangeKind::Signature => cx.is_call,
+                ChangeKind::Shape => cx.builds_value || (cx.in_return_type && cx.returns_literal) || cx.destructures,
+                ChangeKind::Return => cx.is_call && cx.call_result_used,
+                ChangeKind::Behavior => false,
+            };
+            self.impacts.insert(Impact {
+                file: file.clone(),
+                symbol: symbol_name,
+                line: pos.line + 1,
+                relation,
+                must_change,
+                via,
+                through: through.map(str::to_string),
+            });
+            if depth + 1 > self.depth || self.change != ChangeKind::Shape {
+                continue;
+            }
+            // Follow-through for shape changes: what passes the type on.
+            let Some(enc) = enclosing else { continue };
+            let Some(enc_file) = self.registry.file(&file) else { continue };
+            if cx.in_type_alias_value && enc.kind == SymbolKind::Type {
+                let alias = Resolved { file: enc_file, decls: vec![enc] };
+                self.symbol_refs(&alias, Some(&enc.name), depth + 1);
+            } else if cx.in_parameter_type && matches!(enc.kind, SymbolKind::Function | SymbolKind::Method) {
+                // Callers that pass a literal where the type is expected must build the new shape.
+                let callee = Resolved { file: enc_file, decls: vec![enc] };
+                for (cfile, cpos, cvia) in self.references(&callee) {
+                    let ccx = self.context(&cfile, cpos);
+                    if !(ccx.is_call && ccx.call_has_literal_argument) {
+                        continue;
+                    }
+                    let csym = enclosing_symbol(self.registry.file(&cfile), cpos).map(|s| s.name.clone()).unwrap_or_else(|| "(top level)".into());
+                    self.impacts.insert(Impact { file: cfile, symbol: csym, line: cpos.line + 1, relation: Relation::Caller, must_change: true, via: cvia, through: Some(enc.name.clone()) });
+                }
+            }
+        }
+    }
+
+    /// Every reference to `target` except its declarations: the server's, plus whatever the
+    /// registry finds in files the server did not return.
+    fn references(&mut self, target: &Resolved) -> Vec<(String, Pos, Via)> {
+        let decl_positions: BTreeSet<(String, Pos)> = target.decls.iter().map(|d| (target.file.path.clone(), d.name_span.start)).collect();
+        let registry_refs = self.registry_refs(target);
+        let mut out: Vec<(String, Pos, Via)> = Vec::new();
+        let server_refs = match self.semantic {
+            Some(s) => match s.references(&target.file.path, target.decls[0].name_span.start) {
+                Ok(r) => Some(r),
+                Err(e) => {
+                    self.approximate = true;
+                    self.notes.insert(format!("the language server failed ({e}); those references come from the registry"));
+                    None
+                }
+            },
+            None => None,
+        };
+        match server_refs {
+            Some(server) => {
+                let server_files: BTreeSet<&str> = server.iter().map(|r| r.file.as_str()).collect();
+                for r in &server {
+                    if !decl_positions.contains(&(r.file.clone(), r.pos)) {
+                        out.push((r.file.clone(), r.pos, Via::Lsp));
+                    }
+                }
+                for (file, pos) in &registry_refs {
+                    if !server_files.contains(file.as_str()) && file != &target.file.path {
+                        self.added_by_registry.insert(file.clone());
+                        out.push((file.clone(), *pos, Via::Registry));
+                    }
+                }
+            }
+            None => {
+                out.extend(registry_refs.into_iter().filter(|(f, p)| !decl_positions.contains(&(f.clone(), *p))).map(|(f, p)| (f, p, Via::Registry)));
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// The registry's references: files reaching the target's file through imports and
+    /// re-export barrels, and in each, the tokens naming the symbol.
+    fn registry_refs(&mut self, target: &Resolved) -> Vec<(String, Pos)> {
+        let name = &target.decls[0].name;
+        let top = name.split('.').next().unwrap_or(name).to_string();
+        let last = name.rsplit('.').next().unwrap_or(name).to_string();
+        let importers = self.importers().clone();
+        // (file, local name of `top` there): files that can see the symbol.
+        let mut seen: BTreeSet<String> = BTreeSet::new();
+        let mut reach: Vec<(String, String)> = Vec::new();
+        let mut queue: VecDeque<(String, String, usize)> = VecDeque::from([(target.file.path.clone(), top.clone(), 0)]);
+        while let Some((file, exposed, depth)) = queue.pop_front() {
+            if depth > 8 {
+                continue;
+            }
+            for (importer, idx) in importers.get(&file).map(Vec::as_slice).unwrap_or_default() {
+                let Some(f) = self.registry.file(importer) else { continue };
+                let import = &f.imports[*idx];
+                let local = if import.reexport {
+                    if import.star || import.namespace.is_some() {
+                        Some(exposed.clone())
+                    } else {
+                        import.names.iter().find(|n| n.imported == exposed).map(|n| n.local.clone())
+                    }
+                } else if import.namespace.is_some() || import.default.is_some() && target.decls.iter().any(|d| d.default_export) {
+                    Some(exposed.clone())
+                } else {
+                    import.names.iter().find(|n| n.imported == exposed).map(|n| n.local.clone())
+                };
+                let Some(local) = local else { continue };
+                if seen.insert(format!("{importer}\0{local}")) {
+                    reach.push((importer.clone(), local.clone()));
+                    queue.push_back((importer.clone(), local, depth + 1));
+                }
+            }
+        }
+        let mut out = Vec::new();
+        // The target's own file, then every reaching file: tokens with the symbol's last
+        // segment (or its local alias when the symbol is top-level).
+        let mut files: Vec<(String, String)> = vec![(target.file.path.clone(), last.clone())];
+        files.extend(reach.into_iter().map(|(f, local)| (f, if top == last { local } else { last.clone() })));
+        for (file, token) in files {
+            let Some(fi) = self.registry.file(&file) else { continue };
+            for r in fi.references.of(&token) {
+                out.push((file.clone(), r.pos));
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// file → files importing or re-exporting it, with the index of the import statement.
+    fn importers(&mut self) -> &HashMap<String, Vec<(String, usize)>> {
+        if self.importers.is_none() {
+            let mut map: HashMap<String, Vec<(String, usize)>> = HashMap::new();
+            for f in self.registry.files() {
+                for (i, import) in f.imports.iter().enumerate() {
+                    if let Some(target) = self.registry.resolve_import(&f.path, &import.specifier) {
+                        map.entry(target).or_default().push((f.path.clone(), i));
+                    }
+                }
+            }
+            self.importers = Some(map);
+        }
+        self.importers.as_ref().unwrap()
+    }
+
+    fn context(&mut self, file: &str, pos: Pos) -> RefContext {
+        let root = self.root;
+        let syntax = self.syntax.entry(file.to_string()).or_insert_with(|| std::fs::read(root.join(file)).ok().and_then(|t| Syntax::parse(file, &t)));
+        syntax.as_ref().map(|s| s.context_at(pos)).unwrap_or_default()
+    }
+
+    /// Provider → controller route → SDK function → e2e tests, for the target and for every
+    /// provider function among the impacted symbols.
+    fn route_join(&mut self, target: &Resolved) {
+        let mut providers: BTreeSet<(String, String)> = BTreeSet::new();
+        if target.file.lang != FileLang::Prisma && target.decls[0].kind == SymbolKind::Function {
+            providers.insert((target.file.path.clone(), target.decls[0].name.clone()));
+        }
+        for i in &self.impacts {
+            if i.file.contains("providers/") && !i.symbol.contains('.') && !i.symbol.starts_with('(') {
+                providers.insert((i.file.clone(), i.symbol.clone()));
+            }
+        }
+        let sdk = sdk_index(self.registry);
+        let mut tests_seen: BTreeSet<(String, String)> = BTreeSet::new();
+        for (file, name) in providers {
+            let Some(fi) = self.registry.file(&file) else { continue };
+            let decls: Vec<&Symbol> = fi.symbols.iter().filter(|s| s.name == name && s.kind == SymbolKind::Function).collect();
+            if decls.is_empty() {
+                continue;
+            }
+            let provider = Resolved { file: fi, decls };
+            for (cfile, cpos, _) in self.references(&provider) {
+                let Some(cfi) = self.registry.file(&cfile) else { continue };
+                let Some(method) = enclosing_symbol(Some(cfi), cpos).filter(|s| s.kind == SymbolKind::Method) else { continue };
+                let Some((verb, route)) = route_of(cfi, method) else { continue };
+                let Some((sdk_file, sdk_name)) = sdk.get(&(verb.clone(), route.clone())).cloned() else {
+                    self.notes.insert(format!("no SDK function in src/api/functional declares `@path {verb} {route}` (route of {})", method.name));
+                    continue;
+                };
+                self.impacts.insert(Impact {
+                    file: sdk_file.clone(),
+                    symbol: sdk_name.clone(),
+                    line: self.registry.file(&sdk_file).and_then(|f| f.symbols.iter().find(|s| s.name == sdk_name)).map_or(1, |s| s.span.start.line + 1),
+                    relation: Relation::Route,
+                    must_change: false,
+                    via: Via::Route,
+                    through: Some(format!("{} → {verb} {route}", method.name)),
+                });
+                if !tests_seen.insert((sdk_file.clone(), sdk_name.clone())) {
+                    continue;
+                }
+                let Some(sfi) = self.registry.file(&sdk_file) else { continue };
+                let sdecls: Vec<&Symbol> = sfi.symbols.iter().filter(|s| s.name == sdk_name && s.kind == SymbolKind::Function).collect();
+                let sdk_fn = Resolved { file: sfi, decls: sdecls };
+                for (tfile, tpos, _) in self.references(&sdk_fn) {
+                    if !is_test_file(&tfile) {
+                        continue;
+                    }
+                    let tsym = enclosing_symbol(self.registry.file(&tfile), tpos).map(|s| s.name.clone()).unwrap_or_else(|| "(top level)".into());
+                    self.impacts.insert(Impact {
+                        file: tfile,
+                        symbol: tsym,
+                        line: tpos.line + 1,
+                        relation: Relation::Test,
+                        must_change: false,
+                        via: Via::Route,
+                        through: Some(format!("{sdk_name} ({verb} {route})")),
+                    });
+                }
+            }
+        }
+    }
+
+    /// `prisma:model[.field]`: accesses through `MyGlobal.prisma.<model>`, the model's row
+    /// type, object keys naming the field in those files, "Maps to" DTO properties, and other
+    /// models' relation fields.
+    fn prisma(&mut self, target: &Resolved) {
+        let name = target.decls[0].name.trim_start_matches("prisma:").to_string();
+        let (model, field) = match name.split_once('.') {
+            Some((m, f)) => (m.to_string(), Some(f.to_string())),
+            None => (name.clone(), None),
+        };
+        let must = matches!(self.change, ChangeKind::Rename | ChangeKind::Remove | ChangeKind::Shape | ChangeKind::Signature | ChangeKind::Return);
+        self.notes.insert("Prisma accesses are found by `prisma.<model>` chains, row types and object keys (no language server involved)".into());
+        for f in self.registry.files() {
+            if f.lang == FileLang::Prisma {
+                // Relation fields of other models pointing at this model.
+                if field.is_none() && f.path != target.file.path {
+                    for r in f.references.of(&model) {
+                        let enc = enclosing_symbol(Some(f), r.pos).map(|s| s.name.clone()).unwrap_or_default();
+                        self.impacts.insert(Impact { file: f.path.clone(), symbol: enc, line: r.pos.line + 1, relation: Relation::Prisma, must_change: must, via: Via::Prisma, through: None });
+                    }
+                }
+                continue;
+            }
+            // Does this file touch the model (client access or row type)?
+            let prisma_lines: BTreeSet<u32> = f.references.of("prisma").map(|r| r.pos.line).collect();
+            let model_refs: Vec<Pos> = f
+                .references
+                .iter()
+                .filter(|(n, r)| *n == model && (r.kind == maintaind_registry::RefKind::Type || prisma_lines.contains(&r.pos.line)))
+                .map(|(_, r)| r.pos)
+                .collect();
+            if !model_refs.is_empty() {
+                let positions: Vec<Pos> = match &field {
+                    None => model_refs,
+                    Some(fname) => f.references.of(fname).filter(|r| r.kind == maintaind_registry::RefKind::Property).map(|r| r.pos).collect(),
+                };
+                for pos in positions {
+                    let enc = enclosing_symbol(Some(f), pos).map(|s| s.name.clone()).unwrap_or_else(|| "(top level)".into());
+                    self.impacts.insert(Impact { file: f.path.clone(), symbol: enc, line: pos.line + 1, relation: Relation::Prisma, must_change: must, via: Via::Prisma, through: None });
+                }
+            }
+            // DTO properties documented as mapping to the column (or to the model).
+            let needle = match &field {
+                Some(fname) => format!("Maps to {model}.{fname}"),
+                None => format!("Maps to {model}."),
+            };
+            for s in &f.symbols {
+                if s.kind == SymbolKind::Property && s.doc_full.as_deref().is_some_and(|d| d.lines().any(|l| l.trim() == needle || (field.is_none() && l.trim().starts_with(&needle)))) {
+                    self.impacts.insert(Impact {
+                        file: f.path.clone(),
+                        symbol: s.name.clone(),
+                        line: s.span.start.line + 1,
+                        relation: Relation::Prisma,
+                        must_change: false,
+                        via: Via::Prisma,
+                        through: Some(format!("documented as `{needle}`")),
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// Resolve a query to one symbol (all its declarations in one file).
+fn resolve<'r>(registry: &'r Registry, query: &str) -> Result<Resolved<'r>, BlastError> {
+    let exact: Vec<_> = registry.search(query, None).into_iter().filter(|m| m.tier == maintaind_registry::MatchTier::Exact).collect();
+    let mut groups: BTreeMap<String, Vec<&Symbol>> = BTreeMap::new();
+    let mut files: HashMap<String, &FileIndex> = HashMap::new();
+    for m in &exact {
+        groups.entry(m.file.path.clone()).or_default().push(m.symbol);
+        files.insert(m.file.path.clone(), m.file);
+    }
+    // A re-export of the name elsewhere is not a second definition.
+    if groups.len() > 1 {
+        let real: Vec<String> = groups.iter().filter(|(_, d)| d.iter().any(|s| s.kind != SymbolKind::Reexport)).map(|(f, _)| f.clone()).collect();
+        if real.len() == 1 {
+            groups.retain(|f, _| *f == real[0]);
+        }
+    }
+    match groups.len() {
+        0 => Err(BlastError::Unknown { query: query.to_string(), suggestions: registry.suggest(query, 5) }),
+        1 => {
+            let (file, decls) = groups.into_iter().next().unwrap();
+            Ok(Resolved { file: files[&file], decls })
+        }
+        _ => Err(BlastError::Ambiguous {
+            query: query.to_string(),
+            candidates: groups.iter().map(|(f, d)| format!("{f}#{} ({})", d[0].name, d[0].kind)).collect(),
+        }),
+    }
+}
+
+/// The innermost symbol whose span contains `pos` (a property inside a type, a method inside
+/// a class, a function at top level).
+fn enclosing_symbol(file: Option<&FileIndex>, pos: Pos) -> Option<&Symbol> {
+    file?.symbols
+        .iter()
+        .filter(|s| s.kind != SymbolKind::Reexport && s.span.start <= pos && pos < s.span.end)
+        .min_by_key(|s| s.span.end_byte - s.span.start_byte)
+}
+
+/// `(VERB, /route)` of a controller method: `@Controller(prefix)` on its class and
+/// `@TypedRoute.Get(path)` (or NestJS `@Get(path)`) on the method.
+fn route_of(file: &FileIndex, method: &Symbol) -> Option<(String, String)> {
+    let (class_name, _) = method.name.rsplit_once('.')?;
+    let class = file.symbols.iter().find(|s| s.name == class_name && s.kind == SymbolKind::Class)?;
+    let prefix = class.decorators.iter().find(|d| d.name == "Controller")?.args.first().cloned().flatten().unwrap_or_default();
+    let verbs = ["Get", "Post", "Put", "Patch", "Delete"];
+    let deco = method.decorators.iter().find(|d| verbs.contains(&d.name.rsplit('.').next().unwrap_or("")))?;
+    let verb = deco.name.rsplit('.').next()?.to_uppercase();
+    let sub = deco.args.first().cloned().flatten().unwrap_or_default();
+    Some((verb, normalize_route(&format!("{prefix}/{sub}"))))
+}
+
+fn normalize_route(r: &str) -> String {
+    let parts: Vec<&str> = r.split('/').filter(|p| !p.is_empty()).collect();
+    format!("/{}", parts.join("/"))
+}
+
+/// `(VERB, /route)` → SDK function, from the `@path VERB /route` line nestia writes into each
+/// SDK function's JSDoc.
+fn sdk_index(registry: &Registry) -> HashMap<(String, String), (String, String)> {
+    let mut out = HashMap::new();
+    for f in registry.files().filter(|f| f.path.contains("api/functional/")) {
+        for s in f.symbols.iter().filter(|s| s.kind == SymbolKind::Function) {
+            let Some(doc) = &s.doc_full else { continue };
+            for line in doc.lines() {
+                if let Some(rest) = line.trim().strip_prefix("@path ")
+                    && let Some((verb, route)) = rest.trim().split_once(' ')
+                {
+                    out.insert((verb.to_uppercase(), normalize_route(route)), (f.path.clone(), s.name.clone()));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Test files by the conventions of generated backends and common tools.
+pub fn is_test_file(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    path.starts_with("test/")
+        || path.starts_with("tests/")
+        || path.contains("/test/")
+        || path.contains("/__tests__/")
+        || name.starts_with("test_")
+        || name.contains(".test.")
+        || name.contains(".spec.")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_normalise() {
+        assert_eq!(normalize_route("/bbs/articles/:articleId/comments/"), "/bbs/articles/:articleId/comments");
+        assert_eq!(normalize_route("bbs//articles"), "/bbs/articles");
+        assert!(is_test_file("test/features/api/x.ts") && is_test_file("src/a.spec.ts") && !is_test_file("src/testing.ts"));
+    }
+}

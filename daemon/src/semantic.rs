@@ -1,0 +1,325 @@
+//! The TypeScript language server as the workspace uses it: choosing and starting it,
+//! loading *every* tsconfig project, deciding when its answers are complete, and converting
+//! between registry positions (byte columns) and LSP positions (UTF-16 columns).
+//!
+//! Readiness: a server answers `references` early from whatever it has loaded (tsls from its
+//! syntax server, both from only the projects of opened files). For each tsconfig directory we
+//! open one file of that project that imports a symbol from another file, then ask for that
+//! symbol's references until the importing file appears. Until every project passes, answers
+//! are flagged approximate.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use maintaind_lsp_bridge::{Bridge, BridgeError, Found, RestartPolicy, ServerChoice, ServerKind, server, uri_to_path};
+use maintaind_registry::{FileLang, Pos, Registry, SymbolKind};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+/// Per-request timeout; a hung server becomes a typed error after this.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Debug, Clone)]
+pub struct SemanticOptions {
+    pub choice: ServerChoice,
+    pub offline: bool,
+    pub ready_timeout: Duration,
+}
+
+/// A reference as the server reported it, in registry terms.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ServerRef {
+    /// Root-relative.
+    pub file: String,
+    /// Zero-based line, byte column.
+    pub pos: Pos,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ProjectStatus {
+    /// The tsconfig directory (`""` for the root).
+    pub dir: String,
+    /// The file opened to load the project, and the probe that proved it loaded.
+    pub probe: Option<String>,
+    pub loaded: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ServerStatus {
+    pub kind: ServerKind,
+    pub version: String,
+    pub origin: maintaind_lsp_bridge::Origin,
+    pub state: maintaind_lsp_bridge::BridgeState,
+    pub projects: Vec<ProjectStatus>,
+    /// From start to every project loaded (`None` while some project is not).
+    pub ready_ms: Option<u64>,
+    pub restarts: usize,
+}
+
+pub struct Semantic {
+    rt: tokio::runtime::Runtime,
+    bridge: Arc<Bridge>,
+    root: PathBuf,
+    found: Found,
+    started: Instant,
+    projects: Vec<ProjectStatus>,
+    ready_after: Option<Duration>,
+    ready_timeout: Duration,
+}
+
+/// Why the server could not be used at all (exit 3 at the CLI).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Unavailable(pub String);
+
+impl Semantic {
+    /// Find (or install) and start the server. Call [`Semantic::load_projects`] once the
+    /// registry is current.
+    pub fn start(root: &Path, options: &SemanticOptions, say: &dyn Fn(&str)) -> Result<Semantic, Unavailable> {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .thread_name("maintaind-lsp")
+            .build()
+            .map_err(|e| Unavailable(format!("cannot start the async runtime: {e}")))?;
+        let cache = server::cache_dir();
+        let started = Instant::now();
+        let kinds: &[ServerKind] = match options.choice {
+            ServerChoice::Tsls => &[ServerKind::Tsls],
+            ServerChoice::Native => &[ServerKind::Native],
+            ServerChoice::Auto => &[ServerKind::Native, ServerKind::Tsls],
+        };
+        let mut last_error = String::new();
+        for (i, kind) in kinds.iter().enumerate() {
+            let found = match server::find_or_install(*kind, root, &cache, options.offline, say) {
+                Ok(f) => f,
+                Err(e) => {
+                    last_error = e.to_string();
+                    continue;
+                }
+            };
+            let bridge = match rt.block_on(Bridge::start(found.launch.clone(), root, RestartPolicy::default())) {
+                Ok(b) => b,
+                Err(e) => {
+                    last_error = format!("{} ({}): {e}", kind.as_str(), found.launch.program.display());
+                    continue;
+                }
+            };
+            // `auto` takes native only when it can answer what the blast radius asks.
+            let enough = rt.block_on(async { bridge.client().await.map(|c| capabilities_suffice(&c)).unwrap_or(false) });
+            if !enough && i + 1 < kinds.len() {
+                say(&format!("{} {} lacks references or call hierarchy; trying the next server", kind.as_str(), found.version));
+                rt.block_on(bridge.stop());
+                continue;
+            }
+            return Ok(Semantic {
+                rt,
+                bridge: Arc::new(bridge),
+                root: root.to_path_buf(),
+                found,
+                started,
+                projects: Vec::new(),
+                ready_after: None,
+                ready_timeout: options.ready_timeout,
+            });
+        }
+        Err(Unavailable(last_error))
+    }
+
+    pub fn kind(&self) -> ServerKind {
+        self.found.kind
+    }
+
+    /// Open one file per tsconfig project and wait until each project answers across files.
+    pub fn load_projects(&mut self, registry: &Registry) {
+        let probes = choose_probes(registry);
+        self.projects = probes.iter().map(|p| ProjectStatus { dir: p.dir.clone(), probe: p.importer.clone(), loaded: false }).collect();
+        for p in &probes {
+            if let Some(importer) = &p.importer {
+                let abs = self.root.join(importer);
+                if let Ok(text) = std::fs::read_to_string(&abs) {
+                    let _ = self.rt.block_on(self.bridge.open(&abs, text));
+                }
+            }
+        }
+        let deadline = self.started + self.ready_timeout;
+        loop {
+            for (status, probe) in self.projects.iter_mut().zip(&probes) {
+                if status.loaded {
+                    continue;
+                }
+                let (Some(importer), Some((file, pos))) = (&probe.importer, &probe.target) else {
+                    // A project with no cross-file import cannot be probed; nothing to miss.
+                    status.loaded = true;
+                    continue;
+                };
+                if let Ok(refs) = references_on(&self.rt, &self.bridge, &self.root, file, *pos) {
+                    status.loaded = refs.iter().any(|r| &r.file == importer);
+                }
+            }
+            if self.projects.iter().all(|p| p.loaded) {
+                self.ready_after = Some(self.started.elapsed());
+                return;
+            }
+            if Instant::now() > deadline {
+                return;
+            }
+            // Polling the server is the only readiness signal both server kinds give.
+            std::thread::park_timeout(Duration::from_millis(200));
+        }
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.ready_after.is_some()
+    }
+
+    pub fn unloaded_projects(&self) -> Vec<String> {
+        self.projects.iter().filter(|p| !p.loaded).map(|p| if p.dir.is_empty() { "tsconfig.json".into() } else { format!("{}/tsconfig.json", p.dir) }).collect()
+    }
+
+    /// `textDocument/references` (declarations included, as TypeScript 7 omits import-only
+    /// files otherwise) at a registry position of a root-relative file.
+    pub fn references(&self, file: &str, pos: Pos) -> Result<Vec<ServerRef>, BridgeError> {
+        references_on(&self.rt, &self.bridge, &self.root, file, pos)
+    }
+
+    /// A file changed on disk: keep the server in step.
+    pub fn file_changed(&self, file: &str) {
+        let abs = self.root.join(file);
+        let text = std::fs::read_to_string(&abs).ok();
+        let _ = self.rt.block_on(self.bridge.changed(&abs, text));
+    }
+
+    pub fn status(&self) -> ServerStatus {
+        ServerStatus {
+            kind: self.found.kind,
+            version: self.found.version.clone(),
+            origin: self.found.origin,
+            state: self.bridge.state(),
+            projects: self.projects.clone(),
+            ready_ms: self.ready_after.map(|d| d.as_millis() as u64),
+            restarts: self.bridge.restarts(),
+        }
+    }
+
+    /// The server's process id (tests kill it to check recovery).
+    pub fn server_pid(&self) -> Option<u32> {
+        self.rt.block_on(async { self.bridge.client().await.ok().and_then(|c| c.pid()) })
+    }
+
+    pub fn stop(self) {
+        self.rt.block_on(self.bridge.stop());
+    }
+}
+
+/// What the blast radius needs from a server: references and call hierarchy.
+fn capabilities_suffice(c: &maintaind_lsp_bridge::Client) -> bool {
+    c.capabilities.references_provider.is_some() && c.capabilities.call_hierarchy_provider.is_some()
+}
+
+fn references_on(rt: &tokio::runtime::Runtime, bridge: &Bridge, root: &Path, file: &str, pos: Pos) -> Result<Vec<ServerRef>, BridgeError> {
+    let abs = root.join(file);
+    let line_text = line_of(&abs, pos.line);
+    let character = utf16_col(&line_text, pos.col as usize);
+    let params = json!({
+        "textDocument": {"uri": maintaind_lsp_bridge::path_to_uri(&abs)},
+        "position": {"line": pos.line, "character": character},
+        "context": {"includeDeclaration": true}
+    });
+    let value = rt.block_on(bridge.request_raw("textDocument/references", params, REQUEST_TIMEOUT))?;
+    let mut out = Vec::new();
+    let mut lines_cache: std::collections::HashMap<PathBuf, Vec<String>> = std::collections::HashMap::new();
+    for loc in value.as_array().cloned().unwrap_or_default() {
+        let Some(path) = loc.get("uri").and_then(Value::as_str).and_then(uri_to_path) else { continue };
+        let Ok(rel) = path.strip_prefix(root) else { continue };
+        let rel = rel.to_string_lossy().replace('\\', "/");
+        let line = loc.pointer("/range/start/line").and_then(Value::as_u64).unwrap_or(0) as u32;
+        let ch = loc.pointer("/range/start/character").and_then(Value::as_u64).unwrap_or(0) as usize;
+        let lines = lines_cache.entry(path.clone()).or_insert_with(|| std::fs::read_to_string(&path).map(|t| t.lines().map(str::to_string).collect()).unwrap_or_default());
+        let col = lines.get(line as usize).map(|l| byte_col(l, ch)).unwrap_or(ch);
+        out.push(ServerRef { file: rel, pos: Pos { line, col: col as u32 } });
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+fn line_of(path: &Path, line: u32) -> String {
+    std::fs::read_to_string(path).ok().and_then(|t| t.lines().nth(line as usize).map(str::to_string)).unwrap_or_default()
+}
+
+/// Byte column → UTF-16 column within one line.
+pub fn utf16_col(line: &str, byte_col: usize) -> usize {
+    line.get(..byte_col.min(line.len())).map(|s| s.encode_utf16().count()).unwrap_or(byte_col)
+}
+
+/// UTF-16 column → byte column within one line.
+pub fn byte_col(line: &str, utf16: usize) -> usize {
+    let mut units = 0;
+    for (i, c) in line.char_indices() {
+        if units >= utf16 {
+            return i;
+        }
+        units += c.len_utf16();
+    }
+    line.len()
+}
+
+struct Probe {
+    dir: String,
+    /// The file opened to load the project; it imports `target`.
+    importer: Option<String>,
+    /// (file, name position) of a symbol `importer` imports from another file.
+    target: Option<(String, Pos)>,
+}
+
+/// One probe per tsconfig directory, deterministic (the first qualifying file in path order).
+fn choose_probes(registry: &Registry) -> Vec<Probe> {
+    let mut dirs: Vec<String> = registry.tsconfigs().configs().iter().map(|c| c.dir.clone()).collect();
+    dirs.sort();
+    dirs.dedup();
+    if dirs.is_empty() {
+        dirs.push(String::new());
+    }
+    let nearest_dir = |file: &str| -> Option<String> {
+        dirs.iter().filter(|d| d.is_empty() || file.starts_with(&format!("{d}/"))).max_by_key(|d| d.len()).cloned()
+    };
+    dirs.iter()
+        .map(|dir| {
+            for file in registry.files() {
+                if file.lang == FileLang::Prisma || file.lang == FileLang::Declaration || nearest_dir(&file.path).as_deref() != Some(dir.as_str()) {
+                    continue;
+                }
+                for import in file.imports.iter().filter(|i| !i.reexport) {
+                    let Some(target) = registry.resolve_import(&file.path, &import.specifier) else { continue };
+                    let Some(tf) = registry.file(&target) else { continue };
+                    if tf.lang == FileLang::Declaration {
+                        continue;
+                    }
+                    for name in &import.names {
+                        if let Some(sym) = tf.symbols.iter().find(|s| s.name == name.imported && s.exported && s.kind != SymbolKind::Reexport) {
+                            return Probe { dir: dir.clone(), importer: Some(file.path.clone()), target: Some((target.clone(), sym.name_span.start)) };
+                        }
+                    }
+                }
+            }
+            Probe { dir: dir.clone(), importer: None, target: None }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utf16_conversions() {
+        let line = "const café = \"😀\"; x";
+        let x = line.find('x').unwrap();
+        let u = utf16_col(line, x);
+        assert_eq!(u, x - 1 /* é is 2 bytes, 1 unit */ - 2 /* 😀 is 4 bytes, 2 units */);
+        assert_eq!(byte_col(line, u), x);
+        assert_eq!(byte_col("ab", 10), 2);
+    }
+}
