@@ -184,11 +184,11 @@ impl Semantic {
         references_on(&self.rt, &self.bridge, &self.root, file, pos)
     }
 
-    /// A file changed on disk: keep the server in step.
-    pub fn file_changed(&self, file: &str) {
+    /// A file was created, changed or deleted on disk: keep the server in step.
+    pub fn file_changed(&self, file: &str, created: bool) {
         let abs = self.root.join(file);
         let text = std::fs::read_to_string(&abs).ok();
-        let _ = self.rt.block_on(self.bridge.changed(&abs, text));
+        let _ = self.rt.block_on(self.bridge.changed(&abs, text, created));
     }
 
     pub fn status(&self) -> ServerStatus {
@@ -220,6 +220,12 @@ fn capabilities_suffice(c: &maintaind_lsp_bridge::Client) -> bool {
 
 fn references_on(rt: &tokio::runtime::Runtime, bridge: &Bridge, root: &Path, file: &str, pos: Pos) -> Result<Vec<ServerRef>, BridgeError> {
     let abs = root.join(file);
+    // tsserver answers only about files it has open.
+    if !bridge.is_open(&abs)
+        && let Ok(text) = std::fs::read_to_string(&abs)
+    {
+        rt.block_on(bridge.open(&abs, text))?;
+    }
     let line_text = line_of(&abs, pos.line);
     let character = utf16_col(&line_text, pos.col as usize);
     let params = json!({

@@ -67,9 +67,11 @@ pub struct IndexReport {
     pub skipped: Vec<Skipped>,
     /// One-line notes about the run (a rebuilt database, in-memory indexing).
     pub notes: Vec<String>,
-    /// Paths parsed or removed by this run (to keep the language server in step).
+    /// Paths changed, created or removed by this run (to keep the language server in step).
     #[serde(skip)]
     pub changed: Vec<String>,
+    #[serde(skip)]
+    pub created: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -219,8 +221,11 @@ impl Workspace {
                 sem.load_projects(&self.registry);
                 self.projects_loaded = true;
             } else {
+                for path in &report.created {
+                    sem.file_changed(path, true);
+                }
                 for path in &report.changed {
-                    sem.file_changed(path);
+                    sem.file_changed(path, false);
                 }
             }
         }
@@ -353,7 +358,7 @@ impl Workspace {
             &restat.iter().map(|(r, s)| (r.as_str(), *s)).collect::<Vec<_>>(),
             &removed.iter().map(String::as_str).collect::<Vec<_>>(),
         )?;
-        let mut changed: Vec<String> = upserts.iter().map(|(_, f)| f.path.clone()).collect();
+        let (created, mut changed): (Vec<String>, Vec<String>) = upserts.iter().map(|(_, f)| f.path.clone()).partition(|p| !stored.contains_key(p));
         changed.extend(removed.iter().cloned());
         for (_, file) in upserts {
             self.registry.insert_quiet(file);
@@ -383,6 +388,7 @@ impl Workspace {
             skipped,
             notes,
             changed,
+            created,
         })
     }
 
@@ -396,13 +402,14 @@ impl Workspace {
                 let delta = self.registry.remove_file(rel);
                 self.generation = self.store.write(&[], &[], &[rel])?;
                 if let Some(sem) = &self.semantic {
-                    sem.file_changed(rel);
+                    sem.file_changed(rel, false);
                 }
                 return Ok(delta);
             }
             Err(e) => return Err(e).with_context(|| format!("cannot stat {rel}")),
         };
         let bytes = std::fs::read(&abs).with_context(|| format!("cannot read {rel}"))?;
+        let created = !self.registry.contains(rel);
         let Some(delta) = self.registry.update_file(rel, &bytes) else {
             anyhow::bail!("{rel} is not a TypeScript or Prisma file");
         };
@@ -410,7 +417,7 @@ impl Workspace {
         let stat = FileStat { size: meta.len(), mtime_ns: walk::mtime_ns(&meta), hash: file.hash };
         self.generation = self.store.write(&[&Encoded::new(stat, file)], &[], &[])?;
         if let Some(sem) = &self.semantic {
-            sem.file_changed(rel);
+            sem.file_changed(rel, created);
         }
         Ok(delta)
     }

@@ -149,7 +149,7 @@ impl Bridge {
         let client = self.client().await?;
         let known = self.docs.lock().unwrap().contains_key(&uri);
         if known {
-            return self.changed(path, Some(text)).await;
+            return self.changed(path, Some(text), false).await;
         }
         client.notify_raw("textDocument/didOpen", json!({"textDocument": {"uri": uri, "languageId": language_id, "version": 1, "text": text}}))?;
         self.docs.lock().unwrap().insert(uri, Doc { version: 1, text, language_id });
@@ -160,12 +160,17 @@ impl Bridge {
         self.docs.lock().unwrap().contains_key(&path_to_uri(path))
     }
 
-    /// A file changed on disk outside any editor: tell the server (watched-files), and re-sync
-    /// it if it is open. `text` is the new content, `None` when the file was deleted.
-    pub async fn changed(&self, path: &Path, text: Option<String>) -> Result<(), BridgeError> {
+    /// A file changed on disk outside any editor: tell the server (watched-files: created,
+    /// changed or deleted), and re-sync it if it is open. `text` is the new content, `None`
+    /// when the file was deleted.
+    pub async fn changed(&self, path: &Path, text: Option<String>, created: bool) -> Result<(), BridgeError> {
         let uri = path_to_uri(path);
         let client = self.client().await?;
-        let change_type = if text.is_some() { 2 } else { 3 };
+        let change_type = match (&text, created) {
+            (None, _) => 3,
+            (Some(_), true) => 1,
+            (Some(_), false) => 2,
+        };
         let resync = {
             let mut docs = self.docs.lock().unwrap();
             match (docs.get_mut(&uri), &text) {

@@ -128,6 +128,9 @@ pub fn discover(kind: ServerKind, root: &Path, cache: &Path) -> Option<Found> {
             ServerKind::Native if !version.starts_with('7') => continue, // a tsc 5/6: no --lsp
             _ => {}
         }
+        // TypeScript 7's `tsc` is a node shim around a platform binary (it only `execve`s it on
+        // node >= 22.15; older node keeps a node parent holding the pipes). Run the binary itself.
+        let program = if kind == ServerKind::Native { native_binary(&program).unwrap_or(program) } else { program };
         let mut init_options = None;
         if kind == ServerKind::Tsls && origin == Origin::Cache {
             // Point the cached server at the tsserver installed beside it.
@@ -233,6 +236,22 @@ impl Drop for InstallLock {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir(&self.0);
     }
+}
+
+/// The platform executable behind a TypeScript 7 `tsc` shim, if it is installed beside it.
+fn native_binary(shim: &Path) -> Option<PathBuf> {
+    let real = std::fs::canonicalize(shim).ok()?; // node_modules/typescript/bin/tsc
+    let package = real.parent()?.parent()?; // node_modules/typescript
+    let arch = match std::env::consts::ARCH {
+        "x86_64" => "x64",
+        "aarch64" => "arm64",
+        other => other,
+    };
+    let platform = format!("@typescript/typescript-{}-{arch}", std::env::consts::OS);
+    [package.join("node_modules").join(&platform), package.parent()?.join(&platform)]
+        .into_iter()
+        .map(|dir| dir.join("lib/tsc"))
+        .find(|exe| exe.is_file())
 }
 
 /// `program --version`, first line without a leading "Version ".

@@ -2,6 +2,7 @@
 //! All CLI tests live in this one binary so they link once.
 
 mod bad_input;
+mod blast;
 mod index;
 mod symbols;
 
