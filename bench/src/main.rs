@@ -4,6 +4,7 @@
 //! `maintaind-bench gen --entities N --out DIR` a scale backend;
 //! `maintaind-bench run [--entities N] [--out docs/benchmarks.md]` measures (see bench.rs).
 
+mod accuracy;
 mod bench;
 mod generate;
 

@@ -16,6 +16,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::path::Path;
+use std::sync::Arc;
 
 use maintaind_registry::{FileIndex, FileLang, Pos, RefContext, Registry, Symbol, SymbolKind, Syntax};
 use serde::Serialize;
@@ -129,7 +130,24 @@ pub struct Blast<'a> {
     notes: BTreeSet<String>,
     added_by_registry: BTreeSet<String>,
     impacts: BTreeSet<Impact>,
-    importers: Option<HashMap<String, Vec<(String, usize)>>>,
+    importers: Arc<Importers>,
+}
+
+/// file → the files importing or re-exporting it, with the index of the import statement.
+pub type Importers = HashMap<String, Vec<(String, usize)>>;
+
+/// Build the reverse import map (resolving every import once); cache it per registry
+/// generation.
+pub fn importers(registry: &Registry) -> Importers {
+    let mut map: Importers = HashMap::new();
+    for f in registry.files() {
+        for (i, import) in f.imports.iter().enumerate() {
+            if let Some(target) = registry.resolve_import(&f.path, &import.specifier) {
+                map.entry(target).or_default().push((f.path.clone(), i));
+            }
+        }
+    }
+    map
 }
 
 /// A symbol as blast knows it: its file and every declaration with that name there.
@@ -139,7 +157,7 @@ struct Resolved<'r> {
 }
 
 impl<'a> Blast<'a> {
-    pub fn new(registry: &'a Registry, root: &'a Path, semantic: Option<&'a Semantic>, change: ChangeKind, depth: usize) -> Blast<'a> {
+    pub fn new(registry: &'a Registry, root: &'a Path, semantic: Option<&'a Semantic>, change: ChangeKind, depth: usize, importers: Arc<Importers>) -> Blast<'a> {
         Blast {
             registry,
             root,
@@ -151,7 +169,7 @@ impl<'a> Blast<'a> {
             notes: BTreeSet::new(),
             added_by_registry: BTreeSet::new(),
             impacts: BTreeSet::new(),
-            importers: None,
+            importers,
         }
     }
 
@@ -299,71 +317,83 @@ impl<'a> Blast<'a> {
     }
 
     /// The registry's references: files reaching the target's file through imports and
-    /// re-export barrels, and in each, the tokens naming the symbol.
+    /// re-export barrels, and in each, the tokens naming the symbol — with the qualifiers a
+    /// use there needs on the same line: the namespaces crossed (`export * as articles`), the
+    /// local import name, and the symbol's outer segments (`IBbsArticle` of
+    /// `IBbsArticle.ICreate`). `api.functional.bbs.articles.create(...)` is a use of
+    /// `functional/bbs/articles#create`; `api.functional.bbs.members.create(...)` is not.
     fn registry_refs(&mut self, target: &Resolved) -> Vec<(String, Pos)> {
         let name = &target.decls[0].name;
-        let top = name.split('.').next().unwrap_or(name).to_string();
-        let last = name.rsplit('.').next().unwrap_or(name).to_string();
-        let importers = self.importers().clone();
-        // (file, local name of `top` there): files that can see the symbol.
+        let segments: Vec<&str> = name.split('.').collect();
+        let top = segments[0].to_string();
+        let last = segments[segments.len() - 1].to_string();
+        let importers = self.importers.clone();
+        // (file, local name of `top`, qualifiers needed before it), breadth first.
         let mut seen: BTreeSet<String> = BTreeSet::new();
-        let mut reach: Vec<(String, String)> = Vec::new();
-        let mut queue: VecDeque<(String, String, usize)> = VecDeque::from([(target.file.path.clone(), top.clone(), 0)]);
-        while let Some((file, exposed, depth)) = queue.pop_front() {
+        let mut reach: Vec<(String, String, Vec<String>)> = Vec::new();
+        let mut queue: VecDeque<(String, String, Vec<String>, usize)> = VecDeque::from([(target.file.path.clone(), top.clone(), Vec::new(), 0)]);
+        while let Some((file, exposed, quals, depth)) = queue.pop_front() {
             if depth > 8 {
                 continue;
             }
             for (importer, idx) in importers.get(&file).map(Vec::as_slice).unwrap_or_default() {
                 let Some(f) = self.registry.file(importer) else { continue };
                 let import = &f.imports[*idx];
+                let mut q = quals.clone();
                 let local = if import.reexport {
-                    if import.star || import.namespace.is_some() {
-                        Some(exposed.clone())
-                    } else {
-                        import.names.iter().find(|n| n.imported == exposed).map(|n| n.local.clone())
+                    match &import.namespace {
+                        Some(ns) => {
+                            q.insert(0, ns.clone());
+                            Some(exposed.clone())
+                        }
+                        None if import.star => Some(exposed.clone()),
+                        None => import.names.iter().find(|n| n.imported == exposed).map(|n| n.local.clone()),
                     }
-                } else if import.namespace.is_some() || import.default.is_some() && target.decls.iter().any(|d| d.default_export) {
+                } else if let Some(ns) = &import.namespace {
+                    q.insert(0, ns.clone());
+                    Some(exposed.clone())
+                } else if let Some(default) = import.default.as_ref().filter(|_| file != target.file.path || target.decls.iter().any(|d| d.default_export)) {
+                    // The target's own default export, or the default export of a barrel
+                    // (nestia's `export default api` is the namespace of the SDK).
+                    if file != target.file.path {
+                        q.insert(0, default.clone());
+                    }
                     Some(exposed.clone())
                 } else {
                     import.names.iter().find(|n| n.imported == exposed).map(|n| n.local.clone())
                 };
                 let Some(local) = local else { continue };
-                if seen.insert(format!("{importer}\0{local}")) {
-                    reach.push((importer.clone(), local.clone()));
-                    queue.push_back((importer.clone(), local, depth + 1));
+                if seen.insert(format!("{importer}\0{local}\0{}", q.join("."))) {
+                    reach.push((importer.clone(), local.clone(), q.clone()));
+                    queue.push_back((importer.clone(), local, q, depth + 1));
                 }
             }
         }
         let mut out = Vec::new();
-        // The target's own file, then every reaching file: tokens with the symbol's last
-        // segment (or its local alias when the symbol is top-level).
-        let mut files: Vec<(String, String)> = vec![(target.file.path.clone(), last.clone())];
-        files.extend(reach.into_iter().map(|(f, local)| (f, if top == last { local } else { last.clone() })));
-        for (file, token) in files {
+        let mut files: Vec<(String, String, Vec<String>)> = vec![(target.file.path.clone(), top.clone(), Vec::new())];
+        files.extend(reach);
+        for (file, local_top, chain) in files {
             let Some(fi) = self.registry.file(&file) else { continue };
+            // Qualifiers: the chain of namespaces, then the symbol's own outer segments (the
+            // first under its local name).
+            let mut quals = chain;
+            if segments.len() > 1 {
+                quals.push(local_top.clone());
+                quals.extend(segments[1..segments.len() - 1].iter().map(|s| s.to_string()));
+            }
+            let token = if segments.len() == 1 { local_top.clone() } else { last.clone() };
             for r in fi.references.of(&token) {
-                out.push((file.clone(), r.pos));
+                let qualified = quals.iter().all(|q| {
+                    fi.references.of(q).any(|x| (x.pos.line == r.pos.line && x.pos.col < r.pos.col) || (x.pos.line < r.pos.line && x.pos.line + 2 >= r.pos.line))
+                });
+                if qualified {
+                    out.push((file.clone(), r.pos));
+                }
             }
         }
         out.sort();
         out.dedup();
         out
-    }
-
-    /// file → files importing or re-exporting it, with the index of the import statement.
-    fn importers(&mut self) -> &HashMap<String, Vec<(String, usize)>> {
-        if self.importers.is_none() {
-            let mut map: HashMap<String, Vec<(String, usize)>> = HashMap::new();
-            for f in self.registry.files() {
-                for (i, import) in f.imports.iter().enumerate() {
-                    if let Some(target) = self.registry.resolve_import(&f.path, &import.specifier) {
-                        map.entry(target).or_default().push((f.path.clone(), i));
-                    }
-                }
-            }
-            self.importers = Some(map);
-        }
-        self.importers.as_ref().unwrap()
     }
 
     fn context(&mut self, file: &str, pos: Pos) -> RefContext {
@@ -373,7 +403,8 @@ impl<'a> Blast<'a> {
     }
 
     /// Provider → controller route → SDK function → e2e tests, for the target and for every
-    /// provider function among the impacted symbols.
+    /// provider function among the impacted symbols. A join over registry facts (imports,
+    /// decorators, the SDK's `@path`), so it costs no server round trips.
     fn route_join(&mut self, target: &Resolved) {
         let mut providers: BTreeSet<(String, String)> = BTreeSet::new();
         if target.file.lang != FileLang::Prisma && target.decls[0].kind == SymbolKind::Function {
@@ -393,7 +424,7 @@ impl<'a> Blast<'a> {
                 continue;
             }
             let provider = Resolved { file: fi, decls };
-            for (cfile, cpos, _) in self.references(&provider) {
+            for (cfile, cpos) in self.registry_refs(&provider) {
                 let Some(cfi) = self.registry.file(&cfile) else { continue };
                 let Some(method) = enclosing_symbol(Some(cfi), cpos).filter(|s| s.kind == SymbolKind::Method) else { continue };
                 let Some((verb, route)) = route_of(cfi, method) else { continue };
@@ -416,7 +447,7 @@ impl<'a> Blast<'a> {
                 let Some(sfi) = self.registry.file(&sdk_file) else { continue };
                 let sdecls: Vec<&Symbol> = sfi.symbols.iter().filter(|s| s.name == sdk_name && s.kind == SymbolKind::Function).collect();
                 let sdk_fn = Resolved { file: sfi, decls: sdecls };
-                for (tfile, tpos, _) in self.references(&sdk_fn) {
+                for (tfile, tpos) in self.registry_refs(&sdk_fn) {
                     if !is_test_file(&tfile) {
                         continue;
                     }

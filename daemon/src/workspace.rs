@@ -5,6 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
@@ -12,7 +13,7 @@ use maintaind_registry::{Delta, FileIndex, MatchTier, Registry, SymbolKind, inde
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::blast::{Blast, BlastReport, ChangeKind};
+use crate::blast::{self, Blast, BlastReport, ChangeKind, Importers};
 use crate::semantic::{Semantic, SemanticOptions, Unavailable};
 use crate::store::{self, Encoded, FileStat, OpenNote, Store};
 use crate::walk::{self, Found};
@@ -140,6 +141,8 @@ pub struct Workspace {
     generation: u64,
     /// Blast answers by (symbol, change, no_lsp, depth), valid for one registry generation.
     blast_cache: HashMap<(String, ChangeKind, bool, usize), (u64, BlastReport)>,
+    /// The reverse import map for one registry generation.
+    importers: Option<(u64, Arc<Importers>)>,
 }
 
 /// The per-workspace state directory.
@@ -176,6 +179,7 @@ impl Workspace {
             projects_loaded: false,
             generation,
             blast_cache: HashMap::new(),
+            importers: None,
         })
     }
 
@@ -235,8 +239,16 @@ impl Workspace {
         {
             return Ok(cached.clone());
         }
+        let importers = match &self.importers {
+            Some((generation, map)) if *generation == self.generation => map.clone(),
+            _ => {
+                let map = Arc::new(blast::importers(&self.registry));
+                self.importers = Some((self.generation, map.clone()));
+                map
+            }
+        };
         let semantic = if no_lsp { None } else { self.semantic.as_ref() };
-        let mut answer = Blast::new(&self.registry, &self.root, semantic, change, depth)
+        let mut answer = Blast::new(&self.registry, &self.root, semantic, change, depth, importers)
             .run(symbol, self.generation)
             .map_err(|e| RequestError::BadInput(e.to_string()))?;
         answer.notes.extend(report.notes);
