@@ -156,7 +156,7 @@ pub fn score(ws: &mut Workspace, truth: &Truth) -> Score {
             if files.contains(b) {
                 k.found += 1;
             } else {
-                s.misses.push(format!("{query} {}: missed {b}", r.change_kind));
+                s.misses.push(format!("{query} {}: missed {b} [{}]", r.change_kind, r.mutation));
             }
         }
         let must: Vec<&String> = must.iter().filter(|f| **f != r.file).collect();

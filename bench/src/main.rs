@@ -20,7 +20,7 @@ fn main() {
 }
 
 fn usage() -> &'static str {
-    "usage:\n  maintaind-bench gen (--preset bbs | --entities N) --out DIR [--force]\n  maintaind-bench run [--entities N] [--edits N] [--out FILE] [--maintaind PATH]"
+    "usage:\n  maintaind-bench gen (--preset bbs | --entities N) --out DIR [--force]\n  maintaind-bench run [--entities N] [--edits N] [--out FILE] [--maintaind PATH] [--no-lsp] [--large-truth FILE]"
 }
 
 fn run() -> Result<()> {
@@ -40,7 +40,14 @@ fn run() -> Result<()> {
         Some("run") => {
             let entities = flag("--entities").map(|n| n.parse()).transpose().context("--entities takes a number")?.unwrap_or(58);
             let edits = flag("--edits").map(|n| n.parse()).transpose().context("--edits takes a number")?.unwrap_or(100);
-            bench::run(bench::Options { entities, edits, out: flag("--out").map(PathBuf::from), maintaind: flag("--maintaind").map(PathBuf::from) })
+            bench::run(bench::Options {
+                entities,
+                edits,
+                out: flag("--out").map(PathBuf::from),
+                maintaind: flag("--maintaind").map(PathBuf::from),
+                no_lsp: args.iter().any(|a| a == "--no-lsp"),
+                large_truth: flag("--large-truth").map(PathBuf::from),
+            })
         }
         Some("extract-only") => bench::extract_only(std::path::Path::new(args.get(1).context(usage())?)),
         Some("keep-trees") => bench::keep_trees(std::path::Path::new(args.get(1).context(usage())?)),

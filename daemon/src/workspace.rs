@@ -212,6 +212,18 @@ impl Workspace {
         self.semantic.as_ref()
     }
 
+    /// Drop cached blast answers (benchmarks measure uncached answers).
+    pub fn forget_cached_answers(&mut self) {
+        self.blast_cache.clear();
+    }
+
+    /// Stop the language server.
+    pub fn stop_semantic(&mut self) {
+        if let Some(s) = self.semantic.take() {
+            s.stop();
+        }
+    }
+
     /// The blast radius of a change to `symbol`, from the server when one is running (and not
     /// `no_lsp`), else from the registry alone (flagged approximate).
     pub fn blast(&mut self, symbol: &str, change: ChangeKind, no_lsp: bool, depth: usize, progress: &dyn Progress) -> Result<BlastReport, RequestError> {
@@ -220,6 +232,7 @@ impl Workspace {
             return Err(RequestError::BadInput("empty symbol: give `Name`, `path/to/file.ts#Name` or `prisma:model[.field]`".into()));
         }
         let report = self.index(progress)?;
+        self.pending_notes.extend(report.notes.iter().cloned());
         if let Some(sem) = &mut self.semantic {
             if !self.projects_loaded {
                 sem.load_projects(&self.registry);
@@ -233,6 +246,13 @@ impl Workspace {
                 }
             }
         }
+        self.blast_current(symbol, change, no_lsp, depth)
+    }
+
+    /// The blast radius against the registry as it is (no refresh): what a host that keeps
+    /// the registry current by watching files (the daemon) serves. Cached per generation.
+    pub fn blast_current(&mut self, symbol: &str, change: ChangeKind, no_lsp: bool, depth: usize) -> Result<BlastReport, RequestError> {
+        let symbol = symbol.trim();
         let key = (symbol.to_string(), change, no_lsp, depth);
         if let Some((generation, cached)) = self.blast_cache.get(&key)
             && *generation == self.generation
@@ -251,7 +271,7 @@ impl Workspace {
         let mut answer = Blast::new(&self.registry, &self.root, semantic, change, depth, importers)
             .run(symbol, self.generation)
             .map_err(|e| RequestError::BadInput(e.to_string()))?;
-        answer.notes.extend(report.notes);
+        answer.notes.append(&mut self.pending_notes);
         // Only complete answers are worth keeping; an approximate one is recomputed next time.
         if !answer.approximate {
             self.blast_cache.insert(key, (self.generation, answer.clone()));
