@@ -235,13 +235,16 @@ impl<'a> Blast<'a> {
             } else {
                 Relation::Reference
             };
-            let must_change = match self.change {
+            let direct = match self.change {
                 ChangeKind::Rename | ChangeKind::Remove => true,
                 ChangeKind::Signature => cx.is_call,
-                ChangeKind::Shape => cx.builds_value || (cx.in_return_type && cx.returns_literal) || cx.destructures,
+                ChangeKind::Shape => !cx.as_qualifier && (cx.builds_value || (cx.in_return_type && cx.returns_literal) || cx.destructures),
                 ChangeKind::Return => cx.is_call && cx.call_result_used,
                 ChangeKind::Behavior => false,
             };
+            // Beyond the target itself only a shape still has to be built where it flows; a
+            // renamed or removed type merely erodes what passes it on (listed, not must-change).
+            let must_change = direct && (depth == 0 || self.change == ChangeKind::Shape);
             self.impacts.insert(Impact {
                 file: file.clone(),
                 symbol: symbol_name,
@@ -251,15 +254,34 @@ impl<'a> Blast<'a> {
                 via,
                 through: through.map(str::to_string),
             });
-            if depth + 1 > self.depth || self.change != ChangeKind::Shape {
+            if depth + 1 > self.depth || matches!(self.change, ChangeKind::Behavior | ChangeKind::Signature | ChangeKind::Return) {
                 continue;
             }
-            // Follow-through for shape changes: what passes the type on.
+            // `T.X` uses the namespace T: a new shape of the type T does not flow through it.
+            if self.change == ChangeKind::Shape && cx.as_qualifier {
+                continue;
+            }
+            // Follow-through: what passes the changed type on.
             let Some(enc) = enclosing else { continue };
             let Some(enc_file) = self.registry.file(&file) else { continue };
             if cx.in_type_alias_value && enc.kind == SymbolKind::Type {
+                // `type Body = T`: every use of the alias is a use of T.
                 let alias = Resolved { file: enc_file, decls: vec![enc] };
                 self.symbol_refs(&alias, Some(&enc.name), depth + 1);
+            } else if cx.in_return_type && matches!(enc.kind, SymbolKind::Function | SymbolKind::Method) {
+                // A function declared to return T: its callers consume a T (a renamed or removed
+                // T leaves them an error type, which breaks callbacks over it).
+                let callee = Resolved { file: enc_file, decls: vec![enc] };
+                for (cfile, cpos, cvia) in self.references(&callee) {
+                    let ccx = self.context(&cfile, cpos);
+                    if !(ccx.is_call && ccx.call_result_used) {
+                        continue;
+                    }
+                    let csym = enclosing_symbol(self.registry.file(&cfile), cpos).map(|s| s.name.clone()).unwrap_or_else(|| "(top level)".into());
+                    self.impacts.insert(Impact { file: cfile, symbol: csym, line: cpos.line + 1, relation: Relation::Caller, must_change: false, via: cvia, through: Some(enc.name.clone()) });
+                }
+            } else if self.change != ChangeKind::Shape {
+                continue;
             } else if cx.in_parameter_type && matches!(enc.kind, SymbolKind::Function | SymbolKind::Method) {
                 // Callers that pass a literal where the type is expected must build the new shape.
                 let callee = Resolved { file: enc_file, decls: vec![enc] };
@@ -271,6 +293,14 @@ impl<'a> Blast<'a> {
                     let csym = enclosing_symbol(self.registry.file(&cfile), cpos).map(|s| s.name.clone()).unwrap_or_else(|| "(top level)".into());
                     self.impacts.insert(Impact { file: cfile, symbol: csym, line: cpos.line + 1, relation: Relation::Caller, must_change: true, via: cvia, through: Some(enc.name.clone()) });
                 }
+            } else if cx.in_property_type && enc.kind == SymbolKind::Property {
+                // Whoever builds the owner type builds this property's value too.
+                let Some((owner, _)) = enc.name.rsplit_once('.') else { continue };
+                let decls: Vec<&Symbol> = enc_file.symbols.iter().filter(|s| s.name == owner && matches!(s.kind, SymbolKind::Type | SymbolKind::Interface)).collect();
+                if !decls.is_empty() {
+                    let owner_sym = Resolved { file: enc_file, decls };
+                    self.symbol_refs(&owner_sym, Some(owner), depth + 1);
+                }
             }
         }
     }
@@ -281,15 +311,28 @@ impl<'a> Blast<'a> {
         let decl_positions: BTreeSet<(String, Pos)> = target.decls.iter().map(|d| (target.file.path.clone(), d.name_span.start)).collect();
         let registry_refs = self.registry_refs(target);
         let mut out: Vec<(String, Pos, Via)> = Vec::new();
+        // Merged declarations (a type and a namespace of one name, overloads) are asked at
+        // each name: uses of `T.ICreate` refer to the namespace, not to the type.
         let server_refs = match self.semantic {
-            Some(s) => match s.references(&target.file.path, target.decls[0].name_span.start) {
-                Ok(r) => Some(r),
-                Err(e) => {
-                    self.approximate = true;
-                    self.notes.insert(format!("the language server failed ({e}); those references come from the registry"));
-                    None
+            Some(s) => {
+                let mut all = Vec::new();
+                let mut failed = None;
+                let positions: BTreeSet<Pos> = target.decls.iter().map(|d| d.name_span.start).collect();
+                for pos in positions {
+                    match s.references(&target.file.path, pos) {
+                        Ok(r) => all.extend(r),
+                        Err(e) => failed = Some(e),
+                    }
                 }
-            },
+                match failed {
+                    None => Some(all),
+                    Some(e) => {
+                        self.approximate = true;
+                        self.notes.insert(format!("the language server failed ({e}); those references come from the registry"));
+                        None
+                    }
+                }
+            }
             None => None,
         };
         match server_refs {

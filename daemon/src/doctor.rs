@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use maintaind_lsp_bridge::{ServerKind, server};
+
 use crate::store::DbInspection;
 use crate::workspace::inspect_store;
 
@@ -15,7 +17,26 @@ pub struct DoctorReport {
     pub maintaind: String,
     pub root: PathBuf,
     pub tools: Vec<Tool>,
+    /// The TypeScript language servers `blast` would launch, per kind.
+    pub servers: Vec<ServerReport>,
+    /// Where missing servers are installed.
+    pub cache_dir: PathBuf,
     pub registry: DbInspection,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ServerReport {
+    pub kind: &'static str,
+    pub found: Option<FoundServer>,
+    /// How to install it when missing (maintaind does it on first use unless --offline).
+    pub install: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FoundServer {
+    pub program: PathBuf,
+    pub version: String,
+    pub origin: maintaind_lsp_bridge::Origin,
 }
 
 #[derive(Debug, Serialize)]
@@ -33,7 +54,6 @@ pub fn report(root: &Path) -> DoctorReport {
         ("node", "--version", "install Node.js 20 or newer"),
         ("npm", "--version", "comes with Node.js"),
         ("tsc", "--version", "npm install typescript (the project's own, or maintaind's cache)"),
-        ("typescript-language-server", "--version", "installed by maintaind on first use of the language server (a later release)"),
     ]
     .into_iter()
     .map(|(name, flag, hint)| {
@@ -42,7 +62,16 @@ pub fn report(root: &Path) -> DoctorReport {
         Tool { name: name.into(), path, version, hint: hint.into() }
     })
     .collect();
-    DoctorReport { maintaind: env!("CARGO_PKG_VERSION").into(), root: root.to_path_buf(), tools, registry: inspect_store(root) }
+    let cache_dir = server::cache_dir();
+    let servers = [ServerKind::Native, ServerKind::Tsls]
+        .into_iter()
+        .map(|kind| ServerReport {
+            kind: kind.as_str(),
+            found: server::discover(kind, root, &cache_dir).map(|f| FoundServer { program: f.launch.program, version: f.version, origin: f.origin }),
+            install: server::install_command(kind, &cache_dir),
+        })
+        .collect();
+    DoctorReport { maintaind: env!("CARGO_PKG_VERSION").into(), root: root.to_path_buf(), tools, servers, cache_dir, registry: inspect_store(root) }
 }
 
 /// The project's `node_modules/.bin`, maintaind's cache, then `PATH`.

@@ -173,6 +173,16 @@ pub fn doctor(out: &Out, r: &DoctorReport) {
             _ => text.push_str(&format!("{:<27} {WARN}not found{WARN:#} {DIM}{}{DIM:#}\n", tool.name, tool.hint)),
         }
     }
+    for s in &r.servers {
+        let label = format!("server {}", s.kind);
+        match &s.found {
+            Some(f) => {
+                let origin = serde_json::to_value(f.origin).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+                text.push_str(&format!("{label:<27} {OK}{}{OK:#} {DIM}({origin}: {}){DIM:#}\n", f.version, f.program.display()))
+            }
+            None => text.push_str(&format!("{label:<27} {WARN}not installed{WARN:#} {DIM}installed on first `blast`; or: {}{DIM:#}\n", s.install)),
+        }
+    }
     let db = &r.registry;
     text.push_str(&format!(
         "{:<27} {} {DIM}({} files, {} symbols, generation {}, {} KiB, {}){DIM:#}\n",

@@ -33,6 +33,12 @@ pub struct RefContext {
     pub builds_value: bool,
     /// Inside the value of a type alias (`type A = T`): A passes T on.
     pub in_type_alias_value: bool,
+    /// Inside the declared type of a property (`pagination: IPage.IPagination`): building the
+    /// owner type builds this one.
+    pub in_property_type: bool,
+    /// Used as a namespace: the qualifier of `T.X` (in a type or a value). Not a use of the
+    /// type `T` that shares the name.
+    pub as_qualifier: bool,
     /// Destructured from (`const { a } = x` where the reference is in the pattern or the
     /// annotation of such a declarator).
     pub destructures: bool,
@@ -85,6 +91,13 @@ impl Syntax {
             }
         }
 
+        if let Some(p) = node.parent() {
+            cx.as_qualifier = match p.kind() {
+                "nested_type_identifier" | "nested_identifier" => p.child_by_field_name("module") == Some(node) || p.named_child(0) == Some(node),
+                "member_expression" => p.child_by_field_name("object") == Some(node),
+                _ => false,
+            };
+        }
         let mut child = node;
         let mut cur = node.parent();
         while let Some(n) = cur {
@@ -102,6 +115,9 @@ impl Syntax {
                 }
                 "variable_declarator" | "public_field_definition" | "property_signature" => {
                     let in_annotation = n.child_by_field_name("type").is_some_and(|t| contains(t, node));
+                    if in_annotation && n.kind() != "variable_declarator" {
+                        cx.in_property_type = true;
+                    }
                     if in_annotation && n.child_by_field_name("value").is_some_and(is_literal) {
                         cx.builds_value = true;
                     }
@@ -236,6 +252,11 @@ mod tests {
         assert!(!at("function f(x: Partial<$0T>): void {}").in_parameter_type);
         assert!(!at("function f(props: { body: $0T }): void {}").in_parameter_type);
         assert!(at("export type Body = $0T;").in_type_alias_value);
+        assert!(at("export type Body = $0T.ICreate;").as_qualifier);
+        assert!(at("const x = $0api.functional;").as_qualifier);
+        assert!(!at("export type Body = T.$0ICreate;").as_qualifier);
+        assert!(at("export type P = { pagination: IPage.$0IPagination };").in_property_type);
+        assert!(!at("const x: $0T = y;").in_property_type);
         assert!(at("const { a }: $0T = x;").destructures);
     }
 }
