@@ -264,8 +264,8 @@ fn blast_section(root: &Path, files: &std::collections::BTreeMap<String, String>
     let mut md = String::new();
     let _ = writeln!(md, "\n## Blast radius (issue 3)\n");
     let _ = writeln!(md, "Query: `maintaind blast {query} --change rename` on the same generated backend.\n");
-    let _ = writeln!(md, "| server | start → first precise answer (projects loaded) | warm `blast`, uncached | raw `textDocument/references` round trip (same server, same symbol) | ratio | repeated query (cache) | server RSS |");
-    let _ = writeln!(md, "|---|---|---|---|---|---|---|");
+    let _ = writeln!(md, "| server | start → first precise answer (projects loaded) | warm `blast`, answer not cached | raw `textDocument/references` round trip (same server, same symbol) | ratio | first query after a registry change | repeated query (answer cache) | server RSS |");
+    let _ = writeln!(md, "|---|---|---|---|---|---|---|---|");
     for kind in [ServerKind::Native, ServerKind::Tsls] {
         let _ = std::fs::remove_dir_all(root.join(".maintaind"));
         let t0 = Instant::now();
@@ -311,21 +311,32 @@ fn blast_section(root: &Path, files: &std::collections::BTreeMap<String, String>
                 t.elapsed()
             })
             .collect();
+        // The first query after a registry change rebuilds the per-generation facts.
+        let mut fresh_runs: Vec<Duration> = (0..5)
+            .map(|_| {
+                ws.forget_derived();
+                let t = Instant::now();
+                let r = ws.blast_current(&query, ChangeKind::Rename, false, maintaind::blast::DEFAULT_DEPTH);
+                std::hint::black_box(r.is_ok());
+                t.elapsed()
+            })
+            .collect();
         let rss = ws.semantic().and_then(|s| s.server_pid()).map(process_tree_rss_kib).unwrap_or(0);
         ws.stop_semantic();
         let _ = writeln!(
             md,
-            "| {} {version} | {first_ms:.0} ms ({}) | {:.1} ms | {:.1} ms | **{:.2}×** | {:.3} ms | {:.0} MiB |",
+            "| {} {version} | {first_ms:.0} ms ({}) | {:.1} ms | {:.1} ms | **{:.2}×** | {:.1} ms | {:.3} ms | {:.0} MiB |",
             kind.as_str(),
             ready_ms.map(|r| format!("ready after {r} ms")).unwrap_or_else(|| "not all loaded".into()),
             ms(median_of(&mut blast_runs)),
             ms(median_of(&mut raw_runs)),
             ratios[ratios.len() / 2],
+            ms(median_of(&mut fresh_runs)),
             ms(median_of(&mut cached_runs)),
             rss as f64 / 1024.0
         );
     }
-    let _ = writeln!(md, "\nTargets: warm `blast` ≤ 1.2× the raw round trip; repeated query ≤ 5 ms. The uncached `blast` is one `references` request plus the registry's work (completeness guard, syntactic context of each referencing file, route join); the registry refresh before a CLI query is measured separately above (warm `index`).");
+    let _ = writeln!(md, "\nTargets: warm `blast` ≤ 1.2× the raw round trip; repeated query ≤ 5 ms. \"Answer not cached\": the answer cache is cleared before each run, while facts that depend only on the registry generation stay (reverse import map, SDK route index, route joins, registry reference walks, parsed referencing files); \"first query after a registry change\" rebuilds those too. A `blast` is one `references` request per declaration of the target, with the registry's completeness guard computed while the server answers; follow-through and the route join use the registry. The registry refresh a one-shot CLI query does first is the warm `index` above.");
 
     // Accuracy against compiler truth.
     let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
@@ -344,9 +355,12 @@ fn blast_section(root: &Path, files: &std::collections::BTreeMap<String, String>
     }
     if let Some(path) = large_truth {
         let truth = crate::accuracy::load(path)?;
-        let _ = std::fs::remove_dir_all(root.join(".maintaind"));
-        anyhow::ensure!(crate::accuracy::fixture_hash(root) == truth.fixture_hash, "{} was recorded on a different backend", path.display());
-        let s = score_with_native(root, &truth)?;
+        // A fresh copy: the update benchmark above edited providers in `root`.
+        let fresh = tempfile::tempdir()?;
+        crate::write_backend(&fresh.path().join("backend"), files, false)?;
+        let fresh_root = fresh.path().join("backend");
+        anyhow::ensure!(crate::accuracy::fixture_hash(&fresh_root) == truth.fixture_hash, "{} was recorded on a different backend", path.display());
+        let s = score_with_native(&fresh_root, &truth)?;
         let _ = writeln!(md, "**Generated backend** ({entities} entities, {} sampled mutations):\n\n{}", truth.records.len(), crate::accuracy::table(&s));
     }
     Ok(md)

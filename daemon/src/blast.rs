@@ -125,20 +125,41 @@ pub struct Blast<'a> {
     semantic: Option<&'a Semantic>,
     change: ChangeKind,
     depth: usize,
-    syntax: HashMap<String, Option<Syntax>>,
+    syntax: &'a mut SyntaxCache,
     approximate: bool,
     notes: BTreeSet<String>,
     added_by_registry: BTreeSet<String>,
     impacts: BTreeSet<Impact>,
-    importers: Arc<Importers>,
+    derived: Arc<Derived>,
 }
 
 /// file → the files importing or re-exporting it, with the index of the import statement.
 pub type Importers = HashMap<String, Vec<(String, usize)>>;
 
-/// Build the reverse import map (resolving every import once); cache it per registry
-/// generation.
-pub fn importers(registry: &Registry) -> Importers {
+/// Facts derived from the whole registry, built once per registry generation and shared by
+/// every query of that generation.
+pub struct Derived {
+    pub importers: Importers,
+    /// `(VERB, /route)` → SDK function (file, name).
+    pub sdk: HashMap<(String, String), (String, String)>,
+    /// Route joins already made this generation: provider (file, name) → the route and test
+    /// impacts it leads to (plus notes). They depend on the registry alone.
+    routes: std::sync::Mutex<HashMap<(String, String), (Vec<Impact>, Vec<String>)>>,
+    /// Registry references already computed this generation: (file, symbol) → uses.
+    refs: std::sync::Mutex<HashMap<(String, String), Arc<Vec<(String, Pos)>>>>,
+}
+
+impl Derived {
+    pub fn new(registry: &Registry) -> Derived {
+        Derived { importers: importers(registry), sdk: sdk_index(registry), routes: Default::default(), refs: Default::default() }
+    }
+}
+
+/// Parsed files reused across queries of one registry generation.
+pub type SyntaxCache = HashMap<String, Option<Syntax>>;
+
+/// Build the reverse import map (resolving every import once).
+fn importers(registry: &Registry) -> Importers {
     let mut map: Importers = HashMap::new();
     for f in registry.files() {
         for (i, import) in f.imports.iter().enumerate() {
@@ -157,19 +178,27 @@ struct Resolved<'r> {
 }
 
 impl<'a> Blast<'a> {
-    pub fn new(registry: &'a Registry, root: &'a Path, semantic: Option<&'a Semantic>, change: ChangeKind, depth: usize, importers: Arc<Importers>) -> Blast<'a> {
+    pub fn new(
+        registry: &'a Registry,
+        root: &'a Path,
+        semantic: Option<&'a Semantic>,
+        change: ChangeKind,
+        depth: usize,
+        derived: Arc<Derived>,
+        syntax: &'a mut SyntaxCache,
+    ) -> Blast<'a> {
         Blast {
             registry,
             root,
             semantic,
             change,
             depth,
-            syntax: HashMap::new(),
+            syntax,
             approximate: false,
             notes: BTreeSet::new(),
             added_by_registry: BTreeSet::new(),
             impacts: BTreeSet::new(),
-            importers,
+            derived,
         }
     }
 
@@ -223,7 +252,10 @@ impl<'a> Blast<'a> {
 
     /// References of a TypeScript symbol, classified; follow-through below `depth`.
     fn symbol_refs(&mut self, target: &Resolved, through: Option<&str>, depth: usize) {
-        let refs = self.references(target);
+        // The target's own references come from the server; what follow-through reaches
+        // (aliases, callers of what passes the type on) from the registry's import graph,
+        // which costs no round trips and matched the compiler on the accuracy corpus.
+        let refs = if depth == 0 { self.references(target) } else { self.follow_references(target) };
         for (file, pos, via) in refs {
             let cx = self.context(&file, pos);
             let enclosing = enclosing_symbol(self.registry.file(&file), pos);
@@ -272,7 +304,7 @@ impl<'a> Blast<'a> {
                 // A function declared to return T: its callers consume a T (a renamed or removed
                 // T leaves them an error type, which breaks callbacks over it).
                 let callee = Resolved { file: enc_file, decls: vec![enc] };
-                for (cfile, cpos, cvia) in self.references(&callee) {
+                for (cfile, cpos, cvia) in self.follow_references(&callee) {
                     let ccx = self.context(&cfile, cpos);
                     if !(ccx.is_call && ccx.call_result_used) {
                         continue;
@@ -285,7 +317,7 @@ impl<'a> Blast<'a> {
             } else if cx.in_parameter_type && matches!(enc.kind, SymbolKind::Function | SymbolKind::Method) {
                 // Callers that pass a literal where the type is expected must build the new shape.
                 let callee = Resolved { file: enc_file, decls: vec![enc] };
-                for (cfile, cpos, cvia) in self.references(&callee) {
+                for (cfile, cpos, cvia) in self.follow_references(&callee) {
                     let ccx = self.context(&cfile, cpos);
                     if !(ccx.is_call && ccx.call_has_literal_argument) {
                         continue;
@@ -306,35 +338,39 @@ impl<'a> Blast<'a> {
     }
 
     /// Every reference to `target` except its declarations: the server's, plus whatever the
-    /// registry finds in files the server did not return.
+    /// registry finds in files the server did not return. The server is asked first and the
+    /// registry works while it answers.
     fn references(&mut self, target: &Resolved) -> Vec<(String, Pos, Via)> {
         let decl_positions: BTreeSet<(String, Pos)> = target.decls.iter().map(|d| (target.file.path.clone(), d.name_span.start)).collect();
-        let registry_refs = self.registry_refs(target);
-        let mut out: Vec<(String, Pos, Via)> = Vec::new();
         // Merged declarations (a type and a namespace of one name, overloads) are asked at
         // each name: uses of `T.ICreate` refer to the namespace, not to the type.
-        let server_refs = match self.semantic {
-            Some(s) => {
-                let mut all = Vec::new();
-                let mut failed = None;
-                let positions: BTreeSet<Pos> = target.decls.iter().map(|d| d.name_span.start).collect();
-                for pos in positions {
-                    match s.references(&target.file.path, pos) {
-                        Ok(r) => all.extend(r),
-                        Err(e) => failed = Some(e),
-                    }
-                }
-                match failed {
-                    None => Some(all),
-                    Some(e) => {
-                        self.approximate = true;
-                        self.notes.insert(format!("the language server failed ({e}); those references come from the registry"));
-                        None
-                    }
+        let positions: BTreeSet<Pos> = target.decls.iter().map(|d| d.name_span.start).collect();
+        let pending: Vec<_> = match self.semantic {
+            Some(s) => positions.iter().map(|pos| s.references_start(&target.file.path, *pos)).collect(),
+            None => Vec::new(),
+        };
+        let registry_refs = self.registry_refs(target);
+        let server_refs = if self.semantic.is_none() {
+            None
+        } else {
+            let mut all = Vec::new();
+            let mut failed = None;
+            for p in pending {
+                match p.wait() {
+                    Ok(r) => all.extend(r),
+                    Err(e) => failed = Some(e),
                 }
             }
-            None => None,
+            match failed {
+                None => Some(all),
+                Some(e) => {
+                    self.approximate = true;
+                    self.notes.insert(format!("the language server failed ({e}); those references come from the registry"));
+                    None
+                }
+            }
         };
+        let mut out: Vec<(String, Pos, Via)> = Vec::new();
         match server_refs {
             Some(server) => {
                 let server_files: BTreeSet<&str> = server.iter().map(|r| r.file.as_str()).collect();
@@ -359,6 +395,12 @@ impl<'a> Blast<'a> {
         out
     }
 
+    /// References for follow-through: the registry's import-resolved ones.
+    fn follow_references(&mut self, target: &Resolved) -> Vec<(String, Pos, Via)> {
+        let decls: BTreeSet<(String, Pos)> = target.decls.iter().map(|d| (target.file.path.clone(), d.name_span.start)).collect();
+        self.registry_refs(target).into_iter().filter(|r| !decls.contains(r)).map(|(f, p)| (f, p, Via::Registry)).collect()
+    }
+
     /// The registry's references: files reaching the target's file through imports and
     /// re-export barrels, and in each, the tokens naming the symbol — with the qualifiers a
     /// use there needs on the same line: the namespaces crossed (`export * as articles`), the
@@ -366,11 +408,22 @@ impl<'a> Blast<'a> {
     /// `IBbsArticle.ICreate`). `api.functional.bbs.articles.create(...)` is a use of
     /// `functional/bbs/articles#create`; `api.functional.bbs.members.create(...)` is not.
     fn registry_refs(&mut self, target: &Resolved) -> Vec<(String, Pos)> {
+        let key = (target.file.path.clone(), target.decls[0].name.clone());
+        if let Some(found) = self.derived.refs.lock().unwrap().get(&key) {
+            return found.as_ref().clone();
+        }
+        let found = self.registry_refs_uncached(target);
+        self.derived.refs.lock().unwrap().insert(key, Arc::new(found.clone()));
+        found
+    }
+
+    fn registry_refs_uncached(&mut self, target: &Resolved) -> Vec<(String, Pos)> {
         let name = &target.decls[0].name;
         let segments: Vec<&str> = name.split('.').collect();
         let top = segments[0].to_string();
         let last = segments[segments.len() - 1].to_string();
-        let importers = self.importers.clone();
+        let derived = self.derived.clone();
+        let importers = &derived.importers;
         // (file, local name of `top`, qualifiers needed before it), breadth first.
         let mut seen: BTreeSet<String> = BTreeSet::new();
         let mut reach: Vec<(String, String, Vec<String>)> = Vec::new();
@@ -458,55 +511,73 @@ impl<'a> Blast<'a> {
                 providers.insert((i.file.clone(), i.symbol.clone()));
             }
         }
-        let sdk = sdk_index(self.registry);
+        let derived = self.derived.clone();
+        for provider in providers {
+            let known = derived.routes.lock().unwrap().get(&provider).cloned();
+            let (impacts, notes) = match known {
+                Some(found) => found,
+                None => {
+                    let found = self.route_of_provider(&provider.0, &provider.1, &derived.sdk);
+                    derived.routes.lock().unwrap().insert(provider.clone(), found.clone());
+                    found
+                }
+            };
+            self.impacts.extend(impacts);
+            self.notes.extend(notes);
+        }
+    }
+
+    /// The SDK functions and tests one provider's routes lead to.
+    fn route_of_provider(&mut self, file: &str, name: &str, sdk: &HashMap<(String, String), (String, String)>) -> (Vec<Impact>, Vec<String>) {
+        let mut impacts = Vec::new();
+        let mut notes = Vec::new();
+        let Some(fi) = self.registry.file(file) else { return (impacts, notes) };
+        let decls: Vec<&Symbol> = fi.symbols.iter().filter(|s| s.name == name && s.kind == SymbolKind::Function).collect();
+        if decls.is_empty() {
+            return (impacts, notes);
+        }
+        let provider = Resolved { file: fi, decls };
         let mut tests_seen: BTreeSet<(String, String)> = BTreeSet::new();
-        for (file, name) in providers {
-            let Some(fi) = self.registry.file(&file) else { continue };
-            let decls: Vec<&Symbol> = fi.symbols.iter().filter(|s| s.name == name && s.kind == SymbolKind::Function).collect();
-            if decls.is_empty() {
+        for (cfile, cpos) in self.registry_refs(&provider) {
+            let Some(cfi) = self.registry.file(&cfile) else { continue };
+            let Some(method) = enclosing_symbol(Some(cfi), cpos).filter(|s| s.kind == SymbolKind::Method) else { continue };
+            let Some((verb, route)) = route_of(cfi, method) else { continue };
+            let Some((sdk_file, sdk_name)) = sdk.get(&(verb.clone(), route.clone())).cloned() else {
+                notes.push(format!("no SDK function in src/api/functional declares `@path {verb} {route}` (route of {})", method.name));
+                continue;
+            };
+            impacts.push(Impact {
+                file: sdk_file.clone(),
+                symbol: sdk_name.clone(),
+                line: self.registry.file(&sdk_file).and_then(|f| f.symbols.iter().find(|s| s.name == sdk_name)).map_or(1, |s| s.span.start.line + 1),
+                relation: Relation::Route,
+                must_change: false,
+                via: Via::Route,
+                through: Some(format!("{} → {verb} {route}", method.name)),
+            });
+            if !tests_seen.insert((sdk_file.clone(), sdk_name.clone())) {
                 continue;
             }
-            let provider = Resolved { file: fi, decls };
-            for (cfile, cpos) in self.registry_refs(&provider) {
-                let Some(cfi) = self.registry.file(&cfile) else { continue };
-                let Some(method) = enclosing_symbol(Some(cfi), cpos).filter(|s| s.kind == SymbolKind::Method) else { continue };
-                let Some((verb, route)) = route_of(cfi, method) else { continue };
-                let Some((sdk_file, sdk_name)) = sdk.get(&(verb.clone(), route.clone())).cloned() else {
-                    self.notes.insert(format!("no SDK function in src/api/functional declares `@path {verb} {route}` (route of {})", method.name));
+            let Some(sfi) = self.registry.file(&sdk_file) else { continue };
+            let sdecls: Vec<&Symbol> = sfi.symbols.iter().filter(|s| s.name == sdk_name && s.kind == SymbolKind::Function).collect();
+            let sdk_fn = Resolved { file: sfi, decls: sdecls };
+            for (tfile, tpos) in self.registry_refs(&sdk_fn) {
+                if !is_test_file(&tfile) {
                     continue;
-                };
-                self.impacts.insert(Impact {
-                    file: sdk_file.clone(),
-                    symbol: sdk_name.clone(),
-                    line: self.registry.file(&sdk_file).and_then(|f| f.symbols.iter().find(|s| s.name == sdk_name)).map_or(1, |s| s.span.start.line + 1),
-                    relation: Relation::Route,
+                }
+                let tsym = enclosing_symbol(self.registry.file(&tfile), tpos).map(|s| s.name.clone()).unwrap_or_else(|| "(top level)".into());
+                impacts.push(Impact {
+                    file: tfile,
+                    symbol: tsym,
+                    line: tpos.line + 1,
+                    relation: Relation::Test,
                     must_change: false,
                     via: Via::Route,
-                    through: Some(format!("{} → {verb} {route}", method.name)),
+                    through: Some(format!("{sdk_name} ({verb} {route})")),
                 });
-                if !tests_seen.insert((sdk_file.clone(), sdk_name.clone())) {
-                    continue;
-                }
-                let Some(sfi) = self.registry.file(&sdk_file) else { continue };
-                let sdecls: Vec<&Symbol> = sfi.symbols.iter().filter(|s| s.name == sdk_name && s.kind == SymbolKind::Function).collect();
-                let sdk_fn = Resolved { file: sfi, decls: sdecls };
-                for (tfile, tpos) in self.registry_refs(&sdk_fn) {
-                    if !is_test_file(&tfile) {
-                        continue;
-                    }
-                    let tsym = enclosing_symbol(self.registry.file(&tfile), tpos).map(|s| s.name.clone()).unwrap_or_else(|| "(top level)".into());
-                    self.impacts.insert(Impact {
-                        file: tfile,
-                        symbol: tsym,
-                        line: tpos.line + 1,
-                        relation: Relation::Test,
-                        must_change: false,
-                        via: Via::Route,
-                        through: Some(format!("{sdk_name} ({verb} {route})")),
-                    });
-                }
             }
         }
+        (impacts, notes)
     }
 
     /// `prisma:model[.field]`: accesses through `MyGlobal.prisma.<model>`, the model's row
@@ -573,6 +644,15 @@ impl<'a> Blast<'a> {
 
 /// Resolve a query to one symbol (all its declarations in one file).
 fn resolve<'r>(registry: &'r Registry, query: &str) -> Result<Resolved<'r>, BlastError> {
+    // `path#Name`: one file to look in, no scan of the whole registry.
+    if let Some((path, name)) = query.split_once('#')
+        && let Some(file) = registry.file(path.trim_start_matches("./"))
+    {
+        let decls: Vec<&Symbol> = file.symbols.iter().filter(|s| s.name == name).collect();
+        if !decls.is_empty() {
+            return Ok(Resolved { file, decls });
+        }
+    }
     let exact: Vec<_> = registry.search(query, None).into_iter().filter(|m| m.tier == maintaind_registry::MatchTier::Exact).collect();
     let mut groups: BTreeMap<String, Vec<&Symbol>> = BTreeMap::new();
     let mut files: HashMap<String, &FileIndex> = HashMap::new();

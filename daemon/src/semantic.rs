@@ -154,7 +154,7 @@ impl Semantic {
                     status.loaded = true;
                     continue;
                 };
-                if let Ok(refs) = references_on(&self.rt, &self.bridge, &self.root, file, *pos) {
+                if let Ok(refs) = references_on(self.rt.handle(), &self.bridge, &self.root, file, *pos) {
                     status.loaded = refs.iter().any(|r| &r.file == importer);
                 }
             }
@@ -181,7 +181,18 @@ impl Semantic {
     /// `textDocument/references` (declarations included, as TypeScript 7 omits import-only
     /// files otherwise) at a registry position of a root-relative file.
     pub fn references(&self, file: &str, pos: Pos) -> Result<Vec<ServerRef>, BridgeError> {
-        references_on(&self.rt, &self.bridge, &self.root, file, pos)
+        references_on(self.rt.handle(), &self.bridge, &self.root, file, pos)
+    }
+
+    /// Start a references request and return at once; the caller does other work while the
+    /// server answers, then [`PendingRefs::wait`]s.
+    pub fn references_start(&self, file: &str, pos: Pos) -> PendingRefs<'_> {
+        let bridge = self.bridge.clone();
+        let root = self.root.clone();
+        let file = file.to_string();
+        let rt = self.rt.handle().clone();
+        let handle = self.rt.spawn_blocking(move || references_on(&rt, &bridge, &root, &file, pos));
+        PendingRefs { rt: &self.rt, handle }
     }
 
     /// A file was created, changed or deleted on disk: keep the server in step.
@@ -213,12 +224,24 @@ impl Semantic {
     }
 }
 
+/// A references request in flight.
+pub struct PendingRefs<'s> {
+    rt: &'s tokio::runtime::Runtime,
+    handle: tokio::task::JoinHandle<Result<Vec<ServerRef>, BridgeError>>,
+}
+
+impl PendingRefs<'_> {
+    pub fn wait(self) -> Result<Vec<ServerRef>, BridgeError> {
+        self.rt.block_on(self.handle).unwrap_or_else(|e| Err(BridgeError::StreamClosed(format!("request task failed: {e}"))))
+    }
+}
+
 /// What the blast radius needs from a server: references and call hierarchy.
 fn capabilities_suffice(c: &maintaind_lsp_bridge::Client) -> bool {
     c.capabilities.references_provider.is_some() && c.capabilities.call_hierarchy_provider.is_some()
 }
 
-fn references_on(rt: &tokio::runtime::Runtime, bridge: &Bridge, root: &Path, file: &str, pos: Pos) -> Result<Vec<ServerRef>, BridgeError> {
+fn references_on(rt: &tokio::runtime::Handle, bridge: &Bridge, root: &Path, file: &str, pos: Pos) -> Result<Vec<ServerRef>, BridgeError> {
     let abs = root.join(file);
     // tsserver answers only about files it has open.
     if !bridge.is_open(&abs)

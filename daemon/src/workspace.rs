@@ -13,7 +13,7 @@ use maintaind_registry::{Delta, FileIndex, MatchTier, Registry, SymbolKind, inde
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::blast::{self, Blast, BlastReport, ChangeKind, Importers};
+use crate::blast::{Blast, BlastReport, ChangeKind, Derived, SyntaxCache};
 use crate::semantic::{Semantic, SemanticOptions, Unavailable};
 use crate::store::{self, Encoded, FileStat, OpenNote, Store};
 use crate::walk::{self, Found};
@@ -141,8 +141,10 @@ pub struct Workspace {
     generation: u64,
     /// Blast answers by (symbol, change, no_lsp, depth), valid for one registry generation.
     blast_cache: HashMap<(String, ChangeKind, bool, usize), (u64, BlastReport)>,
-    /// The reverse import map for one registry generation.
-    importers: Option<(u64, Arc<Importers>)>,
+    /// Whole-registry facts (reverse imports, SDK routes) and parsed files, for one registry
+    /// generation.
+    derived: Option<(u64, Arc<Derived>)>,
+    syntax: (u64, SyntaxCache),
 }
 
 /// The per-workspace state directory.
@@ -179,7 +181,8 @@ impl Workspace {
             projects_loaded: false,
             generation,
             blast_cache: HashMap::new(),
-            importers: None,
+            derived: None,
+            syntax: (0, SyntaxCache::new()),
         })
     }
 
@@ -215,6 +218,14 @@ impl Workspace {
     /// Drop cached blast answers (benchmarks measure uncached answers).
     pub fn forget_cached_answers(&mut self) {
         self.blast_cache.clear();
+    }
+
+    /// Drop cached answers and every per-generation fact (reverse imports, routes, registry
+    /// reference walks, parsed files), as a registry change does.
+    pub fn forget_derived(&mut self) {
+        self.blast_cache.clear();
+        self.derived = None;
+        self.syntax = (self.generation, SyntaxCache::new());
     }
 
     /// Stop the language server.
@@ -259,16 +270,20 @@ impl Workspace {
         {
             return Ok(cached.clone());
         }
-        let importers = match &self.importers {
-            Some((generation, map)) if *generation == self.generation => map.clone(),
+        let derived = match &self.derived {
+            Some((generation, d)) if *generation == self.generation => d.clone(),
             _ => {
-                let map = Arc::new(blast::importers(&self.registry));
-                self.importers = Some((self.generation, map.clone()));
-                map
+                let d = Arc::new(Derived::new(&self.registry));
+                self.derived = Some((self.generation, d.clone()));
+                d
             }
         };
+        // Parsed files stay valid for one generation; a bound keeps memory in check.
+        if self.syntax.0 != self.generation || self.syntax.1.len() > 512 {
+            self.syntax = (self.generation, SyntaxCache::new());
+        }
         let semantic = if no_lsp { None } else { self.semantic.as_ref() };
-        let mut answer = Blast::new(&self.registry, &self.root, semantic, change, depth, importers)
+        let mut answer = Blast::new(&self.registry, &self.root, semantic, change, depth, derived, &mut self.syntax.1)
             .run(symbol, self.generation)
             .map_err(|e| RequestError::BadInput(e.to_string()))?;
         answer.notes.append(&mut self.pending_notes);
