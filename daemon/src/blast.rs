@@ -482,7 +482,13 @@ impl<'a> Blast<'a> {
                 let qualified = quals.iter().all(|q| {
                     fi.references.of(q).any(|x| (x.pos.line == r.pos.line && x.pos.col < r.pos.col) || (x.pos.line < r.pos.line && x.pos.line + 2 >= r.pos.line))
                 });
-                if qualified {
+                // The innermost qualifier is the token right before the use on its line:
+                // `articles.create`, not `articles.comments.create`.
+                let innermost_ok = quals.last().is_none_or(|q| {
+                    let before = fi.references.iter().filter(|(_, x)| x.pos.line == r.pos.line && x.pos.col < r.pos.col).max_by_key(|(_, x)| x.pos.col);
+                    before.is_none_or(|(name, _)| name == q)
+                });
+                if qualified && innermost_ok {
                     out.push((file.clone(), r.pos));
                 }
             }
