@@ -151,6 +151,11 @@ impl Client {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
         self.pending.lock().unwrap().insert(id, (method.to_string(), tx));
+        // The reader may have drained the table between the check above and the insert.
+        if let Some(reason) = self.exit_reason() {
+            self.pending.lock().unwrap().remove(&id);
+            return Err(BridgeError::StreamClosed(reason));
+        }
         let mut guard = CancelOnDrop { client: self, id, armed: true };
         self.outgoing
             .send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}))
@@ -284,12 +289,13 @@ async fn read_loop<R: tokio::io::AsyncBufRead + Unpin>(
             (None, None) => state.lock().unwrap().skipped.push(format!("message with neither id nor method: {msg}")),
         }
     };
-    // Fail everything still waiting: nobody will answer it now.
+    // Say the stream is gone *before* failing what waits, so a woken requester that retries
+    // sees a dead client rather than queueing on it.
+    let _ = exit_tx.send(Some(reason.clone()));
     let waiting: Vec<_> = pending.lock().unwrap().drain().collect();
     for (_, (_, tx)) in waiting {
         let _ = tx.send(Err(BridgeError::StreamClosed(reason.clone())));
     }
-    let _ = exit_tx.send(Some(reason));
 }
 
 /// Requests the server sends us. We answer what servers need to make progress; anything else
