@@ -303,28 +303,12 @@ impl<'a> Blast<'a> {
             } else if cx.in_return_type && matches!(enc.kind, SymbolKind::Function | SymbolKind::Method) {
                 // A function declared to return T: its callers consume a T (a renamed or removed
                 // T leaves them an error type, which breaks callbacks over it).
-                let callee = Resolved { file: enc_file, decls: vec![enc] };
-                for (cfile, cpos, cvia) in self.follow_references(&callee) {
-                    let ccx = self.context(&cfile, cpos);
-                    if !(ccx.is_call && ccx.call_result_used) {
-                        continue;
-                    }
-                    let csym = enclosing_symbol(self.registry.file(&cfile), cpos).map(|s| s.name.clone()).unwrap_or_else(|| "(top level)".into());
-                    self.impacts.insert(Impact { file: cfile, symbol: csym, line: cpos.line + 1, relation: Relation::Caller, must_change: false, via: cvia, through: Some(enc.name.clone()) });
-                }
+                self.callers_through(enc_file, enc, |c| c.call_result_used, false);
             } else if self.change != ChangeKind::Shape {
                 continue;
             } else if cx.in_parameter_type && matches!(enc.kind, SymbolKind::Function | SymbolKind::Method) {
                 // Callers that pass a literal where the type is expected must build the new shape.
-                let callee = Resolved { file: enc_file, decls: vec![enc] };
-                for (cfile, cpos, cvia) in self.follow_references(&callee) {
-                    let ccx = self.context(&cfile, cpos);
-                    if !(ccx.is_call && ccx.call_has_literal_argument) {
-                        continue;
-                    }
-                    let csym = enclosing_symbol(self.registry.file(&cfile), cpos).map(|s| s.name.clone()).unwrap_or_else(|| "(top level)".into());
-                    self.impacts.insert(Impact { file: cfile, symbol: csym, line: cpos.line + 1, relation: Relation::Caller, must_change: true, via: cvia, through: Some(enc.name.clone()) });
-                }
+                self.callers_through(enc_file, enc, |c| c.call_has_literal_argument, true);
             } else if cx.in_property_type && enc.kind == SymbolKind::Property {
                 // Whoever builds the owner type builds this property's value too.
                 let Some((owner, _)) = enc.name.rsplit_once('.') else { continue };
@@ -334,6 +318,19 @@ impl<'a> Blast<'a> {
                     self.symbol_refs(&owner_sym, Some(owner), depth + 1);
                 }
             }
+        }
+    }
+
+    /// Follow-through to the call sites of `callee` that `pick` selects, labelled with it.
+    fn callers_through(&mut self, file: &FileIndex, callee: &Symbol, pick: fn(&RefContext) -> bool, must_change: bool) {
+        let target = Resolved { file, decls: vec![callee] };
+        for (cfile, cpos, via) in self.follow_references(&target) {
+            let cx = self.context(&cfile, cpos);
+            if !(cx.is_call && pick(&cx)) {
+                continue;
+            }
+            let symbol = enclosing_symbol(self.registry.file(&cfile), cpos).map(|s| s.name.clone()).unwrap_or_else(|| "(top level)".into());
+            self.impacts.insert(Impact { file: cfile, symbol, line: cpos.line + 1, relation: Relation::Caller, must_change, via, through: Some(callee.name.clone()) });
         }
     }
 
