@@ -9,6 +9,7 @@ pub mod blast;
 pub mod cli;
 pub mod config;
 pub mod doctor;
+pub mod manifest;
 pub mod output;
 pub mod semantic;
 pub mod store;

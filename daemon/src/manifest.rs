@@ -1,0 +1,212 @@
+//! The manifest of one planned change (DESIGN §5): the planner's *decisions*, the
+//! synthesizer's *facts*, one feasibility verdict per acceptance criterion, and provenance.
+//!
+//! [`Decisions`] is the only thing a planner writes. It has no fact fields at all, rejects
+//! unknown fields, and its JSON Schema (generated from the Rust type with schemars) is exactly
+//! what an LLM planner is asked to fill — so a model cannot smuggle in paths or callers.
+//! Exclusion categories map to file patterns of the generated-backend layout here.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::blast::{ChangeKind, Impact};
+
+/// What the planner decides. Nothing here is a fact the code already knows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Decisions {
+    /// One sentence: what the change does.
+    pub summary: String,
+    /// Existing symbols to change, each with the kind of change and why.
+    pub changes: Vec<DecidedChange>,
+    /// Symbols to create.
+    #[serde(default)]
+    pub new_symbols: Vec<NewSymbol>,
+    /// What must be true when the change is done (checkable statements).
+    #[serde(default)]
+    pub acceptance_criteria: Vec<String>,
+    /// Parts of the project the change must not touch.
+    #[serde(default)]
+    pub excluded_categories: Vec<Category>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecidedChange {
+    /// A registry symbol: `Name`, `Qualified.Name`, `path/to/file.ts#Name` or
+    /// `prisma:model[.field]`.
+    pub symbol: String,
+    pub kind: ChangeKind,
+    /// What the change is meant to achieve for this symbol.
+    pub intent: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewSymbol {
+    pub name: String,
+    pub kind: NewSymbolKind,
+    /// The existing symbol it belongs next to (its owner for a field or property).
+    pub near: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum NewSymbolKind {
+    Field,
+    Property,
+    Parameter,
+    Function,
+    Type,
+}
+
+/// The fixed vocabulary of things a request can put off limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Category {
+    /// The database schema and migrations.
+    Persistence,
+    /// The HTTP API: controllers, DTOs and the generated SDK.
+    Api,
+    /// The e2e tests.
+    Tests,
+    /// Project configuration.
+    Config,
+    /// Build, packaging and dependency files.
+    Build,
+}
+
+impl Category {
+    pub const ALL: [Category; 5] = [Category::Persistence, Category::Api, Category::Tests, Category::Config, Category::Build];
+
+    /// File patterns (root-relative globs) of this category in a generated backend.
+    pub fn patterns(self) -> &'static [&'static str] {
+        match self {
+            Category::Persistence => &["prisma/**", "**/schema.prisma"],
+            Category::Api => &["src/controllers/**", "src/api/**"],
+            Category::Tests => &["test/**", "tests/**", "**/*.spec.ts", "**/*.test.ts"],
+            Category::Config => &["tsconfig*.json", "**/tsconfig*.json", "package.json", ".env*", "maintaind.toml", "nest-cli.json", "*.config.*"],
+            Category::Build => &["package-lock.json", "pnpm-lock.yaml", "yarn.lock", "Dockerfile", ".github/**", "dist/**", "scripts/**"],
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Persistence => "persistence",
+            Category::Api => "api",
+            Category::Tests => "tests",
+            Category::Config => "config",
+            Category::Build => "build",
+        }
+    }
+}
+
+/// The first pattern of `categories` that `path` matches: `(category, pattern)`.
+pub fn excluded_by(path: &str, categories: &[Category]) -> Option<(Category, &'static str)> {
+    for c in categories {
+        for p in c.patterns() {
+            let glob = globset::GlobBuilder::new(p).literal_separator(true).build().expect("category patterns are valid globs").compile_matcher();
+            if glob.is_match(path) {
+                return Some((*c, p));
+            }
+        }
+    }
+    None
+}
+
+/// A decision that touches an excluded category, named precisely.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[error("{field} touches {path}, which the request excluded ({category}: `{pattern}`)")]
+pub struct ExclusionViolation {
+    /// The decision field, e.g. `changes[0].symbol`.
+    pub field: String,
+    pub path: String,
+    pub category: &'static str,
+    pub pattern: &'static str,
+}
+
+/// Parse planner output strictly: unknown fields (facts included) are errors.
+pub fn parse_decisions(json: &str) -> Result<Decisions, String> {
+    serde_json::from_str(json).map_err(|e| e.to_string())
+}
+
+/// The JSON Schema an LLM planner fills (generated from [`Decisions`]).
+pub fn decisions_schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(Decisions)).expect("schemas serialise")
+}
+
+/// Facts the synthesizer filled from the registry and the language server.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Facts {
+    pub targets: Vec<TargetFact>,
+    pub blast_radius: Vec<Impact>,
+    pub files_to_modify: Vec<String>,
+    pub files_to_read: Vec<String>,
+    pub test_files: Vec<String>,
+    pub dependency_signatures: Vec<SignatureFact>,
+    pub excluded_patterns: Vec<String>,
+    /// Files generated by tools (the nestia SDK): change their source, not them.
+    pub generated_files: Vec<String>,
+    pub registry_generation: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TargetFact {
+    pub symbol: String,
+    pub kind: String,
+    pub file: String,
+    /// 1-based, inclusive.
+    pub start_line: u32,
+    pub end_line: u32,
+    pub signature: String,
+    /// Content hash of the declaration (hex): a manifest is stale when it changes.
+    pub hash: String,
+    pub via: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignatureFact {
+    pub symbol: String,
+    pub file: String,
+    pub signature: String,
+    pub via: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decisions_reject_unknown_and_fact_fields() {
+        let ok = r#"{"summary":"s","changes":[{"symbol":"IBbsArticle","kind":"shape","intent":"add view_count"}]}"#;
+        assert_eq!(parse_decisions(ok).unwrap().changes[0].kind, ChangeKind::Shape);
+        let smuggled = r#"{"summary":"s","changes":[],"files_to_modify":["src/x.ts"]}"#;
+        assert!(parse_decisions(smuggled).unwrap_err().contains("unknown field `files_to_modify`"));
+        let nested = r#"{"summary":"s","changes":[{"symbol":"a","kind":"rename","intent":"i","file":"x.ts"}]}"#;
+        assert!(parse_decisions(nested).unwrap_err().contains("unknown field `file`"));
+        let bad_kind = r#"{"summary":"s","changes":[{"symbol":"a","kind":"rewrite","intent":"i"}]}"#;
+        assert!(parse_decisions(bad_kind).unwrap_err().contains("unknown variant `rewrite`"));
+    }
+
+    #[test]
+    fn schema_has_no_fact_fields_and_forbids_extras() {
+        let schema = decisions_schema();
+        let text = schema.to_string();
+        for fact in ["files_to_modify", "blast_radius", "targets", "test_files", "registry_generation"] {
+            assert!(!text.contains(fact), "the planner schema must not mention {fact}");
+        }
+        assert_eq!(schema["additionalProperties"], false);
+        let mut required: Vec<&str> = schema["required"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+        required.sort();
+        assert_eq!(required, vec!["changes", "summary"]);
+    }
+
+    #[test]
+    fn categories_map_to_backend_patterns() {
+        assert_eq!(excluded_by("prisma/schema/schema-02-articles.prisma", &[Category::Persistence]), Some((Category::Persistence, "prisma/**")));
+        assert_eq!(excluded_by("src/api/structures/IBbsArticle.ts", &[Category::Api]), Some((Category::Api, "src/api/**")));
+        assert_eq!(excluded_by("test/features/api/bbs/x.ts", &[Category::Tests]).map(|x| x.0), Some(Category::Tests));
+        assert_eq!(excluded_by("test/tsconfig.json", &[Category::Config]).map(|x| x.0), Some(Category::Config));
+        assert_eq!(excluded_by("src/providers/postBbsArticles.ts", &Category::ALL), None);
+    }
+}
