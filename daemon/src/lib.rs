@@ -11,6 +11,7 @@ pub mod config;
 pub mod doctor;
 pub mod manifest;
 pub mod output;
+pub mod planner;
 pub mod semantic;
 pub mod store;
 pub mod walk;
