@@ -594,15 +594,21 @@ impl<'a> Blast<'a> {
         };
         let must = matches!(self.change, ChangeKind::Rename | ChangeKind::Remove | ChangeKind::Shape | ChangeKind::Signature | ChangeKind::Return);
         self.notes.insert("Prisma accesses are found by `prisma.<model>` chains, row types and object keys (no language server involved)".into());
+        let renamed = matches!(self.change, ChangeKind::Rename | ChangeKind::Remove);
         for f in self.registry.files() {
             if f.lang == FileLang::Prisma {
-                // Relation fields of other models pointing at this model.
+                // Relation fields of other models pointing at this model: they name it, so
+                // only a rename or removal breaks them.
                 if field.is_none() && f.path != target.file.path {
                     for r in f.references.of(&model) {
                         let enc = enclosing_symbol(Some(f), r.pos).map(|s| s.name.clone()).unwrap_or_default();
-                        self.impacts.insert(Impact { file: f.path.clone(), symbol: enc, line: r.pos.line + 1, relation: Relation::Prisma, must_change: must, via: Via::Prisma, through: None });
+                        self.impacts.insert(Impact { file: f.path.clone(), symbol: enc, line: r.pos.line + 1, relation: Relation::Prisma, must_change: renamed, via: Via::Prisma, through: None });
                     }
                 }
+                continue;
+            }
+            if f.lang == FileLang::Declaration {
+                // The generated client (or its stand-in) is regenerated, not edited.
                 continue;
             }
             // Does this file touch the model (client access or row type)?
@@ -618,9 +624,13 @@ impl<'a> Blast<'a> {
                     None => model_refs,
                     Some(fname) => f.references.of(fname).filter(|r| r.kind == maintaind_registry::RefKind::Property).map(|r| r.pos).collect(),
                 };
+                // A new or changed column of the whole model only forces the calls that build
+                // rows (`create`, `createMany`, `upsert`); reads keep compiling.
+                let builders: BTreeSet<u32> = ["create", "createMany", "upsert"].iter().flat_map(|m| f.references.of(m).map(|r| r.pos.line)).collect();
                 for pos in positions {
                     let enc = enclosing_symbol(Some(f), pos).map(|s| s.name.clone()).unwrap_or_else(|| "(top level)".into());
-                    self.impacts.insert(Impact { file: f.path.clone(), symbol: enc, line: pos.line + 1, relation: Relation::Prisma, must_change: must, via: Via::Prisma, through: None });
+                    let must_here = must && (renamed || field.is_some() || builders.contains(&pos.line));
+                    self.impacts.insert(Impact { file: f.path.clone(), symbol: enc, line: pos.line + 1, relation: Relation::Prisma, must_change: must_here, via: Via::Prisma, through: None });
                 }
             }
             // DTO properties documented as mapping to the column (or to the model).

@@ -73,8 +73,49 @@ pub enum Command {
         #[arg(long, default_value_t = crate::blast::DEFAULT_DEPTH)]
         depth: usize,
     },
+    /// Plan a change: decisions from the planner, facts from the registry and the language
+    /// server, written to .maintaind/manifests/<id>.json and made active
+    Change {
+        /// What should change, in plain words (exclusions too: "…, but don't touch the tests")
+        request: String,
+        /// Who decides: the embedded deterministic planner
+        #[arg(long, value_enum, default_value_t = PlannerChoice::Offline)]
+        planner: PlannerChoice,
+        /// Print the manifest without storing or activating it
+        #[arg(long)]
+        dry_run: bool,
+        /// Plan from the registry alone (recorded as approximate)
+        #[arg(long)]
+        no_lsp: bool,
+        /// Plan even when the project has no test files
+        #[arg(long)]
+        allow_no_tests: bool,
+    },
+    /// Show, list, activate or clear planned changes
+    Manifest {
+        #[command(subcommand)]
+        action: ManifestAction,
+    },
     /// Report the environment: node, TypeScript, the language server, the registry
     Doctor,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PlannerChoice {
+    /// Deterministic, embedded, no network
+    Offline,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ManifestAction {
+    /// The active manifest (or ID)
+    Show { id: Option<String> },
+    /// Every stored manifest, newest first
+    List,
+    /// Make ID the active manifest (it must be intact)
+    Activate { id: String },
+    /// Deactivate (manifests stay on disk)
+    Clear,
 }
 
 fn kind_parser() -> impl clap::builder::TypedValueParser<Value = SymbolKind> {
@@ -167,6 +208,50 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<i32, Failure> {
                 unreachable!("blast answers with a blast report")
             };
             output::blast(out, &report);
+            Ok(EXIT_OK)
+        }
+        Command::Change { request, planner: _, dry_run, no_lsp, allow_no_tests } => {
+            if request.trim().is_empty() {
+                return Err(Failure::usage("empty request: say what should change, e.g. `maintaind change \"add view_count to the article model\"`"));
+            }
+            let config = Config::load(&root).map_err(Failure::usage)?;
+            let mut ws = Workspace::open(&root)?;
+            if !no_lsp {
+                let options = SemanticOptions {
+                    choice: cli.ts_server.or(config.ts_server).unwrap_or(ServerChoice::Auto),
+                    offline: cli.offline || config.offline.unwrap_or(false),
+                    ready_timeout: std::time::Duration::from_secs(config.ready_timeout_secs.unwrap_or(120)),
+                };
+                let say = |m: &str| out.note(m);
+                ws.start_semantic(&options, &say).map_err(|e| Failure::env(format!("no TypeScript language server: {e} (or pass --no-lsp)")))?;
+            }
+            let manifest = ws.change(request, *dry_run, *no_lsp, *allow_no_tests, &BarProgress::new("indexing"))?;
+            output::manifest(out, &manifest, !dry_run);
+            Ok(EXIT_OK)
+        }
+        Command::Manifest { action } => {
+            let store = crate::manifest::ManifestStore::new(&crate::workspace::state_dir(&root));
+            let usage = |e: crate::manifest::ManifestError| Failure::usage(e.to_string());
+            match action {
+                ManifestAction::Show { id } => {
+                    let m = match id {
+                        Some(id) => store.load(id).map_err(usage)?,
+                        None => store.active().map_err(usage)?,
+                    };
+                    output::manifest(out, &m, store.active_id().as_deref() == Some(m.id.as_str()));
+                }
+                ManifestAction::List => output::manifest_list(out, &store.list(), store.active_id().as_deref()),
+                ManifestAction::Activate { id } => {
+                    let m = store.activate(id).map_err(usage)?;
+                    output::manifest(out, &m, true);
+                }
+                ManifestAction::Clear => {
+                    let was = store.clear().map_err(usage)?;
+                    if !out.json {
+                        out.note(if was { "no manifest is active now" } else { "no manifest was active" });
+                    }
+                }
+            }
             Ok(EXIT_OK)
         }
         Command::Doctor => {

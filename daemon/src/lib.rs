@@ -14,5 +14,6 @@ pub mod output;
 pub mod planner;
 pub mod semantic;
 pub mod store;
+pub mod synthesizer;
 pub mod walk;
 pub mod workspace;

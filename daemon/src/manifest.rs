@@ -210,3 +210,129 @@ mod tests {
         assert_eq!(excluded_by("src/providers/postBbsArticles.ts", &Category::ALL), None);
     }
 }
+
+/// One planned change, as stored in `.maintaind/manifests/<id>.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    pub id: String,
+    /// The user's words.
+    pub request: String,
+    pub created_unix: u64,
+    pub decisions: Decisions,
+    pub facts: Facts,
+    pub feasibility: Vec<crate::synthesizer::Feasibility>,
+    pub provenance: crate::synthesizer::Provenance,
+    /// Hash of everything above: a manifest edited by hand no longer matches and is refused.
+    pub digest: String,
+}
+
+impl Manifest {
+    pub fn compute_digest(&self) -> String {
+        let body = serde_json::json!([self.id, self.request, self.created_unix, self.decisions, self.facts, self.feasibility, self.provenance]);
+        format!("{:016x}", xxhash_rust::xxh3::xxh3_64(body.to_string().as_bytes()))
+    }
+}
+
+/// Why a stored manifest cannot be used (exit 2).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ManifestError {
+    #[error("no manifest `{0}` (see `maintaind manifest list`)")]
+    Missing(String),
+    #[error("manifest `{id}` is malformed ({detail}); re-plan with `maintaind change`")]
+    Malformed { id: String, detail: String },
+    #[error("manifest `{0}` was edited by hand (its digest no longer matches); re-plan with `maintaind change`")]
+    Edited(String),
+    #[error("no active manifest (plan one with `maintaind change \"...\"`)")]
+    NoneActive,
+    #[error("cannot write {path}: {detail}")]
+    Io { path: String, detail: String },
+}
+
+/// `.maintaind/manifests/<id>.json` and the `active` pointer beside them.
+pub struct ManifestStore {
+    dir: std::path::PathBuf,
+}
+
+impl ManifestStore {
+    pub fn new(state_dir: &std::path::Path) -> ManifestStore {
+        ManifestStore { dir: state_dir.join("manifests") }
+    }
+
+    fn path(&self, id: &str) -> std::path::PathBuf {
+        self.dir.join(format!("{id}.json"))
+    }
+
+    /// Write atomically (temp file + rename).
+    pub fn save(&self, m: &Manifest) -> Result<std::path::PathBuf, ManifestError> {
+        let io = |e: std::io::Error, p: &std::path::Path| ManifestError::Io { path: p.display().to_string(), detail: e.to_string() };
+        std::fs::create_dir_all(&self.dir).map_err(|e| io(e, &self.dir))?;
+        let path = self.path(&m.id);
+        let tmp = self.dir.join(format!(".{}.tmp", m.id));
+        std::fs::write(&tmp, serde_json::to_string_pretty(m).expect("manifests serialise")).map_err(|e| io(e, &tmp))?;
+        std::fs::rename(&tmp, &path).map_err(|e| io(e, &path))?;
+        Ok(path)
+    }
+
+    /// Read and verify a manifest: well-formed and not edited since it was written.
+    pub fn load(&self, id: &str) -> Result<Manifest, ManifestError> {
+        if id.is_empty() || id.contains(['/', '\\']) || id.starts_with('.') {
+            return Err(ManifestError::Missing(id.to_string()));
+        }
+        let text = std::fs::read_to_string(self.path(id)).map_err(|_| ManifestError::Missing(id.to_string()))?;
+        let m: Manifest = serde_json::from_str(&text).map_err(|e| ManifestError::Malformed { id: id.to_string(), detail: e.to_string() })?;
+        if m.id != id {
+            return Err(ManifestError::Malformed { id: id.to_string(), detail: format!("its id says `{}`", m.id) });
+        }
+        if m.compute_digest() != m.digest {
+            return Err(ManifestError::Edited(id.to_string()));
+        }
+        Ok(m)
+    }
+
+    pub fn active_id(&self) -> Option<String> {
+        std::fs::read_to_string(self.dir.join("active")).ok().map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+    }
+
+    pub fn active(&self) -> Result<Manifest, ManifestError> {
+        self.load(&self.active_id().ok_or(ManifestError::NoneActive)?)
+    }
+
+    /// Make `id` active after verifying it.
+    pub fn activate(&self, id: &str) -> Result<Manifest, ManifestError> {
+        let m = self.load(id)?;
+        let pointer = self.dir.join("active");
+        std::fs::write(&pointer, format!("{id}\n")).map_err(|e| ManifestError::Io { path: pointer.display().to_string(), detail: e.to_string() })?;
+        Ok(m)
+    }
+
+    pub fn clear(&self) -> Result<bool, ManifestError> {
+        let pointer = self.dir.join("active");
+        match std::fs::remove_file(&pointer) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(ManifestError::Io { path: pointer.display().to_string(), detail: e.to_string() }),
+        }
+    }
+
+    /// Every stored manifest id, newest first, with its request (unreadable ones say so).
+    pub fn list(&self) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String, u64)> = std::fs::read_dir(&self.dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_suffix(".json")).filter(|n| !n.starts_with('.')).map(str::to_string))
+            .map(|id| match self.load(&id) {
+                Ok(m) => (id, m.request, m.created_unix),
+                Err(e) => (id, format!("({e})"), 0),
+            })
+            .collect();
+        out.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
+        out.into_iter().map(|(id, r, _)| (id, r)).collect()
+    }
+}
+
+/// `m-<unix seconds>-<hash of the request>`: sortable, unique enough, no clock formatting.
+pub fn new_id(request: &str, now_unix: u64) -> String {
+    format!("m-{now_unix}-{:08x}", xxhash_rust::xxh3::xxh3_64(request.as_bytes()) as u32)
+}

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::blast::BlastReport;
 use crate::doctor::DoctorReport;
+use crate::manifest::Manifest;
 use crate::workspace::{IndexReport, SymbolsReport};
 
 const BOLD: Style = Style::new().bold();
@@ -157,6 +158,85 @@ pub fn blast(out: &Out, r: &BlastReport) {
     }
     if r.approximate {
         t.push_str(&format!("{WARN}approximate:{WARN:#} part of this answer comes from the registry alone (see notes)\n"));
+    }
+    out.stdout(&t);
+}
+
+/// A manifest as a reader needs it: decisions, targets, must-change locations, what may be
+/// affected, tests, criteria with verdicts, exclusions.
+pub fn manifest(out: &Out, m: &Manifest, active: bool) {
+    if out.json {
+        out.json_value(m);
+        return;
+    }
+    let mut t = format!("{BOLD}manifest{BOLD:#} {}{}\n", m.id, if active { " (active)" } else { "" });
+    t.push_str(&format!("{DIM}request:{DIM:#} {}\n{DIM}planner {} · server {}{}{DIM:#}\n", m.request, m.provenance.planner, m.provenance.language_server, if m.provenance.approximate { " · approximate" } else { "" }));
+    t.push_str(&format!("\n{BOLD}{}{BOLD:#}\n", m.decisions.summary));
+    for c in &m.decisions.changes {
+        let kind = serde_json::to_value(c.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+        t.push_str(&format!("  {KIND}{kind:<9}{KIND:#} {BOLD}{}{BOLD:#}  {DIM}{}{DIM:#}\n", c.symbol, c.intent));
+    }
+    for n in &m.decisions.new_symbols {
+        let kind = serde_json::to_value(n.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+        t.push_str(&format!("  {OK}new {kind:<5}{OK:#} {BOLD}{}{BOLD:#}  {DIM}near {}{DIM:#}\n", n.name, n.near));
+    }
+    t.push_str(&format!("\n{BOLD}targets{BOLD:#}\n"));
+    for x in &m.facts.targets {
+        t.push_str(&format!("  {}:{}-{}  {BOLD}{}{BOLD:#}  {DIM}{}{DIM:#}\n", x.file, x.start_line, x.end_line, x.symbol, x.signature));
+    }
+    let must: std::collections::BTreeSet<(&str, u32, &str)> = m.facts.blast_radius.iter().filter(|i| i.must_change).map(|i| (i.file.as_str(), i.line, i.symbol.as_str())).collect();
+    if !must.is_empty() {
+        t.push_str(&format!("\n{ERR}must change{ERR:#} ({})\n", must.len()));
+        for (file, line, symbol) in must {
+            t.push_str(&format!("  {file}:{line}  {symbol}\n"));
+        }
+    }
+    let must_files: std::collections::BTreeSet<&str> = m.facts.blast_radius.iter().filter(|i| i.must_change).map(|i| i.file.as_str()).collect();
+    let may: std::collections::BTreeSet<&str> = m
+        .facts
+        .blast_radius
+        .iter()
+        .filter(|i| !i.must_change && !crate::blast::is_test_file(&i.file) && !must_files.contains(i.file.as_str()) && !m.facts.targets.iter().any(|t| t.file == i.file))
+        .map(|i| i.file.as_str())
+        .collect();
+    if !may.is_empty() {
+        t.push_str(&format!("\n{WARN}may be affected{WARN:#} ({} files)\n", may.len()));
+        for f in may {
+            t.push_str(&format!("  {f}\n"));
+        }
+    }
+    t.push_str(&format!("\n{BOLD}files to modify{BOLD:#} ({}): {}\n", m.facts.files_to_modify.len(), m.facts.files_to_modify.join(", ")));
+    t.push_str(&format!("{BOLD}tests{BOLD:#} ({}){}\n", m.facts.test_files.len(), if m.facts.test_files.is_empty() { String::new() } else { format!(": {}", m.facts.test_files.iter().take(6).cloned().collect::<Vec<_>>().join(", ")) + if m.facts.test_files.len() > 6 { ", …" } else { "" } }));
+    t.push_str(&format!("\n{BOLD}acceptance criteria{BOLD:#}\n"));
+    for f in &m.feasibility {
+        match &f.verdict {
+            crate::synthesizer::Verdict::Ok => t.push_str(&format!("  {OK}ok{OK:#}        {}\n", f.criterion)),
+            crate::synthesizer::Verdict::Rejected { reason, alternative } => t.push_str(&format!("  {ERR}rejected{ERR:#}  {}\n            {DIM}{reason}; instead: {alternative}{DIM:#}\n", f.criterion)),
+        }
+    }
+    if !m.decisions.excluded_categories.is_empty() {
+        t.push_str(&format!("\n{BOLD}excluded{BOLD:#}: {}  {DIM}({}){DIM:#}\n", m.decisions.excluded_categories.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", "), m.facts.excluded_patterns.join(" ")));
+    }
+    if !m.facts.generated_files.is_empty() {
+        t.push_str(&format!("{DIM}generated (edit their source, not them): {}{DIM:#}\n", m.facts.generated_files.join(", ")));
+    }
+    out.stdout(&t);
+}
+
+pub fn manifest_list(out: &Out, list: &[(String, String)], active: Option<&str>) {
+    if out.json {
+        let v: Vec<serde_json::Value> = list.iter().map(|(id, r)| serde_json::json!({"id": id, "request": r, "active": Some(id.as_str()) == active})).collect();
+        out.json_value(&v);
+        return;
+    }
+    if list.is_empty() {
+        out.stdout("no manifests (plan one with `maintaind change \"...\"`)\n");
+        return;
+    }
+    let mut t = String::new();
+    for (id, r) in list {
+        let mark = if Some(id.as_str()) == active { format!("{OK}*{OK:#}") } else { " ".into() };
+        t.push_str(&format!("{mark} {id}  {DIM}{r}{DIM:#}\n"));
     }
     out.stdout(&t);
 }

@@ -10,7 +10,7 @@
 use maintaind_registry::{MatchTier, Registry, SymbolKind};
 
 use crate::blast::ChangeKind;
-use crate::manifest::{Category, DecidedChange, Decisions, NewSymbol, NewSymbolKind};
+use crate::manifest::{Category, DecidedChange, Decisions, NewSymbol, NewSymbolKind, excluded_by};
 
 /// Why a request could not be planned (exit 2 at the CLI).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -99,6 +99,18 @@ pub fn plan_offline(request: &str, registry: &Registry) -> Result<Decisions, Pla
     } else {
         behavior(registry, &words)?
     };
+    // Honour the exclusions: a target that lives in an excluded category is not decided on
+    // (the synthesizer's validator would refuse it).
+    if !excluded.is_empty() {
+        let before: Vec<String> = d.changes.iter().map(|c| c.symbol.clone()).collect();
+        d.changes.retain(|c| symbol_file(registry, &c.symbol).is_none_or(|f| excluded_by(&f, &excluded).is_none()));
+        if d.changes.is_empty() {
+            let names: Vec<&str> = excluded.iter().map(|c| c.as_str()).collect();
+            return Err(err(format!("every target of this request ({}) is in an excluded category ({})", before.join(", "), names.join(", ")), vec![]));
+        }
+        d.new_symbols.retain(|n| d.changes.iter().any(|c| c.symbol == n.near));
+        d.acceptance_criteria.retain(|a| d.changes.iter().any(|c| a.contains(&format!("`{}`", c.symbol))));
+    }
     d.excluded_categories = excluded;
     d.acceptance_criteria.push("every tsconfig project type-checks (tsc --noEmit)".into());
     d.acceptance_criteria.push("the e2e tests that exercise the changed symbols pass".into());
@@ -131,6 +143,16 @@ fn tokens(text: &str) -> Vec<String> {
         .filter(|w| !w.is_empty() && !matches!(w.to_lowercase().as_str(), "but" | "please" | "and" | "also"))
         .map(str::to_string)
         .collect()
+}
+
+/// The file declaring `symbol` (exact name, not a dependency's declaration).
+pub fn symbol_file(registry: &Registry, symbol: &str) -> Option<String> {
+    let name = symbol.rsplit('#').next().unwrap_or(symbol);
+    registry
+        .search(symbol, None)
+        .into_iter()
+        .find(|m| m.tier == MatchTier::Exact && (m.symbol.name == name) && m.file.lang != maintaind_registry::FileLang::Declaration)
+        .map(|m| m.file.path.clone())
 }
 
 fn is_identifier(w: &str) -> bool {
@@ -434,8 +456,8 @@ mod tests {
         ("log every call to putBbsArticlesArticleId, don't touch the database", &["putBbsArticlesArticleId:behavior"], &[Category::Persistence]),
         ("speed up patchBbsArticleComments? no api changes", &[], &[]),
         ("make patchBbsArticlesArticleIdComments page by 20, no API changes and leave the tests alone", &["patchBbsArticlesArticleIdComments:behavior"], &[Category::Api, Category::Tests]),
-        ("add view_count to the article model without touching the database", &["prisma:bbs_articles:shape", "IBbsArticle:shape"], &[Category::Persistence]),
-        ("add view_count to articles, no schema changes, no build changes", &["prisma:bbs_articles:shape", "IBbsArticle:shape"], &[Category::Persistence, Category::Build]),
+        ("add view_count to the article model without touching the database", &["IBbsArticle:shape"], &[Category::Persistence]),
+        ("add view_count to articles, no schema changes, no build changes", &["IBbsArticle:shape"], &[Category::Persistence, Category::Build]),
         ("Add `view_count` to the article model.", &["prisma:bbs_articles:shape", "IBbsArticle:shape"], &[]),
     ];
 
@@ -472,6 +494,8 @@ mod tests {
         assert_eq!(e.closest.first().map(String::as_str), Some("postBbsArticles"), "{e}");
         let e = plan_offline("make things faster", reg).unwrap_err();
         assert!(e.message.contains("names nothing in the project"), "{e}");
+        let e = plan_offline("add subtitle to IBbsArticle, no api changes", reg).unwrap_err();
+        assert!(e.message.contains("every target of this request (IBbsArticle) is in an excluded category (api)"), "{e}");
     }
 
     #[test]

@@ -14,7 +14,10 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::blast::{Blast, BlastReport, ChangeKind, Derived, SyntaxCache};
+use crate::manifest::{self, Manifest, ManifestStore};
 use crate::semantic::{Semantic, SemanticOptions, Unavailable};
+use crate::synthesizer::{self, Provenance};
+use crate::planner;
 use crate::store::{self, Encoded, FileStat, OpenNote, Store};
 use crate::walk::{self, Found};
 
@@ -242,6 +245,13 @@ impl Workspace {
         if symbol.is_empty() {
             return Err(RequestError::BadInput("empty symbol: give `Name`, `path/to/file.ts#Name` or `prisma:model[.field]`".into()));
         }
+        self.refresh(progress)?;
+        self.blast_current(symbol, change, no_lsp, depth)
+    }
+
+    /// Bring the registry up to date, load the server's projects on first use, and tell the
+    /// server what changed on disk since.
+    pub fn refresh(&mut self, progress: &dyn Progress) -> Result<(), RequestError> {
         let report = self.index(progress)?;
         self.pending_notes.extend(report.notes.iter().cloned());
         if let Some(sem) = &mut self.semantic {
@@ -257,7 +267,44 @@ impl Workspace {
                 }
             }
         }
-        self.blast_current(symbol, change, no_lsp, depth)
+        Ok(())
+    }
+
+    /// Plan a change: the offline planner decides, the synthesizer fills the facts and judges
+    /// the criteria. Unless `dry_run`, the manifest is stored and made active.
+    pub fn change(&mut self, request: &str, dry_run: bool, no_lsp: bool, allow_no_tests: bool, progress: &dyn Progress) -> Result<Manifest, RequestError> {
+        let request = request.trim();
+        if request.is_empty() {
+            return Err(RequestError::BadInput("empty request: say what should change, e.g. `maintaind change \"add view_count to the article model\"`".into()));
+        }
+        self.refresh(progress)?;
+        let decisions = planner::plan_offline(request, &self.registry).map_err(|e| RequestError::BadInput(format!("cannot plan `{request}`: {e}")))?;
+        let synthesis = synthesizer::synthesize(self, &decisions, no_lsp, allow_no_tests).map_err(|e| RequestError::BadInput(e.to_string()))?;
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        let mut facts = synthesis.facts;
+        facts.registry_generation = self.generation;
+        let mut manifest = Manifest {
+            id: manifest::new_id(request, now),
+            request: request.to_string(),
+            created_unix: now,
+            decisions,
+            facts,
+            feasibility: synthesis.feasibility,
+            provenance: Provenance {
+                planner: "offline".into(),
+                language_server: synthesis.language_server,
+                approximate: synthesis.approximate || no_lsp,
+                maintaind: env!("CARGO_PKG_VERSION").into(),
+            },
+            digest: String::new(),
+        };
+        manifest.digest = manifest.compute_digest();
+        if !dry_run {
+            let store = ManifestStore::new(&state_dir(&self.root));
+            store.save(&manifest).map_err(|e| RequestError::Environment(anyhow::anyhow!(e)))?;
+            store.activate(&manifest.id).map_err(|e| RequestError::Environment(anyhow::anyhow!(e)))?;
+        }
+        Ok(manifest)
     }
 
     /// The blast radius against the registry as it is (no refresh): what a host that keeps

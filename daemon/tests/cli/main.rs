@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod blast;
+mod change;
 mod index;
 mod symbols;
 
