@@ -251,7 +251,13 @@ fn rename(registry: &Registry, rest: &[String]) -> Result<Decisions, PlanError> 
     let target = &targets[0];
     let short = target.rsplit(['.', ':']).next().unwrap_or(target);
     let mut d = decisions(format!("Rename `{target}` to `{to}`."), vec![change(target, ChangeKind::Rename, format!("rename to `{to}`"))]);
-    d.new_symbols.push(NewSymbol { name: to.clone(), kind: NewSymbolKind::Type, near: target.clone() });
+    let kind = match exact_symbol(registry, target).map(|(_, k)| k) {
+        Some(SymbolKind::Function | SymbolKind::Method) => NewSymbolKind::Function,
+        Some(SymbolKind::Property) => NewSymbolKind::Property,
+        Some(SymbolKind::Field | SymbolKind::Model) => NewSymbolKind::Field,
+        _ => NewSymbolKind::Type,
+    };
+    d.new_symbols.push(NewSymbol { name: to.clone(), kind, near: target.clone() });
     d.acceptance_criteria.push(format!("no reference to `{short}` remains; `{to}` is used where it was"));
     Ok(d)
 }

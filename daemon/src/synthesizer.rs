@@ -204,10 +204,16 @@ fn judge(ws: &Workspace, decisions: &Decisions, blocked: &[(String, &str, &str)]
                         };
                     }
                 }
+                // A validation the property already carries: nothing would change.
+                if let (Some(sym), Some(tag)) = (named.first(), criterion.split(" carries ").nth(1))
+                    && registry.search(sym, None).iter().any(|m| m.tier == MatchTier::Exact && m.symbol.signature.contains(tag.trim()))
+                {
+                    return Verdict::Rejected { reason: format!("`{sym}` already carries {}", tag.trim()), alternative: "nothing to change: drop the request, or name the property that lacks it".into() };
+                }
                 // A new name that collides with an existing one where it is created.
                 for ns in &decisions.new_symbols {
                     let qualified = if ns.near.starts_with("prisma:") || ns.kind == crate::manifest::NewSymbolKind::Property { format!("{}.{}", ns.near, ns.name) } else { ns.name.clone() };
-                    if named.contains(&ns.name.as_str()) && exists(&qualified) {
+                    if named.contains(&ns.name.as_str()) && named.contains(&ns.near.as_str()) && exists(&qualified) {
                         return Verdict::Rejected { reason: format!("`{qualified}` already exists"), alternative: format!("pick a name not used in `{}`", ns.near) };
                     }
                 }
