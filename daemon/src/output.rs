@@ -200,7 +200,7 @@ pub fn manifest(out: &Out, m: &Manifest, active: bool) {
         .map(|i| i.file.as_str())
         .collect();
     if !may.is_empty() {
-        t.push_str(&format!("\n{WARN}may be affected{WARN:#} ({} files)\n", may.len()));
+        t.push_str(&format!("\n{WARN}may be affected{WARN:#} ({} file{})\n", may.len(), if may.len() == 1 { "" } else { "s" }));
         for f in may {
             t.push_str(&format!("  {f}\n"));
         }
