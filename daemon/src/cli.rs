@@ -104,6 +104,8 @@ pub enum Command {
 pub enum PlannerChoice {
     /// Deterministic, embedded, no network
     Offline,
+    /// An OpenAI-compatible model (MAINTAIND_LLM_BASE_URL, MAINTAIND_LLM_MODEL, MAINTAIND_LLM_API_KEY or [llm] in maintaind.toml)
+    Llm,
 }
 
 #[derive(Subcommand, Debug)]
@@ -210,11 +212,15 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<i32, Failure> {
             output::blast(out, &report);
             Ok(EXIT_OK)
         }
-        Command::Change { request, planner: _, dry_run, no_lsp, allow_no_tests } => {
+        Command::Change { request, planner, dry_run, no_lsp, allow_no_tests } => {
             if request.trim().is_empty() {
                 return Err(Failure::usage("empty request: say what should change, e.g. `maintaind change \"add view_count to the article model\"`"));
             }
             let config = Config::load(&root).map_err(Failure::usage)?;
+            let planner = match planner {
+                PlannerChoice::Offline => crate::workspace::Planner::Offline,
+                PlannerChoice::Llm => crate::workspace::Planner::Llm(crate::llm::LlmConfig::load(&config).map_err(Failure::env)?),
+            };
             let mut ws = Workspace::open(&root)?;
             if !no_lsp {
                 let options = SemanticOptions {
@@ -225,7 +231,7 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<i32, Failure> {
                 let say = |m: &str| out.note(m);
                 ws.start_semantic(&options, &say).map_err(|e| Failure::env(format!("no TypeScript language server: {e} (or pass --no-lsp)")))?;
             }
-            let manifest = ws.change(request, *dry_run, *no_lsp, *allow_no_tests, &BarProgress::new("indexing"))?;
+            let manifest = ws.change(request, &planner, *dry_run, *no_lsp, *allow_no_tests, &BarProgress::new("indexing"))?;
             output::manifest(out, &manifest, !dry_run);
             Ok(EXIT_OK)
         }

@@ -5,6 +5,14 @@
 //! ts_server = "native"   # auto | tsls | native
 //! offline = false        # true: never install a language server
 //! ready_timeout_secs = 120
+//!
+//! [llm]                  # maintaind change --planner llm (environment variables win)
+//! base_url = "https://api.openai.com/v1"
+//! model = "gpt-4.1-mini"
+//! api_key_env = "OPENAI_API_KEY"   # the variable's name, never the key
+//! timeout_secs = 60
+//! max_attempts = 3
+//! max_total_tokens = 60000
 //! ```
 
 use std::path::Path;
@@ -19,6 +27,8 @@ pub struct Config {
     pub offline: Option<bool>,
     /// How long to wait for every TypeScript project to load before answering approximately.
     pub ready_timeout_secs: Option<u64>,
+    /// The LLM planner (`maintaind change --planner llm`).
+    pub llm: Option<crate::llm::LlmTable>,
 }
 
 pub const FILE_NAME: &str = "maintaind.toml";

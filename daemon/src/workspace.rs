@@ -272,13 +272,19 @@ impl Workspace {
 
     /// Plan a change: the offline planner decides, the synthesizer fills the facts and judges
     /// the criteria. Unless `dry_run`, the manifest is stored and made active.
-    pub fn change(&mut self, request: &str, dry_run: bool, no_lsp: bool, allow_no_tests: bool, progress: &dyn Progress) -> Result<Manifest, RequestError> {
+    pub fn change(&mut self, request: &str, planner: &Planner, dry_run: bool, no_lsp: bool, allow_no_tests: bool, progress: &dyn Progress) -> Result<Manifest, RequestError> {
         let request = request.trim();
         if request.is_empty() {
             return Err(RequestError::BadInput("empty request: say what should change, e.g. `maintaind change \"add view_count to the article model\"`".into()));
         }
         self.refresh(progress)?;
-        let decisions = planner::plan_offline(request, &self.registry).map_err(|e| RequestError::BadInput(format!("cannot plan `{request}`: {e}")))?;
+        let (decisions, planner_name) = match planner {
+            Planner::Offline => (planner::plan_offline(request, &self.registry).map_err(|e| RequestError::BadInput(format!("cannot plan `{request}`: {e}")))?, "offline".to_string()),
+            Planner::Llm(cfg) => {
+                let (d, run) = crate::llm::plan_llm(request, &self.registry, cfg).map_err(|e| RequestError::Environment(anyhow::anyhow!(e)))?;
+                (d, format!("llm:{} ({} attempt(s), {} tokens)", cfg.model, run.attempts, run.total_tokens))
+            }
+        };
         let synthesis = synthesizer::synthesize(self, &decisions, no_lsp, allow_no_tests).map_err(|e| RequestError::BadInput(e.to_string()))?;
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
         let mut facts = synthesis.facts;
@@ -291,7 +297,7 @@ impl Workspace {
             facts,
             feasibility: synthesis.feasibility,
             provenance: Provenance {
-                planner: "offline".into(),
+                planner: planner_name,
                 language_server: synthesis.language_server,
                 approximate: synthesis.approximate || no_lsp,
                 maintaind: env!("CARGO_PKG_VERSION").into(),
@@ -547,6 +553,14 @@ impl Workspace {
     pub fn store(&self) -> &Store {
         &self.store
     }
+}
+
+/// Who decides a change.
+pub enum Planner {
+    /// The embedded deterministic planner.
+    Offline,
+    /// An OpenAI-compatible model under the harness of `llm.rs`.
+    Llm(crate::llm::LlmConfig),
 }
 
 /// Reject a symbol query that cannot match anything, before any work is done.

@@ -5,6 +5,7 @@ mod bad_input;
 mod blast;
 mod change;
 mod index;
+mod llm;
 mod symbols;
 
 use std::path::{Path, PathBuf};
