@@ -197,13 +197,7 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<i32, Failure> {
             let config = Config::load(&root).map_err(Failure::usage)?;
             let mut ws = Workspace::open(&root)?;
             if !no_lsp {
-                let options = SemanticOptions {
-                    choice: cli.ts_server.or(config.ts_server).unwrap_or(ServerChoice::Auto),
-                    offline: cli.offline || config.offline.unwrap_or(false),
-                    ready_timeout: std::time::Duration::from_secs(config.ready_timeout_secs.unwrap_or(120)),
-                };
-                let say = |m: &str| out.note(m);
-                ws.start_semantic(&options, &say).map_err(|e| Failure::env(format!("no TypeScript language server: {e} (or pass --no-lsp for a registry-only answer)")))?;
+                start_server(cli, &config, &mut ws, out)?;
             }
             let request = Request::Blast { symbol: symbol.clone(), change: *change, no_lsp: *no_lsp, depth: *depth };
             let Response::Blast(report) = ws.handle(request, &BarProgress::new("indexing"))? else {
@@ -223,13 +217,7 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<i32, Failure> {
             };
             let mut ws = Workspace::open(&root)?;
             if !no_lsp {
-                let options = SemanticOptions {
-                    choice: cli.ts_server.or(config.ts_server).unwrap_or(ServerChoice::Auto),
-                    offline: cli.offline || config.offline.unwrap_or(false),
-                    ready_timeout: std::time::Duration::from_secs(config.ready_timeout_secs.unwrap_or(120)),
-                };
-                let say = |m: &str| out.note(m);
-                ws.start_semantic(&options, &say).map_err(|e| Failure::env(format!("no TypeScript language server: {e} (or pass --no-lsp)")))?;
+                start_server(cli, &config, &mut ws, out)?;
             }
             let manifest = ws.change(request, &planner, *dry_run, *no_lsp, *allow_no_tests, &BarProgress::new("indexing"))?;
             output::manifest(out, &manifest, !dry_run);
@@ -266,6 +254,17 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<i32, Failure> {
             Ok(EXIT_OK)
         }
     }
+}
+
+/// Start the TypeScript server for a command that uses it: flags win over `maintaind.toml`.
+fn start_server(cli: &Cli, config: &Config, ws: &mut Workspace, out: &Out) -> Result<(), Failure> {
+    let options = SemanticOptions {
+        choice: cli.ts_server.or(config.ts_server).unwrap_or(ServerChoice::Auto),
+        offline: cli.offline || config.offline.unwrap_or(false),
+        ready_timeout: std::time::Duration::from_secs(config.ready_timeout_secs.unwrap_or(120)),
+    };
+    let say = |m: &str| out.note(m);
+    ws.start_semantic(&options, &say).map_err(|e| Failure::env(format!("no TypeScript language server: {e} (or pass --no-lsp for a registry-only answer)")))
 }
 
 /// `--root` as given (must be an existing directory), else the nearest ancestor of the
