@@ -114,6 +114,8 @@ impl Bridge {
         }
         let backoff = self.policy.first_backoff * 2u32.pow((crashes as u32).saturating_sub(1));
         tracing::warn!("language server exited; restarting in {backoff:?} (crash {crashes} of {})", self.policy.max_crashes);
+        // Backoff before a restart is the point here (a crash loop must not spin), not a wait
+        // for some condition.
         tokio::time::sleep(backoff).await;
         let client = Arc::new(Client::spawn(&self.launch, &self.root, self.policy.init_timeout).await?);
         // Replay what the old server had open.

@@ -53,6 +53,8 @@ fn mock(replies: Vec<Reply>) -> Mock {
             let (content, tokens) = match reply {
                 Reply::Content(c, t) => (c, t),
                 Reply::Slow(d, c) => {
+                    // The scripted model is slow on purpose: the client's per-call timeout is
+                    // what the test checks.
                     std::thread::sleep(d);
                     (c, 10)
                 }
