@@ -96,8 +96,24 @@ pub enum Command {
         #[command(subcommand)]
         action: ManifestAction,
     },
+    /// The write gate: may these paths be written under the active manifest?
+    Gate {
+        #[command(subcommand)]
+        action: GateAction,
+    },
     /// Report the environment: node, TypeScript, the language server, the registry
     Doctor,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum GateAction {
+    /// Exit 0 when every PATH is writable, 1 when any is refused (one reason per path)
+    Check {
+        #[arg(required = true)]
+        paths: Vec<String>,
+    },
+    /// Claude Code PreToolUse hook: reads the hook JSON on stdin; exit 2 blocks the write
+    ClaudeHook,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -224,7 +240,7 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<i32, Failure> {
             Ok(EXIT_OK)
         }
         Command::Manifest { action } => {
-            let store = crate::manifest::ManifestStore::new(&crate::workspace::state_dir(&root));
+            let store = crate::manifest::ManifestStore::new(&root);
             let usage = |e: crate::manifest::ManifestError| Failure::usage(e.to_string());
             match action {
                 ManifestAction::Show { id } => {
@@ -248,12 +264,59 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<i32, Failure> {
             }
             Ok(EXIT_OK)
         }
+        Command::Gate { action } => {
+            let paths = match action {
+                GateAction::Check { paths } => paths.clone(),
+                GateAction::ClaudeHook => {
+                    let mut input = String::new();
+                    std::io::Read::read_to_string(&mut std::io::stdin(), &mut input).map_err(|e| Failure { code: 2, message: format!("cannot read the hook input: {e}") })?;
+                    let event: serde_json::Value = serde_json::from_str(&input).map_err(|e| Failure { code: 2, message: format!("maintaind gate: the hook input is not JSON ({e}); write blocked") })?;
+                    let paths = crate::gate::hook_paths(&event).map_err(|e| Failure { code: 2, message: format!("maintaind gate: {e}; write blocked") })?;
+                    if paths.is_empty() {
+                        return Ok(EXIT_OK); // not a write
+                    }
+                    paths
+                }
+            };
+            let verdicts = gate_verdicts(&root, &paths);
+            let refused: Vec<&crate::gate::Verdict> = verdicts.iter().filter(|v| !v.allowed).collect();
+            if matches!(action, GateAction::ClaudeHook) {
+                return match refused.first() {
+                    None => Ok(EXIT_OK),
+                    Some(v) => Err(Failure { code: 2, message: format!("maintaind gate refused {}: {}", v.input, v.reason) }),
+                };
+            }
+            output::gate(out, &verdicts);
+            Ok(if refused.is_empty() { EXIT_OK } else { EXIT_FOUND })
+        }
         Command::Doctor => {
             let report = doctor::report(&root);
             output::doctor(out, &report);
             Ok(EXIT_OK)
         }
     }
+}
+
+/// Judge `paths` against the active manifest: every path is refused, with the manifest's
+/// problem as the reason, when there is none, it is damaged, from elsewhere, or stale.
+fn gate_verdicts(root: &Path, paths: &[String]) -> Vec<crate::gate::Verdict> {
+    let refuse_all = |reason: String| paths.iter().map(|p| crate::gate::Verdict { input: p.clone(), path: None, allowed: false, reason: reason.clone() }).collect::<Vec<_>>();
+    let store = crate::manifest::ManifestStore::new(root);
+    let manifest = match store.active() {
+        Ok(m) => m,
+        Err(e) => return refuse_all(e.to_string()),
+    };
+    let mut ws = match Workspace::open(root) {
+        Ok(ws) => ws,
+        Err(e) => return refuse_all(format!("cannot read the project: {e:#}")),
+    };
+    if let Err(e) = ws.index(&crate::workspace::NoProgress) {
+        return refuse_all(format!("cannot index the project: {e:#}"));
+    }
+    if let Some(problem) = crate::gate::manifest_problem(&manifest, ws.registry()) {
+        return refuse_all(problem);
+    }
+    paths.iter().map(|p| crate::gate::check(root, &manifest, p)).collect()
 }
 
 /// Start the TypeScript server for a command that uses it: flags win over `maintaind.toml`.

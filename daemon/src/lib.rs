@@ -9,6 +9,7 @@ pub mod blast;
 pub mod cli;
 pub mod config;
 pub mod doctor;
+pub mod gate;
 pub mod llm;
 pub mod manifest;
 pub mod output;

@@ -216,6 +216,8 @@ mod tests {
 #[serde(deny_unknown_fields)]
 pub struct Manifest {
     pub id: String,
+    /// The canonical project root it was planned for; a manifest from another root is refused.
+    pub root: String,
     /// The user's words.
     pub request: String,
     pub created_unix: u64,
@@ -223,14 +225,56 @@ pub struct Manifest {
     pub facts: Facts,
     pub feasibility: Vec<crate::synthesizer::Feasibility>,
     pub provenance: crate::synthesizer::Provenance,
-    /// Hash of everything above: a manifest edited by hand no longer matches and is refused.
+    /// Keyed hash (BLAKE3, the user's secret) of everything above: a manifest edited by hand
+    /// no longer matches, and without the secret a matching digest cannot be recomputed.
     pub digest: String,
 }
 
 impl Manifest {
-    pub fn compute_digest(&self) -> String {
-        let body = serde_json::json!([self.id, self.request, self.created_unix, self.decisions, self.facts, self.feasibility, self.provenance]);
-        format!("{:016x}", xxhash_rust::xxh3::xxh3_64(body.to_string().as_bytes()))
+    pub fn compute_digest(&self, key: &[u8; 32]) -> String {
+        let body = serde_json::json!([self.id, self.root, self.request, self.created_unix, self.decisions, self.facts, self.feasibility, self.provenance]);
+        blake3::keyed_hash(key, body.to_string().as_bytes()).to_hex().to_string()
+    }
+}
+
+/// The per-user secret that keys manifest digests: 32 random bytes in
+/// `$MAINTAIND_STATE_DIR` (else `$XDG_STATE_HOME/maintaind`, else `~/.local/state/maintaind`),
+/// outside any repository, created on first use with owner-only permissions.
+pub fn user_secret() -> Result<[u8; 32], ManifestError> {
+    use std::io::Read;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let dir = std::env::var_os("MAINTAIND_STATE_DIR").map(std::path::PathBuf::from).unwrap_or_else(|| {
+        std::env::var_os("XDG_STATE_HOME")
+            .map(std::path::PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".local/state")))
+            .unwrap_or_else(std::env::temp_dir)
+            .join("maintaind")
+    });
+    let io = |p: &std::path::Path, e: std::io::Error| ManifestError::Io { path: p.display().to_string(), detail: e.to_string() };
+    let path = dir.join("secret");
+    if let Ok(bytes) = std::fs::read(&path)
+        && let Ok(key) = <[u8; 32]>::try_from(bytes.as_slice())
+    {
+        return Ok(key);
+    }
+    std::fs::create_dir_all(&dir).map_err(|e| io(&dir, e))?;
+    let _ = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700));
+    let mut key = [0u8; 32];
+    std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut key)).map_err(|e| io(std::path::Path::new("/dev/urandom"), e))?;
+    // Written to a private temp file and renamed: concurrent first uses end with one secret.
+    let tmp = dir.join(format!(".secret.{}", std::process::id()));
+    std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp).and_then(|mut f| std::io::Write::write_all(&mut f, &key)).map_err(|e| io(&tmp, e))?;
+    match std::fs::hard_link(&tmp, &path) {
+        Ok(()) => {
+            let _ = std::fs::remove_file(&tmp);
+            Ok(key)
+        }
+        Err(_) => {
+            // Someone else created it first: use theirs.
+            let _ = std::fs::remove_file(&tmp);
+            let bytes = std::fs::read(&path).map_err(|e| io(&path, e))?;
+            <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| ManifestError::Io { path: path.display().to_string(), detail: "the secret is not 32 bytes".into() })
+        }
     }
 }
 
@@ -243,6 +287,8 @@ pub enum ManifestError {
     Malformed { id: String, detail: String },
     #[error("manifest `{0}` was edited by hand (its digest no longer matches); re-plan with `maintaind change`")]
     Edited(String),
+    #[error("manifest `{id}` was planned for {planned}, not this project ({here}); re-plan here")]
+    OtherRoot { id: String, planned: String, here: String },
     #[error("no active manifest (plan one with `maintaind change \"...\"`)")]
     NoneActive,
     #[error("cannot write {path}: {detail}")]
@@ -252,11 +298,14 @@ pub enum ManifestError {
 /// `.maintaind/manifests/<id>.json` and the `active` pointer beside them.
 pub struct ManifestStore {
     dir: std::path::PathBuf,
+    /// The canonical root the store belongs to.
+    root: String,
 }
 
 impl ManifestStore {
-    pub fn new(state_dir: &std::path::Path) -> ManifestStore {
-        ManifestStore { dir: state_dir.join("manifests") }
+    /// The store of the project at `root` (canonical).
+    pub fn new(root: &std::path::Path) -> ManifestStore {
+        ManifestStore { dir: crate::workspace::state_dir(root).join("manifests"), root: root.display().to_string() }
     }
 
     fn path(&self, id: &str) -> std::path::PathBuf {
@@ -284,8 +333,11 @@ impl ManifestStore {
         if m.id != id {
             return Err(ManifestError::Malformed { id: id.to_string(), detail: format!("its id says `{}`", m.id) });
         }
-        if m.compute_digest() != m.digest {
+        if m.compute_digest(&user_secret()?) != m.digest {
             return Err(ManifestError::Edited(id.to_string()));
+        }
+        if m.root != self.root {
+            return Err(ManifestError::OtherRoot { id: id.to_string(), planned: m.root.clone(), here: self.root.clone() });
         }
         Ok(m)
     }

@@ -241,6 +241,22 @@ pub fn manifest_list(out: &Out, list: &[(String, String)], active: Option<&str>)
     out.stdout(&t);
 }
 
+pub fn gate(out: &Out, verdicts: &[crate::gate::Verdict]) {
+    if out.json {
+        out.json_value(&verdicts);
+        return;
+    }
+    let mut t = String::new();
+    for v in verdicts {
+        if v.allowed {
+            t.push_str(&format!("{OK}allowed{OK:#}  {}  {DIM}{}{DIM:#}\n", v.path.as_deref().unwrap_or(&v.input), v.reason));
+        } else {
+            t.push_str(&format!("{ERR}refused{ERR:#}  {}  {}\n", v.input, v.reason));
+        }
+    }
+    out.stdout(&t);
+}
+
 pub fn doctor(out: &Out, r: &DoctorReport) {
     if out.json {
         out.json_value(r);

@@ -291,6 +291,7 @@ impl Workspace {
         facts.registry_generation = self.generation;
         let mut manifest = Manifest {
             id: manifest::new_id(request, now),
+            root: self.root.display().to_string(),
             request: request.to_string(),
             created_unix: now,
             decisions,
@@ -304,9 +305,9 @@ impl Workspace {
             },
             digest: String::new(),
         };
-        manifest.digest = manifest.compute_digest();
+        manifest.digest = manifest.compute_digest(&manifest::user_secret().map_err(|e| RequestError::Environment(anyhow::anyhow!(e)))?);
         if !dry_run {
-            let store = ManifestStore::new(&state_dir(&self.root));
+            let store = ManifestStore::new(&self.root);
             store.save(&manifest).map_err(|e| RequestError::Environment(anyhow::anyhow!(e)))?;
             store.activate(&manifest.id).map_err(|e| RequestError::Environment(anyhow::anyhow!(e)))?;
         }

@@ -4,6 +4,7 @@
 mod bad_input;
 mod blast;
 mod change;
+mod gate;
 mod index;
 mod llm;
 mod symbols;

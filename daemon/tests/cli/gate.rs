@@ -1,0 +1,119 @@
+//! `maintaind gate check` and `maintaind gate claude-hook`: writes only inside the active
+//! manifest's scope, every escape attempt refused with its reason.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use crate::*;
+
+/// A temp fixture with an active manifest: add view_count to the article model, tests excluded.
+fn planned() -> (Env, serde_json::Value) {
+    let env = setup();
+    let r = env.run(&["change", "add view_count to the article model, but leave the tests alone", "--no-lsp", "--json"]);
+    r.expect_code(0);
+    let m = r.json();
+    (env, m)
+}
+
+fn verdicts(r: &Run) -> Vec<(String, bool, String)> {
+    r.json().as_array().unwrap().iter().map(|v| (v["input"].as_str().unwrap().to_string(), v["allowed"].as_bool().unwrap(), v["reason"].as_str().unwrap().to_string())).collect()
+}
+
+fn hook(env: &Env, event: &str) -> Run {
+    let mut child = Command::new(bin())
+        .args(["--root", env.root().to_str().unwrap(), "gate", "claude-hook"])
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(event.as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    Run { args: vec!["gate claude-hook".into()], cwd: env.root().to_path_buf(), output }
+}
+
+#[test]
+fn manifest_scope_decides_and_every_escape_is_refused() {
+    let (env, m) = planned();
+    let allowed: Vec<String> = m["facts"]["files_to_modify"].as_array().unwrap().iter().map(|f| f.as_str().unwrap().to_string()).collect();
+    assert!(allowed.contains(&"src/providers/postBbsArticles.ts".to_string()), "{allowed:?}");
+    env.run(&["gate", "check", "src/providers/postBbsArticles.ts"]).expect_code(0).stdout_has("allowed  src/providers/postBbsArticles.ts  in files_to_modify");
+
+    let outside = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(outside.path(), env.path("src/providers/out")).unwrap();
+    let abs_inside = env.path("src/providers/postBbsArticles.ts").display().to_string();
+    let long = format!("src/{}.ts", "x".repeat(5000));
+    let attempts: Vec<(&str, &str)> = vec![
+        ("src/MyGlobal.ts", "not in the active manifest's files_to_modify"),
+        ("../bbs-backend/src/providers/postBbsArticles.ts", "outside the root"),
+        ("src/../../x.ts", "`..` leads outside the root"),
+        ("/etc/passwd", "absolute path outside the root"),
+        ("src/providers/out/postBbsArticles.ts", "a symbolic link leads outside the root"),
+        ("src/Providers/postBbsArticles.ts", "differs in case from `providers` on disk"),
+        ("src/providers/PostBbsArticles.ts", "differs in case from `postBbsArticles.ts` on disk"),
+        (&long, "limit 4096"),
+        (".maintaind/registry.db", ".maintaind/ is maintaind's or git's own state"),
+        (".git/config", ".git/ is maintaind's or git's own state"),
+        ("test/features/api/bbs/articles/test_api_bbs_article_create.ts", "excluded by the manifest (tests: `test/**`)"),
+    ];
+    let mut args = vec!["gate", "check", "--json", abs_inside.as_str()];
+    args.extend(attempts.iter().map(|(p, _)| *p));
+    let r = env.run(&args);
+    r.expect_code(1);
+    let got = verdicts(&r);
+    assert_eq!(got[0].1, true, "an absolute path inside the root is fine: {:?}", got[0]);
+    for ((path, expected), (input, allowed, reason)) in attempts.iter().zip(&got[1..]) {
+        assert_eq!(path, input);
+        assert!(!allowed, "{path} must be refused");
+        assert!(reason.contains(expected), "{path}: {reason:?} lacks {expected:?}");
+    }
+}
+
+#[test]
+fn no_active_or_hand_edited_or_foreign_manifest_refuses_everything() {
+    let env = setup();
+    env.run(&["gate", "check", "src/MyGlobal.ts"]).expect_code(1).stdout_has("no active manifest");
+
+    let (env, m) = planned();
+    let id = m["id"].as_str().unwrap().to_string();
+    let path = env.path(&format!(".maintaind/manifests/{id}.json"));
+    let text = std::fs::read_to_string(&path).unwrap();
+    // Widen the scope by hand, digest untouched.
+    std::fs::write(&path, text.replacen("\"files_to_modify\": [", "\"files_to_modify\": [\n      \"src/MyGlobal.ts\",", 1)).unwrap();
+    env.run(&["gate", "check", "src/MyGlobal.ts", "src/providers/postBbsArticles.ts"]).expect_code(1).stdout_has("edited by hand");
+    std::fs::write(&path, &text).unwrap();
+    env.run(&["gate", "check", "src/providers/postBbsArticles.ts"]).expect_code(0);
+
+    // The same manifest in another copy of the project.
+    let other = setup();
+    std::fs::create_dir_all(other.path(".maintaind/manifests")).unwrap();
+    std::fs::copy(&path, other.path(&format!(".maintaind/manifests/{id}.json"))).unwrap();
+    std::fs::write(other.path(".maintaind/manifests/active"), &id).unwrap();
+    other.run(&["gate", "check", "src/providers/postBbsArticles.ts"]).expect_code(1).stdout_has("was planned for");
+    other.run(&["manifest", "activate", &id]).expect_code(2).stderr_has("was planned for");
+}
+
+#[test]
+fn a_target_changed_on_disk_makes_the_manifest_stale() {
+    let (env, _) = planned();
+    let dto = env.path("src/api/structures/IBbsArticle.ts");
+    let text = std::fs::read_to_string(&dto).unwrap();
+    std::fs::write(&dto, text.replacen("export type IBbsArticle = {", "export type IBbsArticle = {\n  /** Added behind the plan's back. */\n  extra: string;", 1)).unwrap();
+    env.run(&["gate", "check", "src/providers/postBbsArticles.ts"]).expect_code(1).stdout_has("the manifest is stale: target `IBbsArticle` in src/api/structures/IBbsArticle.ts changed since planning");
+}
+
+#[test]
+fn claude_code_hook_allows_blocks_and_ignores_other_tools() {
+    let (env, _) = planned();
+    let inside = env.path("src/providers/postBbsArticles.ts").display().to_string();
+    let outside = env.path("src/MyGlobal.ts").display().to_string();
+    let event = |tool: &str, path: &str| serde_json::json!({"session_id": "s", "hook_event_name": "PreToolUse", "tool_name": tool, "tool_input": {"file_path": path, "content": "x"}}).to_string();
+    hook(&env, &event("Write", &inside)).expect_code(0);
+    hook(&env, &event("Edit", &outside)).expect_code(2).stderr_has("maintaind gate refused").stderr_has("not in the active manifest");
+    hook(&env, &event("MultiEdit", "/etc/passwd")).expect_code(2).stderr_has("absolute path outside the root");
+    hook(&env, &serde_json::json!({"tool_name": "Write", "tool_input": {"file_path": "src/a\u{0}.ts"}}).to_string()).expect_code(2).stderr_has("NUL byte");
+    hook(&env, &serde_json::json!({"tool_name": "Bash", "tool_input": {"command": "ls"}}).to_string()).expect_code(0);
+    hook(&env, "{ not json").expect_code(2).stderr_has("the hook input is not JSON");
+    hook(&env, &serde_json::json!({"tool_name": "Write", "tool_input": {}}).to_string()).expect_code(2).stderr_has("no `tool_input.file_path`");
+}
