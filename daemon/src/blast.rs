@@ -656,15 +656,23 @@ impl<'a> Blast<'a> {
 }
 
 /// Resolve a query to one symbol (all its declarations in one file).
+/// The file declaring `query` and the declaration's name there (for `apply`).
+pub fn locate(registry: &Registry, query: &str) -> Result<(String, String), BlastError> {
+    let r = resolve(registry, query)?;
+    Ok((r.file.path.clone(), r.decls[0].name.clone()))
+}
+
 fn resolve<'r>(registry: &'r Registry, query: &str) -> Result<Resolved<'r>, BlastError> {
     // `path#Name`: one file to look in, no scan of the whole registry.
     if let Some((path, name)) = query.split_once('#')
         && let Some(file) = registry.file(path.trim_start_matches("./"))
     {
         let decls: Vec<&Symbol> = file.symbols.iter().filter(|s| s.name == name).collect();
-        if !decls.is_empty() {
-            return Ok(Resolved { file, decls });
+        if decls.is_empty() {
+            // The file exists: the name is what is wrong.
+            return Err(BlastError::Unknown { query: format!("{name}` in `{}", file.path), suggestions: registry.suggest(name, 5) });
         }
+        return Ok(Resolved { file, decls });
     }
     let exact: Vec<_> = registry.search(query, None).into_iter().filter(|m| m.tier == maintaind_registry::MatchTier::Exact).collect();
     let mut groups: BTreeMap<String, Vec<&Symbol>> = BTreeMap::new();

@@ -101,6 +101,39 @@ pub enum Command {
         #[command(subcommand)]
         action: GateAction,
     },
+    /// Apply edit operations (EDITS.json, `-` for stdin) or a unified diff inside the active
+    /// manifest's scope: all validated first, written atomically, journalled, then checked
+    /// through the language server (exit 1 when new errors appeared)
+    #[command(group = clap::ArgGroup::new("input").required(true).args(["edits", "patch"]))]
+    Apply {
+        /// The edits: {"edits": [{"op": "replace_symbol", ...}]} (docs/guide/apply.md)
+        edits: Option<String>,
+        /// A unified diff (`git diff` / `diff -u` output) instead of EDITS.json
+        #[arg(long, value_name = "FILE")]
+        patch: Option<String>,
+        /// Authorise with this manifest instead of the active one
+        #[arg(long, value_name = "ID")]
+        manifest: Option<String>,
+        /// Do not ask the language server for diagnostics afterwards (the output says so)
+        #[arg(long)]
+        no_lsp: bool,
+    },
+    /// Undo an apply: restore what transaction TXN (default: the latest) replaced
+    Rollback {
+        txn: Option<String>,
+        /// Restore even files changed since the apply (their later changes are lost)
+        #[arg(long)]
+        force: bool,
+        /// List the journal instead
+        #[arg(long, conflicts_with_all = ["txn", "force"])]
+        list: bool,
+    },
+    /// The hash `replace_range` expects for lines START..=END of FILE (1-based)
+    Hash {
+        file: String,
+        start: u32,
+        end: u32,
+    },
     /// Report the environment: node, TypeScript, the language server, the registry
     Doctor,
 }
@@ -289,12 +322,83 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<i32, Failure> {
             output::gate(out, &verdicts);
             Ok(if refused.is_empty() { EXIT_OK } else { EXIT_FOUND })
         }
+        Command::Apply { edits, patch, manifest, no_lsp } => apply(cli, &root, out, edits.as_deref(), patch.as_deref(), manifest.as_deref(), *no_lsp),
+        Command::Rollback { txn, force, list } => {
+            let journal = crate::journal::Journal::new(&root);
+            if *list {
+                output::journal(out, &journal.list());
+                return Ok(EXIT_OK);
+            }
+            let _lock = crate::journal::WriteLock::acquire(&crate::workspace::state_dir(&root), &|m| out.note(m))?;
+            let txn = journal.rollback(txn.as_deref(), *force).map_err(|e| Failure::usage(format!("{e:#}")))?;
+            output::rolled_back(out, &txn);
+            Ok(EXIT_OK)
+        }
+        Command::Hash { file, start, end } => {
+            let rel = crate::gate::resolve(&root, file).map_err(|e| Failure::usage(format!("{file}: {e}")))?;
+            let text = std::fs::read_to_string(root.join(&rel)).map_err(|e| Failure::usage(format!("cannot read {rel}: {e}")))?;
+            let (from, to) = crate::edits::line_range(&text, *start, *end).map_err(|e| Failure::usage(format!("{rel}: {e}")))?;
+            output::hash(out, &rel, *start, *end, &crate::edits::hash_text(&text[from..to]));
+            Ok(EXIT_OK)
+        }
         Command::Doctor => {
             let report = doctor::report(&root);
             output::doctor(out, &report);
             Ok(EXIT_OK)
         }
     }
+}
+
+/// `maintaind apply`: parse first (bad input writes nothing and starts nothing), then lock,
+/// refresh, validate, write, check.
+fn apply(cli: &Cli, root: &Path, out: &Out, edits: Option<&str>, patch: Option<&str>, manifest_id: Option<&str>, no_lsp: bool) -> Result<i32, Failure> {
+    let read = |source: &str| -> Result<String, Failure> {
+        if source == "-" {
+            let mut s = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).map_err(|e| Failure::usage(format!("cannot read the edits from stdin: {e}")))?;
+            Ok(s)
+        } else {
+            std::fs::read_to_string(source).map_err(|e| Failure::usage(format!("cannot read {source}: {e}")))
+        }
+    };
+    let ops = match (edits, patch) {
+        (Some(e), _) => crate::edits::parse_edits(&read(e)?).map_err(|m| Failure::usage(format!("{}: {m}", e)))?,
+        (None, Some(p)) => crate::edits::parse_patch(&read(p)?).map_err(|m| Failure::usage(format!("{p}: {m}")))?,
+        (None, None) => unreachable!("clap requires one"),
+    };
+    let store = crate::manifest::ManifestStore::new(root);
+    let manifest = match manifest_id {
+        Some(id) => store.load(id),
+        None => store.active(),
+    }
+    .map_err(|e| Failure::usage(format!("{e} (apply writes only inside a planned change's scope)")))?;
+    let _lock = crate::journal::WriteLock::acquire(&crate::workspace::state_dir(root), &|m| out.note(m))?;
+    if let Some(t) = crate::journal::Journal::new(root).interrupted().first() {
+        return Err(Failure::usage(format!(
+            "apply {} was interrupted, so {} may be half-applied; run `maintaind rollback {}` first",
+            t.id,
+            t.files.iter().map(|f| f.path.as_str()).collect::<Vec<_>>().join(", "),
+            t.id
+        )));
+    }
+    let config = Config::load(root).map_err(Failure::usage)?;
+    let mut ws = Workspace::open(root)?;
+    if !no_lsp {
+        start_server(cli, &config, &mut ws, out)?;
+    }
+    ws.refresh(&BarProgress::new("indexing"))?;
+    let report = crate::apply::apply(&mut ws, &manifest, &ops, no_lsp).map_err(|e| match e {
+        crate::apply::ApplyError::Invalid(errors) => Failure::usage(format!(
+            "nothing written; {} of {} edit(s) cannot be applied:\n{}",
+            errors.len(),
+            ops.len(),
+            errors.iter().map(|e| format!("  op {} ({}): {}", e.op, e.kind, e.message)).collect::<Vec<_>>().join("\n")
+        )),
+        crate::apply::ApplyError::Manifest(m) => Failure::usage(format!("nothing written; {m}")),
+        crate::apply::ApplyError::Io(e) => Failure::env(format!("{e:#}")),
+    })?;
+    output::applied(out, &report);
+    Ok(if report.diagnostics.new_errors.is_empty() { EXIT_OK } else { EXIT_FOUND })
 }
 
 /// Judge `paths` against the active manifest: every path is refused, with the manifest's

@@ -5,11 +5,14 @@
 //! requests it answers. `cli.rs` parses arguments and maps results to exit codes, `output.rs`
 //! prints, `store.rs` persists the registry in SQLite, `walk.rs` finds files.
 
+pub mod apply;
 pub mod blast;
 pub mod cli;
 pub mod config;
 pub mod doctor;
+pub mod edits;
 pub mod gate;
+pub mod journal;
 pub mod llm;
 pub mod manifest;
 pub mod output;

@@ -292,3 +292,68 @@ pub fn doctor(out: &Out, r: &DoctorReport) {
     ));
     out.stdout(&text);
 }
+
+pub fn applied(out: &Out, r: &crate::apply::ApplyReport) {
+    for n in &r.diagnostics.notes {
+        out.note(n);
+    }
+    if out.json {
+        out.json_value(r);
+        return;
+    }
+    let mut t = format!("{OK}applied{OK:#} transaction {BOLD}{}{BOLD:#} {DIM}(manifest {}; undo with `maintaind rollback {}`){DIM:#}\n", r.txn, r.manifest, r.txn);
+    for f in &r.files {
+        t.push_str(&format!("  {:<9} {}  {DIM}op {}{DIM:#}\n", f.action, f.path, f.ops.iter().map(|o| o.to_string()).collect::<Vec<_>>().join(", ")));
+    }
+    let d = &r.diagnostics;
+    if d.checked {
+        if d.new_errors.is_empty() {
+            t.push_str(&format!("{OK}no new errors{OK:#} in {} checked file(s)", d.files.len()));
+            t.push_str(&if d.new_warnings.is_empty() { "\n".to_string() } else { format!(" · {WARN}{} new warning(s){WARN:#}\n", d.new_warnings.len()) });
+        } else {
+            t.push_str(&format!("{ERR}{} new error(s){ERR:#} in {} checked file(s):\n", d.new_errors.len(), d.files.len()));
+        }
+        for e in d.new_errors.iter().chain(&d.new_warnings) {
+            let label = if e.error { format!("{ERR}error{ERR:#}") } else { format!("{WARN}warning{WARN:#}") };
+            t.push_str(&format!("  {}:{}:{}: {label} {}{}\n", e.file, e.line, e.col, e.code.as_deref().map(|c| format!("TS{c}: ")).unwrap_or_default(), e.message));
+        }
+    }
+    out.stdout(&t);
+}
+
+pub fn journal(out: &Out, txns: &[crate::journal::Txn]) {
+    if out.json {
+        out.json_value(&txns);
+        return;
+    }
+    if txns.is_empty() {
+        out.note("the journal is empty: nothing was applied here");
+        return;
+    }
+    let mut t = String::new();
+    for x in txns.iter().rev() {
+        let state = serde_json::to_value(x.state).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+        t.push_str(&format!("{BOLD}{}{BOLD:#}  {state:<11} {} file(s)  {DIM}{}{DIM:#}\n", x.id, x.files.len(), x.files.iter().map(|f| f.path.as_str()).collect::<Vec<_>>().join(", ")));
+    }
+    out.stdout(&t);
+}
+
+pub fn rolled_back(out: &Out, txn: &crate::journal::Txn) {
+    if out.json {
+        out.json_value(txn);
+        return;
+    }
+    let mut t = format!("{OK}rolled back{OK:#} transaction {BOLD}{}{BOLD:#}\n", txn.id);
+    for f in &txn.files {
+        t.push_str(&format!("  {} {}\n", if f.before.is_some() { "restored" } else { "removed " }, f.path));
+    }
+    out.stdout(&t);
+}
+
+pub fn hash(out: &Out, file: &str, start: u32, end: u32, hash: &str) {
+    if out.json {
+        out.json_value(&serde_json::json!({"file": file, "start_line": start, "end_line": end, "hash": hash}));
+    } else {
+        out.stdout(&format!("{hash}\n"));
+    }
+}

@@ -202,6 +202,74 @@ impl Semantic {
         let _ = self.rt.block_on(self.bridge.changed(&abs, text, created));
     }
 
+    /// Give the server `text` as the content of `file` without touching the disk (an open
+    /// document overrides the file on disk). `None` stands for "absent in this state": an empty
+    /// module, so importers of it fail as they would without it.
+    pub fn set_text(&self, file: &str, text: Option<String>) -> Result<(), BridgeError> {
+        let abs = self.root.join(file);
+        self.rt.block_on(self.bridge.open(&abs, text.unwrap_or_default()))
+    }
+
+    /// The server's current errors and warnings for `file` (opened from disk if it is not
+    /// open yet). Asked, not waited for: TypeScript 7 answers `textDocument/diagnostic`;
+    /// typescript-language-server has no pull diagnostics, so tsserver's own
+    /// `syntacticDiagnosticsSync`/`semanticDiagnosticsSync` are asked through its
+    /// `typescript.tsserverRequest` command. Either way the answer reflects every change sent
+    /// before the request.
+    pub fn diagnostics(&self, file: &str) -> Result<Vec<ServerDiagnostic>, BridgeError> {
+        let abs = self.root.join(file);
+        if !self.bridge.is_open(&abs) {
+            let text = std::fs::read_to_string(&abs).unwrap_or_default();
+            self.rt.block_on(self.bridge.open(&abs, text))?;
+        }
+        let text = self.bridge.text_of(&abs).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        let byte = |line: usize, utf16: usize| lines.get(line).map(|l| byte_col(l, utf16)).unwrap_or(utf16) as u32;
+        let mut out = Vec::new();
+        match self.found.kind {
+            ServerKind::Native => {
+                let params = json!({"textDocument": {"uri": maintaind_lsp_bridge::path_to_uri(&abs)}});
+                let value = self.rt.block_on(self.bridge.request_raw("textDocument/diagnostic", params, REQUEST_TIMEOUT))?;
+                // Severity 3 and 4 (information, hints such as "declared but never read")
+                // are editor decorations, not problems.
+                for d in value.get("items").and_then(Value::as_array).into_iter().flatten().filter(|d| d.get("severity").and_then(Value::as_u64).unwrap_or(1) <= 2) {
+                    let line = d.pointer("/range/start/line").and_then(Value::as_u64).unwrap_or(0) as usize;
+                    let ch = d.pointer("/range/start/character").and_then(Value::as_u64).unwrap_or(0) as usize;
+                    out.push(ServerDiagnostic {
+                        file: file.to_string(),
+                        line: line as u32 + 1,
+                        col: byte(line, ch) + 1,
+                        error: d.get("severity").and_then(Value::as_u64).unwrap_or(1) == 1,
+                        code: d.get("code").map(|c| c.to_string().trim_matches('"').to_string()),
+                        message: d.get("message").and_then(Value::as_str).unwrap_or("").to_string(),
+                    });
+                }
+            }
+            ServerKind::Tsls => {
+                for command in ["syntacticDiagnosticsSync", "semanticDiagnosticsSync"] {
+                    let params = json!({"command": "typescript.tsserverRequest", "arguments": [command, {"file": abs.to_string_lossy()}]});
+                    let value = self.rt.block_on(self.bridge.request_raw("workspace/executeCommand", params, REQUEST_TIMEOUT))?;
+                    let items = value.get("body").unwrap_or(&value);
+                    for d in items.as_array().into_iter().flatten() {
+                        let line = d.pointer("/start/line").and_then(Value::as_u64).unwrap_or(1).saturating_sub(1) as usize;
+                        let ch = d.pointer("/start/offset").and_then(Value::as_u64).unwrap_or(1).saturating_sub(1) as usize;
+                        out.push(ServerDiagnostic {
+                            file: file.to_string(),
+                            line: line as u32 + 1,
+                            col: byte(line, ch) + 1,
+                            error: d.get("category").and_then(Value::as_str).unwrap_or("error") == "error",
+                            code: d.get("code").map(|c| c.to_string()),
+                            message: d.get("text").and_then(Value::as_str).unwrap_or("").to_string(),
+                        });
+                    }
+                }
+            }
+        }
+        out.sort();
+        out.dedup();
+        Ok(out)
+    }
+
     pub fn status(&self) -> ServerStatus {
         ServerStatus {
             kind: self.found.kind,
@@ -222,6 +290,47 @@ impl Semantic {
     pub fn stop(self) {
         self.rt.block_on(self.bridge.stop());
     }
+}
+
+/// One diagnostic from the server, positions 1-based (byte columns).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct ServerDiagnostic {
+    pub file: String,
+    pub line: u32,
+    pub col: u32,
+    /// An error (else a warning or hint).
+    pub error: bool,
+    /// TypeScript's code, e.g. `2345`.
+    pub code: Option<String>,
+    pub message: String,
+}
+
+impl ServerDiagnostic {
+    /// What stays the same when lines move: a diagnostic is "new" when this key was not
+    /// reported before the change (as many times).
+    pub fn key(&self) -> (String, bool, Option<String>, String) {
+        (self.file.clone(), self.error, self.code.clone(), self.message.clone())
+    }
+}
+
+/// The diagnostics in `after` that were not in `before`, matched by [`ServerDiagnostic::key`]
+/// as multisets (a second copy of an old error counts as new).
+pub fn new_diagnostics(before: &[ServerDiagnostic], after: &[ServerDiagnostic]) -> Vec<ServerDiagnostic> {
+    let mut seen: std::collections::HashMap<_, usize> = std::collections::HashMap::new();
+    for d in before {
+        *seen.entry(d.key()).or_default() += 1;
+    }
+    after
+        .iter()
+        .filter(|d| match seen.get_mut(&d.key()) {
+            Some(n) if *n > 0 => {
+                *n -= 1;
+                false
+            }
+            _ => true,
+        })
+        .cloned()
+        .collect()
 }
 
 /// A references request in flight.

@@ -111,6 +111,8 @@ pub struct SymbolHit {
     pub column: u32,
     pub exported: bool,
     pub signature: String,
+    /// Content hash of the declaration (hex): `apply`'s `expect_hash` for symbol ops.
+    pub hash: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub doc: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -541,6 +543,7 @@ impl Workspace {
                 column: m.symbol.name_span.start.col + 1,
                 exported: m.symbol.exported,
                 signature: m.symbol.signature.clone(),
+                hash: format!("{:016x}", m.symbol.hash),
                 doc: m.symbol.doc.clone(),
                 decorators: m.symbol.decorators.clone(),
                 tier: m.tier,

@@ -158,6 +158,11 @@ impl Bridge {
         Ok(())
     }
 
+    /// The text the server has for an open document.
+    pub fn text_of(&self, path: &Path) -> Option<String> {
+        self.docs.lock().unwrap().get(&path_to_uri(path)).map(|d| d.text.clone())
+    }
+
     pub fn is_open(&self, path: &Path) -> bool {
         self.docs.lock().unwrap().contains_key(&path_to_uri(path))
     }

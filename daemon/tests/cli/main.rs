@@ -1,6 +1,7 @@
 //! CLI tests: the real `maintaind` binary against a temp copy of `fixtures/bbs-backend`.
 //! All CLI tests live in this one binary so they link once.
 
+mod apply;
 mod bad_input;
 mod blast;
 mod change;
@@ -54,6 +55,38 @@ pub fn setup() -> Env {
     let dir = tempfile::tempdir().unwrap();
     copy_dir(&fixture(), dir.path());
     Env { dir }
+}
+
+/// Make the temp copy a git repository with one commit (maintaind's state dir ignored).
+pub fn git_init(env: &Env) {
+    git(env, &["init", "-q", "-b", "main"]);
+    std::fs::write(env.path(".git/info/exclude"), ".maintaind/\n").unwrap();
+    git(env, &["add", "-A"]);
+    git(env, &["commit", "-q", "-m", "fixture"]);
+}
+
+/// Run git in the temp copy (identity and config isolated from the machine's).
+pub fn git(env: &Env, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(env.root())
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.com")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.com")
+        .output()
+        .expect("git runs");
+    assert!(out.status.success(), "git {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Nothing in the working tree differs from the last commit.
+#[track_caller]
+pub fn assert_untouched(env: &Env) {
+    let status = git(env, &["status", "--porcelain", "--untracked-files=all"]);
+    assert!(status.is_empty(), "the working tree changed:\n{status}");
 }
 
 /// An empty project root (a `package.json` only).

@@ -1,0 +1,129 @@
+//! `maintaind apply`: validate every edit against the manifest and the files (nothing written
+//! if any fails), journal, write atomically, then ask the language server what broke.
+//!
+//! The server is asked for the diagnostics of the touched files and of the manifest's
+//! must-change files *before* the write and again after; only diagnostics that were not there
+//! before are reported, and new errors make the exit code 1 (the write stays: the journal
+//! holds the way back, `maintaind rollback`).
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+
+use crate::edits::{self, Edit, FileChange, OpError};
+use crate::journal::Journal;
+use crate::manifest::Manifest;
+use crate::semantic::{ServerDiagnostic, new_diagnostics};
+use crate::workspace::Workspace;
+
+#[derive(Debug, Serialize)]
+pub struct ApplyReport {
+    pub txn: String,
+    pub manifest: String,
+    pub files: Vec<WrittenFile>,
+    pub diagnostics: DiagnosticsReport,
+}
+
+#[derive(Debug, Serialize)]
+pub struct WrittenFile {
+    pub path: String,
+    /// `created`, `modified` or `deleted`.
+    pub action: &'static str,
+    /// 1-based positions of the ops that touched it.
+    pub ops: Vec<usize>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DiagnosticsReport {
+    /// False with `--no-lsp`: nothing was checked, and the report says so.
+    pub checked: bool,
+    /// The files whose diagnostics were compared.
+    pub files: Vec<String>,
+    pub new_errors: Vec<ServerDiagnostic>,
+    pub new_warnings: Vec<ServerDiagnostic>,
+    /// Set when the answer may be incomplete (a project not loaded, a request failed).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug)]
+pub enum ApplyError {
+    /// Some ops cannot be applied; nothing was written.
+    Invalid(Vec<OpError>),
+    /// The manifest cannot authorise writes (stale); nothing was written.
+    Manifest(String),
+    /// The file system or the journal failed.
+    Io(anyhow::Error),
+}
+
+/// Validate and apply `edits` under `manifest`; the caller holds the write lock and has
+/// refreshed the workspace (and started the server unless `no_lsp`).
+pub fn apply(ws: &mut Workspace, manifest: &Manifest, edits: &[Edit], no_lsp: bool) -> Result<ApplyReport, ApplyError> {
+    if let Some(problem) = crate::gate::manifest_problem(manifest, ws.registry()) {
+        return Err(ApplyError::Manifest(problem));
+    }
+    let root = ws.root().to_path_buf();
+    let registry = ws.registry();
+    let locate = |q: &str| crate::blast::locate(registry, q).map_err(|e| e.to_string());
+    let changes = edits::plan(&root, manifest, edits, &locate).map_err(ApplyError::Invalid)?;
+
+    // The files whose diagnostics matter: those written, and what the manifest says must change.
+    let mut check: BTreeSet<String> = changes.keys().filter(|p| is_typescript(p)).cloned().collect();
+    check.extend(manifest.facts.blast_radius.iter().filter(|i| i.must_change && is_typescript(&i.file)).map(|i| i.file.clone()));
+    let mut notes = Vec::new();
+    let semantic_ok = !no_lsp && ws.semantic().is_some();
+    let before = if semantic_ok { diagnostics_of(ws, &check, &mut notes) } else { Vec::new() };
+
+    let journal = Journal::new(&root);
+    let mut txn = journal.prepare(Some(&manifest.id), &changes).map_err(ApplyError::Io)?;
+    journal.commit(&mut txn, &changes).map_err(ApplyError::Io)?;
+
+    for path in changes.keys() {
+        if maintaind_registry::classify(path).is_some()
+            && let Err(e) = ws.update_file(path)
+        {
+            notes.push(format!("the registry could not take {path} in: {e:#}"));
+        }
+    }
+    let files: Vec<WrittenFile> = changes.iter().map(|(path, c)| WrittenFile { path: path.clone(), action: action(c), ops: c.ops.iter().map(|i| i + 1).collect() }).collect();
+    check.retain(|p| changes.get(p).is_none_or(|c| c.after.is_some()));
+    let diagnostics = if semantic_ok {
+        if let Some(sem) = ws.semantic()
+            && !sem.is_ready()
+        {
+            notes.push(format!("the language server had not loaded every project ({}); diagnostics may be incomplete", sem.unloaded_projects().join(", ")));
+        }
+        let after = diagnostics_of(ws, &check, &mut notes);
+        let fresh = new_diagnostics(&before, &after);
+        let (new_errors, new_warnings) = fresh.into_iter().partition(|d| d.error);
+        DiagnosticsReport { checked: true, files: check.into_iter().collect(), new_errors, new_warnings, notes }
+    } else {
+        notes.push("diagnostics not checked (--no-lsp): run `maintaind apply` without it, or your type checker, to see what broke".into());
+        DiagnosticsReport { checked: false, files: Vec::new(), new_errors: Vec::new(), new_warnings: Vec::new(), notes }
+    };
+    Ok(ApplyReport { txn: txn.id, manifest: manifest.id.clone(), files, diagnostics })
+}
+
+fn is_typescript(path: &str) -> bool {
+    matches!(maintaind_registry::classify(path), Some(lang) if lang != maintaind_registry::FileLang::Prisma)
+}
+
+fn action(c: &FileChange) -> &'static str {
+    match (&c.before, &c.after) {
+        (None, _) => "created",
+        (_, None) => "deleted",
+        _ => "modified",
+    }
+}
+
+fn diagnostics_of(ws: &Workspace, files: &BTreeSet<String>, notes: &mut Vec<String>) -> Vec<ServerDiagnostic> {
+    let Some(sem) = ws.semantic() else { return Vec::new() };
+    let mut out = Vec::new();
+    for f in files {
+        match sem.diagnostics(f) {
+            Ok(d) => out.extend(d),
+            Err(e) => notes.push(format!("no diagnostics for {f}: {e}")),
+        }
+    }
+    out
+}
