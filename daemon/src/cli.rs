@@ -128,6 +128,25 @@ pub enum Command {
         #[arg(long, conflicts_with_all = ["txn", "force"])]
         list: bool,
     },
+    /// Pre-commit check: changed symbols (HEAD vs the commit), their blast radius, and the
+    /// must-change files the commit leaves broken; exit 1 on a violation
+    Check {
+        /// Check what `git commit` would record (the index) rather than the working tree
+        #[arg(long)]
+        staged: bool,
+        /// SARIF 2.1.0 on stdout (for CI code scanning)
+        #[arg(long)]
+        sarif: bool,
+        /// Decide without the language server: only references to removed or renamed
+        /// symbols fail the check
+        #[arg(long)]
+        no_lsp: bool,
+    },
+    /// Install maintaind into git hooks
+    Hook {
+        #[command(subcommand)]
+        action: HookAction,
+    },
     /// The hash `replace_range` expects for lines START..=END of FILE (1-based)
     Hash {
         file: String,
@@ -147,6 +166,17 @@ pub enum GateAction {
     },
     /// Claude Code PreToolUse hook: reads the hook JSON on stdin; exit 2 blocks the write
     ClaudeHook,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum HookAction {
+    /// Add `maintaind check --staged` to the pre-commit hook (core.hooksPath and husky
+    /// respected; an existing hook is never replaced)
+    Install {
+        /// Append to a pre-commit hook that is not maintaind's (otherwise refused)
+        #[arg(long)]
+        append: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -332,6 +362,28 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<i32, Failure> {
             let _lock = crate::journal::WriteLock::acquire(&crate::workspace::state_dir(&root), &|m| out.note(m))?;
             let txn = journal.rollback(txn.as_deref(), *force).map_err(|e| Failure::usage(format!("{e:#}")))?;
             output::rolled_back(out, &txn);
+            Ok(EXIT_OK)
+        }
+        Command::Check { staged, sarif, no_lsp } => {
+            let source = if *staged { crate::check::Source::Staged } else { crate::check::Source::WorkTree };
+            let commit = crate::check::Commit::read(&root, source).map_err(Failure::env)?;
+            let report = if commit.touches_code() {
+                let config = Config::load(&root).map_err(Failure::usage)?;
+                let mut ws = Workspace::open(&root)?;
+                if !no_lsp {
+                    start_server(cli, &config, &mut ws, out)?;
+                }
+                ws.refresh(&BarProgress::new("indexing"))?;
+                crate::check::check(&mut ws, &commit, *no_lsp)?
+            } else {
+                crate::check::scope_only(&root, &commit)
+            };
+            output::check(out, &report, *sarif);
+            Ok(if report.violations.is_empty() { EXIT_OK } else { EXIT_FOUND })
+        }
+        Command::Hook { action: HookAction::Install { append } } => {
+            let installed = crate::hook::install(&root, *append).map_err(|e| Failure { code: e.code(), message: e.to_string() })?;
+            output::hook_installed(out, &installed);
             Ok(EXIT_OK)
         }
         Command::Hash { file, start, end } => {

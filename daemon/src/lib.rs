@@ -7,11 +7,13 @@
 
 pub mod apply;
 pub mod blast;
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod doctor;
 pub mod edits;
 pub mod gate;
+pub mod hook;
 pub mod journal;
 pub mod llm;
 pub mod manifest;

@@ -357,3 +357,83 @@ pub fn hash(out: &Out, file: &str, start: u32, end: u32, hash: &str) {
         out.stdout(&format!("{hash}\n"));
     }
 }
+
+pub fn check(out: &Out, r: &crate::check::CheckReport, sarif: bool) {
+    for n in &r.notes {
+        out.note(n);
+    }
+    if sarif {
+        out.json_value(&sarif_log(r));
+        return;
+    }
+    if out.json {
+        out.json_value(r);
+        return;
+    }
+    let mut t = format!(
+        "{BOLD}maintaind check{BOLD:#}: {} file(s) in the commit · {} symbol change(s){}\n",
+        r.committed.len(),
+        r.changes.len(),
+        r.manifest.as_deref().map(|m| format!(" · manifest {m}")).unwrap_or_default()
+    );
+    for c in &r.changes {
+        let kind = serde_json::to_value(c.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+        let renamed = c.renamed_to.as_deref().map(|n| format!(" → {n}")).unwrap_or_default();
+        t.push_str(&format!("  {KIND}{kind:<9}{KIND:#} {}{renamed}  {DIM}{}{DIM:#}\n", c.symbol, c.file));
+    }
+    if !r.candidates.is_empty() {
+        t.push_str(&format!("{DIM}must change, not in the commit: {}{DIM:#}\n", r.candidates.join(", ")));
+    }
+    if !r.changes.is_empty() && !r.checked_with_server {
+        t.push_str(&format!("{WARN}without the language server{WARN:#}: only references to removed or renamed symbols were checked\n"));
+    }
+    if r.violations.is_empty() {
+        t.push_str(&format!("{OK}ok{OK:#}: nothing outside the commit breaks\n"));
+    } else {
+        t.push_str(&format!("{ERR}{} violation(s){ERR:#}:\n", r.violations.len()));
+        for v in &r.violations {
+            let at = v.line.map(|l| format!("{}:{l}", v.file)).unwrap_or_else(|| v.file.clone());
+            t.push_str(&format!("  {ERR}{}{ERR:#} {at}: {}\n", v.rule, v.message));
+        }
+    }
+    out.stdout(&t);
+}
+
+/// SARIF 2.1.0: one run, one rule per violation kind, one result per violation.
+fn sarif_log(r: &crate::check::CheckReport) -> serde_json::Value {
+    let results: Vec<serde_json::Value> = r
+        .violations
+        .iter()
+        .map(|v| {
+            let mut location = serde_json::json!({"physicalLocation": {"artifactLocation": {"uri": v.file, "uriBaseId": "%SRCROOT%"}}});
+            if let Some(line) = v.line {
+                location["physicalLocation"]["region"] = serde_json::json!({"startLine": line});
+            }
+            serde_json::json!({"ruleId": format!("maintaind/{}", v.rule), "level": "error", "message": {"text": v.message}, "locations": [location]})
+        })
+        .collect();
+    serde_json::json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "maintaind",
+                "version": env!("CARGO_PKG_VERSION"),
+                "informationUri": "https://github.com/maintaind/maintaind",
+                "rules": [
+                    {"id": "maintaind/broken-caller", "shortDescription": {"text": "A file outside the commit must change because of a symbol the commit changes"}},
+                    {"id": "maintaind/out-of-scope", "shortDescription": {"text": "A committed file is outside the active manifest's scope"}}
+                ]
+            }},
+            "results": results
+        }]
+    })
+}
+
+pub fn hook_installed(out: &Out, i: &crate::hook::Installed) {
+    if out.json {
+        out.json_value(i);
+        return;
+    }
+    out.stdout(&format!("{OK}{}{OK:#} {} {DIM}({}){DIM:#}\n", i.action, i.path.display(), i.via));
+}

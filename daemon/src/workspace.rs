@@ -150,6 +150,9 @@ pub struct Workspace {
     /// generation.
     derived: Option<(u64, Arc<Derived>)>,
     syntax: (u64, SyntaxCache),
+    /// In-memory contents that replace the disk for `check` (HEAD or staged blobs); never
+    /// persisted. `None`: the file is absent in that state.
+    overlays: HashMap<String, Option<Vec<u8>>>,
 }
 
 /// The per-workspace state directory.
@@ -188,6 +191,7 @@ impl Workspace {
             blast_cache: HashMap::new(),
             derived: None,
             syntax: (0, SyntaxCache::new()),
+            overlays: HashMap::new(),
         })
     }
 
@@ -337,6 +341,9 @@ impl Workspace {
         // Parsed files stay valid for one generation; a bound keeps memory in check.
         if self.syntax.0 != self.generation || self.syntax.1.len() > 512 {
             self.syntax = (self.generation, SyntaxCache::new());
+            for (path, content) in &self.overlays {
+                self.syntax.1.insert(path.clone(), content.as_deref().and_then(|b| maintaind_registry::Syntax::parse(path, b)));
+            }
         }
         let semantic = if no_lsp { None } else { self.semantic.as_ref() };
         let mut answer = Blast::new(&self.registry, &self.root, semantic, change, depth, derived, &mut self.syntax.1)
@@ -523,6 +530,32 @@ impl Workspace {
             sem.file_changed(rel, created);
         }
         Ok(delta)
+    }
+
+    /// Answer as if `rel` held `content` (`None`: absent), without touching the disk or the
+    /// store: the registry, the parsed-file cache and the language server all see it. For
+    /// `check`, which compares HEAD with the staged state. Call after the last
+    /// [`Workspace::refresh`]: a refresh re-reads the disk.
+    pub fn overlay(&mut self, rel: &str, content: Option<&[u8]>) {
+        match content {
+            Some(bytes) => {
+                self.registry.update_file(rel, bytes);
+            }
+            None => {
+                self.registry.remove_file(rel);
+            }
+        }
+        self.blast_cache.clear();
+        self.derived = None;
+        self.syntax.1.insert(rel.to_string(), content.and_then(|b| maintaind_registry::Syntax::parse(rel, b)));
+        self.overlays.insert(rel.to_string(), content.map(<[u8]>::to_vec));
+        let typescript = matches!(maintaind_registry::classify(rel), Some(lang) if lang != maintaind_registry::FileLang::Prisma);
+        if let Some(sem) = &self.semantic
+            && typescript
+            && let Err(e) = sem.set_text(rel, content.map(|b| String::from_utf8_lossy(b).into_owned()))
+        {
+            self.pending_notes.push(format!("the language server did not take the {rel} overlay: {e}"));
+        }
     }
 
     /// Search after an index refresh, so the answer reflects the files as they are now.

@@ -4,6 +4,7 @@
 mod apply;
 mod bad_input;
 mod blast;
+mod check;
 mod change;
 mod gate;
 mod index;
