@@ -41,6 +41,9 @@ pub struct DiagnosticsReport {
     pub files: Vec<String>,
     pub new_errors: Vec<ServerDiagnostic>,
     pub new_warnings: Vec<ServerDiagnostic>,
+    /// Files the server gave no diagnostics for after the write: not checked (exit 3).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unchecked: Vec<String>,
     /// Set when the answer may be incomplete (a project not loaded, a request failed).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
@@ -72,7 +75,17 @@ pub fn apply(ws: &mut Workspace, manifest: &Manifest, edits: &[Edit], no_lsp: bo
     check.extend(manifest.facts.blast_radius.iter().filter(|i| i.must_change && is_typescript(&i.file)).map(|i| i.file.clone()));
     let mut notes = Vec::new();
     let semantic_ok = !no_lsp && ws.semantic().is_some();
-    let before = if semantic_ok { diagnostics_of(ws, &check, &mut notes) } else { Vec::new() };
+    // Without a baseline nothing could be called new: fail before writing.
+    let before = if semantic_ok {
+        let mut failed = Vec::new();
+        let before = diagnostics_of(ws, &check, &mut failed);
+        if let Some(f) = failed.first() {
+            return Err(ApplyError::Io(anyhow::anyhow!("nothing written; the language server gave no diagnostics before the write ({f}); retry, or pass --no-lsp to write unchecked")));
+        }
+        before
+    } else {
+        Vec::new()
+    };
 
     let journal = Journal::new(&root);
     let mut txn = journal.prepare(Some(&manifest.id), &changes).map_err(ApplyError::Io)?;
@@ -93,13 +106,14 @@ pub fn apply(ws: &mut Workspace, manifest: &Manifest, edits: &[Edit], no_lsp: bo
         {
             notes.push(format!("the language server had not loaded every project ({}); diagnostics may be incomplete", sem.unloaded_projects().join(", ")));
         }
-        let after = diagnostics_of(ws, &check, &mut notes);
+        let mut unchecked = Vec::new();
+        let after = diagnostics_of(ws, &check, &mut unchecked);
         let fresh = new_diagnostics(&before, &after);
         let (new_errors, new_warnings) = fresh.into_iter().partition(|d| d.error);
-        DiagnosticsReport { checked: true, files: check.into_iter().collect(), new_errors, new_warnings, notes }
+        DiagnosticsReport { checked: true, files: check.into_iter().collect(), new_errors, new_warnings, unchecked, notes }
     } else {
         notes.push("diagnostics not checked (--no-lsp): run `maintaind apply` without it, or your type checker, to see what broke".into());
-        DiagnosticsReport { checked: false, files: Vec::new(), new_errors: Vec::new(), new_warnings: Vec::new(), notes }
+        DiagnosticsReport { checked: false, files: Vec::new(), new_errors: Vec::new(), new_warnings: Vec::new(), unchecked: Vec::new(), notes }
     };
     Ok(ApplyReport { txn: txn.id, manifest: manifest.id.clone(), files, diagnostics })
 }
@@ -116,13 +130,14 @@ fn action(c: &FileChange) -> &'static str {
     }
 }
 
-fn diagnostics_of(ws: &Workspace, files: &BTreeSet<String>, notes: &mut Vec<String>) -> Vec<ServerDiagnostic> {
+/// Diagnostics of `files`; those the server could not answer for go to `failed`.
+fn diagnostics_of(ws: &Workspace, files: &BTreeSet<String>, failed: &mut Vec<String>) -> Vec<ServerDiagnostic> {
     let Some(sem) = ws.semantic() else { return Vec::new() };
     let mut out = Vec::new();
     for f in files {
         match sem.diagnostics(f) {
             Ok(d) => out.extend(d),
-            Err(e) => notes.push(format!("no diagnostics for {f}: {e}")),
+            Err(e) => failed.push(format!("{f}: {e}")),
         }
     }
     out

@@ -178,45 +178,42 @@ pub fn check(ws: &mut Workspace, commit: &Commit, no_lsp: bool) -> Result<CheckR
     let typescript = |p: &str| matches!(classify(p), Some(lang) if lang != FileLang::Prisma);
     let mut violations = Vec::new();
     let with_server = !no_lsp && ws.semantic().is_some();
-    match with_server {
-        true => {
-            let files: Vec<&String> = candidates.keys().filter(|f| typescript(f)).collect();
-            let before = diagnostics(ws.semantic().expect("running"), &files, &mut notes);
-            let after_state: Vec<(String, Option<Vec<u8>>)> = new.into_iter().collect();
-            for (path, content) in &after_state {
-                ws.overlay(path, content.as_deref());
-            }
-            let sem = ws.semantic().expect("still running");
-            let after = diagnostics(sem, &files, &mut notes);
-            for d in new_diagnostics(&before, &after).into_iter().filter(|d| d.error) {
-                let because: Vec<String> = candidates[&d.file].iter().map(|(i, _)| describe(&changes[*i])).collect::<BTreeSet<_>>().into_iter().collect();
-                violations.push(Violation {
-                    rule: "broken-caller",
-                    file: d.file.clone(),
-                    line: Some(d.line),
-                    message: format!("{}{} — not in the commit; it must change because {}", d.code.as_deref().map(|c| format!("TS{c}: ")).unwrap_or_default(), d.message, because.join(", ")),
-                });
-            }
+    if with_server {
+        let files: Vec<&String> = candidates.keys().filter(|f| typescript(f)).collect();
+        let before = diagnostics(ws.semantic().expect("running"), &files)?;
+        for (path, content) in &new {
+            ws.overlay(path, content.as_deref());
         }
-        false => {
-            for (file, hits) in &candidates {
-                for (i, line) in hits {
-                    let c = &changes[*i];
-                    if matches!(c.kind, ChangeKind::Remove | ChangeKind::Rename) {
-                        violations.push(Violation {
-                            rule: "broken-caller",
-                            file: file.clone(),
-                            line: Some(*line),
-                            message: format!("references `{}`, {} — not in the commit", c.symbol, describe(c)),
-                        });
-                    }
-                }
-            }
-            if !candidates.is_empty() {
-                notes.push("--no-lsp: only references to removed or renamed symbols fail the check; other must-change files are listed as candidates".into());
-            }
-            for (path, content) in &new {
-                ws.overlay(path, content.as_deref());
+        let after = diagnostics(ws.semantic().expect("still running"), &files)?;
+        for d in new_diagnostics(&before, &after).into_iter().filter(|d| d.error) {
+            let because: Vec<String> = candidates[&d.file].iter().map(|(i, _)| describe(&changes[*i])).collect::<BTreeSet<_>>().into_iter().collect();
+            violations.push(Violation {
+                rule: "broken-caller",
+                file: d.file.clone(),
+                line: Some(d.line),
+                message: format!("{}{} — not in the commit; it must change because {}", d.code.as_deref().map(|c| format!("TS{c}: ")).unwrap_or_default(), d.message, because.join(", ")),
+            });
+        }
+        if changes.iter().any(|c| classify(&c.file) == Some(FileLang::Prisma) && c.kind == ChangeKind::Shape) {
+            notes.push("a Prisma model's shape changed: the language server sees that only after `prisma generate`, so its must-change files are listed as candidates, not verified".into());
+        }
+    } else {
+        for (path, content) in &new {
+            ws.overlay(path, content.as_deref());
+        }
+        if !candidates.is_empty() {
+            notes.push("--no-lsp: only references to removed or renamed symbols fail the check; other must-change files are listed as candidates".into());
+        }
+    }
+    // The registry rule: references to a removed or renamed symbol. It decides everything
+    // without the server, and Prisma changes with it (the server sees a schema change only
+    // through the generated client).
+    for (file, hits) in &candidates {
+        for (i, line) in hits {
+            let c = &changes[*i];
+            let prisma = classify(&c.file) == Some(FileLang::Prisma);
+            if matches!(c.kind, ChangeKind::Remove | ChangeKind::Rename) && (!with_server || prisma) {
+                violations.push(Violation { rule: "broken-caller", file: file.clone(), line: Some(*line), message: format!("references `{}`, {} — not in the commit", c.symbol, describe(c)) });
             }
         }
     }
@@ -289,15 +286,15 @@ fn kind_word(k: ChangeKind) -> &'static str {
     }
 }
 
-fn diagnostics(sem: &crate::semantic::Semantic, files: &[&String], notes: &mut Vec<String>) -> Vec<ServerDiagnostic> {
+/// The candidates' diagnostics; a file the server cannot answer for makes the check unable
+/// to decide, which is an error (exit 3), never a pass.
+fn diagnostics(sem: &crate::semantic::Semantic, files: &[&String]) -> Result<Vec<ServerDiagnostic>, RequestError> {
     let mut out = Vec::new();
     for f in files {
-        match sem.diagnostics(f) {
-            Ok(d) => out.extend(d),
-            Err(e) => notes.push(format!("no diagnostics for {f}: {e}")),
-        }
+        let d = sem.diagnostics(f).map_err(|e| RequestError::Environment(anyhow::anyhow!("the language server gave no diagnostics for {f} ({e}); the check cannot decide")))?;
+        out.extend(d);
     }
-    out
+    Ok(out)
 }
 
 /// The symbol changes between two extractions of one file, with their kinds.

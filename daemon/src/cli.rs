@@ -450,6 +450,13 @@ fn apply(cli: &Cli, root: &Path, out: &Out, edits: Option<&str>, patch: Option<&
         crate::apply::ApplyError::Io(e) => Failure::env(format!("{e:#}")),
     })?;
     output::applied(out, &report);
+    if !report.diagnostics.unchecked.is_empty() {
+        return Err(Failure::env(format!(
+            "written, but the language server gave no diagnostics for: {}; check them yourself or undo with `maintaind rollback {}`",
+            report.diagnostics.unchecked.join("; "),
+            report.txn
+        )));
+    }
     Ok(if report.diagnostics.new_errors.is_empty() { EXIT_OK } else { EXIT_FOUND })
 }
 

@@ -205,3 +205,19 @@ fn pre_commit_framework_manifest_is_valid() {
         assert!(text.lines().any(|l| l.trim_start_matches("- ").trim() == needle.trim_start_matches("- ") || l.trim() == needle), "{needle:?} missing from .pre-commit-hooks.yaml:\n{text}");
     }
 }
+
+#[test]
+fn a_removed_prisma_field_fails_even_with_the_server() {
+    // The server sees a schema change only through the generated client; the registry's
+    // reference rule decides for Prisma.
+    let env = repo();
+    edit(&env, "prisma/schema/schema-02-articles.prisma", "  view_limit Int\n", "");
+    git(&env, &["add", "-A"]);
+    let r = env.run(&["check", "--staged", "--json"]);
+    r.expect_code(1);
+    let report = r.json();
+    assert!(report["changes"].as_array().unwrap().iter().any(|c| c["symbol"] == "prisma:bbs_articles.view_limit" && c["kind"] == "remove"), "{report:#}");
+    let files: std::collections::BTreeSet<String> = violations(&r).into_iter().map(|(f, _)| f).collect();
+    assert!(files.contains("src/providers/postBbsArticles.ts") && files.contains("src/providers/transformers/transformBbsArticle.ts"), "{files:?}");
+    assert!(report["notes"].as_array().unwrap().iter().any(|n| n.as_str().unwrap().contains("prisma generate")));
+}
