@@ -10,6 +10,8 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
+use maintaind_registry::is_typescript;
+
 use crate::edits::{self, Edit, FileChange, OpError};
 use crate::journal::Journal;
 use crate::manifest::Manifest;
@@ -116,10 +118,6 @@ pub fn apply(ws: &mut Workspace, manifest: &Manifest, edits: &[Edit], no_lsp: bo
         DiagnosticsReport { checked: false, files: Vec::new(), new_errors: Vec::new(), new_warnings: Vec::new(), unchecked: Vec::new(), notes }
     };
     Ok(ApplyReport { txn: txn.id, manifest: manifest.id.clone(), files, diagnostics })
-}
-
-fn is_typescript(path: &str) -> bool {
-    matches!(maintaind_registry::classify(path), Some(lang) if lang != maintaind_registry::FileLang::Prisma)
 }
 
 fn action(c: &FileChange) -> &'static str {

@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::Command;
 
-use maintaind_registry::{FileIndex, FileLang, Symbol, SymbolKind, classify, index_file};
+use maintaind_registry::{FileIndex, FileLang, Symbol, SymbolKind, classify, index_file, is_typescript};
 use serde::Serialize;
 
 use crate::blast::ChangeKind;
@@ -84,7 +84,7 @@ pub struct Commit {
 }
 
 /// `git` in `root`, stdout as bytes; a failure is an environment problem (exit 3).
-fn git(root: &Path, args: &[&str]) -> Result<Vec<u8>, String> {
+pub fn git(root: &Path, args: &[&str]) -> Result<Vec<u8>, String> {
     let out = Command::new("git").arg("-C").arg(root).args(args).output().map_err(|e| format!("cannot run git: {e}"))?;
     if !out.status.success() {
         return Err(format!("git {} failed: {}", args.join(" "), String::from_utf8_lossy(&out.stderr).trim()));
@@ -175,11 +175,10 @@ pub fn check(ws: &mut Workspace, commit: &Commit, no_lsp: bool) -> Result<CheckR
         }
     }
 
-    let typescript = |p: &str| matches!(classify(p), Some(lang) if lang != FileLang::Prisma);
     let mut violations = Vec::new();
     let with_server = !no_lsp && ws.semantic().is_some();
     if with_server {
-        let files: Vec<&String> = candidates.keys().filter(|f| typescript(f)).collect();
+        let files: Vec<&String> = candidates.keys().filter(|f| is_typescript(f)).collect();
         let before = diagnostics(ws.semantic().expect("running"), &files)?;
         for (path, content) in &new {
             ws.overlay(path, content.as_deref());

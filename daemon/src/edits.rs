@@ -180,8 +180,9 @@ pub fn line_range(text: &str, start: u32, end: u32) -> Result<(usize, usize), St
     Ok((from, to))
 }
 
-/// Validate every op and compute the new content of each touched file. `registry_file`
-/// resolves a symbol query to the file that declares it (the registry as it is on disk).
+/// Validate every op and compute the new content of each touched file. `locate` resolves a
+/// symbol query to the file that declares it and the declaration's name (the registry as it
+/// is on disk).
 pub fn plan(
     root: &Path,
     manifest: &Manifest,
@@ -379,11 +380,8 @@ fn declaration(path: &str, content: &str, name: &str, expect_hash: Option<&str>)
 }
 
 fn suggest(index: &FileIndex, name: &str) -> String {
-    let mut close: Vec<(f64, &str)> =
-        index.symbols.iter().map(|s| (strsim::jaro_winkler(&s.name.to_lowercase(), &name.to_lowercase()), s.name.as_str())).filter(|(d, _)| *d > 0.8).collect();
-    close.sort_by(|a, b| b.0.total_cmp(&a.0));
-    close.dedup_by_key(|c| c.1);
-    if close.is_empty() { String::new() } else { format!("; did you mean: {}?", close.iter().take(3).map(|c| c.1).collect::<Vec<_>>().join(", ")) }
+    let close = maintaind_registry::suggest_among(index.symbols.iter(), name, 3);
+    if close.is_empty() { String::new() } else { format!("; did you mean: {}?", close.join(", ")) }
 }
 
 /// Where a declaration's JSDoc begins (or the declaration itself when it has none).

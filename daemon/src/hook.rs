@@ -7,7 +7,6 @@
 //! refused with the line to add by hand; with it the line is appended.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde::Serialize;
 
@@ -40,11 +39,8 @@ impl HookError {
 }
 
 fn git(root: &Path, args: &[&str]) -> Result<String, HookError> {
-    let out = Command::new("git").arg("-C").arg(root).args(args).output().map_err(|e| HookError::Environment(format!("cannot run git: {e}")))?;
-    if !out.status.success() {
-        return Err(HookError::Environment(format!("git {} failed: {}", args.join(" "), String::from_utf8_lossy(&out.stderr).trim())));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+    let out = crate::check::git(root, args).map_err(HookError::Environment)?;
+    Ok(String::from_utf8_lossy(&out).trim().to_string())
 }
 
 /// Install the hook for the project at `root`.

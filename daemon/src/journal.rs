@@ -140,8 +140,8 @@ impl Journal {
         write_atomically(&self.entry_dir(&txn.id).join("txn.json"), &json, &txn.id)
     }
 
-    /// Write every file of the transaction (atomically each), then mark it committed.
-    /// `pause_before` is a fault-injection point for tests (see [`fault_pause`]).
+    /// Write every file of the transaction (atomically each), then mark it committed. Tests
+    /// can pause it before a given file (see [`fault_pause`]).
     pub fn commit(&self, txn: &mut Txn, changes: &std::collections::BTreeMap<String, FileChange>) -> Result<()> {
         let pause = fault_pause();
         for (i, f) in txn.files.iter().enumerate() {

@@ -549,9 +549,8 @@ impl Workspace {
         self.derived = None;
         self.syntax.1.insert(rel.to_string(), content.and_then(|b| maintaind_registry::Syntax::parse(rel, b)));
         self.overlays.insert(rel.to_string(), content.map(<[u8]>::to_vec));
-        let typescript = matches!(maintaind_registry::classify(rel), Some(lang) if lang != maintaind_registry::FileLang::Prisma);
         if let Some(sem) = &self.semantic
-            && typescript
+            && maintaind_registry::is_typescript(rel)
             && let Err(e) = sem.set_text(rel, content.map(|b| String::from_utf8_lossy(b).into_owned()))
         {
             self.pending_notes.push(format!("the language server did not take the {rel} overlay: {e}"));

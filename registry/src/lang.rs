@@ -131,6 +131,11 @@ pub fn config_for(lang: FileLang) -> Option<&'static LanguageConfig> {
 
 /// Classify a path by its name: `.ts/.mts/.cts` (with `.d.*` as declarations), `.tsx`, and
 /// `.prisma`. Everything else is not the registry's business.
+/// Whether the language server reads `path`: TypeScript of any flavour, not Prisma.
+pub fn is_typescript(path: &str) -> bool {
+    matches!(classify(path), Some(lang) if lang != FileLang::Prisma)
+}
+
 pub fn classify(path: &str) -> Option<FileLang> {
     let name = path.rsplit('/').next().unwrap_or(path);
     if name.ends_with(".prisma") {

@@ -15,9 +15,9 @@ mod resolve;
 mod text;
 
 pub use context::{RefContext, Syntax};
-pub use lang::{classify, is_tsconfig};
+pub use lang::{classify, is_tsconfig, is_typescript};
 pub use model::*;
-pub use registry::{Delta, Match, MatchTier, Registry, MAX_FILE_BYTES, index_file};
+pub use registry::{Delta, Match, MatchTier, Registry, MAX_FILE_BYTES, index_file, suggest_among};
 pub use resolve::{TsConfig, TsConfigSet};
 pub use text::hash_bytes;
 

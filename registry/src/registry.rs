@@ -232,19 +232,25 @@ impl Registry {
 
     /// Up to `n` known names closest to `query` (for "did you mean"), best first.
     pub fn suggest(&self, query: &str, n: usize) -> Vec<String> {
-        let q = query.rsplit('#').next().unwrap_or(query).to_lowercase();
-        let mut scored: HashMap<&str, f64> = HashMap::new();
-        for symbol in self.files.values().flat_map(|f| &f.symbols) {
-            let name = symbol.name.as_str();
-            let last = name.rsplit(['.', ':']).next().unwrap_or(name).to_lowercase();
-            let score = strsim::jaro_winkler(&q, &name.to_lowercase()).max(strsim::jaro_winkler(&q, &last));
-            let e = scored.entry(name).or_insert(0.0);
-            *e = e.max(score);
-        }
-        let mut best: Vec<(&str, f64)> = scored.into_iter().filter(|(_, s)| *s >= 0.75).collect();
-        best.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
-        best.into_iter().take(n).map(|(name, _)| name.to_string()).collect()
+        suggest_among(self.files.values().flat_map(|f| &f.symbols), query, n)
     }
+}
+
+/// The names among `symbols` closest to `query` (Jaro-Winkler on the whole name and on its last
+/// segment, ≥ 0.75), best first.
+pub fn suggest_among<'s>(symbols: impl Iterator<Item = &'s Symbol>, query: &str, n: usize) -> Vec<String> {
+    let q = query.rsplit('#').next().unwrap_or(query).to_lowercase();
+    let mut scored: HashMap<&str, f64> = HashMap::new();
+    for symbol in symbols {
+        let name = symbol.name.as_str();
+        let last = name.rsplit(['.', ':']).next().unwrap_or(name).to_lowercase();
+        let score = strsim::jaro_winkler(&q, &name.to_lowercase()).max(strsim::jaro_winkler(&q, &last));
+        let e = scored.entry(name).or_insert(0.0);
+        *e = e.max(score);
+    }
+    let mut best: Vec<(&str, f64)> = scored.into_iter().filter(|(_, s)| *s >= 0.75).collect();
+    best.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    best.into_iter().take(n).map(|(name, _)| name.to_string()).collect()
 }
 
 fn match_tier(name: &str, query: &str, lower_query: &str) -> Option<MatchTier> {
