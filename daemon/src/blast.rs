@@ -23,7 +23,7 @@ use serde::Serialize;
 
 use crate::semantic::{Semantic, ServerStatus};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize, clap::ValueEnum, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize, clap::ValueEnum, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ChangeKind {
     Rename,
@@ -31,6 +31,8 @@ pub enum ChangeKind {
     Shape,
     Return,
     Remove,
+    /// The default (DESIGN §4): nothing must change, callers and tests are listed.
+    #[default]
     Behavior,
 }
 
@@ -66,11 +68,11 @@ pub struct Impact {
     pub must_change: bool,
     pub via: Via,
     /// For follow-through: the symbol that passes the change on.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub through: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Target {
     pub name: String,
     pub kind: SymbolKind,
@@ -79,13 +81,13 @@ pub struct Target {
     pub line: u32,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 pub struct Completeness {
     /// Files the registry's import-resolved references reach but the server did not return.
     pub added_by_registry: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct BlastReport {
     pub target: Target,
     pub change: ChangeKind,
@@ -97,9 +99,9 @@ pub struct BlastReport {
     /// failed request): the lists may be incomplete or imprecise.
     pub approximate: bool,
     pub completeness: Completeness,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server: Option<ServerStatus>,
     pub generation: u64,
 }

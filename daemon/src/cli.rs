@@ -17,7 +17,8 @@ use crate::doctor;
 use crate::semantic::SemanticOptions;
 use maintaind_lsp_bridge::ServerChoice;
 use crate::output::{self, Out};
-use crate::workspace::{Progress, Request, RequestError, Response, Workspace};
+use crate::blast::BlastReport;
+use crate::workspace::{IndexReport, Progress, Request, RequestError, Response, SymbolsReport, Workspace};
 
 pub const EXIT_OK: i32 = 0;
 pub const EXIT_FOUND: i32 = 1;
@@ -40,6 +41,13 @@ pub struct Cli {
     /// Never install a language server (exit 3 with the install command instead)
     #[arg(long, global = true)]
     pub offline: bool,
+    /// Work in this process even when a daemon is running for the root
+    #[arg(long, global = true, conflicts_with = "daemon")]
+    pub no_daemon: bool,
+    /// Require a running daemon (exit 3 when there is none) instead of falling back to
+    /// in-process work
+    #[arg(long, global = true)]
+    pub daemon: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -155,6 +163,43 @@ pub enum Command {
     },
     /// Report the environment: node, TypeScript, the language server, the registry
     Doctor,
+    /// The background daemon: one warm process per root that watches the files and answers
+    /// `index`, `symbols`, `blast` and `change` for every client
+    Daemon {
+        #[command(subcommand)]
+        action: DaemonAction,
+    },
+    /// Language server on stdio for editors (code lenses, blast radius, planned changes),
+    /// backed by the daemon (started when needed)
+    Lsp,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DaemonAction {
+    /// Start the daemon in the background (reports the running one if there is one)
+    Start(DaemonOptions),
+    /// Stop the running daemon (gracefully: it finishes the request in hand)
+    Stop,
+    /// pid, uptime, registry generation, language server state and versions (exit 1 when no
+    /// daemon is running)
+    Status,
+    /// Run the daemon in the foreground (for systemd, launchd and tests); logs go to
+    /// .maintaind/daemon.log
+    Run(DaemonOptions),
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct DaemonOptions {
+    /// Run without a language server (answers are flagged approximate)
+    #[arg(long)]
+    pub no_lsp: bool,
+    /// Exit after this many seconds with no client connected (default: never, or
+    /// `[daemon] idle_exit_secs` in maintaind.toml)
+    #[arg(long, value_name = "SECS")]
+    pub idle_exit: Option<u64>,
+    /// How long a changed file must be quiet before it is re-indexed, in milliseconds
+    #[arg(long, value_name = "MS", default_value_t = crate::daemon::DEFAULT_DEBOUNCE.as_millis() as u64)]
+    pub debounce_ms: u64,
 }
 
 #[derive(Subcommand, Debug)]
@@ -248,9 +293,22 @@ pub fn run(cli: Cli) -> i32 {
 }
 
 fn dispatch(cli: &Cli, out: &mut Out) -> Result<i32, Failure> {
+    if let Command::Lsp = cli.command {
+        // An editor may start us anywhere; the workspace folder it names decides the root.
+        let root = match &cli.root {
+            Some(_) => Some(find_root(cli.root.as_deref())?),
+            None => find_root(None).ok(),
+        };
+        return crate::lsp::serve(cli, root).map(|()| EXIT_OK);
+    }
     let root = find_root(cli.root.as_deref())?;
     match &cli.command {
         Command::Index => {
+            if let Some(mut client) = daemon_client(cli, &root, out)? {
+                let report: IndexReport = remote(&mut client, "index", serde_json::json!({}))?;
+                output::index(out, &report);
+                return Ok(EXIT_OK);
+            }
             let mut ws = Workspace::open(&root)?;
             let Response::Index(report) = ws.handle(Request::Index, &BarProgress::new("indexing"))? else {
                 unreachable!("index answers with an index report")
@@ -261,6 +319,11 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<i32, Failure> {
         Command::Symbols { query, kind, limit } => {
             // Checked before touching the workspace: bad input writes nothing.
             crate::workspace::check_query(query)?;
+            if let Some(mut client) = daemon_client(cli, &root, out)? {
+                let report: SymbolsReport = remote(&mut client, "symbols", serde_json::json!({"query": query, "kind": kind.map(|k| k.as_str())}))?;
+                output::symbols(out, query, &report, *limit);
+                return Ok(if report.hits.is_empty() { EXIT_FOUND } else { EXIT_OK });
+            }
             let mut ws = Workspace::open(&root)?;
             let request = Request::Symbols { query: query.clone(), kind: *kind };
             let Response::Symbols(report) = ws.handle(request, &BarProgress::new("indexing"))? else {
@@ -274,6 +337,11 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<i32, Failure> {
                 return Err(Failure::usage("empty symbol: give `Name`, `path/to/file.ts#Name` or `prisma:model[.field]`"));
             }
             let config = Config::load(&root).map_err(Failure::usage)?;
+            if let Some(mut client) = daemon_client(cli, &root, out)? {
+                let report: BlastReport = remote(&mut client, "blast", serde_json::json!({"symbol": symbol, "change": change, "no_lsp": no_lsp, "depth": depth}))?;
+                output::blast(out, &report);
+                return Ok(EXIT_OK);
+            }
             let mut ws = Workspace::open(&root)?;
             if !no_lsp {
                 start_server(cli, &config, &mut ws, out)?;
@@ -294,6 +362,13 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<i32, Failure> {
                 PlannerChoice::Offline => crate::workspace::Planner::Offline,
                 PlannerChoice::Llm => crate::workspace::Planner::Llm(crate::llm::LlmConfig::load(&config).map_err(Failure::env)?),
             };
+            if matches!(planner, crate::workspace::Planner::Offline)
+                && let Some(mut client) = daemon_client(cli, &root, out)?
+            {
+                let manifest: crate::manifest::Manifest = remote(&mut client, "change", serde_json::json!({"request": request, "dry_run": dry_run, "no_lsp": no_lsp, "allow_no_tests": allow_no_tests}))?;
+                output::manifest(out, &manifest, !dry_run);
+                return Ok(EXIT_OK);
+            }
             let mut ws = Workspace::open(&root)?;
             if !no_lsp {
                 start_server(cli, &config, &mut ws, out)?;
@@ -393,6 +468,8 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<i32, Failure> {
             output::hash(out, &rel, *start, *end, &crate::edits::hash_text(&text[from..to]));
             Ok(EXIT_OK)
         }
+        Command::Daemon { action } => daemon_command(cli, &root, out, action),
+        Command::Lsp => unreachable!("served above"),
         Command::Doctor => {
             let report = doctor::report(&root);
             output::doctor(out, &report);
@@ -458,6 +535,136 @@ fn apply(cli: &Cli, root: &Path, out: &Out, edits: Option<&str>, patch: Option<&
         )));
     }
     Ok(if report.diagnostics.new_errors.is_empty() { EXIT_OK } else { EXIT_FOUND })
+}
+
+/// The running daemon for `root`, when this command should use it: `None` with
+/// `--no-daemon`, when none is running, or when `--ts-server` asks for another server than the
+/// daemon's (in-process work then, with a note). `--daemon` turns "none running" into exit 3.
+fn daemon_client(cli: &Cli, root: &Path, out: &Out) -> Result<Option<crate::rpc::Client>, Failure> {
+    if cli.no_daemon {
+        return Ok(None);
+    }
+    let client = match crate::rpc::Client::connect(root) {
+        Ok(Some(c)) => c,
+        Ok(None) if cli.daemon => return Err(Failure::env(format!("no maintaind daemon is running for {}; start one with `maintaind daemon start`", root.display()))),
+        Ok(None) => return Ok(None),
+        Err(e) if cli.daemon => return Err(Failure::env(format!("cannot talk to the daemon for {}: {e}", root.display()))),
+        Err(e) => {
+            out.note(&format!("cannot talk to the daemon ({e}); working in this process"));
+            return Ok(None);
+        }
+    };
+    if let Some(choice) = cli.ts_server
+        && choice != ServerChoice::Auto
+        && client.hello.server.as_deref() != Some(server_choice_name(choice))
+    {
+        let running = client.hello.server.clone().unwrap_or_else(|| "no server".into());
+        if cli.daemon {
+            return Err(Failure::usage(format!("the daemon runs {running}, not --ts-server {}; restart it with that server or drop --daemon", server_choice_name(choice))));
+        }
+        out.note(&format!("the daemon runs {running}; --ts-server {} is served in this process", server_choice_name(choice)));
+        return Ok(None);
+    }
+    Ok(Some(client))
+}
+
+fn server_choice_name(choice: ServerChoice) -> &'static str {
+    match choice {
+        ServerChoice::Auto => "auto",
+        ServerChoice::Tsls => "tsls",
+        ServerChoice::Native => "native",
+    }
+}
+
+/// Call the daemon; its errors map to the exit codes in-process work would give.
+fn remote<T: serde::de::DeserializeOwned>(client: &mut crate::rpc::Client, method: &str, params: serde_json::Value) -> Result<T, Failure> {
+    use crate::rpc::{CallError, code};
+    client.call(method, params).map_err(|e| match e {
+        CallError::Rpc(r) if r.code == code::BAD_INPUT || r.code == code::INVALID_PARAMS => Failure::usage(r.message),
+        CallError::Rpc(r) => Failure::env(format!("the daemon: {}", r.message)),
+        other => Failure::env(format!("{other} (retry with --no-daemon)")),
+    })
+}
+
+fn daemon_command(cli: &Cli, root: &Path, out: &Out, action: &DaemonAction) -> Result<i32, Failure> {
+    use crate::rpc::Client;
+    match action {
+        DaemonAction::Run(opts) => {
+            let options = daemon_options(cli, root, opts)?;
+            let _guard = crate::daemon::init_log(root).map_err(|e| Failure::env(format!("{e:#}")))?;
+            let stopped = crate::daemon::run(root, options, &|m| out.note(m)).map_err(|e| {
+                tracing::error!("{e:#}");
+                Failure::env(format!("{e:#}"))
+            })?;
+            out.note(&format!("maintaind daemon for {}: {stopped}", root.display()));
+            Ok(EXIT_OK)
+        }
+        DaemonAction::Start(opts) => {
+            if let Ok(Some(mut c)) = Client::connect(root) {
+                let status: crate::rpc::Status = remote(&mut c, "status", serde_json::json!({}))?;
+                out.note(&format!("a daemon is already running for {} (pid {})", root.display(), status.pid));
+                output::daemon_status(out, &status);
+                return Ok(EXIT_OK);
+            }
+            daemon_options(cli, root, opts)?; // bad options fail here, before anything starts
+            let status = crate::daemon::spawn(root, cli.ts_server, cli.offline, opts).map_err(|e| Failure::env(format!("{e:#}")))?;
+            output::daemon_status(out, &status);
+            Ok(EXIT_OK)
+        }
+        DaemonAction::Stop => match Client::connect(root) {
+            Ok(Some(mut c)) => {
+                let pid = c.hello.pid;
+                let _: serde_json::Value = remote(&mut c, "shutdown", serde_json::json!({}))?;
+                drop(c);
+                crate::daemon::wait_gone(root, pid, std::time::Duration::from_secs(30)).map_err(|e| Failure::env(format!("{e:#}")))?;
+                if out.json {
+                    output::json(out, &serde_json::json!({"stopped": true, "pid": pid}));
+                } else {
+                    out.note(&format!("stopped the daemon for {} (pid {pid})", root.display()));
+                }
+                Ok(EXIT_OK)
+            }
+            Ok(None) => {
+                if out.json {
+                    output::json(out, &serde_json::json!({"stopped": false}));
+                } else {
+                    out.note(&format!("no daemon is running for {}", root.display()));
+                }
+                Ok(EXIT_OK)
+            }
+            Err(e) => Err(Failure::env(format!("cannot talk to the daemon for {}: {e}", root.display()))),
+        },
+        DaemonAction::Status => match Client::connect(root) {
+            Ok(Some(mut c)) => {
+                let status: crate::rpc::Status = remote(&mut c, "status", serde_json::json!({}))?;
+                output::daemon_status(out, &status);
+                Ok(EXIT_OK)
+            }
+            Ok(None) => {
+                if out.json {
+                    output::json(out, &serde_json::json!({"running": false, "root": root.display().to_string()}));
+                } else {
+                    out.note(&format!("no daemon is running for {} (start one with `maintaind daemon start`)", root.display()));
+                }
+                Ok(EXIT_FOUND)
+            }
+            Err(e) => Err(Failure::env(format!("cannot talk to the daemon for {}: {e}", root.display()))),
+        },
+    }
+}
+
+fn daemon_options(cli: &Cli, root: &Path, opts: &DaemonOptions) -> Result<crate::daemon::Options, Failure> {
+    let config = Config::load(root).map_err(Failure::usage)?;
+    if opts.debounce_ms == 0 || opts.debounce_ms > 10_000 {
+        return Err(Failure::usage(format!("--debounce-ms {} is out of range (1..=10000)", opts.debounce_ms)));
+    }
+    let semantic = (!opts.no_lsp).then(|| SemanticOptions {
+        choice: cli.ts_server.or(config.ts_server).unwrap_or(ServerChoice::Auto),
+        offline: cli.offline || config.offline.unwrap_or(false),
+        ready_timeout: std::time::Duration::from_secs(config.ready_timeout_secs.unwrap_or(120)),
+    });
+    let idle = opts.idle_exit.or(config.daemon.as_ref().and_then(|d| d.idle_exit_secs)).filter(|s| *s > 0);
+    Ok(crate::daemon::Options { semantic, idle_exit: idle.map(std::time::Duration::from_secs), debounce: std::time::Duration::from_millis(opts.debounce_ms) })
 }
 
 /// Judge `paths` against the active manifest: every path is refused, with the manifest's

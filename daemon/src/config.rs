@@ -6,6 +6,9 @@
 //! offline = false        # true: never install a language server
 //! ready_timeout_secs = 120
 //!
+//! [daemon]
+//! idle_exit_secs = 3600  # exit after an hour without clients (default: never)
+//!
 //! [llm]                  # maintaind change --planner llm (environment variables win)
 //! base_url = "https://api.openai.com/v1"
 //! model = "gpt-4.1-mini"
@@ -29,6 +32,15 @@ pub struct Config {
     pub ready_timeout_secs: Option<u64>,
     /// The LLM planner (`maintaind change --planner llm`).
     pub llm: Option<crate::llm::LlmTable>,
+    /// The background daemon.
+    pub daemon: Option<DaemonTable>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DaemonTable {
+    /// Exit after this many seconds with no client (0 or absent: never).
+    pub idle_exit_secs: Option<u64>,
 }
 
 pub const FILE_NAME: &str = "maintaind.toml";

@@ -437,3 +437,43 @@ pub fn hook_installed(out: &Out, i: &crate::hook::Installed) {
     }
     out.stdout(&format!("{OK}{}{OK:#} {} {DIM}({}){DIM:#}\n", i.action, i.path.display(), i.via));
 }
+
+/// Any serialisable value as `--json` output.
+pub fn json<T: Serialize>(out: &Out, value: &T) {
+    out.json_value(value);
+}
+
+pub fn daemon_status(out: &Out, s: &crate::rpc::Status) {
+    if out.json {
+        out.json_value(s);
+        return;
+    }
+    let up = s.uptime_ms / 1000;
+    out.stdout(&format!(
+        "{OK}maintaind daemon{OK:#} {BOLD}{}{BOLD:#} for {}\n  pid {} · up {}h{:02}m{:02}s · maintaind {} · protocol {}\n",
+        s.state, s.root, s.pid, up / 3600, up / 60 % 60, up % 60, s.maintaind, s.protocol
+    ));
+    out.stdout(&format!("  registry: generation {} · {} files · {} symbols\n", s.generation, s.files, s.symbols));
+    match &s.server {
+        Some(sv) => {
+            let loaded = sv.projects.iter().filter(|p| p.loaded).count();
+            out.stdout(&format!(
+                "  server: {} {} ({:?}, {}/{} projects loaded, {} restart(s){})\n",
+                sv.kind.as_str(),
+                sv.version,
+                sv.state,
+                loaded,
+                sv.projects.len(),
+                sv.restarts,
+                s.server_pid.map(|p| format!(", pid {p}")).unwrap_or_default()
+            ));
+        }
+        None => out.stdout(&format!("  server: {WARN}none{WARN:#} {DIM}({}){DIM:#}\n", s.server_note.as_deref().unwrap_or("not started"))),
+    }
+    let w = &s.watcher;
+    out.stdout(&format!("  watcher: {} dirs · {} batches · {} files updated · {} full re-walks\n", w.dirs, w.batches, w.files_updated, w.full_refreshes));
+    if let Some(e) = &w.last_error {
+        out.stdout(&format!("  {WARN}watcher problem{WARN:#}: {e}\n"));
+    }
+    out.stdout(&format!("  clients: {} · requests: {} · idle exit: {}\n  log: {}\n", s.clients, s.requests, s.idle_exit_secs.map(|x| format!("{x}s")).unwrap_or_else(|| "never".into()), s.log));
+}

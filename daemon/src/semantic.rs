@@ -36,7 +36,7 @@ pub struct ServerRef {
     pub pos: Pos,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct ProjectStatus {
     /// The tsconfig directory (`""` for the root).
     pub dir: String,
@@ -45,7 +45,7 @@ pub struct ProjectStatus {
     pub loaded: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct ServerStatus {
     pub kind: ServerKind,
     pub version: String,

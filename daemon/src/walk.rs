@@ -27,6 +27,10 @@ pub struct Walk {
     pub tsconfigs: Vec<Found>,
     /// Paths passed over, each with the reason (`symlink not followed`, `cannot read ...`).
     pub skipped: Vec<(String, String)>,
+    /// Every directory entered (the root first): what the daemon's watcher watches.
+    pub dirs: Vec<PathBuf>,
+    /// Every `.gitignore` met, so a watcher can judge new files as the walk would.
+    pub gitignores: Vec<PathBuf>,
 }
 
 pub fn walk(root: &Path) -> Walk {
@@ -59,8 +63,15 @@ pub fn walk(root: &Path) -> Walk {
             }
             continue;
         }
+        if file_type.is_dir() {
+            out.dirs.push(entry.path().to_path_buf());
+            continue;
+        }
         if !file_type.is_file() {
             continue;
+        }
+        if entry.file_name() == ".gitignore" {
+            out.gitignores.push(entry.path().to_path_buf());
         }
         let wanted_source = classify(&rel).is_some();
         let wanted_config = is_tsconfig(&rel);
@@ -101,5 +112,77 @@ fn error_path(err: &ignore::Error) -> Option<PathBuf> {
         ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => error_path(err),
         ignore::Error::Loop { child, .. } => Some(child.clone()),
         _ => None,
+    }
+}
+
+/// The walk's ignore rules, for judging one path later (a file the watcher reports): the
+/// directories it never enters, and each `.gitignore` applied from its own directory, the
+/// deepest match deciding, as git does.
+pub struct IgnoreRules {
+    root: PathBuf,
+    rules: Vec<(PathBuf, ignore::gitignore::Gitignore)>,
+}
+
+impl IgnoreRules {
+    pub fn new(root: &Path, gitignores: &[PathBuf]) -> IgnoreRules {
+        let mut files: Vec<PathBuf> = gitignores.to_vec();
+        files.push(root.join(".git/info/exclude"));
+        let mut rules: Vec<(PathBuf, ignore::gitignore::Gitignore)> = files
+            .iter()
+            .filter(|f| f.is_file())
+            .filter_map(|f| {
+                let dir = if f.ends_with(".git/info/exclude") { root.to_path_buf() } else { f.parent()?.to_path_buf() };
+                let mut builder = ignore::gitignore::GitignoreBuilder::new(&dir);
+                builder.add(f);
+                Some((dir, builder.build().ok()?))
+            })
+            .collect();
+        // Shallow first, so the deepest match is the last one seen.
+        rules.sort_by_key(|(dir, _)| dir.components().count());
+        IgnoreRules { root: root.to_path_buf(), rules }
+    }
+
+    /// Whether the walk would pass over `path` (absolute, under the root).
+    pub fn is_ignored(&self, path: &Path, is_dir: bool) -> bool {
+        let Ok(rel) = path.strip_prefix(&self.root) else { return true };
+        if rel.components().any(|c| NEVER_INDEXED.iter().any(|n| c.as_os_str() == *n)) {
+            return true;
+        }
+        let mut ignored = false;
+        for (dir, rules) in &self.rules {
+            if path.starts_with(dir) {
+                match rules.matched_path_or_any_parents(path, is_dir) {
+                    ignore::Match::Ignore(_) => ignored = true,
+                    ignore::Match::Whitelist(_) => ignored = false,
+                    ignore::Match::None => {}
+                }
+            }
+        }
+        ignored
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ignore_rules_follow_the_walk() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("src/gen")).unwrap();
+        std::fs::write(root.join(".gitignore"), "dist/\n*.gen.ts\n").unwrap();
+        std::fs::write(root.join("src/gen/.gitignore"), "secret.ts\n!keep.gen.ts\n").unwrap();
+        std::fs::write(root.join("src/a.ts"), "export const a = 1;\n").unwrap();
+        let w = walk(root);
+        assert!(w.dirs.iter().any(|d| d.ends_with("src/gen")));
+        let rules = IgnoreRules::new(root, &w.gitignores);
+        assert!(!rules.is_ignored(&root.join("src/a.ts"), false));
+        assert!(rules.is_ignored(&root.join("dist/a.ts"), false));
+        assert!(rules.is_ignored(&root.join("src/x.gen.ts"), false));
+        assert!(rules.is_ignored(&root.join("src/gen/secret.ts"), false));
+        assert!(!rules.is_ignored(&root.join("src/gen/keep.gen.ts"), false));
+        assert!(rules.is_ignored(&root.join("node_modules/x/index.ts"), false));
+        assert!(rules.is_ignored(&root.join(".maintaind/registry.db"), false));
     }
 }

@@ -51,7 +51,7 @@ pub enum RequestError {
     Environment(#[from] anyhow::Error),
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct IndexReport {
     pub files: usize,
     pub symbols: usize,
@@ -78,7 +78,7 @@ pub struct IndexReport {
     pub created: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct SyntaxError {
     pub file: String,
     /// 1-based.
@@ -86,13 +86,13 @@ pub struct SyntaxError {
     pub message: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Skipped {
     pub path: String,
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct SymbolsReport {
     pub hits: Vec<SymbolHit>,
     /// Closest names when nothing matched.
@@ -101,7 +101,7 @@ pub struct SymbolsReport {
 }
 
 /// One symbol as the CLI contract prints it (`line`/`end_line`/`column` are 1-based).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct SymbolHit {
     pub name: String,
     pub kind: SymbolKind,
@@ -113,12 +113,40 @@ pub struct SymbolHit {
     pub signature: String,
     /// Content hash of the declaration (hex): `apply`'s `expect_hash` for symbol ops.
     pub hash: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub doc: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub decorators: Vec<maintaind_registry::Decorator>,
     #[serde(rename = "match")]
     pub tier: MatchTier,
+}
+
+impl SymbolHit {
+    pub fn new(file: &FileIndex, symbol: &maintaind_registry::Symbol, tier: MatchTier) -> SymbolHit {
+        SymbolHit {
+            name: symbol.name.clone(),
+            kind: symbol.kind,
+            file: file.path.clone(),
+            line: symbol.span.start.line + 1,
+            end_line: symbol.span.end.line + 1,
+            column: symbol.name_span.start.col + 1,
+            exported: symbol.exported,
+            signature: symbol.signature.clone(),
+            hash: format!("{:016x}", symbol.hash),
+            doc: symbol.doc.clone(),
+            decorators: symbol.decorators.clone(),
+            tier,
+        }
+    }
+}
+
+/// The identifier around byte column `col` of `line` (empty when there is none).
+fn identifier_at(line: &str, col: usize) -> &str {
+    let is_ident = |c: char| c.is_alphanumeric() || c == '_' || c == '$';
+    let col = col.min(line.len());
+    let start = line[..col].char_indices().rev().take_while(|(_, c)| is_ident(*c)).last().map_or(col, |(i, _)| i);
+    let end = line[col..].char_indices().find(|(_, c)| !is_ident(*c)).map_or(line.len(), |(i, _)| col + i);
+    &line[start..end]
 }
 
 /// Receives indexing progress (the CLI draws a bar on a TTY; others ignore it).
@@ -257,8 +285,15 @@ impl Workspace {
 
     /// Bring the registry up to date, load the server's projects on first use, and tell the
     /// server what changed on disk since.
-    pub fn refresh(&mut self, progress: &dyn Progress) -> Result<(), RequestError> {
-        let report = self.index(progress)?;
+    pub fn refresh(&mut self, progress: &dyn Progress) -> Result<IndexReport, RequestError> {
+        self.refresh_suspects(progress, &HashSet::new())
+    }
+
+    /// [`Workspace::refresh`], re-reading `suspects` (root-relative paths a watcher reported)
+    /// even when their size and mtime look unchanged: two writes within the filesystem's
+    /// timestamp granularity can leave both equal.
+    pub fn refresh_suspects(&mut self, progress: &dyn Progress, suspects: &HashSet<String>) -> Result<IndexReport, RequestError> {
+        let report = self.index_suspects(progress, suspects)?;
         self.pending_notes.extend(report.notes.iter().cloned());
         if let Some(sem) = &mut self.semantic {
             if !self.projects_loaded {
@@ -273,7 +308,7 @@ impl Workspace {
                 }
             }
         }
-        Ok(())
+        Ok(report)
     }
 
     /// Plan a change: the offline planner decides, the synthesizer fills the facts and judges
@@ -360,6 +395,10 @@ impl Workspace {
     /// Bring registry and store up to date with the disk: parse only files that are new or
     /// whose size/mtime and content hash changed; drop files that are gone.
     pub fn index(&mut self, progress: &dyn Progress) -> Result<IndexReport> {
+        self.index_suspects(progress, &HashSet::new())
+    }
+
+    fn index_suspects(&mut self, progress: &dyn Progress, suspects: &HashSet<String>) -> Result<IndexReport> {
         let started = Instant::now();
         let walked = walk::walk(&self.root);
         let mut skipped: Vec<Skipped> = walked.skipped.iter().map(|(p, r)| Skipped { path: p.clone(), reason: r.clone() }).collect();
@@ -383,7 +422,7 @@ impl Workspace {
         let mut todo: Vec<(&Found, Option<FileStat>)> = Vec::new();
         for f in &walked.sources {
             match stored.get(&f.rel) {
-                Some(s) if s.size == f.size && s.mtime_ns == f.mtime_ns && (!self.loaded || self.registry.contains(&f.rel)) => unchanged.push(f),
+                Some(s) if s.size == f.size && s.mtime_ns == f.mtime_ns && (!self.loaded || self.registry.contains(&f.rel)) && !suspects.contains(&f.rel) => unchanged.push(f),
                 other => todo.push((f, other.copied())),
             }
         }
@@ -559,30 +598,60 @@ impl Workspace {
 
     /// Search after an index refresh, so the answer reflects the files as they are now.
     pub fn symbols(&mut self, query: &str, kind: Option<SymbolKind>, progress: &dyn Progress) -> Result<SymbolsReport, RequestError> {
+        check_query(query.trim())?;
+        let report = self.index(progress)?;
+        let mut answer = self.search(query, kind)?;
+        answer.notes = report.notes;
+        Ok(answer)
+    }
+
+    /// Search the registry as it is (no walk): what the daemon, whose watcher keeps the
+    /// registry current, serves.
+    pub fn search(&self, query: &str, kind: Option<SymbolKind>) -> Result<SymbolsReport, RequestError> {
         let query = query.trim();
         check_query(query)?;
-        let report = self.index(progress)?;
-        let hits: Vec<SymbolHit> = self
-            .registry
-            .search(query, kind)
-            .into_iter()
-            .map(|m| SymbolHit {
-                name: m.symbol.name.clone(),
-                kind: m.symbol.kind,
-                file: m.file.path.clone(),
-                line: m.symbol.span.start.line + 1,
-                end_line: m.symbol.span.end.line + 1,
-                column: m.symbol.name_span.start.col + 1,
-                exported: m.symbol.exported,
-                signature: m.symbol.signature.clone(),
-                hash: format!("{:016x}", m.symbol.hash),
-                doc: m.symbol.doc.clone(),
-                decorators: m.symbol.decorators.clone(),
-                tier: m.tier,
-            })
-            .collect();
+        let hits: Vec<SymbolHit> = self.registry.search(query, kind).into_iter().map(|m| SymbolHit::new(m.file, m.symbol, m.tier)).collect();
         let suggestions = if hits.is_empty() { self.registry.suggest(query, 5) } else { Vec::new() };
-        Ok(SymbolsReport { hits, suggestions, notes: report.notes })
+        Ok(SymbolsReport { hits, suggestions, notes: Vec::new() })
+    }
+
+    /// The exported declarations of one file (code lenses).
+    pub fn file_symbols(&self, rel: &str) -> Result<Vec<SymbolHit>, RequestError> {
+        let file = self.registry.file(rel).ok_or_else(|| RequestError::BadInput(format!("`{rel}` is not in the registry (not a TypeScript or Prisma file under the root, or ignored)")))?;
+        Ok(file.symbols.iter().filter(|s| s.exported && s.kind != SymbolKind::Reexport).map(|s| SymbolHit::new(file, s, MatchTier::Exact)).collect())
+    }
+
+    /// The symbol an editor position (0-based line, UTF-16 character) names, as a query for
+    /// [`Workspace::blast_current`]: the declaration whose name is under the cursor, else the
+    /// project-wide symbol spelled by the identifier there, else the innermost declaration
+    /// around the cursor.
+    pub fn symbol_at(&self, rel: &str, line: u32, character: u32) -> Result<String, RequestError> {
+        let file = self.registry.file(rel).ok_or_else(|| RequestError::BadInput(format!("`{rel}` is not in the registry (not a TypeScript or Prisma file under the root, or ignored)")))?;
+        let text = std::fs::read_to_string(self.root.join(rel)).map_err(|e| RequestError::BadInput(format!("cannot read {rel}: {e}")))?;
+        let Some(line_text) = text.split('\n').nth(line as usize) else {
+            return Err(RequestError::BadInput(format!("{rel} has no line {}", line + 1)));
+        };
+        let col = crate::semantic::byte_col(line_text, character as usize) as u32;
+        let at = |a: maintaind_registry::Pos, b: maintaind_registry::Pos| (a.line, a.col) <= (line, col) && (line, col) <= (b.line, b.col);
+        let size = |s: &&maintaind_registry::Symbol| s.span.end_byte - s.span.start_byte;
+        if let Some(s) = file.symbols.iter().filter(|s| at(s.name_span.start, s.name_span.end)).min_by_key(size) {
+            return Ok(format!("{rel}#{}", s.name));
+        }
+        let word = identifier_at(line_text, col as usize);
+        if !word.is_empty() && self.registry.search(word, None).iter().any(|m| m.tier == MatchTier::Exact && m.symbol.kind != SymbolKind::Reexport) {
+            return Ok(word.to_string());
+        }
+        file.symbols
+            .iter()
+            .filter(|s| s.kind != SymbolKind::Reexport && at(s.span.start, s.span.end))
+            .min_by_key(size)
+            .map(|s| format!("{rel}#{}", s.name))
+            .ok_or_else(|| RequestError::BadInput(format!("no symbol at {rel}:{}:{}", line + 1, character + 1)))
+    }
+
+    /// The registry generation (bumped by every persisted change).
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// Stored counts without indexing (for `doctor`).

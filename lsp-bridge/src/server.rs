@@ -59,7 +59,7 @@ impl std::str::FromStr for ServerChoice {
 }
 
 /// Where a server was found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Origin {
     Project,

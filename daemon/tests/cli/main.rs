@@ -5,6 +5,7 @@ mod apply;
 mod bad_input;
 mod blast;
 mod check;
+mod daemon;
 mod change;
 mod gate;
 mod index;

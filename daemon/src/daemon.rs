@@ -1,0 +1,837 @@
+//! The background daemon: one warm process per root that hosts the [`Workspace`] (registry,
+//! store, language server, manifests), keeps it current by watching the files, and answers
+//! clients over the Unix socket in `.maintaind/` (protocol in `rpc.rs`).
+//!
+//! Threads:
+//! - the **workspace thread** (the caller of [`run`]) owns the `Workspace` and does all work,
+//!   one job at a time: client requests and coalesced file-change batches. Before answering
+//!   requests it applies every file change already queued, so an answer never predates a
+//!   change the watcher has delivered;
+//! - one **connection thread** per client: reads lines, answers `hello`/`status` itself from
+//!   shared state, forwards the rest to the workspace thread and writes the answer;
+//! - the **watcher** (notify + notify-debouncer-full): one non-recursive watch per directory
+//!   the walk enters (so `.gitignore`d trees such as `node_modules/` cost nothing), events
+//!   debounced, filtered by the walk's ignore rules and queued as paths;
+//! - a **signal thread** (SIGTERM, SIGINT, SIGHUP → graceful stop).
+//!
+//! A burst (a `git checkout`, a generator rewriting the tree) arrives as many batches; the
+//! workspace thread drains the queue, so they coalesce into one update, and above
+//! [`FULL_REFRESH_AT`] paths, or when the kernel's event queue overflowed, it re-walks the
+//! tree instead of trusting the events: no update is lost.
+
+use std::collections::{BTreeSet, HashSet, VecDeque};
+use std::fs::File;
+use std::io::{BufReader, Write};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use notify::event::ModifyKind;
+use notify::{EventKind, RecursiveMode};
+use notify_debouncer_full::{DebounceEventResult, Debouncer, NoCache, new_debouncer_opt};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::blast::ChangeKind;
+use crate::rpc::{self, HelloParams, RpcError, Status, WatcherStats, code};
+use crate::semantic::SemanticOptions;
+use crate::walk::{self, IgnoreRules};
+use crate::workspace::{NoProgress, RequestError, Workspace, state_dir};
+
+/// Above this many changed paths in one coalesced batch, re-walk instead of updating files
+/// one by one (a walk stats every file but parses only changed ones, in parallel).
+pub const FULL_REFRESH_AT: usize = 256;
+
+/// How long the watcher waits for a path to go quiet before reporting it; also how long the
+/// workspace thread waits for a burst's next batch before updating.
+pub const DEFAULT_DEBOUNCE: Duration = Duration::from_millis(5);
+
+/// The longest a burst is collected before the registry is brought up to date anyway.
+const SETTLE_MAX: Duration = Duration::from_millis(500);
+
+/// How often the workspace thread wakes with nothing to do, to check the root still exists
+/// and the idle timer.
+const TICK: Duration = Duration::from_millis(500);
+
+pub struct Options {
+    /// The language server to start at boot; `None` runs registry-only (answers are flagged
+    /// approximate).
+    pub semantic: Option<SemanticOptions>,
+    /// Exit after this long without a client connected or a request.
+    pub idle_exit: Option<Duration>,
+    pub debounce: Duration,
+}
+
+/// Why [`run`] returned (the CLI prints it; all are clean exits).
+#[derive(Debug)]
+pub enum Stopped {
+    Signal(String),
+    Shutdown,
+    Idle(Duration),
+    RootGone(String),
+}
+
+impl std::fmt::Display for Stopped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Stopped::Signal(s) => write!(f, "stopped by {s}"),
+            Stopped::Shutdown => write!(f, "stopped by `maintaind daemon stop`"),
+            Stopped::Idle(d) => write!(f, "stopped after {}s without clients (idle exit)", d.as_secs()),
+            Stopped::RootGone(why) => write!(f, "stopped: {why}"),
+        }
+    }
+}
+
+enum Job {
+    Request { method: String, params: Value, reply: Sender<Result<Value, RpcError>> },
+    Paths(Vec<PathBuf>),
+    Rescan(String),
+    Stop(Stopped),
+}
+
+/// State the connection threads read without waiting for the workspace thread.
+struct Shared {
+    status: Mutex<Status>,
+    clients: AtomicUsize,
+    requests: AtomicU64,
+    last_activity: Mutex<Instant>,
+    started: Instant,
+    stopping: AtomicBool,
+}
+
+impl Shared {
+    fn touch(&self) {
+        *self.last_activity.lock().unwrap() = Instant::now();
+    }
+}
+
+/// The daemon's exclusive claim on a root: an advisory lock held for the process's life (the
+/// kernel drops it when the process dies, so a killed daemon leaves nothing that blocks the
+/// next one).
+pub struct DaemonLock {
+    _file: File,
+}
+
+impl DaemonLock {
+    pub fn acquire(root: &Path) -> Result<DaemonLock> {
+        let path = rpc::lock_path(root);
+        let mut file = std::fs::OpenOptions::new().create(true).truncate(false).read(true).write(true).open(&path).with_context(|| format!("cannot open {}", path.display()))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let pid = std::fs::read_to_string(&path).unwrap_or_default();
+                bail!("a maintaind daemon is already running for {} (pid {})", root.display(), pid.trim());
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(e).with_context(|| format!("cannot lock {}", path.display())),
+        }
+        file.set_len(0)?;
+        write!(file, "{}", std::process::id())?;
+        Ok(DaemonLock { _file: file })
+    }
+}
+
+/// Run the daemon for `root` in the foreground until it is stopped. `say` reports progress
+/// while booting (the log gets everything).
+pub fn run(root: &Path, options: Options, say: &dyn Fn(&str)) -> Result<Stopped> {
+    let root = root.canonicalize().with_context(|| format!("cannot open root {}", root.display()))?;
+    let dir = state_dir(&root);
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let socket = rpc::socket_path(&root);
+    if socket.as_os_str().len() > rpc::MAX_SOCKET_PATH {
+        bail!("the socket path {} is {} bytes, longer than the {} a Unix socket allows; move the project to a shorter path", socket.display(), socket.as_os_str().len(), rpc::MAX_SOCKET_PATH);
+    }
+    let _lock = DaemonLock::acquire(&root)?;
+    // We hold the lock, so a socket file left here belongs to a daemon that died.
+    if socket.exists() {
+        std::fs::remove_file(&socket).with_context(|| format!("cannot remove the stale socket {}", socket.display()))?;
+        tracing::info!("removed a stale socket left by a previous daemon");
+    }
+    let listener = bind_owner_only(&socket)?;
+    let boot_id = root_id(&root).context("cannot stat the root")?;
+
+    let log = dir.join("daemon.log");
+    let shared = Arc::new(Shared {
+        status: Mutex::new(Status {
+            pid: std::process::id(),
+            root: root.display().to_string(),
+            maintaind: env!("CARGO_PKG_VERSION").into(),
+            protocol: rpc::PROTOCOL,
+            uptime_ms: 0,
+            state: "starting".into(),
+            generation: 0,
+            files: 0,
+            symbols: 0,
+            server: None,
+            server_pid: None,
+            server_note: None,
+            watcher: WatcherStats::default(),
+            clients: 0,
+            requests: 0,
+            log: log.display().to_string(),
+            idle_exit_secs: options.idle_exit.map(|d| d.as_secs()),
+        }),
+        clients: AtomicUsize::new(0),
+        requests: AtomicU64::new(0),
+        last_activity: Mutex::new(Instant::now()),
+        started: Instant::now(),
+        stopping: AtomicBool::new(false),
+    });
+    let (jobs, queue) = mpsc::channel::<Job>();
+
+    // Accept clients from the start: they wait for boot in the queue; `status` answers now.
+    {
+        let shared = shared.clone();
+        let jobs = jobs.clone();
+        std::thread::Builder::new().name("maintaind-accept".into()).spawn(move || accept_loop(listener, shared, jobs))?;
+    }
+    {
+        let jobs = jobs.clone();
+        let mut signals = signal_hook::iterator::Signals::new([signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT, signal_hook::consts::SIGHUP])?;
+        std::thread::Builder::new().name("maintaind-signals".into()).spawn(move || {
+            if let Some(sig) = signals.forever().next() {
+                let name = match sig {
+                    signal_hook::consts::SIGTERM => "SIGTERM",
+                    signal_hook::consts::SIGINT => "SIGINT",
+                    _ => "SIGHUP",
+                };
+                let _ = jobs.send(Job::Stop(Stopped::Signal(name.into())));
+            }
+        })?;
+    }
+
+    tracing::info!(root = %root.display(), pid = std::process::id(), "daemon starting");
+    let mut ws = Workspace::open(&root)?;
+    let mut server_note = None;
+    if let Some(opts) = &options.semantic {
+        say("starting the TypeScript language server");
+        if let Err(e) = ws.start_semantic(opts, &|m| {
+            tracing::info!("{m}");
+            say(m)
+        }) {
+            tracing::warn!("no language server: {e}");
+            server_note = Some(format!("no language server: {e}; answers come from the registry alone (approximate)"));
+        }
+    } else {
+        server_note = Some("started with --no-lsp; answers come from the registry alone (approximate)".into());
+    }
+    say("indexing");
+    let report = ws.refresh(&NoProgress).map_err(|e| anyhow::anyhow!("{e}"))?;
+    tracing::info!(files = report.files, parsed = report.parsed, reused = report.reused, "indexed");
+
+    let mut watch = Watch::start(&root, options.debounce, jobs.clone())?;
+    let mut host = Host { ws, root: root.clone(), shared: shared.clone(), watch_stats: WatcherStats { dirs: watch.watched.len(), ..Default::default() }, server_note };
+    host.publish("ready");
+    tracing::info!(dirs = watch.watched.len(), "ready");
+    say("ready");
+
+    let stopped = loop {
+        let first = match queue.recv_timeout(TICK) {
+            Ok(job) => Some(job),
+            Err(RecvTimeoutError::Timeout) => None,
+            Err(RecvTimeoutError::Disconnected) => break Stopped::Shutdown,
+        };
+        // Drain everything queued: file changes coalesce and go first. While a burst is still
+        // arriving (batches less than one debounce apart), keep collecting, up to SETTLE_MAX.
+        let mut paths: BTreeSet<PathBuf> = BTreeSet::new();
+        let mut rescan: Option<String> = None;
+        let mut requests: VecDeque<(String, Value, Sender<Result<Value, RpcError>>)> = VecDeque::new();
+        let mut stop: Option<Stopped> = None;
+        let mut take = |job: Job| match job {
+            Job::Paths(p) => paths.extend(p),
+            Job::Rescan(why) => rescan = Some(why),
+            Job::Request { method, params, reply } => requests.push_back((method, params, reply)),
+            Job::Stop(s) => stop = stop.take().or(Some(s)),
+        };
+        let burst = matches!(first, Some(Job::Paths(_)));
+        if let Some(job) = first {
+            take(job);
+        }
+        while let Ok(job) = queue.try_recv() {
+            take(job);
+        }
+        if burst {
+            let settle_started = Instant::now();
+            while settle_started.elapsed() < SETTLE_MAX {
+                match queue.recv_timeout(options.debounce) {
+                    Ok(job) => take(job),
+                    Err(_) => break,
+                }
+            }
+        }
+        drop(take);
+        if let Some(s) = stop {
+            for (_, _, reply) in requests {
+                let _ = reply.send(Err(RpcError::new(code::SHUTTING_DOWN, "the daemon is shutting down")));
+            }
+            break s;
+        }
+        if let Some(why) = root_gone(&root, boot_id) {
+            for (_, _, reply) in requests {
+                let _ = reply.send(Err(RpcError::new(code::SHUTTING_DOWN, format!("the daemon is shutting down: {why}"))));
+            }
+            break Stopped::RootGone(why);
+        }
+        if rescan.is_some() || !paths.is_empty() {
+            host.apply_changes(&mut watch, paths, rescan);
+        }
+        for (method, params, reply) in requests {
+            let answer = host.answer(&method, params);
+            let _ = reply.send(answer);
+        }
+        if host.shutdown_requested() {
+            break Stopped::Shutdown;
+        }
+        host.publish("ready");
+        if let Some(idle) = options.idle_exit
+            && shared.clients.load(Ordering::SeqCst) == 0
+            && shared.last_activity.lock().unwrap().elapsed() >= idle
+        {
+            break Stopped::Idle(idle);
+        }
+    };
+
+    tracing::info!("{stopped}");
+    shared.stopping.store(true, Ordering::SeqCst);
+    host.publish("stopping");
+    drop(watch);
+    host.ws.stop_semantic();
+    // Remove the socket only while it is still ours (the root may be gone or reused).
+    if matches!(root_id(&root), Some(id) if id == boot_id) {
+        let _ = std::fs::remove_file(&socket);
+    }
+    Ok(stopped)
+}
+
+/// Bind the socket so that it is never reachable by others, even for a moment: the umask is
+/// set for the `bind` (nothing else runs yet that creates files), then the mode is checked.
+fn bind_owner_only(socket: &Path) -> Result<UnixListener> {
+    // SAFETY: umask only swaps the process's file-creation mask.
+    let old = unsafe { libc::umask(0o177) };
+    let bound = UnixListener::bind(socket);
+    // SAFETY: as above, restoring the previous mask.
+    unsafe { libc::umask(old) };
+    let listener = bound.with_context(|| format!("cannot listen on {}", socket.display()))?;
+    std::fs::set_permissions(socket, std::fs::Permissions::from_mode(0o600)).with_context(|| format!("cannot restrict {}", socket.display()))?;
+    Ok(listener)
+}
+
+fn root_id(root: &Path) -> Option<(u64, u64)> {
+    std::fs::metadata(root).ok().map(|m| (m.dev(), m.ino()))
+}
+
+/// `Some(why)` when the root was deleted, or moved (the path is gone or is another directory).
+fn root_gone(root: &Path, boot: (u64, u64)) -> Option<String> {
+    match root_id(root) {
+        None => Some(format!("the root {} was deleted or moved", root.display())),
+        Some(id) if id != boot => Some(format!("the root {} was replaced by another directory", root.display())),
+        Some(_) => None,
+    }
+}
+
+struct Host {
+    ws: Workspace,
+    root: PathBuf,
+    shared: Arc<Shared>,
+    watch_stats: WatcherStats,
+    server_note: Option<String>,
+}
+
+impl Host {
+    fn shutdown_requested(&self) -> bool {
+        self.shared.stopping.load(Ordering::SeqCst)
+    }
+
+    /// Copy what `status` reports into the shared state.
+    fn publish(&self, state: &str) {
+        let mut s = self.shared.status.lock().unwrap();
+        s.state = state.into();
+        s.generation = self.ws.generation();
+        s.files = self.ws.registry().file_count();
+        s.symbols = self.ws.registry().symbol_count();
+        s.server = self.ws.semantic().map(|sem| sem.status());
+        s.server_pid = self.ws.semantic().and_then(|sem| sem.server_pid());
+        s.server_note = self.server_note.clone();
+        s.watcher = self.watch_stats.clone();
+    }
+
+    /// Bring the registry (and the server) in step with what the watcher saw.
+    fn apply_changes(&mut self, watch: &mut Watch, paths: BTreeSet<PathBuf>, rescan: Option<String>) {
+        // What the walk would pass over changes nothing (`.maintaind/`, `node_modules/`, ...).
+        let paths: Vec<PathBuf> = paths.into_iter().filter(|p| p != &self.root && !watch.rules.is_ignored(p, p.is_dir())).collect();
+        if paths.is_empty() && rescan.is_none() {
+            return;
+        }
+        self.watch_stats.batches += 1;
+        // A directory appearing or going, a .gitignore or a tsconfig: the walk decides again.
+        let structural = paths.iter().any(|p| {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            name == ".gitignore" || maintaind_registry::is_tsconfig(name) || (p.is_dir() && !watch.watched.contains(p)) || watch.watched.contains(p) && !p.exists()
+        });
+        let wanted: Vec<String> = paths
+            .iter()
+            .map(|p| walk::rel_path(&self.root, p))
+            .filter(|rel| maintaind_registry::classify(rel).is_some())
+            .collect();
+        if let Some(why) = &rescan {
+            tracing::warn!("{why}; re-walking the tree");
+        }
+        if rescan.is_some() || structural || wanted.len() > FULL_REFRESH_AT {
+            self.watch_stats.full_refreshes += 1;
+            // Watch first, then walk: a file created in between is seen by one or the other.
+            watch.resync(&self.root, &mut self.watch_stats);
+            let suspects: std::collections::HashSet<String> = wanted.iter().cloned().collect();
+            match self.ws.refresh_suspects(&NoProgress, &suspects) {
+                Ok(r) => tracing::info!(parsed = r.parsed, removed = r.removed, "re-walked after {} changed path(s)", paths.len()),
+                Err(e) => {
+                    tracing::error!("re-walk failed: {e}");
+                    self.watch_stats.last_error = Some(format!("re-walk failed: {e}"));
+                }
+            }
+            return;
+        }
+        for rel in wanted {
+            match self.ws.update_file(&rel) {
+                Ok(_) => self.watch_stats.files_updated += 1,
+                Err(e) => {
+                    tracing::warn!("cannot update {rel}: {e:#}");
+                    self.watch_stats.last_error = Some(format!("{rel}: {e:#}"));
+                }
+            }
+        }
+    }
+
+    /// Answer one request; a panic becomes an internal-error answer and the daemon goes on.
+    fn answer(&mut self, method: &str, params: Value) -> Result<Value, RpcError> {
+        let started = Instant::now();
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.dispatch(method, params)));
+        let result = match result {
+            Ok(r) => r,
+            Err(panic) => {
+                let message = panic.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| panic.downcast_ref::<String>().cloned()).unwrap_or_else(|| "unknown panic".into());
+                tracing::error!(method, "panic while answering: {message}");
+                // Whatever the request had half-built is not trusted.
+                self.ws.forget_derived();
+                Err(RpcError::new(code::INTERNAL, format!("internal error while answering `{method}`: {message}")))
+            }
+        };
+        tracing::debug!(method, ms = started.elapsed().as_secs_f64() * 1e3, ok = result.is_ok(), "answered");
+        result
+    }
+
+    fn dispatch(&mut self, method: &str, params: Value) -> Result<Value, RpcError> {
+        fn parse<T: for<'de> Deserialize<'de>>(method: &str, params: Value) -> Result<T, RpcError> {
+            serde_path_to_error::deserialize(params).map_err(|e| RpcError::new(code::INVALID_PARAMS, format!("`{method}` params: {e}")))
+        }
+        fn to_value(v: impl serde::Serialize) -> Result<Value, RpcError> {
+            serde_json::to_value(v).map_err(|e| RpcError::new(code::INTERNAL, e.to_string()))
+        }
+        match method {
+            "index" => to_value(self.ws.refresh(&NoProgress).map_err(request_error)?),
+            "symbols" => {
+                let p: SymbolsParams = parse(method, params)?;
+                let kind = match p.kind.as_deref() {
+                    None => None,
+                    Some(k) => Some(maintaind_registry::SymbolKind::parse(k).ok_or_else(|| RpcError::new(code::BAD_INPUT, format!("unknown kind `{k}`")))?),
+                };
+                to_value(self.ws.search(&p.query, kind).map_err(request_error)?)
+            }
+            "blast" => {
+                let p: BlastParams = parse(method, params)?;
+                if p.symbol.trim().is_empty() {
+                    return Err(RpcError::new(code::BAD_INPUT, "empty symbol: give `Name`, `path/to/file.ts#Name` or `prisma:model[.field]`"));
+                }
+                if p.fresh {
+                    self.ws.forget_cached_answers();
+                }
+                to_value(self.ws.blast_current(&p.symbol, p.change, p.no_lsp, p.depth).map_err(request_error)?)
+            }
+            "blast_at" => {
+                let p: BlastAtParams = parse(method, params)?;
+                let rel = crate::gate::resolve(&self.root, &p.file).map_err(|e| RpcError::new(code::BAD_INPUT, format!("{}: {e}", p.file)))?;
+                let symbol = self.ws.symbol_at(&rel, p.line, p.character).map_err(request_error)?;
+                to_value(self.ws.blast_current(&symbol, p.change, false, crate::blast::DEFAULT_DEPTH).map_err(request_error)?)
+            }
+            "file_symbols" => {
+                let p: FileParams = parse(method, params)?;
+                let rel = crate::gate::resolve(&self.root, &p.file).map_err(|e| RpcError::new(code::BAD_INPUT, format!("{}: {e}", p.file)))?;
+                to_value(self.ws.file_symbols(&rel).map_err(request_error)?)
+            }
+            "change" => {
+                let p: ChangeParams = parse(method, params)?;
+                let manifest = self.ws.change(&p.request, &crate::workspace::Planner::Offline, p.dry_run, p.no_lsp, p.allow_no_tests, &NoProgress).map_err(request_error)?;
+                to_value(manifest)
+            }
+            "shutdown" => {
+                self.shared.stopping.store(true, Ordering::SeqCst);
+                Ok(Value::Null)
+            }
+            #[cfg(debug_assertions)]
+            "debug_panic" => panic!("deliberate panic (debug builds only, for tests)"),
+            other => Err(RpcError::new(code::METHOD_NOT_FOUND, format!("unknown method `{other}`"))),
+        }
+    }
+}
+
+fn request_error(e: RequestError) -> RpcError {
+    match e {
+        RequestError::BadInput(m) => RpcError::new(code::BAD_INPUT, m),
+        RequestError::Environment(e) => RpcError::new(code::ENVIRONMENT, format!("{e:#}")),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SymbolsParams {
+    query: String,
+    #[serde(default)]
+    kind: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BlastParams {
+    symbol: String,
+    #[serde(default)]
+    change: ChangeKind,
+    #[serde(default)]
+    no_lsp: bool,
+    #[serde(default = "default_depth")]
+    depth: usize,
+    /// Ignore cached answers (benchmarks).
+    #[serde(default)]
+    fresh: bool,
+}
+
+fn default_depth() -> usize {
+    crate::blast::DEFAULT_DEPTH
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BlastAtParams {
+    file: String,
+    line: u32,
+    character: u32,
+    #[serde(default)]
+    change: ChangeKind,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileParams {
+    file: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChangeParams {
+    request: String,
+    #[serde(default)]
+    dry_run: bool,
+    #[serde(default)]
+    no_lsp: bool,
+    #[serde(default)]
+    allow_no_tests: bool,
+}
+
+/// The watcher: one non-recursive watch per directory the walk enters.
+struct Watch {
+    debouncer: Debouncer<notify::RecommendedWatcher, NoCache>,
+    watched: HashSet<PathBuf>,
+    rules: IgnoreRules,
+}
+
+impl Watch {
+    fn start(root: &Path, debounce: Duration, jobs: Sender<Job>) -> Result<Watch> {
+        let handler = move |result: DebounceEventResult| match result {
+            Ok(events) => {
+                if let Some(e) = events.iter().find(|e| e.need_rescan()) {
+                    let _ = jobs.send(Job::Rescan(format!("the file watcher lost events ({:?})", e.kind)));
+                }
+                // Reads (our own walks open every directory) and metadata-only changes
+                // (atime, permissions) change no content.
+                let paths: Vec<PathBuf> = events
+                    .into_iter()
+                    .filter(|e| !matches!(e.kind, EventKind::Access(_) | EventKind::Modify(ModifyKind::Metadata(_))))
+                    .flat_map(|e| e.event.paths)
+                    .collect();
+                if !paths.is_empty() {
+                    let _ = jobs.send(Job::Paths(paths));
+                }
+            }
+            Err(errors) => {
+                let _ = jobs.send(Job::Rescan(format!("the file watcher failed: {}", errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))));
+            }
+        };
+        let debouncer = new_debouncer_opt::<_, notify::RecommendedWatcher, NoCache>(debounce, Some(debounce / 4), handler, NoCache, notify::Config::default())
+            .context("cannot start the file watcher")?;
+        let mut watch = Watch { debouncer, watched: HashSet::new(), rules: IgnoreRules::new(root, &[]) };
+        let mut stats = WatcherStats::default();
+        watch.resync(root, &mut stats);
+        if let Some(e) = stats.last_error {
+            bail!("cannot watch the project: {e}");
+        }
+        Ok(watch)
+    }
+
+    /// Watch exactly the directories the walk enters now; reload the ignore rules. Walks
+    /// again until a walk finds no directory that was not watched before it began: then every
+    /// directory created since has a watched parent, and its creation is an event.
+    fn resync(&mut self, root: &Path, stats: &mut WatcherStats) {
+        for _ in 0..16 {
+            if !self.resync_once(root, stats) {
+                return;
+            }
+        }
+        tracing::warn!("directories keep appearing; the next event will resync again");
+    }
+
+    /// One walk; true when it added a watch.
+    fn resync_once(&mut self, root: &Path, stats: &mut WatcherStats) -> bool {
+        let w = walk::walk(root);
+        self.rules = IgnoreRules::new(root, &w.gitignores);
+        let now: HashSet<PathBuf> = w.dirs.into_iter().collect();
+        let mut added = false;
+        for gone in self.watched.difference(&now).cloned().collect::<Vec<_>>() {
+            // A deleted directory's watch went with it; only a newly ignored one is removed.
+            if gone.exists() {
+                let _ = self.debouncer.unwatch(&gone);
+            }
+            self.watched.remove(&gone);
+        }
+        for dir in now {
+            if !self.watched.contains(&dir) {
+                match self.debouncer.watch(&dir, RecursiveMode::NonRecursive) {
+                    Ok(()) => {
+                        self.watched.insert(dir);
+                        added = true;
+                    }
+                    Err(e) => {
+                        tracing::warn!("cannot watch {}: {e}", dir.display());
+                        stats.last_error = Some(format!("cannot watch {}: {e} (raise fs.inotify.max_user_watches?)", dir.display()));
+                    }
+                }
+            }
+        }
+        stats.dirs = self.watched.len();
+        added
+    }
+}
+
+fn accept_loop(listener: UnixListener, shared: Arc<Shared>, jobs: Sender<Job>) {
+    for stream in listener.incoming() {
+        if shared.stopping.load(Ordering::SeqCst) {
+            break;
+        }
+        let Ok(stream) = stream else { continue };
+        let shared = shared.clone();
+        let jobs = jobs.clone();
+        shared.clients.fetch_add(1, Ordering::SeqCst);
+        shared.touch();
+        let spawned = std::thread::Builder::new().name("maintaind-client".into()).spawn({
+            let shared = shared.clone();
+            move || {
+                if let Err(e) = serve_client(stream, &shared, &jobs) {
+                    tracing::debug!("client connection ended: {e}");
+                }
+                shared.clients.fetch_sub(1, Ordering::SeqCst);
+                shared.touch();
+            }
+        });
+        if spawned.is_err() {
+            shared.clients.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+}
+
+/// One client: `hello` first, then requests until the client hangs up. A protocol error is
+/// answered, then the connection is closed; the daemon goes on.
+fn serve_client(stream: UnixStream, shared: &Shared, jobs: &Sender<Job>) -> std::io::Result<()> {
+    let mut writer = stream.try_clone()?;
+    let mut reader = BufReader::new(stream);
+    let mut greeted = false;
+    loop {
+        let line = match rpc::read_line(&mut reader) {
+            Ok(Some(l)) => l,
+            Ok(None) => return Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                send(&mut writer, rpc::response(Value::Null, Err(RpcError::new(code::INVALID_REQUEST, e.to_string()))))?;
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        };
+        let request: rpc::IncomingRequest = match serde_json::from_slice(&line) {
+            Ok(r) => r,
+            Err(e) => {
+                let shown: String = String::from_utf8_lossy(&line).chars().take(60).collect();
+                tracing::warn!("a client sent something that is not JSON-RPC: {shown:?}");
+                send(&mut writer, rpc::response(Value::Null, Err(RpcError::new(code::PARSE, format!("not a JSON-RPC message ({e}); maintaind's daemon speaks JSON-RPC 2.0, one message per line, protocol {}", rpc::PROTOCOL)))))?;
+                return Ok(());
+            }
+        };
+        let id = request.id.clone().unwrap_or(Value::Null);
+        let (Some("2.0"), Some(method), Some(_)) = (request.jsonrpc.as_deref(), request.method.as_deref(), request.id.as_ref()) else {
+            send(&mut writer, rpc::response(id, Err(RpcError::new(code::INVALID_REQUEST, "a request needs \"jsonrpc\": \"2.0\", an \"id\" and a \"method\""))))?;
+            return Ok(());
+        };
+        if !greeted {
+            let hello: Result<HelloParams, _> = serde_json::from_value(request.params.clone());
+            match (method, hello) {
+                ("hello", Ok(h)) if h.protocol == rpc::PROTOCOL => {
+                    greeted = true;
+                    let s = shared.status.lock().unwrap().clone();
+                    let server = s.server.as_ref().map(|sv| sv.kind.as_str().to_string());
+                    let hello = rpc::Hello { protocol: rpc::PROTOCOL, maintaind: s.maintaind, pid: s.pid, root: s.root, server };
+                    send(&mut writer, rpc::response(id, Ok(serde_json::to_value(hello).expect("serialisable"))))?;
+                    continue;
+                }
+                ("hello", Ok(h)) => {
+                    tracing::warn!(client = h.client, protocol = h.protocol, "refused a client speaking another protocol version");
+                    send(&mut writer, rpc::response(id, Err(RpcError::new(code::PROTOCOL_VERSION, format!("protocol {} is not supported: this daemon (maintaind {}) speaks protocol {}; use the same maintaind version for the client, or restart the daemon with `maintaind daemon stop` and `maintaind daemon start`", h.protocol, env!("CARGO_PKG_VERSION"), rpc::PROTOCOL)))))?;
+                    return Ok(());
+                }
+                ("hello", Err(e)) => {
+                    send(&mut writer, rpc::response(id, Err(RpcError::new(code::INVALID_PARAMS, format!("`hello` params: {e} (expected {{\"protocol\": {}, \"client\": \"...\"}})", rpc::PROTOCOL)))))?;
+                    return Ok(());
+                }
+                _ => {
+                    send(&mut writer, rpc::response(id, Err(RpcError::new(code::PROTOCOL_VERSION, format!("say `hello` with the protocol version ({}) before `{method}`", rpc::PROTOCOL)))))?;
+                    return Ok(());
+                }
+            }
+        }
+        shared.touch();
+        shared.requests.fetch_add(1, Ordering::Relaxed);
+        let result = match method {
+            "hello" => Err(RpcError::new(code::INVALID_REQUEST, "`hello` was already said on this connection")),
+            "status" => {
+                let mut s = shared.status.lock().unwrap().clone();
+                s.uptime_ms = shared.started.elapsed().as_millis() as u64;
+                s.clients = shared.clients.load(Ordering::SeqCst);
+                s.requests = shared.requests.load(Ordering::Relaxed);
+                Ok(serde_json::to_value(s).expect("serialisable"))
+            }
+            _ if shared.stopping.load(Ordering::SeqCst) => Err(RpcError::new(code::SHUTTING_DOWN, "the daemon is shutting down")),
+            _ => {
+                let (reply, answer) = mpsc::channel();
+                if jobs.send(Job::Request { method: method.to_string(), params: request.params, reply }).is_err() {
+                    Err(RpcError::new(code::SHUTTING_DOWN, "the daemon is shutting down"))
+                } else {
+                    answer.recv().unwrap_or_else(|_| Err(RpcError::new(code::SHUTTING_DOWN, "the daemon stopped before answering")))
+                }
+            }
+        };
+        send(&mut writer, rpc::response(id, result))?;
+    }
+}
+
+fn send(writer: &mut UnixStream, message: Value) -> std::io::Result<()> {
+    let mut line = serde_json::to_vec(&message).expect("serialisable");
+    line.push(b'\n');
+    writer.write_all(&line)
+}
+
+/// Send the daemon's logs to `.maintaind/daemon.log` (a link to the current day's file;
+/// seven days are kept). Level from `MAINTAIND_LOG` (default `info`).
+pub fn init_log(root: &Path) -> Result<()> {
+    let dir = state_dir(root);
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let appender = tracing_appender::rolling::Builder::new()
+        .rotation(tracing_appender::rolling::Rotation::DAILY)
+        .filename_prefix("daemon")
+        .filename_suffix("log")
+        .max_log_files(7)
+        .latest_symlink("daemon.log")
+        .build(&dir)
+        .with_context(|| format!("cannot open the log in {}", dir.display()))?;
+    let filter = std::env::var("MAINTAIND_LOG").unwrap_or_else(|_| "info".into());
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(appender)
+        .with_ansi(false)
+        .try_init()
+        .map_err(|e| anyhow::anyhow!("cannot set up logging: {e}"))?;
+    Ok(())
+}
+
+/// Start `maintaind daemon run` for `root` in the background (its own process group, so the
+/// terminal's Ctrl-C does not reach it) and wait until it answers `ready`. What it prints
+/// before that goes to `.maintaind/daemon.start.log`, shown when it fails to start.
+pub fn spawn(root: &Path, ts_server: Option<maintaind_lsp_bridge::ServerChoice>, offline: bool, opts: &crate::cli::DaemonOptions) -> Result<Status> {
+    use std::os::unix::process::CommandExt;
+    let dir = state_dir(root);
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let start_log = dir.join("daemon.start.log");
+    let log = File::create(&start_log).with_context(|| format!("cannot write {}", start_log.display()))?;
+    let exe = std::env::current_exe().context("cannot find the maintaind executable")?;
+    let mut cmd = std::process::Command::new(exe);
+    cmd.arg("daemon").arg("run").arg("--root").arg(root).arg("--debounce-ms").arg(opts.debounce_ms.to_string());
+    if opts.no_lsp {
+        cmd.arg("--no-lsp");
+    }
+    if let Some(secs) = opts.idle_exit {
+        cmd.arg("--idle-exit").arg(secs.to_string());
+    }
+    if let Some(choice) = ts_server {
+        cmd.arg("--ts-server").arg(match choice {
+            maintaind_lsp_bridge::ServerChoice::Auto => "auto",
+            maintaind_lsp_bridge::ServerChoice::Tsls => "tsls",
+            maintaind_lsp_bridge::ServerChoice::Native => "native",
+        });
+    }
+    if offline {
+        cmd.arg("--offline");
+    }
+    cmd.stdin(std::process::Stdio::null()).stdout(log.try_clone()?).stderr(log).process_group(0);
+    let mut child = cmd.spawn().context("cannot start `maintaind daemon run`")?;
+    let started = Instant::now();
+    // Long enough for a first-time language-server install and project load.
+    let limit = Duration::from_secs(600);
+    loop {
+        if let Some(exit) = child.try_wait()? {
+            let said = std::fs::read_to_string(&start_log).unwrap_or_default();
+            let said = said.lines().filter(|l| !l.trim().is_empty()).collect::<Vec<_>>().join("\n  ");
+            bail!("the daemon exited while starting ({exit}):\n  {said}");
+        }
+        if let Ok(Some(mut client)) = rpc::Client::connect(root)
+            && let Ok(status) = client.call::<Status>("status", serde_json::json!({}))
+            && status.state == "ready"
+        {
+            // Reap the child when it exits, so it never lingers as a zombie of ours.
+            std::thread::spawn(move || child.wait());
+            return Ok(status);
+        }
+        if started.elapsed() > limit {
+            bail!("the daemon did not become ready within {}s; see {}", limit.as_secs(), dir.join("daemon.log").display());
+        }
+        // Polling: the daemon has no channel back to us until its socket answers.
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+/// Wait until the daemon with `pid` has let go of the root (its socket no longer answers).
+pub fn wait_gone(root: &Path, pid: u32, limit: Duration) -> Result<()> {
+    let started = Instant::now();
+    loop {
+        match rpc::Client::connect(root) {
+            Ok(Some(c)) if c.hello.pid == pid => {}
+            _ => {
+                // The socket is gone or is another daemon's; wait for the process itself.
+                // SAFETY: kill with signal 0 only checks that the process exists.
+                if unsafe { libc::kill(pid as i32, 0) } != 0 {
+                    return Ok(());
+                }
+            }
+        }
+        if started.elapsed() > limit {
+            bail!("the daemon (pid {pid}) did not stop within {}s", limit.as_secs());
+        }
+        // Polling: a stopping process cannot tell us when it is gone.
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

@@ -1,0 +1,387 @@
+//! `maintaind lsp`: a language server on stdio for editors (tower-lsp-server), backed by the
+//! daemon, which it starts when none is running.
+//!
+//! It adds what the TypeScript server does not know, next to it (editors run both):
+//! - `workspace/executeCommand`: `maintaind.blastRadius`, `maintaind.planChange`,
+//!   `maintaind.showManifest`, `maintaind.clearManifest`, `maintaind.status`;
+//! - code lenses on exported declarations ("N references · M files in blast radius"),
+//!   computed only when the editor resolves one;
+//! - a warning diagnostic on a file edited outside the active manifest's scope.
+//!
+//! Every handler does its blocking work (daemon calls, manifest reads) on tokio's blocking
+//! pool; a panic there becomes an error reply for that request only. tower-lsp-server is the
+//! router: one method, one handler, every request answered once.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+use serde_json::{Value, json};
+use tower_lsp_server::jsonrpc::{Error, ErrorCode, Result};
+use tower_lsp_server::ls_types::*;
+use tower_lsp_server::{Client, LanguageServer, LspService, Server};
+
+use crate::blast::{BlastReport, Relation};
+use crate::cli::{Cli, DaemonOptions, Failure};
+use crate::manifest::{Manifest, ManifestError, ManifestStore};
+use crate::rpc::{self, CallError};
+
+pub const COMMANDS: [&str; 5] = ["maintaind.blastRadius", "maintaind.planChange", "maintaind.showManifest", "maintaind.clearManifest", "maintaind.status"];
+
+/// Serve LSP on stdin/stdout until the editor says `exit`.
+pub fn serve(cli: &Cli, root: Option<PathBuf>) -> std::result::Result<(), Failure> {
+    let start = Start { ts_server: cli.ts_server, offline: cli.offline };
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(|e| Failure::env(format!("cannot start the async runtime: {e}")))?;
+    rt.block_on(async move {
+        let (service, socket) = LspService::new(|client| Backend { client, state: Arc::new(State { root: RwLock::new(root), start, warned: Default::default() }) });
+        Server::new(tokio::io::stdin(), tokio::io::stdout(), socket).serve(service).await;
+    });
+    Ok(())
+}
+
+/// How to start the daemon when none is running.
+#[derive(Clone, Copy)]
+struct Start {
+    ts_server: Option<maintaind_lsp_bridge::ServerChoice>,
+    offline: bool,
+}
+
+struct State {
+    root: RwLock<Option<PathBuf>>,
+    start: Start,
+    /// Documents currently carrying an out-of-scope warning (cleared with the manifest).
+    warned: std::sync::Mutex<Vec<Uri>>,
+}
+
+impl State {
+    fn root(&self) -> Result<PathBuf> {
+        self.root.read().unwrap().clone().ok_or_else(|| invalid("no project root: open a folder with .git or package.json"))
+    }
+
+    /// A connection to the daemon, starting one when none is running.
+    fn daemon(&self) -> Result<rpc::Client> {
+        let root = self.root()?;
+        match rpc::Client::connect(&root) {
+            Ok(Some(c)) => return Ok(c),
+            Ok(None) => {}
+            Err(e) => return Err(internal(format!("cannot talk to the maintaind daemon: {e}"))),
+        }
+        let opts = DaemonOptions { no_lsp: false, idle_exit: None, debounce_ms: crate::daemon::DEFAULT_DEBOUNCE.as_millis() as u64 };
+        crate::daemon::spawn(&root, self.start.ts_server, self.start.offline, &opts).map_err(|e| internal(format!("cannot start the maintaind daemon: {e:#}")))?;
+        rpc::Client::connect(&root).map_err(|e| internal(e.to_string()))?.ok_or_else(|| internal("the maintaind daemon started but does not answer"))
+    }
+
+    fn call<T: serde::de::DeserializeOwned>(&self, method: &str, params: Value) -> Result<T> {
+        self.daemon()?.call(method, params).map_err(|e| match e {
+            CallError::Rpc(r) if r.code == rpc::code::BAD_INPUT || r.code == rpc::code::INVALID_PARAMS => invalid(r.message),
+            other => internal(other.to_string()),
+        })
+    }
+
+    /// The root-relative path of a document, or `None` when it is outside the root.
+    fn rel(&self, uri: &Uri) -> Option<String> {
+        let root = self.root().ok()?;
+        let path = uri.to_file_path()?;
+        let rel = path.strip_prefix(&root).ok()?;
+        Some(crate::walk::rel_path(Path::new(""), rel))
+    }
+}
+
+fn invalid(message: impl Into<String>) -> Error {
+    Error { code: ErrorCode::InvalidParams, message: message.into().into(), data: None }
+}
+
+fn internal(message: impl Into<String>) -> Error {
+    Error { code: ErrorCode::InternalError, message: message.into().into(), data: None }
+}
+
+/// Run blocking work off the async threads; a panic becomes an error reply.
+async fn blocking<T: Send + 'static>(what: &'static str, f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(r) => r,
+        Err(e) if e.is_panic() => {
+            let panic = e.into_panic();
+            let message = panic.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| panic.downcast_ref::<String>().cloned()).unwrap_or_else(|| "unknown panic".into());
+            tracing::error!("panic in {what}: {message}");
+            Err(internal(format!("maintaind: internal error in {what}: {message}")))
+        }
+        Err(e) => Err(internal(format!("maintaind: {what} was cancelled: {e}"))),
+    }
+}
+
+struct Backend {
+    client: Client,
+    state: Arc<State>,
+}
+
+impl LanguageServer for Backend {
+    async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
+        #[allow(deprecated)]
+        let folder = params.workspace_folders.as_ref().and_then(|f| f.first()).map(|f| f.uri.clone()).or(params.root_uri.clone());
+        if let Some(dir) = folder.as_ref().and_then(|u| u.to_file_path()).map(|p| p.into_owned())
+            && dir.is_dir()
+        {
+            let root = crate::cli::find_root(Some(&dir)).ok().and_then(|r| {
+                // The folder itself when it is a project, else its nearest project ancestor.
+                r.ancestors().find(|d| d.join(".git").exists() || d.join("package.json").exists()).map(Path::to_path_buf).or(Some(r))
+            });
+            *self.state.root.write().unwrap() = root;
+        }
+        Ok(InitializeResult {
+            capabilities: ServerCapabilities {
+                text_document_sync: Some(TextDocumentSyncCapability::Options(TextDocumentSyncOptions {
+                    open_close: Some(true),
+                    change: Some(TextDocumentSyncKind::NONE),
+                    save: Some(TextDocumentSyncSaveOptions::Supported(true)),
+                    ..Default::default()
+                })),
+                code_lens_provider: Some(CodeLensOptions { resolve_provider: Some(true) }),
+                execute_command_provider: Some(ExecuteCommandOptions { commands: COMMANDS.iter().map(|c| c.to_string()).collect(), ..Default::default() }),
+                ..Default::default()
+            },
+            server_info: Some(ServerInfo { name: "maintaind".into(), version: Some(env!("CARGO_PKG_VERSION").into()) }),
+            ..Default::default()
+        })
+    }
+
+    async fn initialized(&self, _: InitializedParams) {
+        // Start (or reach) the daemon now, so the first command does not pay for it.
+        let state = self.state.clone();
+        let client = self.client.clone();
+        tokio::spawn(async move {
+            if let Err(e) = blocking("starting the daemon", move || state.daemon().map(drop)).await {
+                client.show_message(MessageType::WARNING, format!("maintaind: {}", e.message)).await;
+            }
+        });
+    }
+
+    async fn shutdown(&self) -> Result<()> {
+        Ok(())
+    }
+
+    async fn did_open(&self, params: DidOpenTextDocumentParams) {
+        // Opening is not editing: clear whatever an earlier session said.
+        self.client.publish_diagnostics(params.text_document.uri, Vec::new(), None).await;
+    }
+
+    async fn did_change(&self, params: DidChangeTextDocumentParams) {
+        self.scope_diagnostic(params.text_document.uri).await;
+    }
+
+    async fn did_save(&self, params: DidSaveTextDocumentParams) {
+        self.scope_diagnostic(params.text_document.uri).await;
+    }
+
+    async fn did_close(&self, params: DidCloseTextDocumentParams) {
+        self.client.publish_diagnostics(params.text_document.uri, Vec::new(), None).await;
+    }
+
+    async fn code_lens(&self, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
+        let state = self.state.clone();
+        let uri = params.text_document.uri;
+        blocking("codeLens", move || {
+            let Some(rel) = state.rel(&uri) else { return Ok(None) };
+            if maintaind_registry::classify(&rel).is_none() {
+                return Ok(None);
+            }
+            let hits: Vec<crate::workspace::SymbolHit> = state.call("file_symbols", json!({"file": rel}))?;
+            let lenses = hits
+                .into_iter()
+                .map(|h| {
+                    let pos = Position { line: h.line - 1, character: h.column - 1 };
+                    CodeLens { range: Range { start: pos, end: pos }, command: None, data: Some(json!({"uri": uri.as_str(), "file": rel, "name": h.name, "line": h.line - 1, "character": h.column - 1})) }
+                })
+                .collect();
+            Ok(Some(lenses))
+        })
+        .await
+    }
+
+    async fn code_lens_resolve(&self, lens: CodeLens) -> Result<CodeLens> {
+        let state = self.state.clone();
+        blocking("codeLens/resolve", move || {
+            let data = lens.data.clone().ok_or_else(|| invalid("a maintaind code lens carries its symbol in `data`"))?;
+            let (Some(file), Some(name)) = (data.get("file").and_then(Value::as_str), data.get("name").and_then(Value::as_str)) else {
+                return Err(invalid("code lens data needs `file` and `name`"));
+            };
+            let report: BlastReport = state.call("blast", json!({"symbol": format!("{file}#{name}"), "change": "behavior"}))?;
+            let references = report.impacted.iter().filter(|i| matches!(i.relation, Relation::Caller | Relation::Reference)).count();
+            let title = format!("{references} reference{} · {} file{} in blast radius{}", plural(references), report.files.len(), plural(report.files.len()), if report.approximate { " (approximate)" } else { "" });
+            let arguments = json!({"uri": data.get("uri"), "position": {"line": data.get("line"), "character": data.get("character")}});
+            Ok(CodeLens { command: Some(Command { title, command: "maintaind.blastRadius".into(), arguments: Some(vec![arguments]) }), ..lens })
+        })
+        .await
+    }
+
+    async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<LSPAny>> {
+        let state = self.state.clone();
+        let command = params.command.clone();
+        let answer = match command.as_str() {
+            "maintaind.blastRadius" => blocking("maintaind.blastRadius", move || blast_radius(&state, &params.arguments)).await?,
+            "maintaind.planChange" => blocking("maintaind.planChange", move || plan_change(&state, &params.arguments)).await?,
+            "maintaind.showManifest" => blocking("maintaind.showManifest", move || show_manifest(&state)).await?,
+            "maintaind.clearManifest" => {
+                let answer = blocking("maintaind.clearManifest", move || {
+                    let root = state.root()?;
+                    let was = ManifestStore::new(&root).clear().map_err(|e| internal(e.to_string()))?;
+                    Ok(json!({"cleared": was}))
+                })
+                .await?;
+                // No manifest, no scope: the warnings no longer apply.
+                let warned = std::mem::take(&mut *self.state.warned.lock().unwrap());
+                for uri in warned {
+                    self.client.publish_diagnostics(uri, Vec::new(), None).await;
+                }
+                answer
+            }
+            "maintaind.status" => blocking("maintaind.status", move || {
+                let root = state.root()?;
+                match rpc::Client::connect(&root) {
+                    Ok(Some(mut c)) => c.call_value("status", json!({})).map_err(|e| internal(e.to_string())),
+                    _ => Ok(json!({"state": "not running", "root": root.display().to_string()})),
+                }
+            })
+            .await?,
+            #[cfg(debug_assertions)]
+            "maintaind.debugPanic" => blocking("maintaind.debugPanic", || -> Result<Value> { panic!("deliberate panic (debug builds only, for tests)") }).await?,
+            other => return Err(invalid(format!("unknown command `{other}` (maintaind offers {})", COMMANDS.join(", ")))),
+        };
+        Ok(Some(answer))
+    }
+}
+
+impl Backend {
+    /// Warn when an edited file is outside the active manifest's scope; clear otherwise.
+    async fn scope_diagnostic(&self, uri: Uri) {
+        let state = self.state.clone();
+        let target = uri.clone();
+        let verdict = blocking("scope check", move || {
+            let Some(rel) = state.rel(&target) else { return Ok(None) };
+            let root = state.root()?;
+            Ok(match ManifestStore::new(&root).active() {
+                Ok(manifest) => {
+                    let v = crate::gate::check(&root, &manifest, &rel);
+                    (!v.allowed).then(|| format!("outside the active change `{}`: {}", manifest.id, v.reason))
+                }
+                Err(ManifestError::NoneActive) => None,
+                Err(e) => Some(format!("the active change cannot authorise edits: {e}")),
+            })
+        })
+        .await;
+        let diagnostics = match verdict {
+            Ok(Some(message)) => vec![Diagnostic {
+                range: Range { start: Position { line: 0, character: 0 }, end: Position { line: 0, character: 0 } },
+                severity: Some(DiagnosticSeverity::WARNING),
+                code: Some(NumberOrString::String("out-of-scope".into())),
+                source: Some("maintaind".into()),
+                message,
+                ..Default::default()
+            }],
+            Ok(None) => Vec::new(),
+            Err(e) => {
+                self.client.log_message(MessageType::WARNING, format!("maintaind: {}", e.message)).await;
+                return;
+            }
+        };
+        {
+            let mut warned = self.state.warned.lock().unwrap();
+            warned.retain(|u| u != &uri);
+            if !diagnostics.is_empty() {
+                warned.push(uri.clone());
+            }
+        }
+        self.client.publish_diagnostics(uri, diagnostics, None).await;
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// `[{uri, position: {line, character}, change?}]` or `[uri, position, change?]`.
+fn blast_radius(state: &State, args: &[Value]) -> Result<Value> {
+    let usage = || invalid("maintaind.blastRadius takes [{\"uri\": ..., \"position\": {\"line\": L, \"character\": C}, \"change\": KIND?}]");
+    let (uri, position, change) = match args {
+        [Value::Object(o)] => (o.get("uri").cloned(), o.get("position").cloned(), o.get("change").cloned()),
+        [uri, position] => (Some(uri.clone()), Some(position.clone()), None),
+        [uri, position, change] => (Some(uri.clone()), Some(position.clone()), Some(change.clone())),
+        _ => return Err(usage()),
+    };
+    let uri: Uri = uri.and_then(|u| serde_json::from_value(u).ok()).ok_or_else(usage)?;
+    let position: Position = position.and_then(|p| serde_json::from_value(p).ok()).ok_or_else(usage)?;
+    let change = match change {
+        None | Some(Value::Null) => crate::blast::ChangeKind::Behavior,
+        Some(c) => serde_json::from_value(c.clone()).map_err(|_| invalid(format!("unknown change kind {c} (rename, signature, shape, return, remove, behavior)")))?,
+    };
+    let rel = state.rel(&uri).ok_or_else(|| invalid(format!("{} is not under the project root", uri.as_str())))?;
+    let report: BlastReport = state.call("blast_at", json!({"file": rel, "line": position.line, "character": position.character, "change": change}))?;
+    let root = state.root()?;
+    let mut impacted: Vec<&crate::blast::Impact> = report.impacted.iter().collect();
+    impacted.sort_by(|a, b| b.must_change.cmp(&a.must_change).then(a.file.cmp(&b.file)).then(a.line.cmp(&b.line)));
+    let locations: Vec<Value> = impacted.iter().map(|i| location(&root, i)).collect();
+    let mut value = serde_json::to_value(&report).map_err(|e| internal(e.to_string()))?;
+    value["root"] = json!(root.display().to_string());
+    value["locations"] = json!(locations);
+    Ok(value)
+}
+
+fn location(root: &Path, i: &crate::blast::Impact) -> Value {
+    let path = root.join(&i.file);
+    json!({
+        "uri": Uri::from_file_path(&path).map(|u| u.as_str().to_string()),
+        "path": path.display().to_string(),
+        "file": i.file,
+        "line": i.line,
+        "symbol": i.symbol,
+        "relation": i.relation,
+        "must_change": i.must_change,
+        "via": i.via,
+    })
+}
+
+/// `[request]` or `[{request}]`: plan with the offline planner; the manifest becomes active.
+fn plan_change(state: &State, args: &[Value]) -> Result<Value> {
+    let request = match args {
+        [Value::String(s)] => s.clone(),
+        [Value::Object(o)] => o.get("request").and_then(Value::as_str).map(str::to_string).ok_or_else(|| invalid("maintaind.planChange takes [\"REQUEST\"]"))?,
+        _ => return Err(invalid("maintaind.planChange takes [\"REQUEST\"]")),
+    };
+    if request.trim().is_empty() {
+        return Err(invalid("empty request: say what should change"));
+    }
+    let manifest: Manifest = state.call("change", json!({"request": request}))?;
+    manifest_answer(&state.root()?, &manifest, true)
+}
+
+fn show_manifest(state: &State) -> Result<Value> {
+    let root = state.root()?;
+    match ManifestStore::new(&root).active() {
+        Ok(m) => manifest_answer(&root, &m, true),
+        Err(ManifestError::NoneActive) => Ok(json!({"active": false, "summary": "no active manifest (plan one with maintaind.planChange)"})),
+        Err(e) => Err(invalid(e.to_string())),
+    }
+}
+
+/// The manifest, a plain-text summary, and the blast radius as locations, must-change first.
+fn manifest_answer(root: &Path, m: &Manifest, active: bool) -> Result<Value> {
+    let mut impacts: Vec<&crate::blast::Impact> = m.facts.blast_radius.iter().collect();
+    impacts.sort_by(|a, b| b.must_change.cmp(&a.must_change).then(a.file.cmp(&b.file)).then(a.line.cmp(&b.line)));
+    let mut summary = vec![format!("{} — {}", m.id, m.decisions.summary), format!("request: {}", m.request), String::new(), "targets:".into()];
+    summary.extend(m.facts.targets.iter().map(|t| format!("  {} {} ({}:{})", t.kind, t.symbol, t.file, t.start_line)));
+    summary.push("files to modify:".into());
+    summary.extend(m.facts.files_to_modify.iter().map(|f| format!("  {f}")));
+    summary.push("tests:".into());
+    summary.extend(m.facts.test_files.iter().map(|f| format!("  {f}")));
+    if !m.decisions.acceptance_criteria.is_empty() {
+        summary.push("acceptance criteria:".into());
+        summary.extend(m.decisions.acceptance_criteria.iter().map(|c| format!("  - {c}")));
+    }
+    if m.provenance.approximate {
+        summary.push("(approximate: planned partly from the registry alone)".into());
+    }
+    Ok(json!({
+        "active": active,
+        "manifest": m,
+        "summary": summary.join("\n"),
+        "locations": impacts.iter().map(|i| location(root, i)).collect::<Vec<_>>(),
+    }))
+}

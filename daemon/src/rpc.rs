@@ -1,0 +1,251 @@
+//! The daemon's wire protocol and its client.
+//!
+//! JSON-RPC 2.0, one message per line (`\n`-terminated), over the Unix socket
+//! `.maintaind/daemon.sock` (owner-only). The first request on every connection must be
+//! `hello` with the client's protocol version; a daemon that speaks another version answers
+//! with [`code::PROTOCOL_VERSION`] and closes the connection, so an old client gets a clear
+//! error rather than a misread answer. Anything that is not JSON-RPC gets
+//! [`code::PARSE`] / [`code::INVALID_REQUEST`] and the connection is closed; the daemon itself is
+//! not affected.
+//!
+//! Methods (params → result):
+//! - `hello` `{protocol, client}` → [`Hello`]
+//! - `status` → [`Status`]
+//! - `index` → `IndexReport` (a full walk; the watcher normally makes this unnecessary)
+//! - `symbols` `{query, kind?}` → `SymbolsReport` (against the watched registry, no walk)
+//! - `blast` `{symbol, change, no_lsp, depth, fresh?}` → `BlastReport`
+//! - `blast_at` `{file, line, character, change}` → `BlastReport` (0-based line, UTF-16
+//!   character: the symbol at an editor position)
+//! - `file_symbols` `{file}` → `[SymbolHit]` (the file's exported declarations)
+//! - `change` `{request, dry_run, no_lsp, allow_no_tests}` → `Manifest` (offline planner)
+//! - `shutdown` → `null`, then the daemon exits.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Bumped whenever a method's params or result change incompatibly.
+pub const PROTOCOL: u32 = 1;
+
+/// Longest accepted message line; a longer one is refused (and the connection closed).
+pub const MAX_LINE: usize = 16 << 20;
+
+/// JSON-RPC error codes: the standard ones, then maintaind's.
+pub mod code {
+    pub const PARSE: i64 = -32700;
+    pub const INVALID_REQUEST: i64 = -32600;
+    pub const METHOD_NOT_FOUND: i64 = -32601;
+    pub const INVALID_PARAMS: i64 = -32602;
+    pub const INTERNAL: i64 = -32603;
+    /// The client speaks another protocol version (or skipped `hello`).
+    pub const PROTOCOL_VERSION: i64 = -32001;
+    /// The request was understood but cannot be answered as asked (CLI exit 2).
+    pub const BAD_INPUT: i64 = -32002;
+    /// Something about the environment (CLI exit 3).
+    pub const ENVIRONMENT: i64 = -32003;
+    /// The daemon is shutting down.
+    pub const SHUTTING_DOWN: i64 = -32004;
+}
+
+pub fn socket_path(root: &Path) -> PathBuf {
+    crate::workspace::state_dir(root).join("daemon.sock")
+}
+
+pub fn lock_path(root: &Path) -> PathBuf {
+    crate::workspace::state_dir(root).join("daemon.lock")
+}
+
+/// `sun_path` holds 108 bytes on Linux, including the terminating NUL.
+pub const MAX_SOCKET_PATH: usize = 107;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RpcError {
+    pub code: i64,
+    pub message: String,
+}
+
+impl RpcError {
+    pub fn new(code: i64, message: impl Into<String>) -> RpcError {
+        RpcError { code, message: message.into() }
+    }
+}
+
+impl std::fmt::Display for RpcError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// A request as it arrives: every field optional so a malformed one can be answered precisely.
+#[derive(Debug, Deserialize)]
+pub struct IncomingRequest {
+    pub jsonrpc: Option<String>,
+    pub id: Option<Value>,
+    pub method: Option<String>,
+    #[serde(default)]
+    pub params: Value,
+}
+
+pub fn response(id: Value, result: Result<Value, RpcError>) -> Value {
+    match result {
+        Ok(result) => serde_json::json!({"jsonrpc": "2.0", "id": id, "result": result}),
+        Err(error) => serde_json::json!({"jsonrpc": "2.0", "id": id, "error": error}),
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HelloParams {
+    pub protocol: u32,
+    pub client: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Hello {
+    pub protocol: u32,
+    pub maintaind: String,
+    pub pid: u32,
+    pub root: String,
+    /// `native` / `tsls`, or `None` when the daemon runs without a language server.
+    pub server: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Status {
+    pub pid: u32,
+    pub root: String,
+    pub maintaind: String,
+    pub protocol: u32,
+    pub uptime_ms: u64,
+    /// `starting` (indexing, loading the server), `ready`, `stopping`.
+    pub state: String,
+    pub generation: u64,
+    pub files: usize,
+    pub symbols: usize,
+    /// The language server, or `None` when the daemon runs without one.
+    pub server: Option<crate::semantic::ServerStatus>,
+    /// The language server's process id (not counted in the daemon's memory).
+    #[serde(default)]
+    pub server_pid: Option<u32>,
+    /// Why there is no server (`--no-lsp`, or the start failed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_note: Option<String>,
+    pub watcher: WatcherStats,
+    pub clients: usize,
+    pub requests: u64,
+    pub log: String,
+    /// Seconds of inactivity after which the daemon exits (`None`: never).
+    pub idle_exit_secs: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct WatcherStats {
+    /// Directories watched.
+    pub dirs: usize,
+    /// Coalesced batches processed.
+    pub batches: u64,
+    /// Files re-indexed one by one.
+    pub files_updated: u64,
+    /// Full walks (bursts, overflows, new directories, .gitignore or tsconfig changes).
+    pub full_refreshes: u64,
+    /// The last watcher problem, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    #[error("{0}")]
+    Rpc(RpcError),
+    #[error("lost the connection to the daemon: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("the daemon's answer cannot be read: {0}")]
+    Decode(String),
+}
+
+/// A connection to a running daemon, after a successful `hello`.
+pub struct Client {
+    reader: BufReader<UnixStream>,
+    writer: UnixStream,
+    next_id: u64,
+    pub hello: Hello,
+}
+
+impl Client {
+    /// Connect to the daemon for `root`. `Ok(None)`: no daemon is running (no socket, or
+    /// nobody listening on it).
+    pub fn connect(root: &Path) -> Result<Option<Client>, CallError> {
+        let path = socket_path(root);
+        let stream = match UnixStream::connect(&path) {
+            Ok(s) => s,
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused) => return Ok(None),
+            Err(e) => return Err(CallError::Io(e)),
+        };
+        let writer = stream.try_clone()?;
+        let mut client = Client { reader: BufReader::new(stream), writer, next_id: 1, hello: Hello { protocol: 0, maintaind: String::new(), pid: 0, root: String::new(), server: None } };
+        let params = HelloParams { protocol: PROTOCOL, client: format!("maintaind {}", env!("CARGO_PKG_VERSION")) };
+        client.hello = client.call("hello", serde_json::to_value(params).expect("serialisable"))?;
+        Ok(Some(client))
+    }
+
+    /// Call `method` and decode its result.
+    pub fn call<T: DeserializeOwned>(&mut self, method: &str, params: Value) -> Result<T, CallError> {
+        let value = self.call_value(method, params)?;
+        serde_json::from_value(value).map_err(|e| CallError::Decode(format!("{method}: {e}")))
+    }
+
+    pub fn call_value(&mut self, method: &str, params: Value) -> Result<Value, CallError> {
+        let id = self.next_id;
+        self.next_id += 1;
+        let mut line = serde_json::to_vec(&serde_json::json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})).expect("serialisable");
+        line.push(b'\n');
+        self.writer.write_all(&line)?;
+        let reply = read_line(&mut self.reader)?.ok_or_else(|| std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "the daemon closed the connection"))?;
+        let reply: Value = serde_json::from_slice(&reply).map_err(|e| CallError::Decode(e.to_string()))?;
+        if reply.get("id").and_then(Value::as_u64) != Some(id) {
+            return Err(CallError::Decode(format!("answer to another request: {reply}")));
+        }
+        if let Some(error) = reply.get("error") {
+            return Err(CallError::Rpc(serde_json::from_value(error.clone()).map_err(|e| CallError::Decode(e.to_string()))?));
+        }
+        Ok(reply.get("result").cloned().unwrap_or(Value::Null))
+    }
+}
+
+/// Read one `\n`-terminated line of at most [`MAX_LINE`] bytes. `Ok(None)` at a clean end of
+/// stream; an over-long line is an `InvalidData` error.
+pub fn read_line(reader: &mut impl BufRead) -> std::io::Result<Option<Vec<u8>>> {
+    let mut line = Vec::new();
+    let n = reader.by_ref().take(MAX_LINE as u64 + 1).read_until(b'\n', &mut line)?;
+    if n == 0 {
+        return Ok(None);
+    }
+    if line.last() != Some(&b'\n') {
+        if line.len() > MAX_LINE {
+            return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, format!("message longer than {MAX_LINE} bytes")));
+        }
+        return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "connection closed in the middle of a message"));
+    }
+    line.pop();
+    Ok(Some(line))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_are_bounded_and_complete() {
+        let mut r = BufReader::new(&b"{\"a\":1}\n{\"b\""[..]);
+        assert_eq!(read_line(&mut r).unwrap().unwrap(), b"{\"a\":1}");
+        assert_eq!(read_line(&mut r).unwrap_err().kind(), std::io::ErrorKind::UnexpectedEof);
+        let long = vec![b'x'; MAX_LINE + 10];
+        let mut r = BufReader::new(&long[..]);
+        assert_eq!(read_line(&mut r).unwrap_err().kind(), std::io::ErrorKind::InvalidData);
+        let mut r = BufReader::new(&b""[..]);
+        assert!(read_line(&mut r).unwrap().is_none());
+    }
+}

@@ -1,0 +1,331 @@
+//! The daemon: lifecycle, the watcher, and faults (a second start, a killed daemon, garbage and
+//! old-protocol clients, a killed language server, the root deleted or moved, a 10,000-file
+//! burst). Every daemon a test starts is stopped by its guard, even when the test fails.
+
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::{Env, bin, setup};
+
+/// Kills the daemon (and with it nothing else: the language server dies with its pipes) when
+/// the test ends.
+struct Guard {
+    pid: i32,
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        // SAFETY: signalling a process we started.
+        unsafe { libc::kill(self.pid, libc::SIGKILL) };
+    }
+}
+
+fn start(env: &Env, extra: &[&str]) -> (Guard, Value) {
+    let mut args = vec!["daemon", "start"];
+    args.extend_from_slice(extra);
+    let r = env.run(&args);
+    r.expect_code(0);
+    let status = env.run(&["daemon", "status", "--json"]).expect_code(0).json();
+    (Guard { pid: status["pid"].as_i64().unwrap() as i32 }, status)
+}
+
+/// Wait until `done` holds; the deadline only bounds a hang, it is not a speed assertion.
+#[track_caller]
+fn eventually(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !done() {
+        assert!(Instant::now() < deadline, "gave up waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn alive(pid: i32) -> bool {
+    // SAFETY: signal 0 only checks the process exists.
+    unsafe { libc::kill(pid, 0) == 0 }
+}
+
+fn socket(env: &Env) -> PathBuf {
+    env.path(".maintaind/daemon.sock")
+}
+
+/// One raw exchange on a fresh connection: send `lines`, read one answer per line (or until
+/// the daemon closes the connection).
+fn raw(env: &Env, lines: &[&str]) -> Vec<Value> {
+    let stream = UnixStream::connect(socket(env)).unwrap();
+    let mut writer = stream.try_clone().unwrap();
+    let mut reader = BufReader::new(stream);
+    let mut answers = Vec::new();
+    for line in lines {
+        if writer.write_all(format!("{line}\n").as_bytes()).is_err() {
+            break;
+        }
+        let mut answer = String::new();
+        if reader.read_line(&mut answer).unwrap_or(0) == 0 {
+            break;
+        }
+        answers.push(serde_json::from_str(&answer).unwrap());
+    }
+    answers
+}
+
+const HELLO: &str = r#"{"jsonrpc":"2.0","id":1,"method":"hello","params":{"protocol":1,"client":"test"}}"#;
+
+#[test]
+fn daemon_serves_the_cli_and_follows_saved_files() {
+    let env = setup();
+    let (guard, status) = start(&env, &["--no-lsp"]);
+    assert_eq!(status["state"], "ready");
+    assert!(status["server"].is_null());
+    assert!(status["server_note"].as_str().unwrap().contains("--no-lsp"));
+    assert!(status["generation"].as_u64().unwrap() >= 1);
+    assert!(status["files"].as_u64().unwrap() > 100);
+    assert_eq!(status["protocol"], 1);
+    let mode = std::fs::metadata(socket(&env)).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "the socket is owner-only");
+
+    // A second start reports the running daemon and starts nothing.
+    let again = env.run(&["daemon", "start"]);
+    again.expect_code(0).stderr_has("already running").stderr_has(&format!("pid {}", guard.pid));
+    assert_eq!(env.run(&["daemon", "status", "--json"]).json()["pid"], status["pid"]);
+
+    // The CLI goes through the daemon (`--daemon` requires it) and gets the in-process answer.
+    let via = env.run(&["symbols", "postBbsArticles", "--daemon", "--json"]).expect_code(0).json();
+    let local = env.run(&["symbols", "postBbsArticles", "--no-daemon", "--json"]).expect_code(0).json();
+    assert_eq!(via, local);
+    let blast = env.run(&["blast", "IBbsArticle.ICreate", "--change", "shape", "--daemon", "--json"]).expect_code(0).json();
+    assert_eq!(blast["approximate"], true, "a daemon without a server says its answers are approximate");
+
+    // A saved file is visible without any index command.
+    env.write("src/providers/savedLater.ts", "export function savedLater(n: number): number {\n  return n;\n}\n");
+    eventually("the saved file in the registry", || env.run(&["symbols", "savedLater", "--daemon", "--json"]).code() == 0);
+    let hit = &env.run(&["symbols", "savedLater", "--daemon", "--json"]).json()[0];
+    assert_eq!(hit["file"], "src/providers/savedLater.ts");
+    // A new directory is watched from then on; an ignored file is not indexed.
+    env.write("src/extra/one.ts", "export const inExtraDir = 1;\n");
+    eventually("a file in a new directory", || env.run(&["symbols", "inExtraDir", "--daemon"]).code() == 0);
+    env.write("src/extra/two.ts", "export const secondInExtraDir = 2;\n");
+    eventually("a later file in the new directory", || env.run(&["symbols", "secondInExtraDir", "--daemon"]).code() == 0);
+    std::fs::write(env.path(".gitignore"), "src/ignored/\n").unwrap();
+    env.write("src/ignored/x.ts", "export const ignoredByGit = 1;\n");
+    env.write("src/extra/three.ts", "export const afterTheIgnoredOne = 3;\n");
+    eventually("the file after the ignored one", || env.run(&["symbols", "afterTheIgnoredOne", "--daemon"]).code() == 0);
+    env.run(&["symbols", "ignoredByGit", "--daemon"]).expect_code(1);
+    // A deleted file is gone.
+    std::fs::remove_file(env.path("src/providers/savedLater.ts")).unwrap();
+    eventually("the deleted file gone", || env.run(&["symbols", "savedLater", "--daemon"]).code() == 1);
+
+    // Stop: gone, and `--daemon` now fails loudly while plain commands work in-process.
+    env.run(&["daemon", "stop"]).expect_code(0).stderr_has("stopped the daemon");
+    assert!(!socket(&env).exists(), "the socket is removed on a clean stop");
+    env.run(&["daemon", "status"]).expect_code(1).stderr_has("no daemon is running");
+    env.run(&["symbols", "postBbsArticles", "--daemon"]).expect_code(3).stderr_has("maintaind daemon start");
+    env.run(&["symbols", "postBbsArticles"]).expect_code(0);
+    let log = std::fs::read_to_string(env.path(".maintaind/daemon.log")).unwrap();
+    assert!(log.contains("ready") && log.contains("stopped by `maintaind daemon stop`"), "log:\n{log}");
+    drop(guard);
+}
+
+#[test]
+fn a_killed_daemon_leaves_nothing_that_blocks_the_next_one() {
+    let env = setup();
+    let (guard, _) = start(&env, &["--no-lsp"]);
+    // SAFETY: killing the daemon we started.
+    unsafe { libc::kill(guard.pid, libc::SIGKILL) };
+    eventually("the killed daemon gone", || !alive(guard.pid) || is_zombie(guard.pid));
+    assert!(socket(&env).exists() && env.path(".maintaind/daemon.lock").exists(), "a killed daemon leaves its socket and lock file");
+    // The stale socket is not a daemon: plain commands work in-process, --daemon says so.
+    env.run(&["symbols", "postBbsArticles"]).expect_code(0);
+    env.run(&["symbols", "postBbsArticles", "--daemon"]).expect_code(3);
+    let (second, status) = start(&env, &["--no-lsp"]);
+    assert_ne!(second.pid, guard.pid);
+    assert_eq!(status["state"], "ready");
+    let log = std::fs::read_to_string(env.path(".maintaind/daemon.log")).unwrap();
+    assert!(log.contains("removed a stale socket"), "log:\n{log}");
+}
+
+fn is_zombie(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).map(|s| s.split_whitespace().nth(2) == Some("Z")).unwrap_or(true)
+}
+
+#[test]
+fn garbage_and_old_clients_get_clear_errors_and_the_daemon_goes_on() {
+    let env = setup();
+    let (_guard, _) = start(&env, &["--no-lsp"]);
+    let answer = |lines: &[&str]| raw(&env, lines);
+
+    let a = answer(&["GET / HTTP/1.1"]);
+    assert_eq!(a[0]["error"]["code"], -32700, "{a:?}");
+    assert!(a[0]["error"]["message"].as_str().unwrap().contains("JSON-RPC 2.0"));
+
+    let a = answer(&[r#"{"jsonrpc":"2.0","id":1,"method":"hello","params":{"protocol":0,"client":"old"}}"#]);
+    assert_eq!(a[0]["error"]["code"], -32001);
+    assert!(a[0]["error"]["message"].as_str().unwrap().contains("protocol 0 is not supported"), "{a:?}");
+
+    let a = answer(&[r#"{"jsonrpc":"2.0","id":1,"method":"symbols","params":{"query":"x"}}"#]);
+    assert!(a[0]["error"]["message"].as_str().unwrap().contains("hello"), "a request before hello is refused: {a:?}");
+
+    let a = answer(&[r#"{"id":1,"method":"status"}"#]);
+    assert_eq!(a[0]["error"]["code"], -32600);
+
+    let a = answer(&[HELLO, r#"{"jsonrpc":"2.0","id":2,"method":"frobnicate"}"#, r#"{"jsonrpc":"2.0","id":3,"method":"blast","params":{"symbol":7}}"#, r#"{"jsonrpc":"2.0","id":4,"method":"blast","params":{"symbol":"NoSuchThing"}}"#, r#"{"jsonrpc":"2.0","id":5,"method":"debug_panic"}"#, r#"{"jsonrpc":"2.0","id":6,"method":"symbols","params":{"query":"postBbsArticles"}}"#]);
+    assert_eq!(a[0]["result"]["protocol"], 1);
+    assert_eq!(a[1]["error"]["code"], -32601);
+    assert_eq!(a[2]["error"]["code"], -32602);
+    assert!(a[2]["error"]["message"].as_str().unwrap().contains("symbol"), "{a:?}");
+    assert_eq!(a[3]["error"]["code"], -32002);
+    assert_eq!(a[4]["error"]["code"], -32603, "a panic is an error answer: {a:?}");
+    assert_eq!(a[5]["result"]["hits"][0]["name"], "postBbsArticles", "the same connection still works after a panic");
+
+    // A client that hangs up mid-message does not disturb anyone.
+    {
+        let mut s = UnixStream::connect(socket(&env)).unwrap();
+        s.write_all(HELLO.as_bytes()).unwrap();
+        s.write_all(b"\n{\"jsonrpc\":\"2.0\",\"id\":2,\"meth").unwrap();
+    }
+    env.run(&["symbols", "postBbsArticles", "--daemon"]).expect_code(0);
+    env.run(&["blast", "NoSuchThing", "--daemon"]).expect_code(2).stderr_has("NoSuchThing");
+    let status = env.run(&["daemon", "status", "--json"]).expect_code(0).json();
+    assert_eq!(status["state"], "ready");
+}
+
+#[test]
+fn a_killed_language_server_is_restarted_and_answers_stay_right_or_flagged() {
+    let env = setup();
+    let (_guard, status) = start(&env, &["--ts-server", "native"]);
+    assert_eq!(status["server"]["kind"], "native");
+    let before = env.run(&["blast", "postBbsArticles", "--change", "signature", "--daemon", "--json"]).expect_code(0).json();
+    assert_eq!(before["approximate"], false);
+    let server_pid = status["server_pid"].as_i64().expect("the server's pid") as i32;
+    // SAFETY: killing the language server the daemon started.
+    unsafe { libc::kill(server_pid, libc::SIGKILL) };
+    eventually("the server gone", || !alive(server_pid) || is_zombie(server_pid));
+    // A file changes so the answer cannot come from the cache.
+    env.write("src/providers/touch.ts", "export const touch = 1;\n");
+    eventually("the change seen", || env.run(&["symbols", "touch", "--daemon"]).code() == 0);
+    let after = env.run(&["blast", "postBbsArticles", "--change", "signature", "--daemon", "--json"]).expect_code(0).json();
+    assert!(after["approximate"] == true || after["must_change_files"] == before["must_change_files"], "after a crash the answer is right or flagged:\nbefore {before}\nafter {after}");
+    eventually("a restarted, complete answer", || {
+        let j = env.run(&["blast", "postBbsArticles", "--change", "signature", "--daemon", "--json"]).json();
+        j["approximate"] == false && j["must_change_files"] == before["must_change_files"]
+    });
+    let status = env.run(&["daemon", "status", "--json"]).json();
+    assert!(status["server"]["restarts"].as_u64().unwrap() >= 1, "{status}");
+    assert_ne!(status["server_pid"].as_i64().unwrap() as i32, server_pid);
+}
+
+/// `daemon run` in the foreground, as a child we can wait for.
+fn run_foreground(root: &Path) -> std::process::Child {
+    std::process::Command::new(bin())
+        .args(["daemon", "run", "--no-lsp", "--root", root.to_str().unwrap()])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn wait_ready(root: &Path) {
+    eventually("the daemon ready", || {
+        let r = crate::run_in(root, &["--root", root.to_str().unwrap(), "daemon", "status", "--json"], &[]);
+        r.code() == 0 && r.json()["state"] == "ready"
+    });
+}
+
+fn wait_exit(mut child: std::process::Child) -> std::process::Output {
+    eventually("the daemon to exit", || child.try_wait().unwrap().is_some());
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn the_daemon_exits_cleanly_when_its_root_is_moved_or_deleted() {
+    for how in ["moved", "deleted"] {
+        let env = setup();
+        let child = run_foreground(env.root());
+        let _guard = Guard { pid: child.id() as i32 };
+        wait_ready(env.root());
+        let moved = env.root().with_extension("moved");
+        if how == "moved" {
+            std::fs::rename(env.root(), &moved).unwrap();
+        } else {
+            std::fs::remove_dir_all(env.root()).unwrap();
+        }
+        let out = wait_exit(child);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{how}: {stderr}");
+        assert!(stderr.contains("was deleted or moved"), "{how}: {stderr}");
+        if how == "moved" {
+            std::fs::rename(&moved, env.root()).unwrap();
+        }
+    }
+}
+
+#[test]
+fn sigterm_stops_the_daemon_gracefully() {
+    let env = setup();
+    let child = run_foreground(env.root());
+    let _guard = Guard { pid: child.id() as i32 };
+    wait_ready(env.root());
+    // SAFETY: signalling the child we started.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let out = wait_exit(child);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("stopped by SIGTERM"));
+    assert!(!socket(&env).exists());
+}
+
+#[test]
+fn ten_thousand_files_at_once_are_coalesced_and_none_is_lost() {
+    let env = setup();
+    let (_guard, before) = start(&env, &["--no-lsp"]);
+    let base = before["files"].as_u64().unwrap();
+    // Written as fast as we can: the new directory and its files race the watcher.
+    for i in 0..10_000 {
+        env.write(&format!("src/bulk/b{}/f{i}.ts", i / 1000), format!("export const bulk{i} = {i};\n"));
+    }
+    // And some existing files rewritten in the same burst.
+    env.write("src/bulk/b9/f9999.ts", "export const bulkLastRewritten = 1;\n");
+    eventually("every file indexed", || env.run(&["daemon", "status", "--json"]).json()["files"].as_u64() == Some(base + 10_000));
+    eventually("the last rewrite visible", || env.run(&["symbols", "bulkLastRewritten", "--daemon"]).code() == 0);
+    env.run(&["symbols", "bulk0", "--daemon"]).expect_code(0);
+    env.run(&["symbols", "bulk5000", "--daemon"]).expect_code(0);
+    let status = env.run(&["daemon", "status", "--json"]).json();
+    let w = &status["watcher"];
+    assert!(w["full_refreshes"].as_u64().unwrap() >= 1, "a burst is a re-walk, not 10,000 single updates: {w}");
+    assert!(w["files_updated"].as_u64().unwrap() < 10_000, "{w}");
+    // The daemon's registry equals a fresh in-process index of the same files.
+    let fresh = env.run(&["index", "--no-daemon", "--json"]).json();
+    assert_eq!(fresh["files"], status["files"]);
+}
+
+#[test]
+fn daemon_bad_options_are_refused_before_anything_starts() {
+    let env = setup();
+    env.run(&["daemon", "start", "--debounce-ms", "0"]).expect_code(2).stderr_has("--debounce-ms");
+    assert!(!socket(&env).exists());
+    env.run(&["daemon", "stop"]).expect_code(0).stderr_has("no daemon is running");
+    env.run(&["daemon", "status", "--json"]).expect_code(1);
+    std::fs::write(env.path("maintaind.toml"), "[daemon]\nidle_exit = 3\n").unwrap();
+    env.run(&["daemon", "start"]).expect_code(2).stderr_has("unknown field");
+    assert!(!socket(&env).exists());
+}
+
+#[test]
+fn an_idle_daemon_exits_on_its_own() {
+    let env = setup();
+    let child = std::process::Command::new(bin())
+        .args(["daemon", "run", "--no-lsp", "--idle-exit", "1", "--root", env.root().to_str().unwrap()])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let _guard = Guard { pid: child.id() as i32 };
+    let out = wait_exit(child);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("idle exit"));
+}
