@@ -793,7 +793,9 @@ pub fn spawn(root: &Path, ts_server: Option<maintaind_lsp_bridge::ServerChoice>,
     // Long enough for a first-time language-server install and project load.
     let limit = Duration::from_secs(600);
     loop {
-        if let Some(exit) = child.try_wait()? {
+        if let Some(exit) = child.try_wait()?
+            && !lock_held(root)
+        {
             let said = std::fs::read_to_string(&start_log).unwrap_or_default();
             let said = said.lines().filter(|l| !l.trim().is_empty()).collect::<Vec<_>>().join("\n  ");
             bail!("the daemon exited while starting ({exit}):\n  {said}");
@@ -812,6 +814,13 @@ pub fn spawn(root: &Path, ts_server: Option<maintaind_lsp_bridge::ServerChoice>,
         // Polling: the daemon has no channel back to us until its socket answers.
         std::thread::sleep(Duration::from_millis(25));
     }
+}
+
+/// Whether some process holds the root's daemon lock (a daemon running or starting). When
+/// two clients start a daemon at once, the loser's child exits and it waits for the winner's.
+fn lock_held(root: &Path) -> bool {
+    let Ok(file) = std::fs::OpenOptions::new().read(true).write(true).open(rpc::lock_path(root)) else { return false };
+    matches!(file.try_lock(), Err(std::fs::TryLockError::WouldBlock))
 }
 
 /// Wait until the daemon with `pid` has let go of the root (its socket no longer answers).

@@ -32,7 +32,7 @@ pub fn serve(cli: &Cli, root: Option<PathBuf>) -> std::result::Result<(), Failur
     let start = Start { ts_server: cli.ts_server, offline: cli.offline };
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(|e| Failure::env(format!("cannot start the async runtime: {e}")))?;
     rt.block_on(async move {
-        let (service, socket) = LspService::new(|client| Backend { client, state: Arc::new(State { root: RwLock::new(root), start, warned: Default::default() }) });
+        let (service, socket) = LspService::new(|client| Backend { client, state: Arc::new(State { root: RwLock::new(root), start, warned: Default::default(), starting: Default::default() }) });
         Server::new(tokio::io::stdin(), tokio::io::stdout(), socket).serve(service).await;
     });
     Ok(())
@@ -50,6 +50,7 @@ struct State {
     start: Start,
     /// Documents currently carrying an out-of-scope warning (cleared with the manifest).
     warned: std::sync::Mutex<Vec<Uri>>,
+    starting: std::sync::Mutex<()>,
 }
 
 impl State {
@@ -57,9 +58,10 @@ impl State {
         self.root.read().unwrap().clone().ok_or_else(|| invalid("no project root: open a folder with .git or package.json"))
     }
 
-    /// A connection to the daemon, starting one when none is running.
+    /// A connection to the daemon, starting one when none is running (one start at a time).
     fn daemon(&self) -> Result<rpc::Client> {
         let root = self.root()?;
+        let _one_start = self.starting.lock().unwrap_or_else(|p| p.into_inner());
         match rpc::Client::connect(&root) {
             Ok(Some(c)) => return Ok(c),
             Ok(None) => {}

@@ -6,6 +6,7 @@ mod bad_input;
 mod blast;
 mod check;
 mod daemon;
+mod editor;
 mod change;
 mod gate;
 mod index;

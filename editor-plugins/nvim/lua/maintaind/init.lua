@@ -65,6 +65,18 @@ local function attach(bufnr)
       cmd = config.cmd,
       root_dir = root,
       workspace_folders = { { uri = vim.uri_from_fname(root), name = root } },
+      on_attach = function(_, buf)
+        if config.codelens then
+          vim.api.nvim_create_autocmd({ "BufEnter", "BufWritePost", "InsertLeave" }, {
+            buffer = buf,
+            group = vim.api.nvim_create_augroup("maintaind_codelens_" .. buf, { clear = true }),
+            callback = function()
+              pcall(vim.lsp.codelens.refresh)
+            end,
+          })
+          pcall(vim.lsp.codelens.refresh)
+        end
+      end,
       on_exit = function(code, _)
         if code ~= 0 then
           notify("the language server exited with code " .. code, vim.log.levels.WARN)
@@ -78,22 +90,22 @@ local function attach(bufnr)
     clients[root] = id
   end
   vim.lsp.buf_attach_client(bufnr, id)
-  if config.codelens then
-    vim.api.nvim_create_autocmd({ "BufEnter", "BufWritePost", "InsertLeave" }, {
-      buffer = bufnr,
-      group = vim.api.nvim_create_augroup("maintaind_codelens_" .. bufnr, { clear = true }),
-      callback = function()
-        pcall(vim.lsp.codelens.refresh)
-      end,
-    })
-  end
 end
 
--- The maintaind client for the current buffer, or nil with a message.
-local function client_for(bufnr)
+-- The maintaind client for the buffer, or nil with a message. `any`: for commands that need
+-- no position (plan, manifest), any running maintaind client will do, e.g. from a scratch
+-- buffer.
+local function client_for(bufnr, any)
   for _, client in pairs(vim.lsp.buf_get_clients(bufnr)) do
     if client.name == "maintaind" then
       return client
+    end
+  end
+  if any then
+    for _, client in pairs(vim.lsp.get_active_clients()) do
+      if client.name == "maintaind" then
+        return client
+      end
     end
   end
   notify("no maintaind language server for this buffer (is it a TypeScript file under a project root?)", vim.log.levels.ERROR)
@@ -101,7 +113,7 @@ local function client_for(bufnr)
 end
 
 local function execute(bufnr, command, arguments, on_result)
-  local client = client_for(bufnr)
+  local client = client_for(bufnr, command ~= "maintaind.blastRadius")
   if not client then
     return
   end
