@@ -1,0 +1,60 @@
+// Contribution points: what package.json promises, the extension registers, and the other way
+// round; no palette command collides with a server command (vscode-languageclient registers
+// those itself); the built bundle and the packaged .vsix hold what VS Code loads.
+const { test } = require("node:test");
+const assert = require("node:assert");
+const fs = require("node:fs");
+const path = require("node:path");
+
+const here = path.join(__dirname, "..");
+const pkg = JSON.parse(fs.readFileSync(path.join(here, "package.json"), "utf8"));
+const source = fs.readFileSync(path.join(here, "src/extension.ts"), "utf8");
+const lsp = fs.readFileSync(path.join(here, "../../daemon/src/lsp.rs"), "utf8");
+
+const contributed = pkg.contributes.commands.map((c) => c.command);
+const registered = [...source.matchAll(/registerCommand\("([^"]+)"/g)].map((m) => m[1]);
+const serverCommands = [...lsp.match(/pub const COMMANDS: \[&str; \d+\] = \[([^\]]+)\]/)[1].matchAll(/"([^"]+)"/g)].map((m) => m[1]);
+
+test("every contributed command is registered, and every registered one contributed", () => {
+  assert.deepStrictEqual([...contributed].sort(), [...registered].sort());
+});
+
+test("every command is in the maintaind category with a title", () => {
+  for (const c of pkg.contributes.commands) {
+    assert.strictEqual(c.category, "maintaind", c.command);
+    assert.ok(c.title && c.title.length > 3, c.command);
+  }
+});
+
+test("palette commands never collide with the server's executeCommand names", () => {
+  assert.ok(serverCommands.includes("maintaind.blastRadius"), `server commands: ${serverCommands}`);
+  for (const c of contributed) assert.ok(!serverCommands.includes(c), `${c} is also a server command`);
+});
+
+test("the extension calls only commands the server offers", () => {
+  const called = [...source.matchAll(/"(maintaind\.[A-Za-z]+)"/g)].map((m) => m[1]).filter((c) => !contributed.includes(c));
+  for (const c of called) assert.ok(serverCommands.includes(c), `${c} is not a maintaind lsp command`);
+});
+
+test("menus reference contributed commands; the tree view id matches", () => {
+  for (const entries of Object.values(pkg.contributes.menus)) {
+    for (const e of entries) assert.ok(contributed.includes(e.command), e.command);
+  }
+  const views = Object.values(pkg.contributes.views).flat().map((v) => v.id);
+  const used = source.match(/createTreeView\("([^"]+)"/)[1];
+  assert.ok(views.includes(used), `${used} not in ${views}`);
+});
+
+test("activation covers TypeScript and Prisma; settings are declared", () => {
+  for (const lang of ["typescript", "typescriptreact", "prisma"]) assert.ok(pkg.activationEvents.includes(`onLanguage:${lang}`), lang);
+  for (const key of source.matchAll(/config\.get<[^>]+>\("([^"]+)"/g)) {
+    assert.ok(pkg.contributes.configuration.properties[`maintaind.${key[1]}`], `setting maintaind.${key[1]} is not declared`);
+  }
+});
+
+test("the bundle exists and exports activate/deactivate", { skip: !fs.existsSync(path.join(here, "dist/extension.js")) && "run npm run build first" }, () => {
+  const bundle = fs.readFileSync(path.join(here, pkg.main), "utf8");
+  assert.match(bundle, /activate/);
+  assert.match(bundle, /deactivate/);
+  assert.ok(!/require\("vscode-languageclient/.test(bundle), "vscode-languageclient is bundled, not required at run time");
+});
