@@ -579,6 +579,11 @@ fn server_choice_name(choice: ServerChoice) -> &'static str {
 /// Call the daemon; its errors map to the exit codes in-process work would give.
 fn remote<T: serde::de::DeserializeOwned>(client: &mut crate::rpc::Client, method: &str, params: serde_json::Value) -> Result<T, Failure> {
     use crate::rpc::{CallError, code};
+    // Read-your-writes: a file saved just before this command is in the answer.
+    let mut params = params;
+    if let Some(o) = params.as_object_mut() {
+        o.insert("sync".into(), serde_json::Value::Bool(true));
+    }
     client.call(method, params).map_err(|e| match e {
         CallError::Rpc(r) if r.code == code::BAD_INPUT || r.code == code::INVALID_PARAMS => Failure::usage(r.message),
         CallError::Rpc(r) => Failure::env(format!("the daemon: {}", r.message)),

@@ -51,6 +51,12 @@ pub const FULL_REFRESH_AT: usize = 256;
 /// workspace thread waits for a burst's next batch before updating.
 pub const DEFAULT_DEBOUNCE: Duration = Duration::from_millis(5);
 
+/// A first batch with more paths than this is treated as the start of a burst.
+const BURST_AT: usize = 4;
+
+/// Time for the kernel's event to reach the debouncer, on top of its timeout and tick.
+const SYNC_MARGIN: Duration = Duration::from_millis(2);
+
 /// The longest a burst is collected before the registry is brought up to date anyway.
 const SETTLE_MAX: Duration = Duration::from_millis(500);
 
@@ -88,7 +94,9 @@ impl std::fmt::Display for Stopped {
 }
 
 enum Job {
-    Request { method: String, params: Value, reply: Sender<Result<Value, RpcError>> },
+    /// `barrier`: answer only after every file written before this instant has been seen
+    /// (the request asked for `"sync": true`).
+    Request { method: String, params: Value, reply: Sender<Result<Value, RpcError>>, barrier: Option<Instant> },
     Paths(Vec<PathBuf>),
     Rescan(String),
     Stop(Stopped),
@@ -241,13 +249,18 @@ pub fn run(root: &Path, options: Options, say: &dyn Fn(&str)) -> Result<Stopped>
         let mut rescan: Option<String> = None;
         let mut requests: VecDeque<(String, Value, Sender<Result<Value, RpcError>>)> = VecDeque::new();
         let mut stop: Option<Stopped> = None;
+        let barrier: std::cell::Cell<Option<Instant>> = std::cell::Cell::new(None);
         let mut take = |job: Job| match job {
             Job::Paths(p) => paths.extend(p),
             Job::Rescan(why) => rescan = Some(why),
-            Job::Request { method, params, reply } => requests.push_back((method, params, reply)),
+            Job::Request { method, params, reply, barrier: b } => {
+                barrier.set(barrier.get().max(b));
+                requests.push_back((method, params, reply))
+            }
             Job::Stop(s) => stop = stop.take().or(Some(s)),
         };
-        let burst = matches!(first, Some(Job::Paths(_)));
+        // A save is a path or two; more in one batch is the start of a burst worth waiting out.
+        let burst = matches!(&first, Some(Job::Paths(p)) if p.len() > BURST_AT);
         if let Some(job) = first {
             take(job);
         }
@@ -261,6 +274,17 @@ pub fn run(root: &Path, options: Options, say: &dyn Fn(&str)) -> Result<Stopped>
                     Ok(job) => take(job),
                     Err(_) => break,
                 }
+            }
+        }
+        // A `sync` request waits until the debouncer has reported every write made before it
+        // arrived (one debounce, one tick, and a margin for the event thread).
+        let sync_wait = options.debounce + options.debounce / 4 + SYNC_MARGIN;
+        while let Some(until) = barrier.get().map(|b| b + sync_wait)
+            && let Some(left) = until.checked_duration_since(Instant::now())
+        {
+            match queue.recv_timeout(left) {
+                Ok(job) => take(job),
+                Err(_) => break,
             }
         }
         drop(take);
@@ -412,7 +436,7 @@ impl Host {
         let result = match result {
             Ok(r) => r,
             Err(panic) => {
-                let message = panic.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| panic.downcast_ref::<String>().cloned()).unwrap_or_else(|| "unknown panic".into());
+                let message = panic_message(panic.as_ref());
                 tracing::error!(method, "panic while answering: {message}");
                 // Whatever the request had half-built is not trusted.
                 self.ws.forget_derived();
@@ -475,6 +499,11 @@ impl Host {
             other => Err(RpcError::new(code::METHOD_NOT_FOUND, format!("unknown method `{other}`"))),
         }
     }
+}
+
+/// What a caught panic said (its `&str` or `String` payload).
+pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| panic.downcast_ref::<String>().cloned()).unwrap_or_else(|| "unknown panic".into())
 }
 
 fn request_error(e: RequestError) -> RpcError {
@@ -665,6 +694,7 @@ fn serve_client(stream: UnixStream, shared: &Shared, jobs: &Sender<Job>) -> std:
             }
             Err(e) => return Err(e),
         };
+        let arrived = Instant::now();
         let request: rpc::IncomingRequest = match serde_json::from_slice(&line) {
             Ok(r) => r,
             Err(e) => {
@@ -719,7 +749,10 @@ fn serve_client(stream: UnixStream, shared: &Shared, jobs: &Sender<Job>) -> std:
             _ if shared.stopping.load(Ordering::SeqCst) => Err(RpcError::new(code::SHUTTING_DOWN, "the daemon is shutting down")),
             _ => {
                 let (reply, answer) = mpsc::channel();
-                if jobs.send(Job::Request { method: method.to_string(), params: request.params, reply }).is_err() {
+                let mut params = request.params;
+                let sync = params.as_object_mut().and_then(|o| o.remove("sync")).is_some_and(|v| v == Value::Bool(true));
+                let barrier = sync.then_some(arrived);
+                if jobs.send(Job::Request { method: method.to_string(), params, reply, barrier }).is_err() {
                     Err(RpcError::new(code::SHUTTING_DOWN, "the daemon is shutting down"))
                 } else {
                     answer.recv().unwrap_or_else(|_| Err(RpcError::new(code::SHUTTING_DOWN, "the daemon stopped before answering")))

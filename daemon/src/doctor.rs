@@ -22,6 +22,8 @@ pub struct DoctorReport {
     /// Where missing servers are installed.
     pub cache_dir: PathBuf,
     pub registry: DbInspection,
+    /// The running daemon's status (`None`: none answers for this root).
+    pub daemon: Option<crate::rpc::Status>,
 }
 
 #[derive(Debug, Serialize)]
@@ -71,7 +73,13 @@ pub fn report(root: &Path) -> DoctorReport {
             install: server::install_command(kind, &cache_dir),
         })
         .collect();
-    DoctorReport { maintaind: env!("CARGO_PKG_VERSION").into(), root: root.to_path_buf(), tools, servers, cache_dir, registry: inspect_store(root) }
+    DoctorReport { maintaind: env!("CARGO_PKG_VERSION").into(), root: root.to_path_buf(), tools, servers, cache_dir, registry: inspect_store(root), daemon: daemon_status(root) }
+}
+
+/// Ask a running daemon for its status (read-only; never starts one).
+fn daemon_status(root: &Path) -> Option<crate::rpc::Status> {
+    let mut client = crate::rpc::Client::connect(root).ok()??;
+    client.call("status", serde_json::json!({})).ok()
 }
 
 /// The project's `node_modules/.bin`, maintaind's cache, then `PATH`.

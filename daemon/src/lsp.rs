@@ -101,8 +101,7 @@ async fn blocking<T: Send + 'static>(what: &'static str, f: impl FnOnce() -> Res
     match tokio::task::spawn_blocking(f).await {
         Ok(r) => r,
         Err(e) if e.is_panic() => {
-            let panic = e.into_panic();
-            let message = panic.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| panic.downcast_ref::<String>().cloned()).unwrap_or_else(|| "unknown panic".into());
+            let message = crate::daemon::panic_message(e.into_panic().as_ref());
             tracing::error!("panic in {what}: {message}");
             Err(internal(format!("maintaind: internal error in {what}: {message}")))
         }

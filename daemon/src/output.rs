@@ -290,6 +290,16 @@ pub fn doctor(out: &Out, r: &DoctorReport) {
         db.size_bytes / 1024,
         db.path.display()
     ));
+    match &r.daemon {
+        Some(d) => {
+            let server = match (&d.server, &d.server_note) {
+                (Some(s), _) => format!("{} {} {:?}, {} restart(s)", s.kind.as_str(), s.version, s.state, s.restarts),
+                (None, note) => note.clone().unwrap_or_else(|| "no server".into()),
+            };
+            text.push_str(&format!("{:<27} {OK}{}{OK:#} {DIM}(pid {}, generation {}, server: {server}){DIM:#}\n", "daemon", d.state, d.pid, d.generation));
+        }
+        None => text.push_str(&format!("{:<27} not running {DIM}(`maintaind daemon start`){DIM:#}\n", "daemon")),
+    }
     out.stdout(&text);
 }
 

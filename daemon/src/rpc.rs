@@ -19,6 +19,11 @@
 //! - `file_symbols` `{file}` → `[SymbolHit]` (the file's exported declarations)
 //! - `change` `{request, dry_run, no_lsp, allow_no_tests}` → `Manifest` (offline planner)
 //! - `shutdown` → `null`, then the daemon exits.
+//!
+//! Any request may carry `"sync": true` in its params: it is then answered only after every
+//! file written before it arrived has reached the registry (a wait of about one debounce). The
+//! CLI sets it, so `echo … > f.ts && maintaind symbols …` sees the new file; editors' code
+//! lenses do not need it.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::UnixStream;
@@ -58,6 +63,9 @@ pub fn socket_path(root: &Path) -> PathBuf {
 pub fn lock_path(root: &Path) -> PathBuf {
     crate::workspace::state_dir(root).join("daemon.lock")
 }
+
+/// How long a daemon may take to answer `hello`.
+pub const HELLO_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// `sun_path` holds 108 bytes on Linux, including the terminating NUL.
 pub const MAX_SOCKET_PATH: usize = 107;
@@ -184,10 +192,15 @@ impl Client {
             Err(e) if matches!(e.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused) => return Ok(None),
             Err(e) => return Err(CallError::Io(e)),
         };
+        // A daemon that accepts but never greets (stopped, wedged) must not hang the client:
+        // `hello` is answered by the connection thread at once, even while the daemon works.
+        stream.set_read_timeout(Some(HELLO_TIMEOUT))?;
         let writer = stream.try_clone()?;
         let mut client = Client { reader: BufReader::new(stream), writer, next_id: 1, hello: Hello { protocol: 0, maintaind: String::new(), pid: 0, root: String::new(), server: None } };
         let params = HelloParams { protocol: PROTOCOL, client: format!("maintaind {}", env!("CARGO_PKG_VERSION")) };
         client.hello = client.call("hello", serde_json::to_value(params).expect("serialisable"))?;
+        // Answers may take as long as the work (a first project load, a planned change).
+        client.writer.set_read_timeout(None)?;
         Ok(Some(client))
     }
 

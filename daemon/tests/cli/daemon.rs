@@ -88,6 +88,7 @@ fn daemon_serves_the_cli_and_follows_saved_files() {
     let mode = std::fs::metadata(socket(&env)).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600, "the socket is owner-only");
 
+    assert_eq!(env.run(&["doctor", "--json"]).expect_code(0).json()["daemon"]["pid"], status["pid"], "doctor reports the running daemon");
     // A second start reports the running daemon and starts nothing.
     let again = env.run(&["daemon", "start"]);
     again.expect_code(0).stderr_has("already running").stderr_has(&format!("pid {}", guard.pid));
@@ -123,6 +124,7 @@ fn daemon_serves_the_cli_and_follows_saved_files() {
     env.run(&["daemon", "stop"]).expect_code(0).stderr_has("stopped the daemon");
     assert!(!socket(&env).exists(), "the socket is removed on a clean stop");
     env.run(&["daemon", "status"]).expect_code(1).stderr_has("no daemon is running");
+    assert!(env.run(&["doctor", "--json"]).json()["daemon"].is_null());
     env.run(&["symbols", "postBbsArticles", "--daemon"]).expect_code(3).stderr_has("maintaind daemon start");
     env.run(&["symbols", "postBbsArticles"]).expect_code(0);
     let log = std::fs::read_to_string(env.path(".maintaind/daemon.log")).unwrap();
