@@ -8,7 +8,7 @@
 
 use std::collections::BTreeSet;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use maintaind_registry::is_typescript;
 
@@ -16,9 +16,9 @@ use crate::edits::{self, Edit, FileChange, OpError};
 use crate::journal::Journal;
 use crate::manifest::Manifest;
 use crate::semantic::{ServerDiagnostic, new_diagnostics};
-use crate::workspace::Workspace;
+use crate::workspace::{RequestError, Workspace};
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct ApplyReport {
     pub txn: String,
     pub manifest: String,
@@ -26,16 +26,16 @@ pub struct ApplyReport {
     pub diagnostics: DiagnosticsReport,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct WrittenFile {
     pub path: String,
     /// `created`, `modified` or `deleted`.
-    pub action: &'static str,
+    pub action: String,
     /// 1-based positions of the ops that touched it.
     pub ops: Vec<usize>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct DiagnosticsReport {
     /// False with `--no-lsp`: nothing was checked, and the report says so.
     pub checked: bool,
@@ -44,10 +44,10 @@ pub struct DiagnosticsReport {
     pub new_errors: Vec<ServerDiagnostic>,
     pub new_warnings: Vec<ServerDiagnostic>,
     /// Files the server gave no diagnostics for after the write: not checked (exit 3).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unchecked: Vec<String>,
     /// Set when the answer may be incomplete (a project not loaded, a request failed).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
 }
 
@@ -100,7 +100,7 @@ pub fn apply(ws: &mut Workspace, manifest: &Manifest, edits: &[Edit], no_lsp: bo
             notes.push(format!("the registry could not take {path} in: {e:#}"));
         }
     }
-    let files: Vec<WrittenFile> = changes.iter().map(|(path, c)| WrittenFile { path: path.clone(), action: action(c), ops: c.ops.iter().map(|i| i + 1).collect() }).collect();
+    let files: Vec<WrittenFile> = changes.iter().map(|(path, c)| WrittenFile { path: path.clone(), action: action(c).to_string(), ops: c.ops.iter().map(|i| i + 1).collect() }).collect();
     check.retain(|p| changes.get(p).is_none_or(|c| c.after.is_some()));
     let diagnostics = if semantic_ok {
         if let Some(sem) = ws.semantic()
@@ -118,6 +118,43 @@ pub fn apply(ws: &mut Workspace, manifest: &Manifest, edits: &[Edit], no_lsp: bo
         DiagnosticsReport { checked: false, files: Vec::new(), new_errors: Vec::new(), new_warnings: Vec::new(), unchecked: Vec::new(), notes }
     };
     Ok(ApplyReport { txn: txn.id, manifest: manifest.id.clone(), files, diagnostics })
+}
+
+/// The manifest that authorises an apply: `id`, else the active one.
+pub fn load_manifest(root: &std::path::Path, id: Option<&str>) -> Result<Manifest, RequestError> {
+    let store = crate::manifest::ManifestStore::new(root);
+    match id {
+        Some(id) => store.load(id),
+        None => store.active(),
+    }
+    .map_err(|e| RequestError::BadInput(format!("{e} (apply writes only inside a planned change's scope)")))
+}
+
+/// Everything `apply` does once the edits are parsed and the workspace is open (in the CLI's
+/// process or the daemon's): take the write lock, refuse while an earlier apply is
+/// half-done, bring the registry up to date, validate, write, check.
+pub fn run(ws: &mut Workspace, manifest: &Manifest, ops: &[Edit], no_lsp: bool, say: &dyn Fn(&str)) -> Result<ApplyReport, RequestError> {
+    let root = ws.root().to_path_buf();
+    let _lock = crate::journal::WriteLock::acquire(&crate::workspace::state_dir(&root), say)?;
+    if let Some(t) = Journal::new(&root).interrupted().first() {
+        return Err(RequestError::BadInput(format!(
+            "apply {} was interrupted, so {} may be half-applied; run `maintaind rollback {}` first",
+            t.id,
+            t.files.iter().map(|f| f.path.as_str()).collect::<Vec<_>>().join(", "),
+            t.id
+        )));
+    }
+    ws.refresh(&crate::workspace::NoProgress)?;
+    apply(ws, manifest, ops, no_lsp).map_err(|e| match e {
+        ApplyError::Invalid(errors) => RequestError::BadInput(format!(
+            "nothing written; {} of {} edit(s) cannot be applied:\n{}",
+            errors.len(),
+            ops.len(),
+            errors.iter().map(|e| format!("  op {} ({}): {}", e.op, e.kind, e.message)).collect::<Vec<_>>().join("\n")
+        )),
+        ApplyError::Manifest(m) => RequestError::BadInput(format!("nothing written; {m}")),
+        ApplyError::Io(e) => RequestError::Environment(e),
+    })
 }
 
 fn action(c: &FileChange) -> &'static str {

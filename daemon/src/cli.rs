@@ -490,42 +490,23 @@ fn apply(cli: &Cli, root: &Path, out: &Out, edits: Option<&str>, patch: Option<&
             std::fs::read_to_string(source).map_err(|e| Failure::usage(format!("cannot read {source}: {e}")))
         }
     };
-    let ops = match (edits, patch) {
-        (Some(e), _) => crate::edits::parse_edits(&read(e)?).map_err(|m| Failure::usage(format!("{}: {m}", e)))?,
-        (None, Some(p)) => crate::edits::parse_patch(&read(p)?).map_err(|m| Failure::usage(format!("{p}: {m}")))?,
+    let (text, source, is_patch) = match (edits, patch) {
+        (Some(e), _) => (read(e)?, e, false),
+        (None, Some(p)) => (read(p)?, p, true),
         (None, None) => unreachable!("clap requires one"),
     };
-    let store = crate::manifest::ManifestStore::new(root);
-    let manifest = match manifest_id {
-        Some(id) => store.load(id),
-        None => store.active(),
-    }
-    .map_err(|e| Failure::usage(format!("{e} (apply writes only inside a planned change's scope)")))?;
-    let _lock = crate::journal::WriteLock::acquire(&crate::workspace::state_dir(root), &|m| out.note(m))?;
-    if let Some(t) = crate::journal::Journal::new(root).interrupted().first() {
-        return Err(Failure::usage(format!(
-            "apply {} was interrupted, so {} may be half-applied; run `maintaind rollback {}` first",
-            t.id,
-            t.files.iter().map(|f| f.path.as_str()).collect::<Vec<_>>().join(", "),
-            t.id
-        )));
-    }
-    let config = Config::load(root).map_err(Failure::usage)?;
-    let mut ws = Workspace::open(root)?;
-    if !no_lsp {
-        start_server(cli, &config, &mut ws, out)?;
-    }
-    ws.refresh(&BarProgress::new("indexing"))?;
-    let report = crate::apply::apply(&mut ws, &manifest, &ops, no_lsp).map_err(|e| match e {
-        crate::apply::ApplyError::Invalid(errors) => Failure::usage(format!(
-            "nothing written; {} of {} edit(s) cannot be applied:\n{}",
-            errors.len(),
-            ops.len(),
-            errors.iter().map(|e| format!("  op {} ({}): {}", e.op, e.kind, e.message)).collect::<Vec<_>>().join("\n")
-        )),
-        crate::apply::ApplyError::Manifest(m) => Failure::usage(format!("nothing written; {m}")),
-        crate::apply::ApplyError::Io(e) => Failure::env(format!("{e:#}")),
-    })?;
+    let ops = crate::edits::parse_ops(&text, is_patch).map_err(|m| Failure::usage(format!("{source}: {m}")))?;
+    let manifest = crate::apply::load_manifest(root, manifest_id)?;
+    let report: crate::apply::ApplyReport = if let Some(mut client) = daemon_client(cli, root, out)? {
+        remote(&mut client, "apply", serde_json::json!({"text": text, "patch": is_patch, "source": source, "manifest": manifest_id, "no_lsp": no_lsp}))?
+    } else {
+        let config = Config::load(root).map_err(Failure::usage)?;
+        let mut ws = Workspace::open(root)?;
+        if !no_lsp {
+            start_server(cli, &config, &mut ws, out)?;
+        }
+        crate::apply::run(&mut ws, &manifest, &ops, no_lsp, &|m| out.note(m))?
+    };
     output::applied(out, &report);
     if !report.diagnostics.unchecked.is_empty() {
         return Err(Failure::env(format!(

@@ -490,6 +490,13 @@ impl Host {
                 let manifest = self.ws.change(&p.request, &crate::workspace::Planner::Offline, p.dry_run, p.no_lsp, p.allow_no_tests, &NoProgress).map_err(request_error)?;
                 to_value(manifest)
             }
+            "apply" => {
+                let p: ApplyParams = parse(method, params)?;
+                let ops = crate::edits::parse_ops(&p.text, p.patch).map_err(|m| RpcError::new(code::BAD_INPUT, format!("{}: {m}", p.source)))?;
+                let manifest = crate::apply::load_manifest(&self.root, p.manifest.as_deref()).map_err(request_error)?;
+                let report = crate::apply::run(&mut self.ws, &manifest, &ops, p.no_lsp, &|m| tracing::info!("{m}")).map_err(request_error)?;
+                to_value(report)
+            }
             "shutdown" => {
                 self.shared.stopping.store(true, Ordering::SeqCst);
                 Ok(Value::Null)
@@ -548,6 +555,21 @@ struct BlastAtParams {
     character: u32,
     #[serde(default)]
     change: ChangeKind,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ApplyParams {
+    /// EDITS.json or a unified diff, as read by the client.
+    text: String,
+    #[serde(default)]
+    patch: bool,
+    /// Where the text came from, for messages.
+    source: String,
+    #[serde(default)]
+    manifest: Option<String>,
+    #[serde(default)]
+    no_lsp: bool,
 }
 
 #[derive(Deserialize)]

@@ -91,6 +91,11 @@ struct EditsDoc {
 }
 
 /// Parse `EDITS.json`; errors name the JSON path of the problem (`edits[2].op: unknown variant ...`).
+/// EDITS.json (`patch` false) or a unified diff (`patch` true).
+pub fn parse_ops(text: &str, patch: bool) -> Result<Vec<Edit>, String> {
+    if patch { parse_patch(text) } else { parse_edits(text) }
+}
+
 pub fn parse_edits(json: &str) -> Result<Vec<Edit>, String> {
     let value: serde_json::Value = serde_json::from_str(json).map_err(|e| format!("the edits are not valid JSON: {e}"))?;
     let edits = if value.is_array() {

@@ -293,7 +293,7 @@ pub fn doctor(out: &Out, r: &DoctorReport) {
     match &r.daemon {
         Some(d) => {
             let server = match (&d.server, &d.server_note) {
-                (Some(s), _) => format!("{} {} {:?}, {} restart(s)", s.kind.as_str(), s.version, s.state, s.restarts),
+                (Some(s), _) => format!("{} {} {}, {} restart(s)", s.kind.as_str(), s.version, bridge_state(&s.state), s.restarts),
                 (None, note) => note.clone().unwrap_or_else(|| "no server".into()),
             };
             text.push_str(&format!("{:<27} {OK}{}{OK:#} {DIM}(pid {}, generation {}, server: {server}){DIM:#}\n", "daemon", d.state, d.pid, d.generation));
@@ -468,10 +468,10 @@ pub fn daemon_status(out: &Out, s: &crate::rpc::Status) {
         Some(sv) => {
             let loaded = sv.projects.iter().filter(|p| p.loaded).count();
             out.stdout(&format!(
-                "  server: {} {} ({:?}, {}/{} projects loaded, {} restart(s){})\n",
+                "  server: {} {} ({}, {}/{} projects loaded, {} restart(s){})\n",
                 sv.kind.as_str(),
                 sv.version,
-                sv.state,
+                bridge_state(&sv.state),
                 loaded,
                 sv.projects.len(),
                 sv.restarts,
@@ -486,4 +486,14 @@ pub fn daemon_status(out: &Out, s: &crate::rpc::Status) {
         out.stdout(&format!("  {WARN}watcher problem{WARN:#}: {e}\n"));
     }
     out.stdout(&format!("  clients: {} · requests: {} · idle exit: {}\n  log: {}\n", s.clients, s.requests, s.idle_exit_secs.map(|x| format!("{x}s")).unwrap_or_else(|| "never".into()), s.log));
+}
+
+fn bridge_state(state: &maintaind_lsp_bridge::BridgeState) -> String {
+    use maintaind_lsp_bridge::BridgeState;
+    match state {
+        BridgeState::Running => "running".into(),
+        BridgeState::Restarted(n) => format!("restarted after {n} crash(es)"),
+        BridgeState::Failed(why) => format!("failed: {why}"),
+        BridgeState::Stopped => "stopped".into(),
+    }
 }

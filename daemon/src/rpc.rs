@@ -18,6 +18,8 @@
 //!   character: the symbol at an editor position)
 //! - `file_symbols` `{file}` → `[SymbolHit]` (the file's exported declarations)
 //! - `change` `{request, dry_run, no_lsp, allow_no_tests}` → `Manifest` (offline planner)
+//! - `apply` `{text, patch, source, manifest?, no_lsp}` → `ApplyReport` (the edits as read by
+//!   the client; the daemon validates, locks, writes and checks as `maintaind apply` does)
 //! - `shutdown` → `null`, then the daemon exits.
 //!
 //! Any request may carry `"sync": true` in its params: it is then answered only after every

@@ -293,7 +293,7 @@ impl Semantic {
 }
 
 /// One diagnostic from the server, positions 1-based (byte columns).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
 pub struct ServerDiagnostic {
     pub file: String,
     pub line: u32,

@@ -331,3 +331,42 @@ fn an_idle_daemon_exits_on_its_own() {
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stderr).contains("idle exit"));
 }
+
+#[test]
+fn apply_goes_through_the_daemon_with_the_same_checks() {
+    let env = setup();
+    crate::git_init(&env);
+    let (_guard, _) = start(&env, &["--ts-server", "native"]);
+    env.run(&["change", "add view_count to the article model, but leave the tests alone", "--daemon"]).expect_code(0);
+    let provider = "src/providers/postBbsArticles.ts";
+    let before = std::fs::read_to_string(env.path(provider)).unwrap();
+    let write = |name: &str, v: Value| {
+        let p = env.path(&format!(".maintaind/{name}.json"));
+        std::fs::write(&p, v.to_string()).unwrap();
+        p.display().to_string()
+    };
+    let helper = "export function articleViewCount(): number {\n  return 0;\n}";
+    let clean = write("clean", serde_json::json!({"edits": [{"op": "insert_symbol", "file": provider, "at": "end", "text": helper}]}));
+    let report = env.run(&["apply", &clean, "--daemon", "--json"]).expect_code(0).json();
+    assert_eq!(report["diagnostics"]["checked"], true, "{report}");
+    assert_eq!(std::fs::read_to_string(env.path(provider)).unwrap(), format!("{before}\n{helper}\n"));
+    // The daemon's registry has the write at once (apply updates it, no watcher wait).
+    env.run(&["symbols", "articleViewCount", "--daemon"]).expect_code(0);
+
+    let broken = write("broken", serde_json::json!({"edits": [{"op": "insert_symbol", "file": provider, "before": "postBbsArticles", "text": "const BROKEN: string = 42;"}]}));
+    env.run(&["apply", &broken, "--daemon"]).expect_code(1).stdout_has("error TS2322");
+
+    // Bad input through the daemon: refused, nothing written.
+    let now = std::fs::read_to_string(env.path(provider)).unwrap();
+    let outside = write("outside", serde_json::json!({"edits": [{"op": "create_file", "path": "src/MyGlobal2.ts", "text": "export const x = 1;\n"}]}));
+    env.run(&["apply", &outside, "--daemon"]).expect_code(2).stderr_has("nothing written");
+    let unknown = write("unknown", serde_json::json!({"edits": [{"op": "explode", "file": provider}]}));
+    env.run(&["apply", &unknown, "--daemon"]).expect_code(2).stderr_has("explode");
+    assert_eq!(std::fs::read_to_string(env.path(provider)).unwrap(), now);
+    assert!(!env.path("src/MyGlobal2.ts").exists());
+
+    env.run(&["rollback"]).expect_code(0);
+    env.run(&["rollback"]).expect_code(0);
+    crate::assert_untouched(&env);
+    eventually("the rollback seen by the daemon", || env.run(&["symbols", "articleViewCount", "--daemon"]).code() == 1);
+}
