@@ -36,28 +36,28 @@ pub enum Source {
     WorkTree,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct SymbolChange {
     pub file: String,
     pub symbol: String,
     pub kind: ChangeKind,
     /// For a rename: the new name.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub renamed_to: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Violation {
     /// `broken-caller` or `out-of-scope`.
-    pub rule: &'static str,
+    pub rule: String,
     pub file: String,
     /// 1-based, when known.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line: Option<u32>,
     pub message: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct CheckReport {
     /// Every path the commit changes (root-relative).
     pub committed: Vec<String>,
@@ -69,7 +69,7 @@ pub struct CheckReport {
     /// references only, and the output says so).
     pub checked_with_server: bool,
     pub manifest: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
 }
 
@@ -187,7 +187,7 @@ pub fn check(ws: &mut Workspace, commit: &Commit, no_lsp: bool) -> Result<CheckR
         for d in new_diagnostics(&before, &after).into_iter().filter(|d| d.error) {
             let because: Vec<String> = candidates[&d.file].iter().map(|(i, _)| describe(&changes[*i])).collect::<BTreeSet<_>>().into_iter().collect();
             violations.push(Violation {
-                rule: "broken-caller",
+                rule: "broken-caller".into(),
                 file: d.file.clone(),
                 line: Some(d.line),
                 message: format!("{}{} — not in the commit; it must change because {}", d.code.as_deref().map(|c| format!("TS{c}: ")).unwrap_or_default(), d.message, because.join(", ")),
@@ -212,7 +212,7 @@ pub fn check(ws: &mut Workspace, commit: &Commit, no_lsp: bool) -> Result<CheckR
             let c = &changes[*i];
             let prisma = classify(&c.file) == Some(FileLang::Prisma);
             if matches!(c.kind, ChangeKind::Remove | ChangeKind::Rename) && (!with_server || prisma) {
-                violations.push(Violation { rule: "broken-caller", file: file.clone(), line: Some(*line), message: format!("references `{}`, {} — not in the commit", c.symbol, describe(c)) });
+                violations.push(Violation { rule: "broken-caller".into(), file: file.clone(), line: Some(*line), message: format!("references `{}`, {} — not in the commit", c.symbol, describe(c)) });
             }
         }
     }
@@ -254,13 +254,13 @@ fn scope_violations(root: &Path, paths: &[String], violations: &mut Vec<Violatio
             for p in paths {
                 let v = crate::gate::check(root, &m, p);
                 if !v.allowed {
-                    violations.push(Violation { rule: "out-of-scope", file: p.clone(), line: None, message: format!("outside the active manifest {}: {}", m.id, v.reason) });
+                    violations.push(Violation { rule: "out-of-scope".into(), file: p.clone(), line: None, message: format!("outside the active manifest {}: {}", m.id, v.reason) });
                 }
             }
             Some(m.id)
         }
         Err(e) => {
-            violations.push(Violation { rule: "out-of-scope", file: ".maintaind/manifests".into(), line: None, message: format!("the active manifest cannot be used: {e}") });
+            violations.push(Violation { rule: "out-of-scope".into(), file: ".maintaind/manifests".into(), line: None, message: format!("the active manifest cannot be used: {e}") });
             None
         }
     }

@@ -442,7 +442,10 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<i32, Failure> {
         Command::Check { staged, sarif, no_lsp } => {
             let source = if *staged { crate::check::Source::Staged } else { crate::check::Source::WorkTree };
             let commit = crate::check::Commit::read(&root, source).map_err(Failure::env)?;
-            let report = if commit.touches_code() {
+            let daemon = if commit.touches_code() { daemon_client(cli, &root, out)? } else { None };
+            let report = if let Some(mut client) = daemon {
+                remote(&mut client, "check", serde_json::json!({"staged": staged, "no_lsp": no_lsp}))?
+            } else if commit.touches_code() {
                 let config = Config::load(&root).map_err(Failure::usage)?;
                 let mut ws = Workspace::open(&root)?;
                 if !no_lsp {

@@ -439,6 +439,7 @@ impl Host {
                 let message = panic_message(panic.as_ref());
                 tracing::error!(method, "panic while answering: {message}");
                 // Whatever the request had half-built is not trusted.
+                self.ws.clear_overlays();
                 self.ws.forget_derived();
                 Err(RpcError::new(code::INTERNAL, format!("internal error while answering `{method}`: {message}")))
             }
@@ -496,6 +497,19 @@ impl Host {
                 let manifest = crate::apply::load_manifest(&self.root, p.manifest.as_deref()).map_err(request_error)?;
                 let report = crate::apply::run(&mut self.ws, &manifest, &ops, p.no_lsp, &|m| tracing::info!("{m}")).map_err(request_error)?;
                 to_value(report)
+            }
+            "check" => {
+                let p: CheckParams = parse(method, params)?;
+                let source = if p.staged { crate::check::Source::Staged } else { crate::check::Source::WorkTree };
+                let commit = crate::check::Commit::read(&self.root, source).map_err(|e| RpcError::new(code::ENVIRONMENT, e))?;
+                if !commit.touches_code() {
+                    return to_value(crate::check::scope_only(&self.root, &commit));
+                }
+                self.ws.refresh(&NoProgress).map_err(request_error)?;
+                // The commit's states are overlays; they never outlive this request.
+                let report = crate::check::check(&mut self.ws, &commit, p.no_lsp);
+                self.ws.clear_overlays();
+                to_value(report.map_err(request_error)?)
             }
             "shutdown" => {
                 self.shared.stopping.store(true, Ordering::SeqCst);
@@ -568,6 +582,15 @@ struct ApplyParams {
     source: String,
     #[serde(default)]
     manifest: Option<String>,
+    #[serde(default)]
+    no_lsp: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CheckParams {
+    #[serde(default)]
+    staged: bool,
     #[serde(default)]
     no_lsp: bool,
 }

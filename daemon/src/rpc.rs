@@ -20,6 +20,8 @@
 //! - `change` `{request, dry_run, no_lsp, allow_no_tests}` → `Manifest` (offline planner)
 //! - `apply` `{text, patch, source, manifest?, no_lsp}` → `ApplyReport` (the edits as read by
 //!   the client; the daemon validates, locks, writes and checks as `maintaind apply` does)
+//! - `check` `{staged, no_lsp}` → `CheckReport` (the commit's states are overlays for this
+//!   request only)
 //! - `shutdown` → `null`, then the daemon exits.
 //!
 //! Any request may carry `"sync": true` in its params: it is then answered only after every

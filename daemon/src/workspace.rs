@@ -596,6 +596,32 @@ impl Workspace {
         }
     }
 
+    /// Undo every [`Workspace::overlay`]: the registry, the parsed-file cache and the server
+    /// see the disk again. The daemon calls it after each `check`, so no other client is
+    /// answered from a commit's contents.
+    pub fn clear_overlays(&mut self) {
+        if self.overlays.is_empty() {
+            return;
+        }
+        let paths: Vec<String> = self.overlays.drain().map(|(p, _)| p).collect();
+        for rel in &paths {
+            match std::fs::read(self.root.join(rel)) {
+                Ok(bytes) => {
+                    self.registry.update_file(rel, &bytes);
+                }
+                Err(_) => {
+                    self.registry.remove_file(rel);
+                }
+            }
+            if let Some(sem) = &self.semantic
+                && maintaind_registry::is_typescript(rel)
+            {
+                sem.file_changed(rel, false);
+            }
+        }
+        self.forget_derived();
+    }
+
     /// Search after an index refresh, so the answer reflects the files as they are now.
     pub fn symbols(&mut self, query: &str, kind: Option<SymbolKind>, progress: &dyn Progress) -> Result<SymbolsReport, RequestError> {
         check_query(query.trim())?;

@@ -370,3 +370,30 @@ fn apply_goes_through_the_daemon_with_the_same_checks() {
     crate::assert_untouched(&env);
     eventually("the rollback seen by the daemon", || env.run(&["symbols", "articleViewCount", "--daemon"]).code() == 1);
 }
+
+#[test]
+fn check_goes_through_the_daemon_and_leaves_no_overlay_behind() {
+    let env = setup();
+    crate::git_init(&env);
+    let (_guard, _) = start(&env, &["--ts-server", "native"]);
+    let transformer = "src/providers/transformers/transformBbsArticle.ts";
+    let text = std::fs::read_to_string(env.path(transformer)).unwrap();
+    std::fs::write(env.path(transformer), text.replace("export function transformBbsArticle(", "export function transformBbsArticle(extra: number, ")).unwrap();
+    crate::git(&env, &["add", transformer]);
+    let via = env.run(&["check", "--staged", "--daemon", "--json"]).expect_code(1).json();
+    let local = env.run(&["check", "--staged", "--no-daemon", "--json"]).expect_code(1).json();
+    assert_eq!(via, local, "the daemon's check is the in-process check");
+    assert_eq!(via["violations"].as_array().unwrap().len(), 3, "{via}");
+    // The HEAD state it checked in was an overlay for that request only: the daemon still
+    // answers from the disk, where the signature has the new parameter.
+    let hit = &env.run(&["symbols", "transformBbsArticle", "--daemon", "--json"]).expect_code(0).json()[0];
+    assert!(hit["signature"].as_str().unwrap().contains("extra: number"), "{hit}");
+    let blast = env.run(&["blast", "transformBbsArticle", "--change", "signature", "--daemon", "--json"]).expect_code(0).json();
+    let fresh = env.run(&["blast", "transformBbsArticle", "--change", "signature", "--no-daemon", "--json"]).expect_code(0).json();
+    assert_eq!(blast["must_change_files"], fresh["must_change_files"]);
+    // A commit without code never needs the daemon; outside git is an environment error.
+    crate::git(&env, &["reset", "-q"]);
+    std::fs::write(env.path("NOTES.md"), "notes\n").unwrap();
+    crate::git(&env, &["add", "NOTES.md"]);
+    env.run(&["check", "--staged", "--daemon"]).expect_code(0);
+}
