@@ -102,6 +102,14 @@ enum Job {
     Stop(Stopped),
 }
 
+/// A request taken from the queue, answered once `ready_at` (its `sync` barrier) has passed.
+struct Pending {
+    method: String,
+    params: Value,
+    reply: Sender<Result<Value, RpcError>>,
+    ready_at: Option<Instant>,
+}
+
 /// State the connection threads read without waiting for the workspace thread.
 struct Shared {
     status: Mutex<Status>,
@@ -237,8 +245,15 @@ pub fn run(root: &Path, options: Options, say: &dyn Fn(&str)) -> Result<Stopped>
     tracing::info!(dirs = watch.watched.len(), "ready");
     say("ready");
 
+    // A `sync` request is answered once the debouncer has reported every write made before it
+    // arrived: one debounce, one tick, and a margin for the event thread. Until then it waits
+    // here, while other work goes on.
+    let sync_wait = options.debounce + options.debounce / 4 + SYNC_MARGIN;
+    let mut waiting: VecDeque<Pending> = VecDeque::new();
     let stopped = loop {
-        let first = match queue.recv_timeout(TICK) {
+        let now = Instant::now();
+        let wake = waiting.iter().filter_map(|r| r.ready_at).map(|t| t.saturating_duration_since(now)).min().map_or(TICK, |d| d.min(TICK));
+        let first = match queue.recv_timeout(wake) {
             Ok(job) => Some(job),
             Err(RecvTimeoutError::Timeout) => None,
             Err(RecvTimeoutError::Disconnected) => break Stopped::Shutdown,
@@ -247,16 +262,12 @@ pub fn run(root: &Path, options: Options, say: &dyn Fn(&str)) -> Result<Stopped>
         // arriving (batches less than one debounce apart), keep collecting, up to SETTLE_MAX.
         let mut paths: BTreeSet<PathBuf> = BTreeSet::new();
         let mut rescan: Option<String> = None;
-        let mut requests: VecDeque<(String, Value, Sender<Result<Value, RpcError>>)> = VecDeque::new();
+        let mut requests: VecDeque<Pending> = std::mem::take(&mut waiting);
         let mut stop: Option<Stopped> = None;
-        let barrier: std::cell::Cell<Option<Instant>> = std::cell::Cell::new(None);
         let mut take = |job: Job| match job {
             Job::Paths(p) => paths.extend(p),
             Job::Rescan(why) => rescan = Some(why),
-            Job::Request { method, params, reply, barrier: b } => {
-                barrier.set(barrier.get().max(b));
-                requests.push_back((method, params, reply))
-            }
+            Job::Request { method, params, reply, barrier } => requests.push_back(Pending { method, params, reply, ready_at: barrier.map(|b| b + sync_wait) }),
             Job::Stop(s) => stop = stop.take().or(Some(s)),
         };
         // A save is a path or two; more in one batch is the start of a burst worth waiting out.
@@ -276,36 +287,30 @@ pub fn run(root: &Path, options: Options, say: &dyn Fn(&str)) -> Result<Stopped>
                 }
             }
         }
-        // A `sync` request waits until the debouncer has reported every write made before it
-        // arrived (one debounce, one tick, and a margin for the event thread).
-        let sync_wait = options.debounce + options.debounce / 4 + SYNC_MARGIN;
-        while let Some(until) = barrier.get().map(|b| b + sync_wait)
-            && let Some(left) = until.checked_duration_since(Instant::now())
-        {
-            match queue.recv_timeout(left) {
-                Ok(job) => take(job),
-                Err(_) => break,
-            }
-        }
         drop(take);
+        // Requests whose barrier has not passed wait for a later round.
+        let now = Instant::now();
+        let (ready, later): (VecDeque<Pending>, VecDeque<Pending>) = requests.into_iter().partition(|r| r.ready_at.is_none_or(|t| t <= now));
+        waiting = later;
+        let requests = ready;
         if let Some(s) = stop {
-            for (_, _, reply) in requests {
-                let _ = reply.send(Err(RpcError::new(code::SHUTTING_DOWN, "the daemon is shutting down")));
+            for r in requests.into_iter().chain(waiting.drain(..)) {
+                let _ = r.reply.send(Err(RpcError::new(code::SHUTTING_DOWN, "the daemon is shutting down")));
             }
             break s;
         }
         if let Some(why) = root_gone(&root, boot_id) {
-            for (_, _, reply) in requests {
-                let _ = reply.send(Err(RpcError::new(code::SHUTTING_DOWN, format!("the daemon is shutting down: {why}"))));
+            for r in requests.into_iter().chain(waiting.drain(..)) {
+                let _ = r.reply.send(Err(RpcError::new(code::SHUTTING_DOWN, format!("the daemon is shutting down: {why}"))));
             }
             break Stopped::RootGone(why);
         }
         if rescan.is_some() || !paths.is_empty() {
             host.apply_changes(&mut watch, paths, rescan);
         }
-        for (method, params, reply) in requests {
-            let answer = host.answer(&method, params);
-            let _ = reply.send(answer);
+        for r in requests {
+            let answer = host.answer(&r.method, r.params);
+            let _ = r.reply.send(answer);
         }
         if host.shutdown_requested() {
             break Stopped::Shutdown;
