@@ -130,19 +130,25 @@ pub fn load_manifest(root: &std::path::Path, id: Option<&str>) -> Result<Manifes
     .map_err(|e| RequestError::BadInput(format!("{e} (apply writes only inside a planned change's scope)")))
 }
 
+/// Why no apply may run while an earlier one is half-done (`None`: none is).
+pub fn interrupted(root: &std::path::Path) -> Option<String> {
+    let t = Journal::new(root).interrupted().into_iter().next()?;
+    Some(format!(
+        "apply {} was interrupted, so {} may be half-applied; run `maintaind rollback {}` first",
+        t.id,
+        t.files.iter().map(|f| f.path.as_str()).collect::<Vec<_>>().join(", "),
+        t.id
+    ))
+}
+
 /// Everything `apply` does once the edits are parsed and the workspace is open (in the CLI's
 /// process or the daemon's): take the write lock, refuse while an earlier apply is
 /// half-done, bring the registry up to date, validate, write, check.
 pub fn run(ws: &mut Workspace, manifest: &Manifest, ops: &[Edit], no_lsp: bool, say: &dyn Fn(&str)) -> Result<ApplyReport, RequestError> {
     let root = ws.root().to_path_buf();
     let _lock = crate::journal::WriteLock::acquire(&crate::workspace::state_dir(&root), say)?;
-    if let Some(t) = Journal::new(&root).interrupted().first() {
-        return Err(RequestError::BadInput(format!(
-            "apply {} was interrupted, so {} may be half-applied; run `maintaind rollback {}` first",
-            t.id,
-            t.files.iter().map(|f| f.path.as_str()).collect::<Vec<_>>().join(", "),
-            t.id
-        )));
+    if let Some(refusal) = interrupted(&root) {
+        return Err(RequestError::BadInput(refusal));
     }
     ws.refresh(&crate::workspace::NoProgress)?;
     apply(ws, manifest, ops, no_lsp).map_err(|e| match e {
