@@ -483,8 +483,15 @@ impl Host {
             "blast_at" => {
                 let p: BlastAtParams = parse(method, params)?;
                 let rel = crate::gate::resolve(&self.root, &p.file).map_err(|e| RpcError::new(code::BAD_INPUT, format!("{}: {e}", p.file)))?;
-                let symbol = self.ws.symbol_at(&rel, p.line, p.character).map_err(request_error)?;
-                to_value(self.ws.blast_current(&symbol, p.change, false, crate::blast::DEFAULT_DEPTH).map_err(request_error)?)
+                let Some(text) = p.text else {
+                    let symbol = self.ws.symbol_at(&rel, p.line, p.character).map_err(request_error)?;
+                    return to_value(self.ws.blast_current(&symbol, p.change, false, crate::blast::DEFAULT_DEPTH).map_err(request_error)?);
+                };
+                // An editor's unsaved buffer: answer in that state, for this request only.
+                self.ws.overlay(&rel, Some(text.as_bytes()));
+                let answer = self.ws.symbol_in(&rel, &text, p.line, p.character).and_then(|symbol| self.ws.blast_current(&symbol, p.change, false, crate::blast::DEFAULT_DEPTH));
+                self.ws.clear_overlays();
+                to_value(answer.map_err(request_error)?)
             }
             "file_symbols" => {
                 let p: FileParams = parse(method, params)?;
@@ -574,6 +581,9 @@ struct BlastAtParams {
     character: u32,
     #[serde(default)]
     change: ChangeKind,
+    /// The editor's buffer when it differs from the disk.
+    #[serde(default)]
+    text: Option<String>,
 }
 
 #[derive(Deserialize)]

@@ -32,7 +32,7 @@ pub fn serve(cli: &Cli, root: Option<PathBuf>) -> std::result::Result<(), Failur
     let start = Start { ts_server: cli.ts_server, offline: cli.offline };
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(|e| Failure::env(format!("cannot start the async runtime: {e}")))?;
     rt.block_on(async move {
-        let (service, socket) = LspService::new(|client| Backend { client, state: Arc::new(State { root: RwLock::new(root), start, warned: Default::default(), starting: Default::default() }) });
+        let (service, socket) = LspService::new(|client| Backend { client, state: Arc::new(State { root: RwLock::new(root), start, warned: Default::default(), starting: Default::default(), docs: Default::default() }) });
         Server::new(tokio::io::stdin(), tokio::io::stdout(), socket).serve(service).await;
     });
     Ok(())
@@ -51,6 +51,8 @@ struct State {
     /// Documents currently carrying an out-of-scope warning (cleared with the manifest).
     warned: std::sync::Mutex<Vec<Uri>>,
     starting: std::sync::Mutex<()>,
+    /// The text of each open document, as the editor has it (full sync).
+    docs: std::sync::Mutex<std::collections::HashMap<Uri, String>>,
 }
 
 impl State {
@@ -131,7 +133,7 @@ impl LanguageServer for Backend {
             capabilities: ServerCapabilities {
                 text_document_sync: Some(TextDocumentSyncCapability::Options(TextDocumentSyncOptions {
                     open_close: Some(true),
-                    change: Some(TextDocumentSyncKind::NONE),
+                    change: Some(TextDocumentSyncKind::FULL),
                     save: Some(TextDocumentSyncSaveOptions::Supported(true)),
                     ..Default::default()
                 })),
@@ -160,11 +162,16 @@ impl LanguageServer for Backend {
     }
 
     async fn did_open(&self, params: DidOpenTextDocumentParams) {
+        self.state.docs.lock().unwrap().insert(params.text_document.uri.clone(), params.text_document.text);
         // Opening is not editing: clear whatever an earlier session said.
         self.client.publish_diagnostics(params.text_document.uri, Vec::new(), None).await;
     }
 
     async fn did_change(&self, params: DidChangeTextDocumentParams) {
+        // Full sync: the last change carries the whole text.
+        if let Some(change) = params.content_changes.into_iter().last() {
+            self.state.docs.lock().unwrap().insert(params.text_document.uri.clone(), change.text);
+        }
         self.scope_diagnostic(params.text_document.uri).await;
     }
 
@@ -173,6 +180,7 @@ impl LanguageServer for Backend {
     }
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
+        self.state.docs.lock().unwrap().remove(&params.text_document.uri);
         self.client.publish_diagnostics(params.text_document.uri, Vec::new(), None).await;
     }
 
@@ -314,7 +322,12 @@ fn blast_radius(state: &State, args: &[Value]) -> Result<Value> {
         Some(c) => serde_json::from_value(c.clone()).map_err(|_| invalid(format!("unknown change kind {c} (rename, signature, shape, return, remove, behavior)")))?,
     };
     let rel = state.rel(&uri).ok_or_else(|| invalid(format!("{} is not under the project root", uri.as_str())))?;
-    let report: BlastReport = state.call("blast_at", json!({"file": rel, "line": position.line, "character": position.character, "change": change}))?;
+    // Positions are in the editor's buffer; when it differs from the disk, the daemon answers
+    // in the buffer's state.
+    let buffer = state.docs.lock().unwrap().get(&uri).cloned();
+    let on_disk = std::fs::read_to_string(state.root()?.join(&rel)).ok();
+    let text = buffer.filter(|b| on_disk.as_deref() != Some(b.as_str()));
+    let report: BlastReport = state.call("blast_at", json!({"file": rel, "line": position.line, "character": position.character, "change": change, "text": text}))?;
     let root = state.root()?;
     let mut impacted: Vec<&crate::blast::Impact> = report.impacted.iter().collect();
     impacted.sort_by(|a, b| b.must_change.cmp(&a.must_change).then(a.file.cmp(&b.file)).then(a.line.cmp(&b.line)));

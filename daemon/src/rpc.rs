@@ -14,8 +14,9 @@
 //! - `index` → `IndexReport` (a full walk; the watcher normally makes this unnecessary)
 //! - `symbols` `{query, kind?}` → `SymbolsReport` (against the watched registry, no walk)
 //! - `blast` `{symbol, change, no_lsp, depth, fresh?}` → `BlastReport`
-//! - `blast_at` `{file, line, character, change}` → `BlastReport` (0-based line, UTF-16
-//!   character: the symbol at an editor position)
+//! - `blast_at` `{file, line, character, change, text?}` → `BlastReport` (0-based line, UTF-16
+//!   character: the symbol at an editor position; `text`: the unsaved buffer, answered as an
+//!   overlay for this request only)
 //! - `file_symbols` `{file}` → `[SymbolHit]` (the file's exported declarations)
 //! - `change` `{request, dry_run, no_lsp, allow_no_tests}` → `Manifest` (offline planner)
 //! - `apply` `{text, patch, source, manifest?, no_lsp}` → `ApplyReport` (the edits as read by

@@ -652,8 +652,14 @@ impl Workspace {
     /// project-wide symbol spelled by the identifier there, else the innermost declaration
     /// around the cursor.
     pub fn symbol_at(&self, rel: &str, line: u32, character: u32) -> Result<String, RequestError> {
-        let file = self.registry.file(rel).ok_or_else(|| RequestError::BadInput(format!("`{rel}` is not in the registry (not a TypeScript or Prisma file under the root, or ignored)")))?;
         let text = std::fs::read_to_string(self.root.join(rel)).map_err(|e| RequestError::BadInput(format!("cannot read {rel}: {e}")))?;
+        self.symbol_in(rel, &text, line, character)
+    }
+
+    /// [`Workspace::symbol_at`] against `text`, which the registry holds for `rel` (the disk,
+    /// or an editor's unsaved buffer given as an overlay).
+    pub fn symbol_in(&self, rel: &str, text: &str, line: u32, character: u32) -> Result<String, RequestError> {
+        let file = self.registry.file(rel).ok_or_else(|| RequestError::BadInput(format!("`{rel}` is not in the registry (not a TypeScript or Prisma file under the root, or ignored)")))?;
         let Some(line_text) = text.split('\n').nth(line as usize) else {
             return Err(RequestError::BadInput(format!("{rel} has no line {}", line + 1)));
         };

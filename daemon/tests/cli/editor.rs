@@ -147,6 +147,7 @@ fn lsp_commands_lenses_and_scope_warnings() {
     let r = lsp.command("maintaind.blastRadius", json!([{"uri": provider, "position": {"line": line, "character": character}, "change": "signature"}]));
     let result = &r["result"];
     assert_eq!(result["target"]["name"], "postBbsArticles", "{r}");
+    let disk_target_line = result["target"]["line"].as_u64().unwrap();
     assert_eq!(result["approximate"], false);
     let locations = result["locations"].as_array().unwrap();
     let must: Vec<bool> = locations.iter().map(|l| l["must_change"].as_bool().unwrap()).collect();
@@ -165,6 +166,24 @@ fn lsp_commands_lenses_and_scope_warnings() {
     let resolved = lsp.request("codeLens/resolve", lens);
     let title = resolved["result"]["command"]["title"].as_str().unwrap_or_else(|| panic!("{resolved}")).to_string();
     assert!(title.contains("reference") && title.contains("files in blast radius"), "{title}");
+
+    // An unsaved buffer: five new lines at the top move the declaration; the position is
+    // resolved in the buffer, and the daemon's registry is back on the disk afterwards.
+    let shifted = format!("\n\n\n\n\n{text}");
+    lsp.notify("textDocument/didOpen", json!({"textDocument": {"uri": provider, "languageId": "typescript", "version": 1, "text": text}}));
+    lsp.diagnostics_for(&provider);
+    lsp.notify("textDocument/didChange", json!({"textDocument": {"uri": provider, "version": 2}, "contentChanges": [{"text": shifted}]}));
+    let r = lsp.command("maintaind.blastRadius", json!([{"uri": provider, "position": {"line": line + 5, "character": character}, "change": "signature"}]));
+    assert_eq!(r["result"]["target"]["name"], "postBbsArticles", "{r}");
+    assert_eq!(r["result"]["target"]["line"].as_u64().unwrap(), disk_target_line + 5, "the target's line is the buffer's: {r}");
+    let mut from_buffer: Vec<&str> = r["result"]["locations"].as_array().unwrap().iter().filter(|l| l["must_change"] == true).map(|l| l["file"].as_str().unwrap()).collect();
+    from_buffer.dedup();
+    assert_eq!(from_buffer, from_cli);
+    let via_daemon = env.run(&["symbols", "postBbsArticles", "--daemon", "--json"]).expect_code(0).json();
+    let in_process = env.run(&["symbols", "postBbsArticles", "--no-daemon", "--json"]).expect_code(0).json();
+    assert_eq!(via_daemon, in_process, "the overlay was for that request only");
+    lsp.notify("textDocument/didClose", json!({"textDocument": {"uri": provider}}));
+    lsp.diagnostics_for(&provider);
 
     // Plan a change; an edit outside its scope is warned about, one inside is not.
     let plan = lsp.command("maintaind.planChange", json!(["add view_count to the article model"]));
