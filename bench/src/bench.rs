@@ -433,6 +433,19 @@ fn daemon_section(tmp: &Path, root: &Path, files: &std::collections::BTreeMap<St
             .unwrap_or(0)
     };
     let (rss, hwm) = (rss_kib("VmRSS:"), rss_kib("VmHWM:"));
+    // Idle cost: CPU time the daemon itself uses over 10 s with nothing to do.
+    let cpu_ticks = || -> u64 {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .ok()
+            .and_then(|s| s.rsplit_once(") ").map(|(_, rest)| rest.split_whitespace().skip(11).take(2).filter_map(|v| v.parse::<u64>().ok()).sum()))
+            .unwrap_or(0)
+    };
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    let idle_window = Duration::from_secs(10);
+    let before_idle = cpu_ticks();
+    std::thread::sleep(idle_window);
+    let idle_cpu = (cpu_ticks() - before_idle) as f64 / hz / idle_window.as_secs_f64();
 
     // 4. Warm blast through the daemon vs in-process, same symbol, answer not cached (fresh).
     let query = format!("{}.ICreate", scale[entities / 2].dto());
@@ -492,6 +505,11 @@ fn daemon_section(tmp: &Path, root: &Path, files: &std::collections::BTreeMap<St
         hwm as f64 / 1024.0,
         index_rss_kib as f64 / 1024.0,
         rss as f64 / index_rss_kib as f64
+    );
+    let _ = writeln!(
+        md,
+        "| daemon CPU while idle (10 s, no clients, no file changes; language server not counted) | {:.2}% of one core | — | — | — |",
+        idle_cpu * 100.0
     );
     if let Some(p) = blast_pair {
         let _ = writeln!(

@@ -9,9 +9,10 @@
 //!   change the watcher has delivered;
 //! - one **connection thread** per client: reads lines, answers `hello`/`status` itself from
 //!   shared state, forwards the rest to the workspace thread and writes the answer;
-//! - the **watcher** (notify + notify-debouncer-full): one non-recursive watch per directory
-//!   the walk enters (so `.gitignore`d trees such as `node_modules/` cost nothing), events
-//!   debounced, filtered by the walk's ignore rules and queued as paths;
+//! - the **watcher** (notify, inotify on Linux): one non-recursive watch per directory the walk
+//!   enters (so `.gitignore`d trees such as `node_modules/` cost nothing); raw events are queued
+//!   as paths and the workspace thread debounces them. (notify-debouncer-full was tried first:
+//!   its fixed-rate tick thread kept an idle daemon at ~2% of a core.)
 //! - a **signal thread** (SIGTERM, SIGINT, SIGHUP → graceful stop).
 //!
 //! A burst (a `git checkout`, a generator rewriting the tree) arrives as many batches; the
@@ -32,8 +33,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use notify::event::ModifyKind;
-use notify::{EventKind, RecursiveMode};
-use notify_debouncer_full::{DebounceEventResult, Debouncer, NoCache, new_debouncer_opt};
+use notify::{EventKind, RecursiveMode, Watcher};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -47,14 +47,10 @@ use crate::workspace::{NoProgress, RequestError, Workspace, state_dir};
 /// one by one (a walk stats every file but parses only changed ones, in parallel).
 pub const FULL_REFRESH_AT: usize = 256;
 
-/// How long the watcher waits for a path to go quiet before reporting it; also how long the
-/// workspace thread waits for a burst's next batch before updating.
+/// How long file events must be quiet before the registry takes them in.
 pub const DEFAULT_DEBOUNCE: Duration = Duration::from_millis(5);
 
-/// A first batch with more paths than this is treated as the start of a burst.
-const BURST_AT: usize = 4;
-
-/// Time for the kernel's event to reach the debouncer, on top of its timeout and tick.
+/// Time for the kernel's event to reach the workspace thread.
 const SYNC_MARGIN: Duration = Duration::from_millis(2);
 
 /// The longest a burst is collected before the registry is brought up to date anyway.
@@ -239,16 +235,16 @@ pub fn run(root: &Path, options: Options, say: &dyn Fn(&str)) -> Result<Stopped>
     let report = ws.refresh(&NoProgress).map_err(|e| anyhow::anyhow!("{e}"))?;
     tracing::info!(files = report.files, parsed = report.parsed, reused = report.reused, "indexed");
 
-    let mut watch = Watch::start(&root, options.debounce, jobs.clone())?;
+    let mut watch = Watch::start(&root, jobs.clone())?;
     let mut host = Host { ws, root: root.clone(), shared: shared.clone(), watch_stats: WatcherStats { dirs: watch.watched.len(), ..Default::default() }, server_note };
     host.publish("ready");
     tracing::info!(dirs = watch.watched.len(), "ready");
     say("ready");
 
-    // A `sync` request is answered once the debouncer has reported every write made before it
-    // arrived: one debounce, one tick, and a margin for the event thread. Until then it waits
-    // here, while other work goes on.
-    let sync_wait = options.debounce + options.debounce / 4 + SYNC_MARGIN;
+    // A `sync` request is answered once every write made before it arrived has been taken in:
+    // a margin for the event to arrive, then one debounce of quiet. Until then it waits here,
+    // while other work goes on.
+    let sync_wait = options.debounce + SYNC_MARGIN;
     let mut waiting: VecDeque<Pending> = VecDeque::new();
     let stopped = loop {
         let now = Instant::now();
@@ -258,8 +254,9 @@ pub fn run(root: &Path, options: Options, say: &dyn Fn(&str)) -> Result<Stopped>
             Err(RecvTimeoutError::Timeout) => None,
             Err(RecvTimeoutError::Disconnected) => break Stopped::Shutdown,
         };
-        // Drain everything queued: file changes coalesce and go first. While a burst is still
-        // arriving (batches less than one debounce apart), keep collecting, up to SETTLE_MAX.
+        // The debounce: drain everything queued, and after a file event keep collecting until
+        // the events are one debounce apart (up to SETTLE_MAX): a save's several events, or a
+        // burst such as a `git checkout`, become one update, applied before any request.
         let mut paths: BTreeSet<PathBuf> = BTreeSet::new();
         let mut rescan: Option<String> = None;
         let mut requests: VecDeque<Pending> = std::mem::take(&mut waiting);
@@ -270,15 +267,14 @@ pub fn run(root: &Path, options: Options, say: &dyn Fn(&str)) -> Result<Stopped>
             Job::Request { method, params, reply, barrier } => requests.push_back(Pending { method, params, reply, ready_at: barrier.map(|b| b + sync_wait) }),
             Job::Stop(s) => stop = stop.take().or(Some(s)),
         };
-        // A save is a path or two; more in one batch is the start of a burst worth waiting out.
-        let burst = matches!(&first, Some(Job::Paths(p)) if p.len() > BURST_AT);
+        let files_changed = matches!(&first, Some(Job::Paths(_)) | Some(Job::Rescan(_)));
         if let Some(job) = first {
             take(job);
         }
         while let Ok(job) = queue.try_recv() {
             take(job);
         }
-        if burst {
+        if files_changed {
             let settle_started = Instant::now();
             while settle_started.elapsed() < SETTLE_MAX {
                 match queue.recv_timeout(options.debounce) {
@@ -630,36 +626,33 @@ struct ChangeParams {
 
 /// The watcher: one non-recursive watch per directory the walk enters.
 struct Watch {
-    debouncer: Debouncer<notify::RecommendedWatcher, NoCache>,
+    watcher: notify::RecommendedWatcher,
     watched: HashSet<PathBuf>,
     rules: IgnoreRules,
 }
 
 impl Watch {
-    fn start(root: &Path, debounce: Duration, jobs: Sender<Job>) -> Result<Watch> {
-        let handler = move |result: DebounceEventResult| match result {
-            Ok(events) => {
-                if let Some(e) = events.iter().find(|e| e.need_rescan()) {
-                    let _ = jobs.send(Job::Rescan(format!("the file watcher lost events ({:?})", e.kind)));
-                }
-                // Reads (our own walks open every directory) and metadata-only changes
-                // (atime, permissions) change no content.
-                let paths: Vec<PathBuf> = events
-                    .into_iter()
-                    .filter(|e| !matches!(e.kind, EventKind::Access(_) | EventKind::Modify(ModifyKind::Metadata(_))))
-                    .flat_map(|e| e.event.paths)
-                    .collect();
-                if !paths.is_empty() {
-                    let _ = jobs.send(Job::Paths(paths));
+    fn start(root: &Path, jobs: Sender<Job>) -> Result<Watch> {
+        // Raw events, straight to the workspace thread, which debounces them (see `run`): the
+        // watcher's own thread sleeps in the kernel until something changes.
+        let handler = move |result: notify::Result<notify::Event>| match result {
+            Ok(event) if event.need_rescan() => {
+                let _ = jobs.send(Job::Rescan(format!("the file watcher lost events ({:?})", event.kind)));
+            }
+            // Reads (our own walks open every directory) and metadata-only changes (atime,
+            // permissions) change no content.
+            Ok(event) if matches!(event.kind, EventKind::Access(_) | EventKind::Modify(ModifyKind::Metadata(_))) => {}
+            Ok(event) => {
+                if !event.paths.is_empty() {
+                    let _ = jobs.send(Job::Paths(event.paths));
                 }
             }
-            Err(errors) => {
-                let _ = jobs.send(Job::Rescan(format!("the file watcher failed: {}", errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))));
+            Err(e) => {
+                let _ = jobs.send(Job::Rescan(format!("the file watcher failed: {e}")));
             }
         };
-        let debouncer = new_debouncer_opt::<_, notify::RecommendedWatcher, NoCache>(debounce, Some(debounce / 4), handler, NoCache, notify::Config::default())
-            .context("cannot start the file watcher")?;
-        let mut watch = Watch { debouncer, watched: HashSet::new(), rules: IgnoreRules::new(root, &[]) };
+        let watcher = notify::RecommendedWatcher::new(handler, notify::Config::default()).context("cannot start the file watcher")?;
+        let mut watch = Watch { watcher, watched: HashSet::new(), rules: IgnoreRules::new(root, &[]) };
         let mut stats = WatcherStats::default();
         watch.resync(root, &mut stats);
         if let Some(e) = stats.last_error {
@@ -689,13 +682,13 @@ impl Watch {
         for gone in self.watched.difference(&now).cloned().collect::<Vec<_>>() {
             // A deleted directory's watch went with it; only a newly ignored one is removed.
             if gone.exists() {
-                let _ = self.debouncer.unwatch(&gone);
+                let _ = self.watcher.unwatch(&gone);
             }
             self.watched.remove(&gone);
         }
         for dir in now {
             if !self.watched.contains(&dir) {
-                match self.debouncer.watch(&dir, RecursiveMode::NonRecursive) {
+                match self.watcher.watch(&dir, RecursiveMode::NonRecursive) {
                     Ok(()) => {
                         self.watched.insert(dir);
                         added = true;
