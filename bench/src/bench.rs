@@ -346,6 +346,7 @@ fn daemon_section(tmp: &Path, root: &Path, files: &std::collections::BTreeMap<St
                 break;
             }
             anyhow::ensure!(t.elapsed() < Duration::from_secs(10), "{name} never became visible");
+            // Polling: the daemon has no push channel; 0.2 ms is the reported granularity.
             std::thread::sleep(Duration::from_micros(200));
         }
         visible.push(t.elapsed());

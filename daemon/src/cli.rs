@@ -540,24 +540,16 @@ fn daemon_client(cli: &Cli, root: &Path, out: &Out) -> Result<Option<crate::rpc:
     };
     if let Some(choice) = cli.ts_server
         && choice != ServerChoice::Auto
-        && client.hello.server.as_deref() != Some(server_choice_name(choice))
+        && client.hello.server.as_deref() != Some(choice.as_str())
     {
         let running = client.hello.server.clone().unwrap_or_else(|| "no server".into());
         if cli.daemon {
-            return Err(Failure::usage(format!("the daemon runs {running}, not --ts-server {}; restart it with that server or drop --daemon", server_choice_name(choice))));
+            return Err(Failure::usage(format!("the daemon runs {running}, not --ts-server {}; restart it with that server or drop --daemon", choice.as_str())));
         }
-        out.note(&format!("the daemon runs {running}; --ts-server {} is served in this process", server_choice_name(choice)));
+        out.note(&format!("the daemon runs {running}; --ts-server {} is served in this process", choice.as_str()));
         return Ok(None);
     }
     Ok(Some(client))
-}
-
-fn server_choice_name(choice: ServerChoice) -> &'static str {
-    match choice {
-        ServerChoice::Auto => "auto",
-        ServerChoice::Tsls => "tsls",
-        ServerChoice::Native => "native",
-    }
 }
 
 /// Call the daemon; its errors map to the exit codes in-process work would give.

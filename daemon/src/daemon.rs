@@ -864,11 +864,7 @@ pub fn spawn(root: &Path, ts_server: Option<maintaind_lsp_bridge::ServerChoice>,
         cmd.arg("--idle-exit").arg(secs.to_string());
     }
     if let Some(choice) = ts_server {
-        cmd.arg("--ts-server").arg(match choice {
-            maintaind_lsp_bridge::ServerChoice::Auto => "auto",
-            maintaind_lsp_bridge::ServerChoice::Tsls => "tsls",
-            maintaind_lsp_bridge::ServerChoice::Native => "native",
-        });
+        cmd.arg("--ts-server").arg(choice.as_str());
     }
     if offline {
         cmd.arg("--offline");

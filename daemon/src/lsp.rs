@@ -329,13 +329,18 @@ fn blast_radius(state: &State, args: &[Value]) -> Result<Value> {
     let text = buffer.filter(|b| on_disk.as_deref() != Some(b.as_str()));
     let report: BlastReport = state.call("blast_at", json!({"file": rel, "line": position.line, "character": position.character, "change": change, "text": text}))?;
     let root = state.root()?;
-    let mut impacted: Vec<&crate::blast::Impact> = report.impacted.iter().collect();
-    impacted.sort_by(|a, b| b.must_change.cmp(&a.must_change).then(a.file.cmp(&b.file)).then(a.line.cmp(&b.line)));
-    let locations: Vec<Value> = impacted.iter().map(|i| location(&root, i)).collect();
+    let locations = locations(&root, &report.impacted);
     let mut value = serde_json::to_value(&report).map_err(|e| internal(e.to_string()))?;
     value["root"] = json!(root.display().to_string());
     value["locations"] = json!(locations);
     Ok(value)
+}
+
+/// Impacts as editor locations: must-change first, then by file and line.
+fn locations(root: &Path, impacts: &[crate::blast::Impact]) -> Vec<Value> {
+    let mut sorted: Vec<&crate::blast::Impact> = impacts.iter().collect();
+    sorted.sort_by(|a, b| b.must_change.cmp(&a.must_change).then(a.file.cmp(&b.file)).then(a.line.cmp(&b.line)));
+    sorted.into_iter().map(|i| location(root, i)).collect()
 }
 
 fn location(root: &Path, i: &crate::blast::Impact) -> Value {
@@ -377,8 +382,6 @@ fn show_manifest(state: &State) -> Result<Value> {
 
 /// The manifest, a plain-text summary, and the blast radius as locations, must-change first.
 fn manifest_answer(root: &Path, m: &Manifest, active: bool) -> Result<Value> {
-    let mut impacts: Vec<&crate::blast::Impact> = m.facts.blast_radius.iter().collect();
-    impacts.sort_by(|a, b| b.must_change.cmp(&a.must_change).then(a.file.cmp(&b.file)).then(a.line.cmp(&b.line)));
     let mut summary = vec![format!("{} — {}", m.id, m.decisions.summary), format!("request: {}", m.request), String::new(), "targets:".into()];
     summary.extend(m.facts.targets.iter().map(|t| format!("  {} {} ({}:{})", t.kind, t.symbol, t.file, t.start_line)));
     summary.push("files to modify:".into());
@@ -396,6 +399,6 @@ fn manifest_answer(root: &Path, m: &Manifest, active: bool) -> Result<Value> {
         "active": active,
         "manifest": m,
         "summary": summary.join("\n"),
-        "locations": impacts.iter().map(|i| location(root, i)).collect::<Vec<_>>(),
+        "locations": locations(root, &m.facts.blast_radius),
     }))
 }

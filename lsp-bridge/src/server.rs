@@ -46,6 +46,17 @@ pub enum ServerChoice {
     Native,
 }
 
+impl ServerChoice {
+    /// The spelling `FromStr` reads (`--ts-server`, `maintaind.toml`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServerChoice::Auto => "auto",
+            ServerChoice::Tsls => "tsls",
+            ServerChoice::Native => "native",
+        }
+    }
+}
+
 impl std::str::FromStr for ServerChoice {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {

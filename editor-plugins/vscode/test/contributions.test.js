@@ -52,8 +52,10 @@ test("activation covers TypeScript and Prisma; settings are declared", () => {
   }
 });
 
-test("the bundle exists and exports activate/deactivate", { skip: !fs.existsSync(path.join(here, "dist/extension.js")) && "run npm run build first" }, () => {
-  const bundle = fs.readFileSync(path.join(here, pkg.main), "utf8");
+test("the bundle exists and exports activate/deactivate", () => {
+  const bundlePath = path.join(here, pkg.main);
+  assert.ok(fs.existsSync(bundlePath), `${pkg.main} is missing: run npm run build first (build.sh does)`);
+  const bundle = fs.readFileSync(bundlePath, "utf8");
   assert.match(bundle, /activate/);
   assert.match(bundle, /deactivate/);
   assert.ok(!/require\("vscode-languageclient/.test(bundle), "vscode-languageclient is bundled, not required at run time");
