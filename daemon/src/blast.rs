@@ -6,9 +6,10 @@
 //! 2. the registry's import-resolved references (imports, re-export barrels, then the name's
 //!    tokens in each reaching file) — the *completeness guard*: a file the registry finds and
 //!    the server does not is added with `via: "registry"` and listed under `completeness`;
-//! 3. joins no reference can see: provider → controller route → SDK function → e2e tests, and
-//!    Prisma model/field → `MyGlobal.prisma.<model>` accesses, object keys, "Maps to" DTO
-//!    properties.
+//! 3. joins no reference can see: provider → controller route → SDK function (by its
+//!    `METADATA` method and `@path`) → e2e tests, and Prisma model/field → delegate calls,
+//!    their argument keys and row reads of that model, and the DTO families linked to it
+//!    ([`crate::links`]).
 //!
 //! `must_change` comes from each reference's syntactic role ([`RefContext`]) and the kind of
 //! change. Follow-through (depth-limited, labelled `through`) covers what a reference passes
@@ -21,6 +22,7 @@ use std::sync::Arc;
 use maintaind_registry::{FileIndex, FileLang, Pos, RefContext, Registry, Symbol, SymbolKind, Syntax};
 use serde::Serialize;
 
+use crate::links::EntityLinks;
 use crate::semantic::{Semantic, ServerStatus};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize, clap::ValueEnum, schemars::JsonSchema)]
@@ -149,11 +151,17 @@ pub struct Derived {
     routes: std::sync::Mutex<HashMap<(String, String), (Vec<Impact>, Vec<String>)>>,
     /// Registry references already computed this generation: (file, symbol) → uses.
     refs: std::sync::Mutex<HashMap<(String, String), Arc<Vec<(String, Pos)>>>>,
+    /// Model ↔ DTO links, built on first use (only Prisma queries and planning need them).
+    links: std::sync::OnceLock<Arc<EntityLinks>>,
 }
 
 impl Derived {
     pub fn new(registry: &Registry) -> Derived {
-        Derived { importers: importers(registry), sdk: sdk_index(registry), routes: Default::default(), refs: Default::default() }
+        Derived { importers: importers(registry), sdk: sdk_index(registry), routes: Default::default(), refs: Default::default(), links: Default::default() }
+    }
+
+    pub fn links(&self, registry: &Registry) -> Arc<EntityLinks> {
+        self.links.get_or_init(|| Arc::new(EntityLinks::build(registry))).clone()
     }
 }
 
@@ -548,7 +556,7 @@ impl<'a> Blast<'a> {
             let Some(method) = enclosing_symbol(Some(cfi), cpos).filter(|s| s.kind == SymbolKind::Method) else { continue };
             let Some((verb, route)) = route_of(cfi, method) else { continue };
             let Some((sdk_file, sdk_name)) = sdk.get(&(verb.clone(), route.clone())).cloned() else {
-                notes.push(format!("no SDK function in src/api/functional declares `@path {verb} {route}` (route of {})", method.name));
+                notes.push(format!("no SDK function in src/api/functional serves {verb} {route} (by its `METADATA` or `@path`; route of {})", method.name));
                 continue;
             };
             impacts.push(Impact {
@@ -585,9 +593,11 @@ impl<'a> Blast<'a> {
         (impacts, notes)
     }
 
-    /// `prisma:model[.field]`: accesses through `MyGlobal.prisma.<model>`, the model's row
-    /// type, object keys naming the field in those files, "Maps to" DTO properties, and other
-    /// models' relation fields.
+    /// `prisma:model[.field]`, by model: the model's delegate calls (`prisma.<model>.…`,
+    /// `tx.<model>.…`) and row types, and for a field the keys and row reads that belong to
+    /// that model (see `maintaind_registry::PrismaAccess`), never a same-named field of another
+    /// model; other models' relation fields naming the model; the DTO families linked to the
+    /// model ([`crate::links`]) and their properties of the field's name.
     fn prisma(&mut self, target: &Resolved) {
         let name = target.decls[0].name.trim_start_matches("prisma:").to_string();
         let (model, field) = match name.split_once('.') {
@@ -595,9 +605,11 @@ impl<'a> Blast<'a> {
             None => (name.clone(), None),
         };
         let must = matches!(self.change, ChangeKind::Rename | ChangeKind::Remove | ChangeKind::Shape | ChangeKind::Signature | ChangeKind::Return);
-        self.notes.insert("Prisma accesses are found by `prisma.<model>` chains, row types and object keys (no language server involved)".into());
         let renamed = matches!(self.change, ChangeKind::Rename | ChangeKind::Remove);
-        for f in self.registry.files() {
+        self.notes.insert("Prisma accesses are found from the syntax: delegate calls, their argument keys and the rows they return (no language server involved)".into());
+        let links = self.derived.links(self.registry);
+        let files: Vec<&FileIndex> = self.registry.files().collect();
+        for f in files {
             if f.lang == FileLang::Prisma {
                 // Relation fields of other models pointing at this model: they name it, so
                 // only a rename or removal breaks them.
@@ -613,47 +625,76 @@ impl<'a> Blast<'a> {
                 // The generated client (or its stand-in) is regenerated, not edited.
                 continue;
             }
-            // Does this file touch the model (client access or row type)?
-            let prisma_lines: BTreeSet<u32> = f.references.of("prisma").map(|r| r.pos.line).collect();
-            let model_refs: Vec<Pos> = f
+            // Row types and generated input types named after the model
+            // (`import { shop_products } from "@prisma/client"`, `Prisma.shop_productsWhereInput`).
+            let type_refs: Vec<Pos> = f
                 .references
                 .iter()
-                .filter(|(n, r)| *n == model && (r.kind == maintaind_registry::RefKind::Type || prisma_lines.contains(&r.pos.line)))
+                .filter(|(n, r)| r.kind == maintaind_registry::RefKind::Type && (*n == model || n.strip_prefix(model.as_str()).is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_uppercase()))))
                 .map(|(_, r)| r.pos)
                 .collect();
-            if !model_refs.is_empty() {
-                let positions: Vec<Pos> = match &field {
-                    None => model_refs,
-                    Some(fname) => f.references.of(fname).filter(|r| r.kind == maintaind_registry::RefKind::Property).map(|r| r.pos).collect(),
-                };
-                // A new or changed column of the whole model only forces the calls that build
-                // rows (`create`, `createMany`, `upsert`); reads keep compiling.
-                let builders: BTreeSet<u32> = ["create", "createMany", "upsert"].iter().flat_map(|m| f.references.of(m).map(|r| r.pos.line)).collect();
-                for pos in positions {
-                    let enc = enclosing_symbol(Some(f), pos).map(|s| s.name.clone()).unwrap_or_else(|| "(top level)".into());
-                    let must_here = must && (renamed || field.is_some() || builders.contains(&pos.line));
-                    self.impacts.insert(Impact { file: f.path.clone(), symbol: enc, line: pos.line + 1, relation: Relation::Prisma, must_change: must_here, via: Via::Prisma, through: None });
+            // Rows of the model are reached through any model's delegate (`include` of a
+            // relation), so every file calling a delegate is read.
+            let touches_model = !type_refs.is_empty() || f.references.iter().any(|(n, r)| r.kind == maintaind_registry::RefKind::Property && links.models.is_model(n));
+            if !touches_model || field.as_ref().is_some_and(|fname| f.references.of(fname).next().is_none()) {
+                continue;
+            }
+            let accesses = self.prisma_accesses(&f.path, &links.models);
+            let mut lines: Vec<(Pos, bool)> = Vec::new();
+            match &field {
+                None => {
+                    for a in accesses.iter().filter(|a| a.model == model && a.role == maintaind_registry::AccessRole::Delegate) {
+                        // A new or changed column of the whole model only forces the calls
+                        // that build rows; reads keep compiling.
+                        lines.push((a.pos, must && (renamed || matches!(a.op.as_str(), "create" | "createMany" | "createManyAndReturn" | "upsert"))));
+                    }
+                    lines.extend(type_refs.iter().map(|p| (*p, renamed)));
+                }
+                Some(fname) => {
+                    for a in accesses.iter().filter(|a| a.model == model && &a.field == fname) {
+                        lines.push((a.pos, must));
+                    }
                 }
             }
-            // DTO properties documented as mapping to the column (or to the model).
-            let needle = match &field {
-                Some(fname) => format!("Maps to {model}.{fname}"),
-                None => format!("Maps to {model}."),
+            for (pos, must_here) in lines {
+                let enc = enclosing_symbol(Some(f), pos).map(|s| s.name.clone()).unwrap_or_else(|| "(top level)".into());
+                self.impacts.insert(Impact { file: f.path.clone(), symbol: enc, line: pos.line + 1, relation: Relation::Prisma, must_change: must_here, via: Via::Prisma, through: None });
+            }
+        }
+        // The DTO families linked to the model: the family itself for the whole model, the
+        // properties of the field's name (in the family and its variants) for a field. The
+        // API keeps its names when a column changes, so they are listed, not must-change.
+        for (dto, how) in links.dtos_of(&model) {
+            let Some(df) = self.registry.file(&dto.file) else { continue };
+            let how = match how {
+                crate::links::LinkKind::Naming => format!("DTO of {model} by naming"),
+                crate::links::LinkKind::TypeFlow(n) => format!("DTO of {model}: {n} provider(s) reading the model return it"),
             };
-            for s in &f.symbols {
-                if s.kind == SymbolKind::Property && s.doc_full.as_deref().is_some_and(|d| d.lines().any(|l| l.trim() == needle || (field.is_none() && l.trim().starts_with(&needle)))) {
+            for s in &df.symbols {
+                let hit = match &field {
+                    None => s.name == dto.name && matches!(s.kind, SymbolKind::Type | SymbolKind::Interface),
+                    Some(fname) => s.kind == SymbolKind::Property && s.name.starts_with(&format!("{}.", dto.name)) && s.name.rsplit('.').next() == Some(fname.as_str()),
+                };
+                if hit {
                     self.impacts.insert(Impact {
-                        file: f.path.clone(),
+                        file: df.path.clone(),
                         symbol: s.name.clone(),
                         line: s.span.start.line + 1,
                         relation: Relation::Prisma,
                         must_change: false,
                         via: Via::Prisma,
-                        through: Some(format!("documented as `{needle}`")),
+                        through: Some(how.clone()),
                     });
                 }
             }
         }
+    }
+
+    /// The Prisma accesses of one file, from its parsed tree (cached with the other trees).
+    fn prisma_accesses(&mut self, file: &str, models: &maintaind_registry::PrismaModels) -> Vec<maintaind_registry::PrismaAccess> {
+        let root = self.root;
+        let syntax = self.syntax.entry(file.to_string()).or_insert_with(|| std::fs::read(root.join(file)).ok().and_then(|t| Syntax::parse(file, &t)));
+        syntax.as_ref().map(|s| s.prisma_accesses(models)).unwrap_or_default()
     }
 }
 
@@ -730,23 +771,42 @@ fn normalize_route(r: &str) -> String {
     format!("/{}", parts.join("/"))
 }
 
-/// `(VERB, /route)` → SDK function, from the `@path VERB /route` line nestia writes into each
-/// SDK function's JSDoc.
+/// `(VERB, /route)` → SDK function. nestia documents each SDK function with `@path /route` (no
+/// verb) and `@accessor api.functional.…`, and declares the verb in the function's namespace:
+/// `export namespace create { export const METADATA = { method: "POST", path: "/route", … } }`.
+/// The verb comes from `METADATA.method`, the route from `@path` (else `METADATA.path`); a
+/// `@path VERB /route` line (older nestia) carries both.
 fn sdk_index(registry: &Registry) -> HashMap<(String, String), (String, String)> {
     let mut out = HashMap::new();
     for f in registry.files().filter(|f| f.path.contains("api/functional/")) {
         for s in f.symbols.iter().filter(|s| s.kind == SymbolKind::Function) {
-            let Some(doc) = &s.doc_full else { continue };
-            for line in doc.lines() {
-                if let Some(rest) = line.trim().strip_prefix("@path ")
-                    && let Some((verb, route)) = rest.trim().split_once(' ')
-                {
-                    out.insert((verb.to_uppercase(), normalize_route(route)), (f.path.clone(), s.name.clone()));
+            let metadata = f.symbols.iter().find(|m| m.kind == SymbolKind::Variable && m.name == format!("{}.METADATA", s.name));
+            let meta_field = |key: &str| metadata.and_then(|m| quoted_value(&m.signature, key));
+            let mut verb = meta_field("method");
+            let mut route = meta_field("path");
+            for line in s.doc_full.as_deref().unwrap_or_default().lines() {
+                let Some(rest) = line.trim().strip_prefix("@path ") else { continue };
+                match rest.trim().split_once(' ') {
+                    Some((v, r)) => {
+                        verb = Some(v.to_string());
+                        route = Some(r.trim().to_string());
+                    }
+                    None => route = Some(rest.trim().to_string()),
                 }
+            }
+            if let (Some(verb), Some(route)) = (verb, route) {
+                out.insert((verb.to_uppercase(), normalize_route(&route)), (f.path.clone(), s.name.clone()));
             }
         }
     }
     out
+}
+
+/// The string value of `key: "…"` in a declaration's folded text (`METADATA`'s `method`).
+fn quoted_value(text: &str, key: &str) -> Option<String> {
+    let at = text.find(&format!("{key}: \""))? + key.len() + 3;
+    let end = text[at..].find('"')?;
+    Some(text[at..at + end].to_string())
 }
 
 /// Test files by the conventions of generated backends and common tools.

@@ -16,6 +16,7 @@ pub mod edits;
 pub mod gate;
 pub mod hook;
 pub mod journal;
+pub mod links;
 pub mod llm;
 pub mod lsp;
 pub mod manifest;

@@ -61,6 +61,10 @@ impl Syntax {
         &self.text
     }
 
+    pub(crate) fn tree(&self) -> &Tree {
+        &self.tree
+    }
+
     /// The context of the identifier-like token at `pos` (byte column).
     pub fn context_at(&self, pos: Pos) -> RefContext {
         let point = Point { row: pos.line as usize, column: pos.col as usize };

@@ -10,11 +10,13 @@ mod extract;
 mod lang;
 mod model;
 mod prisma;
+mod prisma_access;
 mod registry;
 mod resolve;
 mod text;
 
 pub use context::{RefContext, Syntax};
+pub use prisma_access::{AccessRole, PrismaAccess, PrismaModels};
 pub use lang::{classify, is_tsconfig, is_typescript};
 pub use model::*;
 pub use registry::{Delta, Match, MatchTier, Registry, MAX_FILE_BYTES, index_file, suggest_among};
