@@ -7,6 +7,7 @@
 mod accuracy;
 mod bench;
 mod generate;
+mod traits;
 
 use std::path::PathBuf;
 
@@ -20,7 +21,7 @@ fn main() {
 }
 
 fn usage() -> &'static str {
-    "usage:\n  maintaind-bench gen (--preset bbs | --entities N) --out DIR [--force]\n  maintaind-bench run [--entities N] [--edits N] [--out FILE] [--maintaind PATH] [--no-lsp] [--large-truth FILE]"
+    "usage:\n  maintaind-bench gen (--preset bbs | --entities N) --out DIR [--force]\n  maintaind-bench traits --corpora DIR [--fixture DIR] [--write docs/real-output.md]\n  maintaind-bench run [--entities N] [--edits N] [--out FILE] [--maintaind PATH] [--no-lsp] [--large-truth FILE]"
 }
 
 fn run() -> Result<()> {
@@ -48,6 +49,32 @@ fn run() -> Result<()> {
                 no_lsp: args.iter().any(|a| a == "--no-lsp"),
                 large_truth: flag("--large-truth").map(PathBuf::from),
             })
+        }
+        Some("traits") => {
+            let fixture = traits::Backend::read(&PathBuf::from(flag("--fixture").unwrap_or_else(|| "fixtures/bbs-backend".into())))?;
+            let mut real = Vec::new();
+            if let Some(dir) = flag("--corpora") {
+                let mut names: Vec<_> = std::fs::read_dir(&dir).with_context(|| format!("cannot read {dir}"))?.flatten().filter(|e| e.path().join("package.json").exists()).collect();
+                names.sort_by_key(|e| e.file_name());
+                for e in names {
+                    real.push((e.file_name().to_string_lossy().to_string(), traits::Backend::read(&e.path())?));
+                }
+            }
+            if real.is_empty() {
+                bail!("--corpora DIR: a directory of real backends (bash scripts/real-corpora SRC DIR)");
+            }
+            let table = traits::table(&real, &fixture);
+            match flag("--write") {
+                Some(doc) => {
+                    let text = std::fs::read_to_string(&doc).with_context(|| format!("cannot read {doc}"))?;
+                    let new = traits::splice(&text, traits::BEGIN, traits::END, &table).with_context(|| format!("{doc} has no `{}` … `{}` markers", traits::BEGIN, traits::END))?;
+                    let new = traits::splice(&new, traits::SIZES_BEGIN, traits::SIZES_END, &traits::sizes(&real)).with_context(|| format!("{doc} has no `{}` … `{}` markers", traits::SIZES_BEGIN, traits::SIZES_END))?;
+                    std::fs::write(&doc, new)?;
+                    eprintln!("wrote the trait table of {} real backends to {doc}", real.len());
+                }
+                None => print!("{table}"),
+            }
+            Ok(())
         }
         Some("extract-only") => bench::extract_only(std::path::Path::new(args.get(1).context(usage())?)),
         Some("keep-trees") => bench::keep_trees(std::path::Path::new(args.get(1).context(usage())?)),
