@@ -25,6 +25,25 @@ pub const EXIT_FOUND: i32 = 1;
 pub const EXIT_USAGE: i32 = 2;
 pub const EXIT_ENV: i32 = 3;
 
+/// Print a planned manifest; exit 1 when a criterion was rejected (the manifest is stored but
+/// not active, and the note says how to activate it anyway).
+fn planned(out: &Out, manifest: &crate::manifest::Manifest, dry_run: bool) -> i32 {
+    let rejected = manifest.has_rejection();
+    output::manifest(out, manifest, !dry_run && !rejected);
+    if !rejected {
+        return EXIT_OK;
+    }
+    if dry_run {
+        out.error("an acceptance criterion was rejected (see above); this plan cannot be carried out as asked");
+    } else {
+        out.error(&format!(
+            "an acceptance criterion was rejected (see above): manifest {id} is stored but not active; change the request, or activate it anyway with `maintaind manifest activate {id}`",
+            id = manifest.id
+        ));
+    }
+    EXIT_FOUND
+}
+
 #[derive(Parser, Debug)]
 #[command(name = "maintaind", version, about = "Keeps AI-generated TypeScript backends maintainable", long_about = None)]
 #[command(after_help = "Exit codes: 0 ok · 1 nothing found / violations · 2 bad input or usage · 3 environment problem")]
@@ -366,16 +385,14 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<i32, Failure> {
                 && let Some(mut client) = daemon_client(cli, &root, out)?
             {
                 let manifest: crate::manifest::Manifest = remote(&mut client, "change", serde_json::json!({"request": request, "dry_run": dry_run, "no_lsp": no_lsp, "allow_no_tests": allow_no_tests}))?;
-                output::manifest(out, &manifest, !dry_run);
-                return Ok(EXIT_OK);
+                return Ok(planned(out, &manifest, *dry_run));
             }
             let mut ws = Workspace::open(&root)?;
             if !no_lsp {
                 start_server(cli, &config, &mut ws, out)?;
             }
             let manifest = ws.change(request, &planner, *dry_run, *no_lsp, *allow_no_tests, &BarProgress::new("indexing"))?;
-            output::manifest(out, &manifest, !dry_run);
-            Ok(EXIT_OK)
+            Ok(planned(out, &manifest, *dry_run))
         }
         Command::Manifest { action } => {
             let store = crate::manifest::ManifestStore::new(&root);

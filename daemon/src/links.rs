@@ -231,7 +231,7 @@ fn returned_families(ret: &str, families: &BTreeMap<String, Dto>) -> Vec<String>
 /// The underscore-separated prefix shared by most model names: each segment is kept while at
 /// least 90% of the models (and at least half of them overall) start with it and keep a name
 /// after it.
-fn common_prefix<'a>(models: impl Iterator<Item = &'a str>) -> String {
+pub fn common_prefix<'a>(models: impl Iterator<Item = &'a str>) -> String {
     let names: Vec<&str> = models.collect();
     if names.len() < 2 {
         return String::new();

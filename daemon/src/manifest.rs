@@ -231,6 +231,11 @@ pub struct Manifest {
 }
 
 impl Manifest {
+    /// Some acceptance criterion was judged infeasible.
+    pub fn has_rejection(&self) -> bool {
+        self.feasibility.iter().any(|f| matches!(f.verdict, crate::synthesizer::Verdict::Rejected { .. }))
+    }
+
     pub fn compute_digest(&self, key: &[u8; 32]) -> String {
         let body = serde_json::json!([self.id, self.root, self.request, self.created_unix, self.decisions, self.facts, self.feasibility, self.provenance]);
         blake3::keyed_hash(key, body.to_string().as_bytes()).to_hex().to_string()

@@ -2,14 +2,28 @@
 //! without a network. It decides *what* changes (targets, kinds, new names, criteria,
 //! exclusions); every fact about the code is left to the synthesizer.
 //!
-//! Everyday words reach symbols through the registry: exact identifiers first; then entity
-//! words ("the article model", "article comments") singularised and matched to Prisma models,
-//! and from a model to its DTO through the "Maps to <model>.<column>" JSDoc the generator
-//! writes. A target it cannot resolve is an error with the closest symbols — never a guess.
+//! Requests are read the way people write them about generated backends, and the vocabulary
+//! is data, not code:
+//! - [`INTENTS`]: the kinds of request in the order they are tried, each with the cue words that
+//!   signal it (`rename`; `… parameter`; validations such as "limit … to 120 characters" or "a
+//!   MaxLength"; `add`/"should have"; "include/expose/show X in Y"; `return`; `remove`). A
+//!   reader that finds the request is not of its shape passes it on to the next.
+//! - [`FILLER`], [`VARIANT_WORDS`], [`SYSTEM_MANAGED`], [`TAG_WORDS`], [`FORMATS`]: words that
+//!   name nothing, words that pick a DTO variant ("summaries" → `ISummary`), fields the
+//!   server fills itself (so clients do not send them), typia tags and formats.
+//!
+//! Words reach symbols through [`Resolver`]: exact identifiers (`IShoppingMallProduct.ICreate`,
+//! `todo_list_todos`, `prisma:m.f`); "the C column of M", "the F field of T", "M's F",
+//! "post titles"; and entity words ("products", "content reports", with or without the
+//! backend's prefix) → the Prisma model and its DTO family through [`crate::links`]. A new
+//! field on an entity changes the model and its DTO, plus `ICreate`/`IUpdate` when clients send
+//! it. A target it cannot resolve with confidence is an error listing the closest symbols —
+//! never a guess, and never a silently narrower plan.
 
-use maintaind_registry::{MatchTier, Registry, SymbolKind};
+use maintaind_registry::{FileLang, MatchTier, Registry, SymbolKind};
 
 use crate::blast::ChangeKind;
+use crate::links::EntityLinks;
 use crate::manifest::{Category, DecidedChange, Decisions, NewSymbol, NewSymbolKind, excluded_by};
 
 /// Why a request could not be planned (exit 2 at the CLI).
@@ -61,12 +75,155 @@ const EXCLUSIONS: &[(&str, Category)] = &[
     ("don't add dependencies", Category::Build),
 ];
 
-/// Words that carry no target meaning inside a phrase naming a thing.
+/// Words that name nothing inside a phrase naming a thing.
 const FILLER: &[&str] = &[
     "the", "a", "an", "to", "of", "in", "on", "for", "from", "model", "models", "table", "tables", "dto", "dtos", "type", "types", "entity", "entities",
     "record", "records", "schema", "field", "fields", "column", "columns", "property", "properties", "new", "nullable", "optional", "required",
-    "function", "provider", "parameter", "param", "argument", "and", "its", "it", "so", "that", "which", "with", "called", "named",
+    "function", "provider", "parameter", "param", "argument", "and", "its", "it", "so", "that", "which", "with", "called", "named", "each", "every",
+    "all", "their", "our", "this", "these", "those", "should", "must", "be", "is", "are", "have", "has", "carry", "carries", "also", "too", "as",
+    "value", "values", "string", "text", "int", "integer", "number", "numeric", "boolean", "bool", "date", "datetime", "uuid", "flag", "object",
 ];
+
+/// Words that pick a DTO variant of an entity ("article summaries" → `IBbsArticle.ISummary`).
+/// `""` is the family's root type.
+const VARIANT_WORDS: &[(&str, &str)] = &[
+    ("summary", "ISummary"),
+    ("summaries", "ISummary"),
+    ("list", "ISummary"),
+    ("lists", "ISummary"),
+    ("listing", "ISummary"),
+    ("listings", "ISummary"),
+    ("page", "ISummary"),
+    ("pages", "ISummary"),
+    ("feed", "ISummary"),
+    ("creation", "ICreate"),
+    ("create", "ICreate"),
+    ("requests", "IRequest"),
+    ("search", "IRequest"),
+    ("filter", "IRequest"),
+    ("filters", "IRequest"),
+    ("update", "IUpdate"),
+    ("updates", "IUpdate"),
+    ("detail", ""),
+    ("details", ""),
+    ("response", ""),
+    ("responses", ""),
+];
+
+/// Field names (or parts) the server fills itself: clients never send them, so a new such field
+/// does not go into `ICreate`/`IUpdate`.
+const SYSTEM_MANAGED: &[&str] = &["count", "counter", "views", "score", "rank", "ranking", "total", "at", "by", "karma", "hash", "version", "sequence_no"];
+
+/// Request words that say the field is computed by the server (same effect as above).
+const SYSTEM_WORDS: &[&str] = &["counter", "computed", "derived", "read-only", "readonly", "cached", "automatically", "timestamp"];
+
+/// typia tag names, as people write them ("a MaxLength", "minlength", "max length").
+const TAG_WORDS: &[(&str, &str)] = &[
+    ("maxlength", "MaxLength"),
+    ("minlength", "MinLength"),
+    ("maximum", "Maximum"),
+    ("minimum", "Minimum"),
+    ("pattern", "Pattern"),
+    ("format", "Format"),
+    ("maxitems", "MaxItems"),
+    ("minitems", "MinItems"),
+    ("multipleof", "MultipleOf"),
+];
+
+/// Formats typia knows, by the words people use.
+const FORMATS: &[(&str, &str)] = &[
+    ("email", "email"),
+    ("e-mail", "email"),
+    ("uuid", "uuid"),
+    ("url", "uri"),
+    ("uri", "uri"),
+    ("date-time", "date-time"),
+    ("datetime", "date-time"),
+    ("ipv4", "ipv4"),
+    ("ipv6", "ipv6"),
+    ("hostname", "hostname"),
+];
+
+/// Words that mean a length or size limit on a string ("120 characters").
+const LENGTH_WORDS: &[&str] = &["character", "characters", "chars", "char", "letters", "long", "length"];
+
+/// One kind of request: the words that signal it and its reader. A reader returns `Ok(None)`
+/// when the request is not of its shape after all, and the next intent is tried.
+struct Intent {
+    name: &'static str,
+    cues: &'static [&'static str],
+    read: fn(&Resolver, &Request) -> Result<Option<Decisions>, PlanError>,
+}
+
+/// The kinds of request, in the order they are tried.
+const INTENTS: &[Intent] = &[
+    Intent { name: "rename", cues: &["rename", "renamed"], read: rename },
+    Intent { name: "parameter", cues: &["parameter", "param", "argument", "arg", "parameters", "arguments"], read: parameter },
+    Intent {
+        name: "validation",
+        cues: &[
+            "validation", "validate", "validates", "validated", "enforce", "limit", "limits", "at most", "at least", "no longer than", "no shorter than",
+            "up to", "characters", "chars", "maxlength", "minlength", "max length", "min length", "maximum", "minimum", "pattern", "format",
+            "must be a valid", "a valid",
+        ],
+        read: validation,
+    },
+    Intent { name: "return", cues: &["return", "returns", "returned"], read: returns },
+    Intent {
+        name: "add",
+        cues: &["add", "adds", "should have", "should carry", "should store", "should record", "should track", "needs", "need", "must have", "must carry", "give", "store", "track", "record"],
+        read: add_fields,
+    },
+    Intent { name: "expose", cues: &["include", "includes", "expose", "exposes", "show", "shows", "display", "surface"], read: expose },
+    Intent { name: "remove", cues: &["remove", "delete", "drop", "get rid of"], read: remove },
+];
+
+/// A request, tokenised: `words` as written (identifiers whole), `lower` lower-cased, with
+/// possessives split off (`author's` → `author`, `'s`).
+struct Request {
+    words: Vec<String>,
+    lower: Vec<String>,
+    text: String,
+}
+
+impl Request {
+    fn new(text: &str) -> Request {
+        let mut words = Vec::new();
+        for w in text.split(|c: char| c.is_whitespace() || c == ',' || c == ';') {
+            let w = w.trim_matches(|c: char| matches!(c, '.' | '!' | '?' | '"' | '(' | ')' | ':' | '`' | '\''));
+            if w.is_empty() {
+                continue;
+            }
+            if let Some(stem) = w.strip_suffix("'s").or_else(|| w.strip_suffix("’s")) {
+                words.push(stem.to_string());
+                words.push("'s".into());
+            } else {
+                words.push(w.to_string());
+            }
+        }
+        words.retain(|w| !matches!(w.to_lowercase().as_str(), "but" | "please" | "also"));
+        let lower = words.iter().map(|w| w.to_lowercase()).collect();
+        Request { words, lower, text: text.to_string() }
+    }
+
+    /// Index of the first occurrence of a cue (one or more words).
+    fn find(&self, cue: &str) -> Option<usize> {
+        let parts: Vec<&str> = cue.split(' ').collect();
+        (0..self.lower.len()).find(|&i| parts.iter().enumerate().all(|(k, p)| self.lower.get(i + k).is_some_and(|w| w == p)))
+    }
+
+    fn has(&self, w: &str) -> bool {
+        self.find(w).is_some()
+    }
+
+    fn pos_any(&self, ws: &[&str]) -> Option<usize> {
+        ws.iter().filter_map(|w| self.find(w)).min()
+    }
+
+    fn slice(&self, from: usize, to: usize) -> Vec<String> {
+        self.words[from.min(self.words.len())..to.min(self.words.len())].to_vec()
+    }
+}
 
 /// Plan a request with the embedded deterministic planner.
 pub fn plan_offline(request: &str, registry: &Registry) -> Result<Decisions, PlanError> {
@@ -75,29 +232,25 @@ pub fn plan_offline(request: &str, registry: &Registry) -> Result<Decisions, Pla
         return Err(err("empty request: say what should change, e.g. `add view_count to the article model`", vec![]));
     }
     let (text, excluded) = strip_exclusions(request);
-    let words = tokens(&text);
-    if words.is_empty() {
+    let req = Request::new(&text);
+    if req.words.is_empty() {
         return Err(err(format!("`{request}` says only what not to touch; say what should change"), vec![]));
     }
-    let lower: Vec<String> = words.iter().map(|w| w.to_lowercase()).collect();
-    let has = |w: &str| lower.iter().any(|x| x == w);
-    let pos = |w: &str| lower.iter().position(|x| x == w);
-    let after = |i: usize| words[i + 1..].to_vec();
-
-    let mut d = if let Some(i) = pos("rename") {
-        rename(registry, &words[i + 1..])?
-    } else if has("validation") || has("validate") || has("validates") {
-        validation(registry, &words, &lower)?
-    } else if (has("parameter") || has("param") || has("argument")) && (has("add") || has("remove") || has("drop")) {
-        parameter(registry, &words, &lower)?
-    } else if has("returns") || has("return") {
-        returns(registry, &words, &lower)?
-    } else if let Some(i) = pos("add").filter(|_| lower.contains(&"to".to_string())) {
-        add_fields(registry, &after(i))?
-    } else if let Some(i) = ["remove", "delete", "drop"].iter().find_map(|w| pos(w)) {
-        remove(registry, &after(i))?
-    } else {
-        behavior(registry, &words)?
+    let links = EntityLinks::build(registry);
+    let r = Resolver { registry, links: &links };
+    let mut decided = None;
+    for intent in INTENTS {
+        if intent.cues.iter().any(|c| req.has(c))
+            && let Some(d) = (intent.read)(&r, &req)?
+        {
+            tracing::debug!(intent = intent.name, "planned");
+            decided = Some(d);
+            break;
+        }
+    }
+    let mut d = match decided {
+        Some(d) => d,
+        None => behavior(&r, &req)?,
     };
     // Honour the exclusions: a target that lives in an excluded category is not decided on
     // (the synthesizer's validator would refuse it).
@@ -135,100 +288,195 @@ fn strip_exclusions(request: &str) -> (String, Vec<Category>) {
     (text, found)
 }
 
-/// Words of the request; punctuation around them dropped, identifiers kept whole
-/// (`IBbsArticle.ICreate`, `prisma:bbs_articles.title`, `src/x.ts#f`).
-fn tokens(text: &str) -> Vec<String> {
-    text.split(|c: char| c.is_whitespace() || c == ',' || c == ';')
-        .map(|w| w.trim_matches(|c: char| matches!(c, '.' | '!' | '?' | '"' | '\'' | '(' | ')' | ':' | '`')))
-        .filter(|w| !w.is_empty() && !matches!(w.to_lowercase().as_str(), "but" | "please" | "and" | "also"))
-        .map(str::to_string)
-        .collect()
-}
-
 /// The file declaring `symbol` (exact name, not a dependency's declaration).
 pub fn symbol_file(registry: &Registry, symbol: &str) -> Option<String> {
     let name = symbol.rsplit('#').next().unwrap_or(symbol);
     registry
         .search(symbol, None)
         .into_iter()
-        .find(|m| m.tier == MatchTier::Exact && (m.symbol.name == name) && m.file.lang != maintaind_registry::FileLang::Declaration)
+        .find(|m| m.tier == MatchTier::Exact && (m.symbol.name == name) && m.file.lang != FileLang::Declaration)
         .map(|m| m.file.path.clone())
 }
 
 fn is_identifier(w: &str) -> bool {
-    w.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_') && w.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | ':' | '#' | '/' | '$'))
+    w.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '$') && w.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | ':' | '#' | '/' | '$'))
 }
 
-/// A symbol named exactly by a word (`IBbsArticle.ICreate`, `getBbsArticlesArticleId`).
-/// Declarations of dependencies (`.d.ts`, e.g. the generated Prisma client's row types) are
-/// never planning targets.
-fn exact_symbol(registry: &Registry, word: &str) -> Option<(String, SymbolKind)> {
-    let hits = registry.search(word, None);
-    let exact: Vec<_> = hits
-        .iter()
-        .filter(|m| m.tier == MatchTier::Exact && m.symbol.kind != SymbolKind::Reexport && m.file.lang != maintaind_registry::FileLang::Declaration)
-        .collect();
-    let first = exact.first()?;
-    Some((first.symbol.name.clone(), first.symbol.kind))
+fn is_filler(w: &str) -> bool {
+    FILLER.contains(&w.to_lowercase().as_str())
 }
 
-/// An entity named in everyday words → its Prisma model and its main DTO type.
-struct Entity {
-    model: String,
-    dto: Option<String>,
+/// `display name` → `display_name`, `viewCount` stays.
+fn snake(words: &[String]) -> String {
+    words.iter().map(|w| w.trim_matches('\'').to_string()).filter(|w| !w.is_empty()).collect::<Vec<_>>().join("_")
 }
 
-fn entity(registry: &Registry, words: &[String]) -> Option<Entity> {
-    let meaningful: Vec<String> = words.iter().map(|w| w.to_lowercase()).filter(|w| !FILLER.contains(&w.as_str()) && w.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')).collect();
-    if meaningful.is_empty() {
-        return None;
-    }
-    let stem: Vec<String> = meaningful.iter().map(|w| singular(w)).collect();
-    let wanted = format!("{}s", stem.join("_"));
-    let wanted_y = stem.last().filter(|l| l.ends_with('y')).map(|_| format!("{}ies", stem.join("_").trim_end_matches('y')));
-    let models: Vec<String> = registry.files().flat_map(|f| f.symbols.iter()).filter(|s| s.kind == SymbolKind::Model).map(|s| s.name.clone()).collect();
-    let model = models.iter().find(|m| {
-        let bare = m.trim_start_matches("prisma:");
-        let matches = |w: &str| bare == w || bare.ends_with(&format!("_{w}"));
-        matches(&wanted) || wanted_y.as_deref().is_some_and(matches)
-    })?;
-    let table = model.trim_start_matches("prisma:");
-    let needle = format!("Maps to {table}.");
-    // The DTO whose properties map to the table's columns.
-    let dto = registry
-        .files()
-        .flat_map(|f| f.symbols.iter())
-        .filter(|s| s.kind == SymbolKind::Property && s.doc_full.as_deref().is_some_and(|d| d.contains(&needle)))
-        .filter_map(|s| s.name.split('.').next().map(str::to_string))
-        .next();
-    Some(Entity { model: model.clone(), dto })
+/// What a phrase names.
+#[derive(Debug, Clone)]
+enum Named {
+    /// An exact symbol (DTO, variant, property, function, model, column).
+    Symbol(String),
+    /// A Prisma model named by everyday words, with its DTO families.
+    Entity { model: String, dtos: Vec<String> },
 }
 
-fn singular(w: &str) -> String {
-    if let Some(stem) = w.strip_suffix("ies") {
-        format!("{stem}y")
-    } else if w.ends_with("ss") {
-        w.to_string()
-    } else {
-        w.strip_suffix('s').unwrap_or(w).to_string()
-    }
+/// Turns words into symbols, through the registry and the entity links.
+struct Resolver<'a> {
+    registry: &'a Registry,
+    links: &'a EntityLinks,
 }
 
-/// Resolve a phrase to symbols: an exact identifier in it, else an entity (model + DTO).
-fn resolve_phrase(registry: &Registry, words: &[String]) -> Result<Vec<String>, PlanError> {
-    for w in words.iter().filter(|w| is_identifier(w) && !FILLER.contains(&w.to_lowercase().as_str())) {
-        if let Some((name, _)) = exact_symbol(registry, w) {
-            return Ok(vec![name]);
+impl Resolver<'_> {
+    /// A symbol named exactly by one word (`IBbsArticle.ICreate`, `getBbsArticlesArticleId`,
+    /// `bbs_articles`, `bbs_articles.title`). Declarations of dependencies (`.d.ts`) are never
+    /// targets.
+    fn exact(&self, word: &str) -> Option<(String, SymbolKind)> {
+        if !is_identifier(word) || is_filler(word) {
+            return None;
         }
+        // A plain lower-case word ("update", "title") is English, not a reference to the SDK's
+        // `update` or some `title` property; models are the exception (`todo_list_todos` has an
+        // underscore, and `prisma:` addresses are explicit).
+        let plain = word.chars().all(|c| c.is_ascii_lowercase());
+        let hits = if plain { Vec::new() } else { self.registry.search(word, None) };
+        let exact = hits.iter().find(|m| m.tier == MatchTier::Exact && m.symbol.kind != SymbolKind::Reexport && m.file.lang != FileLang::Declaration);
+        if let Some(m) = exact {
+            return Some((m.symbol.name.clone(), m.symbol.kind));
+        }
+        // A model or column written without `prisma:`.
+        let (model, field) = match word.split_once('.') {
+            Some((m, f)) => (m, Some(f)),
+            None => (word, None),
+        };
+        if self.links.models.is_model(model) {
+            return match field {
+                None => Some((format!("prisma:{model}"), SymbolKind::Model)),
+                Some(f) if self.links.models.field(model, f).is_some() => Some((format!("prisma:{model}.{f}"), SymbolKind::Field)),
+                Some(_) => None,
+            };
+        }
+        None
     }
-    if let Some(e) = entity(registry, words) {
-        let mut out = vec![e.model];
-        out.extend(e.dto);
-        return Ok(out);
+
+    /// Entity words → the models they name (exactly one, or an ambiguity error).
+    fn entity(&self, words: &[String]) -> Result<Option<Named>, PlanError> {
+        let meaningful: Vec<String> = words.iter().map(|w| w.to_lowercase()).filter(|w| w != "'s" && !is_filler(w) && w.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')).collect();
+        // The longest run of trailing words that names a model ("article comments" before
+        // "comments").
+        for start in 0..meaningful.len() {
+            let tail: Vec<&str> = meaningful[start..].iter().map(String::as_str).collect();
+            let models = self.links.models_named(&tail);
+            match models.len() {
+                0 => continue,
+                1 => {
+                    let model = models[0].clone();
+                    let dtos = self.links.dtos_of(&model).iter().map(|(d, _)| d.name.clone()).collect();
+                    return Ok(Some(Named::Entity { model, dtos }));
+                }
+                _ => {
+                    // `posts` → `x_posts` and `x_post_tags`? `models_named` returns exact
+                    // matches only when there are some; several exact ones are a real choice.
+                    return Err(err(format!("`{}` names several models: {}; name one", tail.join(" "), models.join(", ")), models.iter().map(|m| format!("prisma:{m}")).collect()));
+                }
+            }
+        }
+        Ok(None)
     }
-    let phrase = words.join(" ");
-    let probe = words.iter().filter(|w| !FILLER.contains(&w.to_lowercase().as_str())).cloned().collect::<Vec<_>>().join("_");
-    Err(err(format!("nothing in the project matches `{phrase}`"), registry.suggest(if probe.is_empty() { &phrase } else { &probe }, 5)))
+
+    /// A phrase naming one thing: an identifier in it, else an entity.
+    fn phrase(&self, words: &[String]) -> Result<Option<Named>, PlanError> {
+        for w in words {
+            if let Some((name, _)) = self.exact(w) {
+                return Ok(Some(Named::Symbol(name)));
+            }
+        }
+        self.entity(words)
+    }
+
+    /// Every identifier a phrase names, in order (a model and a DTO can both be named).
+    fn identifiers(&self, words: &[String]) -> Vec<(String, SymbolKind)> {
+        let mut out: Vec<(String, SymbolKind)> = Vec::new();
+        for w in words {
+            if let Some(hit) = self.exact(w)
+                && !out.iter().any(|(n, _)| *n == hit.0)
+            {
+                out.push(hit);
+            }
+        }
+        out
+    }
+
+    fn unresolved(&self, words: &[String]) -> PlanError {
+        let phrase = words.join(" ");
+        let probe: String = words.iter().filter(|w| !is_filler(w) && *w != "'s").cloned().collect::<Vec<_>>().join("_");
+        let probe = if probe.is_empty() { phrase.clone() } else { probe };
+        let mut closest: Vec<String> = self.links.models_named(&[probe.as_str()]).into_iter().map(|m| format!("prisma:{m}")).collect();
+        closest.extend(self.registry.suggest(&probe, 5));
+        closest.truncate(5);
+        err(format!("nothing in the project matches `{phrase}`"), closest)
+    }
+
+    /// The member of an owner: `prisma:M.f` for a model, `T.f` (or `T.V.f`) for a type; tried
+    /// singular and plural ("titles" → `title`).
+    fn member(&self, owner: &str, words: &[String]) -> Option<String> {
+        let name = member_name(words);
+        if name.is_empty() {
+            return None;
+        }
+        let forms = crate::links::singulars(&name);
+        for f in forms.iter().chain(std::iter::once(&name)) {
+            let candidate = if let Some(model) = owner.strip_prefix("prisma:") { format!("prisma:{model}.{f}") } else { format!("{owner}.{f}") };
+            if self.exact(&candidate).is_some() {
+                return Some(candidate);
+            }
+        }
+        None
+    }
+
+    /// The DTO variant a list of words picks in a family (`ISummary` for "summaries").
+    fn variant(&self, family: &str, words: &[String]) -> Option<String> {
+        words.iter().find_map(|w| VARIANT_WORDS.iter().find(|(v, _)| *v == w.to_lowercase()).map(|(_, s)| if s.is_empty() { family.to_string() } else { format!("{family}.{s}") })).filter(|v| self.exact(v).is_some())
+    }
+
+    /// The variants clients send of a family that exist: `ICreate`, `IUpdate`, and an actor's
+    /// `IJoin`.
+    fn request_variants(&self, family: &str) -> Vec<String> {
+        ["ICreate", "IUpdate", "IJoin"].iter().map(|v| format!("{family}.{v}")).filter(|v| self.exact(v).is_some()).collect()
+    }
+
+    /// Every property named `field` in a DTO family: `T.f` and `T.V.f` for each variant `V`.
+    fn family_members(&self, family: &str, field: &str) -> Vec<String> {
+        let Some(file) = symbol_file(self.registry, family) else { return Vec::new() };
+        let Some(fi) = self.registry.file(&file) else { return Vec::new() };
+        let prefix = format!("{family}.");
+        let mut out: Vec<String> = fi
+            .symbols
+            .iter()
+            .filter(|s| s.kind == SymbolKind::Property && s.name.starts_with(&prefix) && s.name.rsplit('.').next() == Some(field) && s.name[prefix.len()..].matches('.').count() <= 1)
+            .map(|s| s.name.clone())
+            .collect();
+        out.sort_by_key(|n| (n.matches('.').count(), n.clone()));
+        out.dedup();
+        out
+    }
+}
+
+/// The snake_case name a member phrase spells ("the view limit column" → `view_limit`).
+fn member_name(words: &[String]) -> String {
+    snake(&words.iter().filter(|w| !is_filler(w) && *w != "'s").cloned().collect::<Vec<_>>()).to_lowercase()
+}
+
+/// "the C column of M", "the F field of T", "M's C", "C in T", or compound entity words
+/// ("post titles"): (owner words, member words).
+fn member_phrase(words: &[String]) -> Option<(Vec<String>, Vec<String>)> {
+    let lower: Vec<String> = words.iter().map(|w| w.to_lowercase()).collect();
+    if let Some(i) = lower.iter().position(|w| w == "'s") {
+        return Some((words[..i].to_vec(), words[i + 1..].to_vec()));
+    }
+    if let Some(i) = lower.iter().position(|w| matches!(w.as_str(), "of" | "in" | "on")) {
+        return Some((words[i + 1..].to_vec(), words[..i].to_vec()));
+    }
+    None
 }
 
 fn change(symbol: &str, kind: ChangeKind, intent: impl Into<String>) -> DecidedChange {
@@ -239,96 +487,390 @@ fn decisions(summary: String, changes: Vec<DecidedChange>) -> Decisions {
     Decisions { summary, changes, new_symbols: Vec::new(), acceptance_criteria: Vec::new(), excluded_categories: Vec::new() }
 }
 
-/// "rename A to B", "rename A as B".
-fn rename(registry: &Registry, rest: &[String]) -> Result<Decisions, PlanError> {
-    let split = rest.iter().position(|w| matches!(w.to_lowercase().as_str(), "to" | "as" | "into"));
+fn listing(targets: &[String]) -> String {
+    targets.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(" and ")
+}
+
+/// A phrase that names one thing to act on: a member ("the C column of M"), an identifier, or
+/// an entity (the model). Used by rename and remove.
+fn one_target(r: &Resolver, words: &[String]) -> Result<Vec<String>, PlanError> {
+    if let Some((owner, member)) = member_phrase(words)
+        && !member.iter().all(|w| is_filler(w))
+        && let Some(named) = r.phrase(&owner)?
+    {
+        let owners = match &named {
+            Named::Symbol(s) => vec![s.clone()],
+            Named::Entity { model, dtos } => {
+                // "the title column of posts" is the column; "the title field of posts" the
+                // column and the DTO property.
+                let mut v = vec![format!("prisma:{model}")];
+                if !words.iter().any(|w| w.eq_ignore_ascii_case("column")) {
+                    v.extend(dtos.iter().cloned());
+                }
+                v
+            }
+        };
+        let found: Vec<String> = owners.iter().filter_map(|o| r.member(o, &member)).collect();
+        if !found.is_empty() {
+            return Ok(found);
+        }
+        let name = member_name(&member);
+        return Err(err(format!("{} has no `{name}`", listing(&owners)), r.registry.suggest(&name, 5)));
+    }
+    match r.phrase(words)? {
+        Some(Named::Symbol(s)) => Ok(vec![s]),
+        Some(Named::Entity { model, .. }) => Ok(vec![format!("prisma:{model}")]),
+        None => Err(r.unresolved(words)),
+    }
+}
+
+/// "rename A to B", "rename the C column of M to B", "rename the F field of T as B".
+fn rename(r: &Resolver, req: &Request) -> Result<Option<Decisions>, PlanError> {
+    let Some(i) = req.find("rename").or_else(|| req.find("renamed")) else { return Ok(None) };
+    let rest = &req.words[i + 1..];
+    let split = rest.iter().rposition(|w| matches!(w.to_lowercase().as_str(), "to" | "as" | "into"));
     let (from, to) = match split {
-        Some(i) if i + 1 < rest.len() => (&rest[..i], rest[i + 1..].iter().find(|w| !FILLER.contains(&w.to_lowercase().as_str()))),
+        Some(k) if k + 1 < rest.len() => (&rest[..k], rest[k + 1..].iter().find(|w| !is_filler(w))),
         _ => return Err(err("a rename needs `rename OLD to NEW`", vec![])),
     };
     let Some(to) = to else { return Err(err("a rename needs the new name after `to`", vec![])) };
-    let targets = resolve_phrase(registry, from)?;
-    let target = &targets[0];
-    let short = target.rsplit(['.', ':']).next().unwrap_or(target);
-    let mut d = decisions(format!("Rename `{target}` to `{to}`."), vec![change(target, ChangeKind::Rename, format!("rename to `{to}`"))]);
-    let kind = match exact_symbol(registry, target).map(|(_, k)| k) {
-        Some(SymbolKind::Function | SymbolKind::Method) => NewSymbolKind::Function,
-        Some(SymbolKind::Property) => NewSymbolKind::Property,
-        Some(SymbolKind::Field | SymbolKind::Model) => NewSymbolKind::Field,
-        _ => NewSymbolKind::Type,
-    };
-    d.new_symbols.push(NewSymbol { name: to.clone(), kind, near: target.clone() });
-    d.acceptance_criteria.push(format!("no reference to `{short}` remains; `{to}` is used where it was"));
-    Ok(d)
+    let targets = one_target(r, from)?;
+    let mut d = decisions(format!("Rename {} to `{to}`.", listing(&targets)), targets.iter().map(|t| change(t, ChangeKind::Rename, format!("rename to `{to}`"))).collect());
+    for t in &targets {
+        let kind = match r.exact(t).map(|(_, k)| k) {
+            Some(SymbolKind::Function | SymbolKind::Method) => NewSymbolKind::Function,
+            Some(SymbolKind::Property) => NewSymbolKind::Property,
+            Some(SymbolKind::Field | SymbolKind::Model) => NewSymbolKind::Field,
+            _ => NewSymbolKind::Type,
+        };
+        d.new_symbols.push(NewSymbol { name: to.clone(), kind, near: t.clone() });
+        let short = t.rsplit(['.', ':']).next().unwrap_or(t);
+        d.acceptance_criteria.push(format!("no reference to `{short}` of `{t}` remains; `{to}` is used where it was"));
+    }
+    Ok(Some(d))
 }
 
-/// "add email validation to IUser.ICreate", "validate the email in IBbsMember.ICreate".
-fn validation(registry: &Registry, words: &[String], lower: &[String]) -> Result<Decisions, PlanError> {
-    let format = ["email", "uuid", "url", "uri", "date-time", "date"].into_iter().find(|f| lower.iter().any(|w| w == f));
-    let tag = match format {
-        Some("url") => "tags.Format<\"uri\">".to_string(),
-        Some(f) => format!("tags.Format<\"{f}\">"),
-        None => "a typia validation tag".to_string(),
+/// "add a limit parameter to F", "F needs a required tenant parameter", "remove the props
+/// parameter from F", "F should take a locale argument".
+fn parameter(r: &Resolver, req: &Request) -> Result<Option<Decisions>, PlanError> {
+    let functions: Vec<String> = r.identifiers(&req.words).into_iter().filter(|(_, k)| matches!(k, SymbolKind::Function | SymbolKind::Method)).map(|(n, _)| n).collect();
+    let Some(target) = functions.first().cloned() else {
+        let probe = req.words.iter().filter(|w| is_identifier(w) && !is_filler(w)).max_by_key(|w| w.len()).cloned().unwrap_or_default();
+        return Err(err("name the function whose parameters change", r.registry.suggest(&probe, 5)));
     };
-    let targets = resolve_phrase(registry, words)?;
-    let target = targets.iter().find(|t| !t.starts_with("prisma:")).unwrap_or(&targets[0]).clone();
-    // A type named with a format that is also one of its properties: target the property.
-    let target = match format {
-        Some(f) if !target.ends_with(&format!(".{f}")) => {
-            let prop = format!("{target}.{f}");
-            if exact_symbol(registry, &prop).is_some() { prop } else { target }
-        }
-        _ => target,
-    };
-    let mut d = decisions(format!("Add {tag} validation to `{target}`."), vec![change(&target, ChangeKind::Shape, format!("add {tag} to the type"))]);
-    d.acceptance_criteria.push(format!("`{target}` carries {tag}"));
-    Ok(d)
-}
-
-/// "add a limit parameter to F", "remove the limit parameter from F".
-fn parameter(registry: &Registry, words: &[String], lower: &[String]) -> Result<Decisions, PlanError> {
-    let adding = lower.iter().any(|w| w == "add");
-    let pi = lower.iter().position(|w| matches!(w.as_str(), "parameter" | "param" | "argument")).unwrap();
-    // The parameter's name: the identifier right before or after the word `parameter`.
-    let name = words[..pi]
-        .iter()
-        .rev()
-        .chain(words[pi + 1..].iter())
-        .find(|w| is_identifier(w) && !FILLER.contains(&w.to_lowercase().as_str()) && !matches!(w.to_lowercase().as_str(), "add" | "remove" | "drop") && exact_symbol(registry, w).is_none())
-        .cloned();
-    let fi = lower.iter().rposition(|w| matches!(w.as_str(), "to" | "from" | "of")).map(|i| i + 1).unwrap_or(0);
-    let targets = resolve_phrase(registry, &words[fi..])?;
-    let target = &targets[0];
-    let Some(name) = name else { return Err(err("name the parameter, e.g. `add a limit parameter to getBbsArticles`", vec![])) };
-    let verb = if adding { "add" } else { "remove" };
-    let mut d = decisions(format!("{} parameter `{name}` {} `{target}`.", if adding { "Add" } else { "Remove" }, if adding { "to" } else { "from" }), vec![change(target, ChangeKind::Signature, format!("{verb} parameter `{name}`"))]);
-    if adding {
+    let removing = req.pos_any(&["remove", "drop", "delete"]).is_some();
+    let pi = req.pos_any(&["parameter", "param", "argument", "arg", "parameters", "arguments"]).unwrap();
+    // The parameter's name: the words right before the word `parameter` (after "a", "the",
+    // "required", "new"), else the word right after it.
+    let stop = |w: &String| is_filler(w) || matches!(w.to_lowercase().as_str(), "add" | "remove" | "drop" | "needs" | "need" | "take" | "takes" | "accept" | "accepts") || r.exact(w).is_some();
+    let before: Vec<String> = req.words[..pi].iter().rev().take_while(|w| !stop(w)).cloned().collect::<Vec<_>>().into_iter().rev().collect();
+    let name = if !before.is_empty() { Some(snake(&before)) } else { req.words.get(pi + 1).filter(|w| !stop(w) && is_identifier(w)).cloned() };
+    let Some(name) = name else { return Err(err(format!("name the parameter, e.g. `{target} needs a required locale parameter`"), vec![])) };
+    let verb = if removing { "remove" } else { "add" };
+    let mut d = decisions(format!("{} parameter `{name}` {} `{target}`.", if removing { "Remove" } else { "Add" }, if removing { "from" } else { "to" }), vec![change(&target, ChangeKind::Signature, format!("{verb} parameter `{name}`"))]);
+    if !removing {
         d.new_symbols.push(NewSymbol { name: name.clone(), kind: NewSymbolKind::Parameter, near: target.clone() });
     }
-    d.acceptance_criteria.push(format!("every call of `{target}` {} `{name}`", if adding { "passes" } else { "no longer passes" }));
-    Ok(d)
+    d.acceptance_criteria.push(format!("every call of `{target}` {} `{name}`", if removing { "no longer passes" } else { "passes" }));
+    Ok(Some(d))
 }
 
-/// "change what F returns", "make F return X", "change the return type of F".
-fn returns(registry: &Registry, words: &[String], _lower: &[String]) -> Result<Decisions, PlanError> {
-    let function = words.iter().filter(|w| is_identifier(w)).find_map(|w| exact_symbol(registry, w).filter(|(_, k)| matches!(k, SymbolKind::Function | SymbolKind::Method)));
+/// A typia constraint read from the request: `tags.MaxLength<120>`, `tags.Format<"email">`, …
+struct Constraint {
+    tags: Vec<String>,
+    /// The words naming the constraint, to be removed from the target phrase.
+    words: Vec<usize>,
+}
+
+/// Numbers and ranges in a request: "5-150", "120", "between 3 and 50".
+fn numbers(req: &Request) -> Vec<(usize, Vec<u64>)> {
+    let mut out = Vec::new();
+    for (i, w) in req.lower.iter().enumerate() {
+        let parts: Vec<&str> = w.split(['-', '–']).collect();
+        let nums: Vec<u64> = parts.iter().filter_map(|p| p.parse().ok()).collect();
+        if !nums.is_empty() && nums.len() == parts.len() {
+            out.push((i, nums));
+        }
+    }
+    out
+}
+
+fn constraint(req: &Request, numeric: bool) -> Constraint {
+    let mut tags = Vec::new();
+    let mut used = Vec::new();
+    let (min_tag, max_tag) = if numeric { ("Minimum", "Maximum") } else { ("MinLength", "MaxLength") };
+    // Formats first: "email validation", "must be a valid url".
+    for (i, w) in req.lower.iter().enumerate() {
+        if let Some((_, f)) = FORMATS.iter().find(|(k, _)| k == w) {
+            tags.push(format!("tags.Format<\"{f}\">"));
+            used.push(i);
+        }
+    }
+    // Tag names written out: "a MaxLength", "tags.MaxLength<20>", "max length 20".
+    for (i, w) in req.lower.iter().enumerate() {
+        let bare = w.trim_start_matches("tags.");
+        let (head, arg) = match bare.split_once('<') {
+            Some((h, a)) => (h, Some(a.trim_end_matches('>'))),
+            None => (bare, None),
+        };
+        let two = format!("{head}{}", req.lower.get(i + 1).cloned().unwrap_or_default());
+        let (tag, span) = match TAG_WORDS.iter().find(|(k, _)| *k == head) {
+            Some((_, t)) => (Some(*t), 1),
+            None => (TAG_WORDS.iter().find(|(k, _)| *k == two).map(|(_, t)| *t), 2),
+        };
+        let Some(tag) = tag else { continue };
+        if tag == "Format" && !tags.is_empty() {
+            continue;
+        }
+        let value = arg.map(str::to_string).or_else(|| req.lower.get(i + span).filter(|n| n.parse::<u64>().is_ok()).cloned());
+        tags.push(match value {
+            Some(v) => format!("tags.{tag}<{v}>"),
+            None => format!("tags.{tag}"),
+        });
+        used.extend(i..i + span);
+    }
+    if tags.iter().any(|t| t.contains("Length") || t.contains("imum")) {
+        return Constraint { tags, words: used };
+    }
+    // Limits in words: "5-150 character limit", "120 characters", "at most 120", "at least 8",
+    // "between 3 and 50", "up to 300".
+    let nums = numbers(req);
+    let near = |i: usize, ws: &[&str]| ws.iter().any(|w| req.lower.get(i.wrapping_sub(1)).is_some_and(|x| x == w) || (i >= 2 && format!("{} {}", req.lower[i - 2], req.lower[i - 1]) == *w));
+    for (i, ns) in &nums {
+        used.push(*i);
+        match ns.as_slice() {
+            [a, b] => {
+                tags.push(format!("tags.{min_tag}<{a}>"));
+                tags.push(format!("tags.{max_tag}<{b}>"));
+            }
+            [n] if near(*i, &["least", "min", "minimum", "than"]) && req.has("at least") || near(*i, &["no shorter than"]) => tags.push(format!("tags.{min_tag}<{n}>")),
+            [n] if near(*i, &["between"]) => {
+                if let Some((j, m)) = nums.iter().find(|(j, _)| *j > *i) {
+                    used.push(*j);
+                    tags.push(format!("tags.{min_tag}<{n}>"));
+                    tags.push(format!("tags.{max_tag}<{}>", m[0]));
+                }
+                break;
+            }
+            [n] => tags.push(format!("tags.{max_tag}<{n}>")),
+            _ => {}
+        }
+    }
+    for (i, w) in req.lower.iter().enumerate() {
+        if LENGTH_WORDS.contains(&w.as_str()) || matches!(w.as_str(), "limit" | "limits" | "most" | "least" | "up" | "between" | "validation" | "validate" | "enforce" | "valid" | "max" | "min") {
+            used.push(i);
+        }
+    }
+    tags.dedup();
+    Constraint { tags, words: used }
+}
+
+/// "add email validation to IUser.ICreate", "limit product names to 120 characters",
+/// "enforce the 5-150 character limit on post titles", "add a MaxLength to password in
+/// ITodoUser.ICreate", "usernames must be at least 3 characters".
+fn validation(r: &Resolver, req: &Request) -> Result<Option<Decisions>, PlanError> {
+    let first = constraint(req, false);
+    if first.tags.is_empty() {
+        // "validate the order before saving" is not a typia constraint: another intent's.
+        return Ok(None);
+    }
+    // The target phrase: the request without the constraint words and the intent's verbs.
+    let verbs = ["add", "enforce", "limit", "limits", "validate", "validates", "validated", "validation", "must", "should", "be", "a", "valid", "at", "to", "up", "no", "than", "longer", "shorter", "character", "characters", "chars", "long", "length", "tag", "tags", "constraint", "rule", "check", "between", "and", "of", "on", "in", "for", "the", "with", "'s", "have"];
+    let rest: Vec<String> = req.words.iter().enumerate().filter(|(i, w)| !first.words.contains(i) && !verbs.contains(&w.to_lowercase().as_str())).map(|(_, w)| w.clone()).collect();
+    // Owner and member: an identifier (a property, a variant, a type), then the other words
+    // as the member.
+    let ids = r.identifiers(&rest);
+    let mut targets: Vec<String> = Vec::new();
+    let member_words: Vec<String> = rest.iter().filter(|w| r.exact(w).is_none()).cloned().collect();
+    if let Some((id, kind)) = ids.first() {
+        match kind {
+            SymbolKind::Property => targets.push(id.clone()),
+            SymbolKind::Type | SymbolKind::Interface => {
+                let found = r.member(id, &member_words).or_else(|| {
+                    // A format word names its property: "email validation" on `IUser.ICreate`.
+                    FORMATS.iter().find_map(|(w, _)| req.has(w).then(|| format!("{id}.{w}"))).filter(|p| r.exact(p).is_some())
+                });
+                match found {
+                    Some(p) => targets.push(p),
+                    None if member_words.is_empty() => targets.push(id.clone()),
+                    None => return Err(err(format!("`{id}` has no `{}`", member_name(&member_words)), r.registry.suggest(&member_name(&member_words), 5))),
+                }
+            }
+            _ => return Err(err(format!("a validation tag goes on a DTO property; `{id}` is a {kind}"), vec![])),
+        }
+    } else {
+        // Entity words plus a field: "post titles", "product names", "the username of users".
+        let (owner, member) = match member_phrase(&rest) {
+            Some((o, m)) => (o, m),
+            None if rest.len() >= 2 => (rest[..rest.len() - 1].to_vec(), rest[rest.len() - 1..].to_vec()),
+            None => (Vec::new(), rest.clone()),
+        };
+        let named = if owner.is_empty() { None } else { r.entity(&owner)? };
+        let Some(Named::Entity { dtos, model }) = named else {
+            return Err(err(format!("say which DTO property the validation belongs to (e.g. `limit post titles to 150 characters` or `… to IPost.ICreate.title`); `{}` names none", rest.join(" ")), r.unresolved(&rest).closest));
+        };
+        for dto in &dtos {
+            // Clients send values through the request variants; validate there.
+            for v in r.request_variants(dto) {
+                if let Some(p) = r.member(&v, &member) {
+                    targets.push(p);
+                }
+            }
+        }
+        if targets.is_empty() {
+            for dto in &dtos {
+                if let Some(p) = r.member(dto, &member) {
+                    targets.push(p);
+                }
+            }
+        }
+        if targets.is_empty() {
+            return Err(err(format!("the DTOs of {model} ({}) have no `{}`", dtos.join(", "), member_name(&member)), r.registry.suggest(&member_name(&member), 5)));
+        }
+    }
+    // Numbers mean lengths for strings and bounds for numbers.
+    let numeric = targets.iter().all(|t| r.registry.search(t, None).iter().any(|m| m.tier == MatchTier::Exact && m.symbol.signature.contains("number")));
+    let tags = if numeric { constraint(req, true).tags } else { first.tags };
+    let tag = tags.join(" & ");
+    let changes = targets.iter().map(|t| change(t, ChangeKind::Shape, format!("add {tag} to the type"))).collect();
+    let mut d = decisions(format!("Add {tag} to {}.", listing(&targets)), changes);
+    for t in &targets {
+        d.acceptance_criteria.push(format!("`{t}` carries {tag}"));
+    }
+    Ok(Some(d))
+}
+
+/// "change what F returns", "make F return X", "F should return its comments".
+fn returns(r: &Resolver, req: &Request) -> Result<Option<Decisions>, PlanError> {
+    let function = r.identifiers(&req.words).into_iter().find(|(_, k)| matches!(k, SymbolKind::Function | SymbolKind::Method));
     let Some((target, _)) = function else {
-        let probe = words.iter().filter(|w| is_identifier(w) && !FILLER.contains(&w.to_lowercase().as_str())).max_by_key(|w| w.len()).cloned().unwrap_or_default();
-        return Err(err("name the function whose return changes", registry.suggest(&probe, 5)));
+        // "return the view count in post details" is about a DTO, not a function.
+        if req.pos_any(&["in", "on", "with"]).is_some() {
+            return Ok(None);
+        }
+        let probe = req.words.iter().filter(|w| is_identifier(w) && !is_filler(w)).max_by_key(|w| w.len()).cloned().unwrap_or_default();
+        return Err(err("name the function whose return changes", r.registry.suggest(&probe, 5)));
     };
     let mut d = decisions(format!("Change what `{target}` returns."), vec![change(&target, ChangeKind::Return, "change the return type")]);
     d.acceptance_criteria.push(format!("every consumer of `{target}`'s result compiles against the new return type"));
-    Ok(d)
+    Ok(Some(d))
 }
 
-/// "add view_count to the article model", "add a subtitle and a summary to IBbsArticle".
-fn add_fields(registry: &Registry, rest: &[String]) -> Result<Decisions, PlanError> {
-    let to = rest.iter().rposition(|w| w.eq_ignore_ascii_case("to")).unwrap();
-    let fields: Vec<String> = rest[..to].iter().filter(|w| is_identifier(w) && !FILLER.contains(&w.to_lowercase().as_str()) && !is_type_word(w)).cloned().collect();
+/// The new fields a phrase names: `view_count and like_count`, `a display name`, `a priority
+/// column`, `tags.Default<0>`-free words only.
+fn new_fields(words: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur: Vec<String> = Vec::new();
+    for w in words {
+        let l = w.to_lowercase();
+        if l == "and" || l == "or" {
+            if !cur.is_empty() {
+                out.push(snake(&cur));
+                cur.clear();
+            }
+            continue;
+        }
+        if is_filler(&l) || SYSTEM_WORDS.contains(&l.as_str()) || !is_identifier(w) || w.contains('.') {
+            continue;
+        }
+        cur.push(w.clone());
+    }
+    if !cur.is_empty() {
+        out.push(snake(&cur));
+    }
+    out.dedup();
+    out
+}
+
+/// Whether clients send a new field (so it belongs in `ICreate`/`IUpdate`).
+fn client_sent(field: &str, req: &Request) -> bool {
+    if SYSTEM_WORDS.iter().any(|w| req.has(w)) {
+        return false;
+    }
+    let parts: Vec<&str> = field.split('_').collect();
+    !parts.iter().any(|p| SYSTEM_MANAGED.contains(p)) && !SYSTEM_MANAGED.contains(&field)
+}
+
+/// "add view_count to the article model", "products should have a weight", "add a priority
+/// column to todo_list_todos and expose it on ITodoListTodo", "give members an avatar_url".
+fn add_fields(r: &Resolver, req: &Request) -> Result<Option<Decisions>, PlanError> {
+    // Where the new thing is, and what it is: "add X to Y", "Y should have X", "give Y X".
+    let (field_words, owner_words): (Vec<String>, Vec<String>) = if let Some(i) = req.find("add").or_else(|| req.find("adds")) {
+        let to = req.lower.iter().enumerate().skip(i + 1).find(|(_, w)| matches!(w.as_str(), "to" | "on" | "for" | "in")).map(|(k, _)| k);
+        match to {
+            Some(k) => (req.slice(i + 1, k), req.slice(k + 1, req.words.len())),
+            None => return Ok(None),
+        }
+    } else if let Some(i) = req.find("give") {
+        // "give members an avatar_url": the owner is the first noun phrase.
+        let rest = req.slice(i + 1, req.words.len());
+        let split = rest.iter().position(|w| matches!(w.to_lowercase().as_str(), "a" | "an")).unwrap_or(1.min(rest.len()));
+        (rest[split..].to_vec(), rest[..split].to_vec())
+    } else {
+        let cue = ["should have", "should carry", "should store", "should record", "should track", "must have", "must carry", "needs", "need", "store", "track", "record"]
+            .iter()
+            .filter_map(|c| req.find(c).map(|i| (i, c.split(' ').count())))
+            .min();
+        let Some((i, n)) = cue else { return Ok(None) };
+        (req.slice(i + n, req.words.len()), req.slice(0, i))
+    };
+    // "… and expose it on ITodoListTodo": the DTO named there is a target too.
+    let (field_words, extra_owner) = match field_words.iter().position(|w| matches!(w.to_lowercase().as_str(), "expose" | "include" | "show")) {
+        Some(k) => (field_words[..k].to_vec(), field_words[k..].to_vec()),
+        None => (field_words, Vec::new()),
+    };
+    let (owner_words, extra_owner) = match owner_words.iter().position(|w| matches!(w.to_lowercase().as_str(), "expose" | "include" | "show")) {
+        Some(k) => (owner_words[..k].to_vec(), [extra_owner, owner_words[k..].to_vec()].concat()),
+        None => (owner_words, extra_owner),
+    };
+    let fields = new_fields(&field_words);
     if fields.is_empty() {
         return Err(err("name the field(s) to add, e.g. `add view_count to the article model`", vec![]));
     }
-    let targets = resolve_phrase(registry, &rest[to + 1..])?;
+    // Explicit identifiers win; every one named is a target (a model and a DTO both).
+    let mut targets: Vec<String> = Vec::new();
+    let named = r.identifiers(&[owner_words.clone(), extra_owner.clone()].concat());
+    let mut entity_model: Option<String> = None;
+    for (n, k) in &named {
+        match k {
+            SymbolKind::Model => {
+                targets.push(n.clone());
+                entity_model = Some(n.trim_start_matches("prisma:").to_string());
+            }
+            SymbolKind::Type | SymbolKind::Interface => targets.push(n.clone()),
+            other => return Err(err(format!("`{n}` is a {other}: a field goes on a model or a DTO type"), vec![])),
+        }
+    }
+    if targets.is_empty() {
+        match r.entity(&owner_words)? {
+            Some(Named::Entity { model, .. }) => {
+                targets.push(format!("prisma:{model}"));
+                entity_model = Some(model);
+            }
+            _ => return Err(r.unresolved(&owner_words)),
+        }
+    }
+    // A model named alone (or by entity words) brings its DTO family: the new column is
+    // exposed, and sent by clients unless the server fills it.
+    let dto_named = targets.iter().any(|t| !t.starts_with("prisma:"));
+    if let Some(model) = &entity_model
+        && !dto_named
+    {
+        let dtos = r.links.dtos_of(model);
+        if let Some((dto, _)) = dtos.first() {
+            targets.push(dto.name.clone());
+        }
+    }
+    let roots: Vec<String> = targets.iter().filter(|t| !t.starts_with("prisma:") && !t.contains('.')).cloned().collect();
+    if fields.iter().any(|f| client_sent(f, req)) {
+        for root in roots {
+            for v in r.request_variants(&root) {
+                if !targets.contains(&v) {
+                    targets.push(v);
+                }
+            }
+        }
+    }
     let mut changes = Vec::new();
     let mut news = Vec::new();
     for t in &targets {
@@ -338,179 +880,114 @@ fn add_fields(registry: &Registry, rest: &[String]) -> Result<Decisions, PlanErr
             news.push(NewSymbol { name: f.clone(), kind, near: t.clone() });
         }
     }
-    let mut d = decisions(format!("Add {} to {}.", fields.join(", "), targets.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(" and ")), changes);
+    let mut d = decisions(format!("Add {} to {}.", fields.join(", "), listing(&targets)), changes);
     for t in &targets {
         for f in &fields {
             d.acceptance_criteria.push(format!("`{t}` has `{f}`"));
         }
     }
     d.new_symbols = news;
-    Ok(d)
+    Ok(Some(d))
 }
 
-fn is_type_word(w: &str) -> bool {
-    matches!(w.to_lowercase().as_str(), "string" | "int" | "integer" | "number" | "boolean" | "bool" | "date" | "datetime" | "uuid" | "text" | "counter" | "flag")
+/// "include the author's nickname in article summaries", "expose view_count on IPost", "show
+/// the comment count in the post list": the DTO (variant) gains a property; the providers that
+/// build it follow from the blast radius.
+fn expose(r: &Resolver, req: &Request) -> Result<Option<Decisions>, PlanError> {
+    let Some(i) = req.pos_any(&["include", "includes", "expose", "exposes", "show", "shows", "display", "surface", "return", "returns"]) else { return Ok(None) };
+    let Some(k) = req.lower.iter().enumerate().skip(i + 1).find(|(_, w)| matches!(w.as_str(), "in" | "on" | "with" | "to")).map(|(k, _)| k) else {
+        return Err(err("say where to expose it: `include X in Y`", vec![]));
+    };
+    let what = req.slice(i + 1, k);
+    let place = req.slice(k + 1, req.words.len());
+    let target = match r.identifiers(&place).first() {
+        Some((n, SymbolKind::Type | SymbolKind::Interface)) => n.clone(),
+        Some((n, SymbolKind::Model)) => match r.links.dtos_of(n.trim_start_matches("prisma:")).first() {
+            Some((d, _)) => d.name.clone(),
+            None => return Err(err(format!("`{n}` has no DTO to expose anything on"), vec![])),
+        },
+        Some((n, kind)) => return Err(err(format!("`{n}` is a {kind}: say which DTO exposes it"), vec![])),
+        None => match r.entity(&place.iter().filter(|w| !VARIANT_WORDS.iter().any(|(v, _)| v.eq_ignore_ascii_case(w))).cloned().collect::<Vec<_>>())? {
+            Some(Named::Entity { dtos, model }) => {
+                let Some(family) = dtos.first() else { return Err(err(format!("{model} has no DTO to expose anything on"), vec![])) };
+                r.variant(family, &place).unwrap_or_else(|| family.clone())
+            }
+            _ => return Err(r.unresolved(&place)),
+        },
+    };
+    let name = new_fields(&what).join("_");
+    if name.is_empty() {
+        return Err(err("say what to expose, e.g. `include view_count in IPost`", vec![]));
+    }
+    let exists = r.member(&target, &[name.clone()]).is_some();
+    let mut d = decisions(format!("Expose `{name}` on `{target}`."), vec![change(&target, ChangeKind::Shape, format!("add property {name}"))]);
+    if !exists {
+        d.new_symbols.push(NewSymbol { name: name.clone(), kind: NewSymbolKind::Property, near: target.clone() });
+    }
+    d.acceptance_criteria.push(format!("`{target}` has `{name}`"));
+    Ok(Some(d))
 }
 
-/// "remove X", "drop view_limit from the article model".
-fn remove(registry: &Registry, rest: &[String]) -> Result<Decisions, PlanError> {
+/// "remove X", "drop view_limit from the article model", "delete the report model".
+fn remove(r: &Resolver, req: &Request) -> Result<Option<Decisions>, PlanError> {
+    let Some(i) = req.pos_any(&["remove", "delete", "drop", "get rid of"]) else { return Ok(None) };
+    let skip = if req.find("get rid of") == Some(i) { 3 } else { 1 };
+    let rest = req.slice(i + skip, req.words.len());
     let from = rest.iter().position(|w| w.eq_ignore_ascii_case("from"));
-    let changes = match from {
-        Some(i) => {
+    let targets = match from {
+        Some(k) => {
             // A field of an entity: the column and every DTO property of that name.
-            let fields: Vec<String> = rest[..i].iter().filter(|w| is_identifier(w) && !FILLER.contains(&w.to_lowercase().as_str())).cloned().collect();
-            let owners = resolve_phrase(registry, &rest[i + 1..])?;
+            let fields: Vec<String> = rest[..k].iter().filter(|w| is_identifier(w) && !is_filler(w)).cloned().collect();
+            let owners: Vec<String> = match r.phrase(&rest[k + 1..])? {
+                Some(Named::Symbol(s)) => vec![s],
+                Some(Named::Entity { model, dtos }) => std::iter::once(format!("prisma:{model}")).chain(dtos).collect(),
+                None => return Err(r.unresolved(&rest[k + 1..])),
+            };
             let mut out = Vec::new();
             for f in &fields {
                 for o in &owners {
-                    let candidate = format!("{o}.{f}");
-                    if exact_symbol(registry, &candidate).is_some() {
-                        out.push(change(&candidate, ChangeKind::Remove, format!("remove `{f}`")));
+                    if o.starts_with("prisma:") || o.contains('.') {
+                        out.extend(r.member(o, std::slice::from_ref(f)));
+                    } else {
+                        // A DTO family loses the property in every variant that has it.
+                        out.extend(r.family_members(o, &crate::links::singulars(&f.to_lowercase()).into_iter().find(|s| r.member(o, &[s.clone()]).is_some()).unwrap_or_else(|| f.clone())));
                     }
                 }
             }
+            out.dedup();
             if out.is_empty() {
-                return Err(err(format!("`{}` has no {}", owners.join("`/`"), fields.join(", ")), registry.suggest(fields.first().map(String::as_str).unwrap_or(""), 5)));
+                return Err(err(format!("{} has no {}", listing(&owners), fields.join(", ")), r.registry.suggest(fields.first().map(String::as_str).unwrap_or(""), 5)));
             }
             out
         }
-        None => resolve_phrase(registry, rest)?.into_iter().map(|t| change(&t, ChangeKind::Remove, "remove it")).collect(),
+        None => match one_target(r, &rest) {
+            Ok(t) if t.len() == 1 && t[0].starts_with("prisma:") && !t[0].contains('.') => {
+                // A whole model goes with its DTO family.
+                let model = t[0].trim_start_matches("prisma:");
+                std::iter::once(t[0].clone()).chain(r.links.dtos_of(model).iter().map(|(d, _)| d.name.clone())).collect()
+            }
+            other => other?,
+        },
     };
-    let names: Vec<String> = changes.iter().map(|c| format!("`{}`", c.symbol)).collect();
-    let mut d = decisions(format!("Remove {}.", names.join(" and ")), changes);
-    d.acceptance_criteria.push(format!("{} no longer exist and nothing references them", names.join(", ")));
-    Ok(d)
+    let names = listing(&targets);
+    let mut d = decisions(format!("Remove {names}."), targets.iter().map(|t| change(t, ChangeKind::Remove, "remove it")).collect());
+    d.acceptance_criteria.push(format!("{} no longer exist and nothing references them", targets.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ")));
+    Ok(Some(d))
 }
 
 /// Anything else that names symbols: a behaviour change of each.
-fn behavior(registry: &Registry, words: &[String]) -> Result<Decisions, PlanError> {
-    let mut targets: Vec<String> = Vec::new();
-    for w in words.iter().filter(|w| is_identifier(w)) {
-        if let Some((name, _)) = exact_symbol(registry, w)
-            && !targets.contains(&name)
-        {
-            targets.push(name);
-        }
-    }
+fn behavior(r: &Resolver, req: &Request) -> Result<Decisions, PlanError> {
+    let targets: Vec<String> = r.identifiers(&req.words).into_iter().map(|(n, _)| n).collect();
     if targets.is_empty() {
-        let probe = words.iter().filter(|w| is_identifier(w) && !FILLER.contains(&w.to_lowercase().as_str())).max_by_key(|w| w.len()).cloned().unwrap_or_default();
-        return Err(err(format!("`{}` names nothing in the project: name the symbols to change", words.join(" ")), registry.suggest(&probe, 5)));
+        let probe = req.words.iter().filter(|w| is_identifier(w) && !is_filler(w)).max_by_key(|w| w.len()).cloned().unwrap_or_default();
+        return Err(err(
+            format!("`{}` names nothing in the project: name the symbols to change, or say what to add, rename, remove, validate or expose", req.text.trim()),
+            r.registry.suggest(&probe, 5),
+        ));
     }
-    let changes = targets.iter().map(|t| change(t, ChangeKind::Behavior, words.join(" "))).collect();
+    let changes = targets.iter().map(|t| change(t, ChangeKind::Behavior, req.words.join(" "))).collect();
     Ok(decisions(format!("Change the behaviour of {}.", targets.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ")), changes))
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::sync::OnceLock;
-
-    /// The fixture's registry, built in memory (nothing written to the fixture).
-    fn registry() -> &'static Registry {
-        static REG: OnceLock<Registry> = OnceLock::new();
-        REG.get_or_init(|| {
-            let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/bbs-backend");
-            let walked = crate::walk::walk(&root);
-            let mut reg = Registry::new();
-            for f in &walked.sources {
-                reg.insert(maintaind_registry::index_file(&f.rel, &std::fs::read(&f.abs).unwrap()).unwrap());
-            }
-            let configs: Vec<(String, String)> = walked.tsconfigs.iter().map(|f| (f.rel.clone(), std::fs::read_to_string(&f.abs).unwrap())).collect();
-            reg.set_tsconfigs(&configs);
-            reg
-        })
-    }
-
-    /// (request, expected changes as `symbol:kind`, expected exclusions).
-    const TABLE: &[(&str, &[&str], &[Category])] = &[
-        ("add view_count to the article model", &["prisma:bbs_articles:shape", "IBbsArticle:shape"], &[]),
-        ("Add view_count to the articles", &["prisma:bbs_articles:shape", "IBbsArticle:shape"], &[]),
-        ("add a view_count field to bbs_articles", &["prisma:bbs_articles:shape", "IBbsArticle:shape"], &[]),
-        ("add view_count and like_count to the article model", &["prisma:bbs_articles:shape", "IBbsArticle:shape"], &[]),
-        ("add a nullable subtitle column to the article table", &["prisma:bbs_articles:shape", "IBbsArticle:shape"], &[]),
-        ("add pinned to article comments", &["prisma:bbs_article_comments:shape", "IBbsArticleComment:shape"], &[]),
-        ("add a color to the categories", &["prisma:bbs_categories:shape", "IBbsCategory:shape"], &[]),
-        ("add avatar_url to members", &["prisma:bbs_members:shape", "IBbsMember:shape"], &[]),
-        ("add severity to the report model, but don't touch the tests", &["prisma:bbs_reports:shape", "IBbsReport:shape"], &[Category::Tests]),
-        ("add subtitle to IBbsArticle", &["IBbsArticle:shape"], &[]),
-        ("add summary to IBbsArticle.ICreate", &["IBbsArticle.ICreate:shape"], &[]),
-        ("add email validation to IBbsMember.ICreate", &["IBbsMember.ICreate.email:shape"], &[]),
-        ("add uuid validation to IBbsArticle.ICreate", &["IBbsArticle.ICreate:shape"], &[]),
-        ("validate the email in IBbsMember.IUpdate", &["IBbsMember.IUpdate:shape"], &[]),
-        ("add url validation to IBbsMember.ICreate.introduction", &["IBbsMember.ICreate.introduction:shape"], &[]),
-        ("rename IBbsArticle.ISummary to IBbsArticle.IBrief", &["IBbsArticle.ISummary:rename"], &[]),
-        ("rename postBbsArticles to createBbsArticle", &["postBbsArticles:rename"], &[]),
-        ("Rename transformBbsArticle as toArticleDto", &["transformBbsArticle:rename"], &[]),
-        ("rename the article model to posts", &["prisma:bbs_articles:rename"], &[]),
-        ("rename toISOStringSafe to toIsoString; no config changes", &["toISOStringSafe:rename"], &[Category::Config]),
-        ("change what getBbsArticlesArticleId returns", &["getBbsArticlesArticleId:return"], &[]),
-        ("make transformBbsArticleSummary return a richer summary", &["transformBbsArticleSummary:return"], &[]),
-        ("change the return type of patchBbsArticles", &["patchBbsArticles:return"], &[]),
-        ("getBbsMembersMemberId should return the member with its articles", &["getBbsMembersMemberId:return"], &[]),
-        ("add a locale parameter to patchBbsArticles", &["patchBbsArticles:signature"], &[]),
-        ("add parameter tenant to postBbsArticles", &["postBbsArticles:signature"], &[]),
-        ("remove the props parameter from toISOStringSafe", &["toISOStringSafe:signature"], &[]),
-        ("add a dryRun argument to deleteBbsArticlesArticleId, leave the tests alone", &["deleteBbsArticlesArticleId:signature"], &[Category::Tests]),
-        ("remove deleteBbsArticlesArticleId", &["deleteBbsArticlesArticleId:remove"], &[]),
-        ("delete transformBbsReportSummary", &["transformBbsReportSummary:remove"], &[]),
-        ("drop view_limit from the article model", &["prisma:bbs_articles.view_limit:remove", "IBbsArticle.view_limit:remove"], &[]),
-        ("remove introduction from members", &["prisma:bbs_members.introduction:remove", "IBbsMember.introduction:remove"], &[]),
-        ("remove the report model", &["prisma:bbs_reports:remove", "IBbsReport:remove"], &[]),
-        ("make memberAuthorize reject expired sessions", &["memberAuthorize:behavior"], &[]),
-        ("fix patchBbsArticles so search is case-insensitive", &["patchBbsArticles:behavior"], &[]),
-        ("change how postBbsArticles and transformBbsArticle handle empty bodies", &["postBbsArticles:behavior", "transformBbsArticle:behavior"], &[]),
-        ("log every call to putBbsArticlesArticleId, don't touch the database", &["putBbsArticlesArticleId:behavior"], &[Category::Persistence]),
-        ("speed up patchBbsArticleComments? no api changes", &[], &[]),
-        ("make patchBbsArticlesArticleIdComments page by 20, no API changes and leave the tests alone", &["patchBbsArticlesArticleIdComments:behavior"], &[Category::Api, Category::Tests]),
-        ("add view_count to the article model without touching the database", &["IBbsArticle:shape"], &[Category::Persistence]),
-        ("add view_count to articles, no schema changes, no build changes", &["IBbsArticle:shape"], &[Category::Persistence, Category::Build]),
-        ("Add `view_count` to the article model.", &["prisma:bbs_articles:shape", "IBbsArticle:shape"], &[]),
-    ];
-
-    #[test]
-    fn table_of_phrasings_on_the_fixture() {
-        let reg = registry();
-        let mut failures = Vec::new();
-        for (request, expected, excluded) in TABLE {
-            match plan_offline(request, reg) {
-                Ok(d) => {
-                    let got: Vec<String> = d.changes.iter().map(|c| format!("{}:{}", c.symbol, serde_json::to_value(c.kind).unwrap().as_str().unwrap())).collect();
-                    if expected.is_empty() {
-                        failures.push(format!("{request:?}: expected a refusal, got {got:?}"));
-                    } else if got != expected.iter().map(|s| s.to_string()).collect::<Vec<_>>() || d.excluded_categories != excluded.to_vec() {
-                        failures.push(format!("{request:?}: got {got:?} excluding {:?}", d.excluded_categories));
-                    }
-                }
-                Err(e) if expected.is_empty() => assert!(!e.closest.is_empty(), "{request:?}: a refusal lists close symbols: {e}"),
-                Err(e) => failures.push(format!("{request:?}: {e}")),
-            }
-        }
-        assert!(TABLE.len() >= 40);
-        assert!(failures.is_empty(), "{} of {} phrasings wrong:\n{}", failures.len(), TABLE.len(), failures.join("\n"));
-    }
-
-    #[test]
-    fn refusals_say_why_and_list_close_symbols() {
-        let reg = registry();
-        assert!(plan_offline("   ", reg).unwrap_err().message.starts_with("empty request"));
-        assert!(plan_offline("don't touch the tests", reg).unwrap_err().message.contains("says only what not to touch"));
-        let e = plan_offline("add view_count to the widget model", reg).unwrap_err();
-        assert!(e.message.contains("nothing in the project matches"), "{e}");
-        let e = plan_offline("rename postBbsArticle to x", reg).unwrap_err();
-        assert_eq!(e.closest.first().map(String::as_str), Some("postBbsArticles"), "{e}");
-        let e = plan_offline("make things faster", reg).unwrap_err();
-        assert!(e.message.contains("names nothing in the project"), "{e}");
-        let e = plan_offline("add subtitle to IBbsArticle, no api changes", reg).unwrap_err();
-        assert!(e.message.contains("every target of this request (IBbsArticle) is in an excluded category (api)"), "{e}");
-    }
-
-    #[test]
-    fn new_symbols_and_criteria_are_decided() {
-        let d = plan_offline("add view_count to the article model", registry()).unwrap();
-        assert_eq!(d.new_symbols.len(), 2);
-        assert_eq!(d.new_symbols[0].name, "view_count");
-        assert!(d.acceptance_criteria.iter().any(|c| c == "`IBbsArticle` has `view_count`"));
-        let json = serde_json::to_string(&d).unwrap();
-        assert_eq!(crate::manifest::parse_decisions(&json).unwrap(), d, "planner output satisfies its own strict parser");
-    }
-}
+mod tests;

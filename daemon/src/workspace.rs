@@ -312,7 +312,8 @@ impl Workspace {
     }
 
     /// Plan a change: the offline planner decides, the synthesizer fills the facts and judges
-    /// the criteria. Unless `dry_run`, the manifest is stored and made active.
+    /// the criteria. Unless `dry_run`, the manifest is stored, and made active when no
+    /// criterion was rejected.
     pub fn change(&mut self, request: &str, planner: &Planner, dry_run: bool, no_lsp: bool, allow_no_tests: bool, progress: &dyn Progress) -> Result<Manifest, RequestError> {
         let request = request.trim();
         if request.is_empty() {
@@ -350,7 +351,11 @@ impl Workspace {
         if !dry_run {
             let store = ManifestStore::new(&self.root);
             store.save(&manifest).map_err(|e| RequestError::Environment(anyhow::anyhow!(e)))?;
-            store.activate(&manifest.id).map_err(|e| RequestError::Environment(anyhow::anyhow!(e)))?;
+            // A rejected criterion is a stop: the plan is kept for inspection, but nothing
+            // may be written under it until someone activates it on purpose.
+            if !manifest.has_rejection() {
+                store.activate(&manifest.id).map_err(|e| RequestError::Environment(anyhow::anyhow!(e)))?;
+            }
         }
         Ok(manifest)
     }
@@ -803,12 +808,15 @@ mod tests {
         }
         assert!(unresolved.is_empty(), "unresolved imports: {unresolved:#?}");
         assert!(resolved > 400, "{resolved}");
-        let test = "test/features/api/bbs/articles/test_api_bbs_article_create.ts";
+        let test = "test/features/api/article/test_api_article_creation.ts";
         assert_eq!(reg.resolve_import(test, "@ORGANIZATION/PROJECT-api").as_deref(), Some("src/api/index.ts"));
         assert_eq!(reg.resolve_import(test, "@ORGANIZATION/PROJECT-api/lib/structures/IBbsArticle").as_deref(), Some("src/api/structures/IBbsArticle.ts"));
         assert_eq!(reg.resolve_import("src/MyGlobal.ts", "@prisma/client").as_deref(), Some("stubs/prisma-client.d.ts"));
-        // The alias belongs to the test project only.
-        assert_eq!(reg.resolve_import("src/MyGlobal.ts", "@ORGANIZATION/PROJECT-api"), None);
+        // As in AutoBE output, the alias is the root project's: providers import DTOs through it.
+        assert_eq!(
+            reg.resolve_import("src/providers/postBbsMemberArticles.ts", "@ORGANIZATION/PROJECT-api/lib/structures/IBbsArticle").as_deref(),
+            Some("src/api/structures/IBbsArticle.ts")
+        );
     }
 
     #[test]

@@ -7,11 +7,12 @@ use std::process::{Child, Command, Stdio};
 
 use crate::*;
 
-const PROVIDER: &str = "src/providers/postBbsArticles.ts";
-const TRANSFORMER: &str = "src/providers/transformers/transformBbsArticle.ts";
+const PROVIDER: &str = "src/providers/postBbsMemberArticles.ts";
+/// Another provider that builds the article DTO: in files_to_modify too.
+const READER: &str = "src/providers/getBbsArticlesArticleId.ts";
 
 /// A git copy of the fixture with an active manifest (article view_count, tests excluded):
-/// `PROVIDER` and `TRANSFORMER` are in its files_to_modify.
+/// `PROVIDER` and `READER` are in its files_to_modify.
 fn planned() -> Env {
     let env = setup();
     git_init(&env);
@@ -46,18 +47,18 @@ fn apply_splices_checks_through_the_server_and_rolls_back() {
         assert_eq!(report["diagnostics"]["checked"], true);
         assert!(report["diagnostics"]["new_errors"].as_array().unwrap().is_empty(), "{report:#}");
         let checked: Vec<&str> = report["diagnostics"]["files"].as_array().unwrap().iter().map(|f| f.as_str().unwrap()).collect();
-        assert!(checked.contains(&PROVIDER) && checked.contains(&TRANSFORMER), "the written file and the manifest's must-change files: {checked:?}");
+        assert!(checked.contains(&PROVIDER) && checked.contains(&READER), "the written file and the manifest's must-change files: {checked:?}");
         // Adding a symbol keeps every existing byte where it was.
         let after = read(&env, PROVIDER);
         assert_eq!(after, format!("{before}\n{helper}\n"), "server {server}");
 
         let broken = edits(&env, "broken", serde_json::json!({"edits": [
-            {"op": "insert_symbol", "file": PROVIDER, "before": "postBbsArticles", "text": "const BROKEN: string = 42;"},
+            {"op": "insert_symbol", "file": PROVIDER, "before": "postBbsMemberArticles", "text": "const BROKEN: string = 42;"},
         ]}));
         let r = env.run(&["--ts-server", server, "apply", &broken]);
-        r.expect_code(1).stdout_has("1 new error(s)").stdout_has("src/providers/postBbsArticles.ts:9:7: error TS2322: Type 'number' is not assignable to type 'string'.");
+        r.expect_code(1).stdout_has("1 new error(s)").stdout_has("src/providers/postBbsMemberArticles.ts:8:7: error TS2322: Type 'number' is not assignable to type 'string'.");
         let txn = r.stdout().split_whitespace().nth(2).unwrap().to_string();
-        assert!(read(&env, PROVIDER).contains("const BROKEN: string = 42;\n\n/**\n * Create a article."), "inserted before the JSDoc:\n{}", read(&env, PROVIDER));
+        assert!(read(&env, PROVIDER).contains("const BROKEN: string = 42;\n\n/**\n * Create an article:"), "inserted before the JSDoc:\n{}", read(&env, PROVIDER));
 
         let list = env.run(&["rollback", "--list", "--json"]);
         let states: Vec<String> = list.expect_code(0).json().as_array().unwrap().iter().map(|t| t["state"].as_str().unwrap().to_string()).collect();
@@ -73,16 +74,16 @@ fn apply_splices_checks_through_the_server_and_rolls_back() {
 #[test]
 fn symbol_ops_range_ops_and_patches() {
     let env = planned();
-    let hit = env.run(&["symbols", "transformBbsArticle", "--json"]).json()[0].clone();
+    let hit = env.run(&["symbols", "getBbsArticlesArticleId", "--json"]).json()[0].clone();
     let hash = hit["hash"].as_str().unwrap();
     let (line, end) = (hit["line"].as_u64().unwrap() as usize, hit["end_line"].as_u64().unwrap() as usize);
-    let declaration = read(&env, TRANSFORMER).lines().skip(line - 1).take(end - line + 1).collect::<Vec<_>>().join("\n");
-    let range_hash = env.run(&["hash", PROVIDER, "18", "18"]).expect_code(0).stdout().trim().to_string();
+    let declaration = read(&env, READER).lines().skip(line - 1).take(end - line + 1).collect::<Vec<_>>().join("\n");
+    let range_hash = env.run(&["hash", PROVIDER, "15", "15"]).expect_code(0).stdout().trim().to_string();
     let e = edits(&env, "mixed", serde_json::json!({"edits": [
-        {"op": "replace_symbol", "symbol": format!("{TRANSFORMER}#transformBbsArticle"), "expect_hash": hash,
-         "text": declaration.replace("transformBbsArticle(", "transformBbsArticle(\n  /* reviewed */ ")},
-        {"op": "replace_range", "file": PROVIDER, "start_line": 18, "end_line": 18, "expect_hash": range_hash,
-         "text": "  const now: string = toISOStringSafe(new Date()); // creation time"},
+        {"op": "replace_symbol", "symbol": format!("{READER}#getBbsArticlesArticleId"), "expect_hash": hash,
+         "text": declaration.replace("getBbsArticlesArticleId(", "getBbsArticlesArticleId(\n  /* reviewed */ ")},
+        {"op": "replace_range", "file": PROVIDER, "start_line": 15, "end_line": 15, "expect_hash": range_hash,
+         "text": "  const now = toISOStringSafe(new Date()); // creation time"},
         {"op": "create_file", "path": "src/providers/articleViews.ts", "text": "export const ARTICLE_VIEWS = 0;\n"},
     ]}));
     // The new file is not in the manifest's scope: the whole set is refused, nothing written.
@@ -93,7 +94,7 @@ fn symbol_ops_range_ops_and_patches() {
     ops["edits"].as_array_mut().unwrap().pop();
     let e = edits(&env, "mixed2", ops);
     env.run(&["apply", &e, "--no-lsp"]).expect_code(0).stderr_has("diagnostics not checked (--no-lsp)");
-    assert!(read(&env, TRANSFORMER).contains("transformBbsArticle(\n  /* reviewed */ "));
+    assert!(read(&env, READER).contains("getBbsArticlesArticleId(\n  /* reviewed */ "));
     assert!(read(&env, PROVIDER).contains("new Date()); // creation time\n  const created"));
     let diff = git(&env, &["diff", "--stat"]);
     assert!(diff.contains("2 files changed, 3 insertions(+), 2 deletions(-)"), "{diff}");
@@ -101,19 +102,19 @@ fn symbol_ops_range_ops_and_patches() {
     // A unified diff, as `git diff` prints it, goes through the same gate and checks.
     env.run(&["rollback"]).expect_code(0);
     assert_untouched(&env);
-    std::fs::write(env.path(PROVIDER), read(&env, PROVIDER).replace("deleted_at: null,", "deleted_at: null, // never deleted at creation")).unwrap();
+    std::fs::write(env.path(PROVIDER), read(&env, PROVIDER).replace("updated_at: now,", "updated_at: now, // never updated at creation")).unwrap();
     let patch = git(&env, &["diff"]);
     git(&env, &["checkout", "--", PROVIDER]);
     let patch_path = env.path(".maintaind/change.patch");
     std::fs::write(&patch_path, &patch).unwrap();
-    env.run(&["apply", "--patch", patch_path.to_str().unwrap(), "--no-lsp"]).expect_code(0).stdout_has("modified  src/providers/postBbsArticles.ts");
-    assert!(read(&env, PROVIDER).contains("// never deleted at creation"));
+    env.run(&["apply", "--patch", patch_path.to_str().unwrap(), "--no-lsp"]).expect_code(0).stdout_has("modified  src/providers/postBbsMemberArticles.ts");
+    assert!(read(&env, PROVIDER).contains("// never updated at creation"));
     // The same patch again no longer applies: nothing written.
     let now = read(&env, PROVIDER);
     env.run(&["apply", "--patch", patch_path.to_str().unwrap(), "--no-lsp"]).expect_code(2).stderr_has("does not apply to the file as it is");
     assert_eq!(read(&env, PROVIDER), now);
     // A patch to a file outside the scope.
-    let outside = patch.replace("src/providers/postBbsArticles.ts", "src/MyGlobal.ts");
+    let outside = patch.replace("src/providers/postBbsMemberArticles.ts", "src/MyGlobal.ts");
     std::fs::write(&patch_path, outside).unwrap();
     env.run(&["apply", "--patch", patch_path.to_str().unwrap(), "--no-lsp"]).expect_code(2).stderr_has("src/MyGlobal.ts: refused by the gate");
 }
@@ -121,27 +122,27 @@ fn symbol_ops_range_ops_and_patches() {
 #[test]
 fn bad_edits_are_refused_and_nothing_is_written() {
     let env = planned();
-    let range_hash = env.run(&["hash", PROVIDER, "18", "18"]).stdout().trim().to_string();
+    let range_hash = env.run(&["hash", PROVIDER, "15", "15"]).stdout().trim().to_string();
     let cases: Vec<(serde_json::Value, &str)> = vec![
         (serde_json::json!({"edits": [{"op": "rename_everything"}]}), "edits[0].op: unknown variant `rename_everything`"),
         (serde_json::json!({"edits": [{"op": "create_file", "path": "a.ts"}]}), "missing field `text`"),
-        (serde_json::json!({"edits": [{"op": "replace_symbol", "symbol": "postBbsArticles", "text": "x", "force": true}]}), "unknown field `force`"),
+        (serde_json::json!({"edits": [{"op": "replace_symbol", "symbol": "postBbsMemberArticles", "text": "x", "force": true}]}), "unknown field `force`"),
         (serde_json::json!({"edits": []}), "the list is empty"),
-        (serde_json::json!({"edits": [{"op": "replace_symbol", "symbol": "postBbsArticle", "text": "x"}]}), "no symbol `postBbsArticle`; did you mean"),
-        (serde_json::json!({"edits": [{"op": "delete_symbol", "symbol": format!("{PROVIDER}#nothingHere")}]}), "no symbol `nothingHere` in `src/providers/postBbsArticles.ts`"),
-        (serde_json::json!({"edits": [{"op": "replace_symbol", "symbol": "postBbsArticles", "text": "export function postBbsArticles() {}", "expect_hash": "0123456789abcdef"}]}), "changed since it was read"),
-        (serde_json::json!({"edits": [{"op": "replace_range", "file": PROVIDER, "start_line": 18, "end_line": 18, "expect_hash": "0123456789abcdef", "text": "x"}]}), "lines 18-18 changed since they were read"),
-        (serde_json::json!({"edits": [{"op": "replace_range", "file": PROVIDER, "start_line": 18, "end_line": 999, "expect_hash": range_hash, "text": "x"}]}), "past the end of the file"),
-        (serde_json::json!({"edits": [{"op": "replace_range", "file": PROVIDER, "start_line": 18, "end_line": 18, "expect_hash": range_hash, "text": "  const now = {{{"}]}), "the result has a syntax error at line"),
-        (serde_json::json!({"edits": [{"op": "insert_symbol", "file": PROVIDER, "at": "end", "after": "postBbsArticles", "text": "x"}]}), "exactly one of `after`"),
+        (serde_json::json!({"edits": [{"op": "replace_symbol", "symbol": "postBbsMemberArticle", "text": "x"}]}), "no symbol `postBbsMemberArticle`; did you mean"),
+        (serde_json::json!({"edits": [{"op": "delete_symbol", "symbol": format!("{PROVIDER}#nothingHere")}]}), "no symbol `nothingHere` in `src/providers/postBbsMemberArticles.ts`"),
+        (serde_json::json!({"edits": [{"op": "replace_symbol", "symbol": "postBbsMemberArticles", "text": "export function postBbsMemberArticles() {}", "expect_hash": "0123456789abcdef"}]}), "changed since it was read"),
+        (serde_json::json!({"edits": [{"op": "replace_range", "file": PROVIDER, "start_line": 15, "end_line": 15, "expect_hash": "0123456789abcdef", "text": "x"}]}), "lines 15-15 changed since they were read"),
+        (serde_json::json!({"edits": [{"op": "replace_range", "file": PROVIDER, "start_line": 15, "end_line": 999, "expect_hash": range_hash, "text": "x"}]}), "past the end of the file"),
+        (serde_json::json!({"edits": [{"op": "replace_range", "file": PROVIDER, "start_line": 15, "end_line": 15, "expect_hash": range_hash, "text": "  const now = {{{"}]}), "the result has a syntax error at line"),
+        (serde_json::json!({"edits": [{"op": "insert_symbol", "file": PROVIDER, "at": "end", "after": "postBbsMemberArticles", "text": "x"}]}), "exactly one of `after`"),
         (serde_json::json!({"edits": [{"op": "create_file", "path": PROVIDER, "text": "x"}]}), "already exists"),
         (serde_json::json!({"edits": [{"op": "create_file", "path": "../escape.ts", "text": "x"}]}), "`..` leads outside the root"),
         (serde_json::json!({"edits": [{"op": "create_file", "path": "/tmp/escape.ts", "text": "x"}]}), "absolute path outside the root"),
         (serde_json::json!({"edits": [{"op": "create_file", "path": ".git/hooks/pre-commit", "text": "x"}]}), ".git/ is maintaind's or git's own state"),
         (serde_json::json!({"edits": [{"op": "create_file", "path": ".maintaind/manifests/active", "text": "x"}]}), ".maintaind/ is maintaind's or git's own state"),
-        (serde_json::json!({"edits": [{"op": "insert_symbol", "file": "src/Providers/postBbsArticles.ts", "at": "end", "text": "x"}]}), "differs in case"),
+        (serde_json::json!({"edits": [{"op": "insert_symbol", "file": "src/Providers/postBbsMemberArticles.ts", "at": "end", "text": "x"}]}), "differs in case"),
         (serde_json::json!({"edits": [{"op": "insert_symbol", "file": "src/MyGlobal.ts", "at": "end", "text": "x"}]}), "not in the active manifest's files_to_modify"),
-        (serde_json::json!({"edits": [{"op": "insert_symbol", "file": "test/features/api/bbs/articles/test_api_bbs_article_create.ts", "at": "end", "text": "x"}]}), "excluded by the manifest (tests"),
+        (serde_json::json!({"edits": [{"op": "insert_symbol", "file": "test/features/api/article/test_api_article_creation.ts", "at": "end", "text": "x"}]}), "excluded by the manifest (tests"),
         // One good op and one bad: the good one is not written either.
         (serde_json::json!({"edits": [{"op": "insert_symbol", "file": PROVIDER, "at": "end", "text": "export const fine = 1;"}, {"op": "delete_symbol", "symbol": "missingSymbol"}]}), "1 of 2 edit(s) cannot be applied"),
     ];
@@ -221,21 +222,21 @@ fn paused_apply(env: &Env, edits: &str, before: usize) -> Child {
 #[test]
 fn kill_9_in_the_middle_leaves_old_or_new_files_and_rollback_restores() {
     let env = planned();
-    let (provider, transformer) = (read(&env, PROVIDER), read(&env, TRANSFORMER));
+    let (provider, reader) = (read(&env, PROVIDER), read(&env, READER));
     let e = edits(&env, "two", serde_json::json!({"edits": [
         {"op": "insert_symbol", "file": PROVIDER, "at": "end", "text": "export const one = 1;"},
-        {"op": "insert_symbol", "file": TRANSFORMER, "at": "end", "text": "export const two = 2;"},
+        {"op": "insert_symbol", "file": READER, "at": "end", "text": "export const two = 2;"},
     ]}));
-    // Files are written in path order: the provider first, then the transformer.
+    // Files are written in path order: getBbs… first, then postBbs….
     let mut child = paused_apply(&env, &e, 1);
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
-    assert_eq!(read(&env, PROVIDER), format!("{provider}\nexport const one = 1;\n"), "the first file is wholly new");
-    assert_eq!(read(&env, TRANSFORMER), transformer, "the second is wholly old");
+    assert_eq!(read(&env, READER), format!("{reader}\nexport const two = 2;\n"), "the first file is wholly new");
+    assert_eq!(read(&env, PROVIDER), provider, "the second is wholly old");
 
     // The next apply refuses until the interrupted one is rolled back.
     env.run(&["apply", &e, "--no-lsp"]).expect_code(2).stderr_has("was interrupted").stderr_has("maintaind rollback");
-    env.run(&["rollback"]).expect_code(0).stdout_has("restored src/providers/postBbsArticles.ts");
+    env.run(&["rollback"]).expect_code(0).stdout_has("restored src/providers/getBbsArticlesArticleId.ts");
     assert_untouched(&env);
     env.run(&["apply", &e, "--no-lsp"]).expect_code(0);
 
@@ -252,12 +253,12 @@ fn kill_9_in_the_middle_leaves_old_or_new_files_and_rollback_restores() {
 #[test]
 fn a_second_apply_waits_for_the_first_and_then_sees_its_writes() {
     let env = planned();
-    let hash = env.run(&["hash", PROVIDER, "18", "18"]).stdout().trim().to_string();
+    let hash = env.run(&["hash", PROVIDER, "15", "15"]).stdout().trim().to_string();
     let first = edits(&env, "first", serde_json::json!({"edits": [
-        {"op": "replace_range", "file": PROVIDER, "start_line": 18, "end_line": 18, "expect_hash": hash, "text": "  const now: string = toISOStringSafe(new Date()); // first"},
+        {"op": "replace_range", "file": PROVIDER, "start_line": 15, "end_line": 15, "expect_hash": hash, "text": "  const now = toISOStringSafe(new Date()); // first"},
     ]}));
     let second = edits(&env, "second", serde_json::json!({"edits": [
-        {"op": "replace_range", "file": PROVIDER, "start_line": 18, "end_line": 18, "expect_hash": hash, "text": "  const now: string = toISOStringSafe(new Date()); // second"},
+        {"op": "replace_range", "file": PROVIDER, "start_line": 15, "end_line": 15, "expect_hash": hash, "text": "  const now = toISOStringSafe(new Date()); // second"},
     ]}));
     let mut a = paused_apply(&env, &first, 0);
     let mut b = Command::new(bin())
@@ -277,6 +278,6 @@ fn a_second_apply_waits_for_the_first_and_then_sees_its_writes() {
     let mut rest = String::new();
     std::io::Read::read_to_string(&mut b_err, &mut rest).unwrap();
     assert_eq!(status.code(), Some(2), "{rest}");
-    assert!(rest.contains("lines 18-18 changed since they were read"), "{rest}");
+    assert!(rest.contains("lines 15-15 changed since they were read"), "{rest}");
     assert!(read(&env, PROVIDER).contains("// first\n"));
 }

@@ -54,7 +54,7 @@ fn binary_file_with_ts_name_is_skipped_with_a_diagnostic() {
     assert!(j["files"].as_u64().unwrap() > 100);
     assert_eq!(j["skipped"][0]["path"], "src/blob.ts", "{j}");
     assert_eq!(j["skipped"][0]["reason"], "binary content (NUL byte at offset 7); not parsed");
-    env.run(&["symbols", "postBbsArticles", "--json"]).expect_code(0);
+    env.run(&["symbols", "postBbsMemberArticles", "--json"]).expect_code(0);
 }
 
 #[test]

@@ -27,8 +27,9 @@ fn add_field_plans_decisions_and_facts_and_activates() {
         vec![
             "prisma/schema/schema-02-articles.prisma",
             "src/api/structures/IBbsArticle.ts",
-            "src/providers/postBbsArticles.ts",
-            "src/providers/transformers/transformBbsArticle.ts",
+            "src/providers/getBbsArticlesArticleId.ts",
+            "src/providers/postBbsMemberArticles.ts",
+            "src/providers/putBbsMemberArticlesArticleId.ts",
         ]
     );
     assert!(!strings(&m["facts"]["test_files"]).is_empty());
@@ -39,7 +40,7 @@ fn add_field_plans_decisions_and_facts_and_activates() {
     let id = m["id"].as_str().unwrap().to_string();
     assert_eq!(manifests(&env), vec!["active".to_string(), format!("{id}.json")]);
     // show / list / clear / activate round trip.
-    env.run(&["manifest", "show"]).expect_code(0).stdout_has(&format!("manifest {id} (active)")).stdout_has("must change (2)");
+    env.run(&["manifest", "show"]).expect_code(0).stdout_has(&format!("manifest {id} (active)")).stdout_has("must change (4)");
     let list = env.run(&["manifest", "list", "--json"]).json();
     assert_eq!(list[0]["id"], id.as_str());
     assert_eq!(list[0]["active"], true);
@@ -51,8 +52,8 @@ fn add_field_plans_decisions_and_facts_and_activates() {
 #[test]
 fn dry_run_writes_nothing() {
     let env = setup();
-    let r = env.run(&["change", "rename postBbsArticles to createBbsArticle", "--dry-run", "--ts-server", "native"]);
-    r.expect_code(0).stdout_has("Rename `postBbsArticles` to `createBbsArticle`.").stdout_has("must change (");
+    let r = env.run(&["change", "rename postBbsMemberArticles to createBbsArticle", "--dry-run", "--ts-server", "native"]);
+    r.expect_code(0).stdout_has("Rename `postBbsMemberArticles` to `createBbsArticle`.").stdout_has("must change (");
     assert!(manifests(&env).is_empty());
 }
 
@@ -60,12 +61,31 @@ fn dry_run_writes_nothing() {
 fn criteria_that_cannot_hold_are_rejected_with_an_alternative() {
     let env = setup();
     // The new name already exists where it would be created.
-    let m = env.run(&["change", "add title to the article model", "--ts-server", "native", "--json", "--dry-run"]).json();
+    let r = env.run(&["change", "add title to the article model", "--ts-server", "native", "--json", "--dry-run"]);
+    r.expect_code(1).stderr_has("an acceptance criterion was rejected");
+    let m = r.json();
     let verdicts: Vec<(String, String)> = m["feasibility"].as_array().unwrap().iter().map(|f| (f["criterion"].as_str().unwrap().to_string(), f["verdict"].as_str().unwrap().to_string())).collect();
     assert!(verdicts.contains(&("`IBbsArticle` has `title`".into(), "rejected".into())), "{verdicts:?}");
     let rejected = m["feasibility"].as_array().unwrap().iter().find(|f| f["verdict"] == "rejected").unwrap();
     assert!(rejected["reason"].as_str().unwrap().contains("already exists"));
     assert!(!rejected["alternative"].as_str().unwrap().is_empty());
+    assert!(manifests(&env).is_empty(), "a dry run stores nothing");
+}
+
+/// A rejected criterion is a stop: exit 1, the manifest stored but not active, and the way to
+/// activate it anyway said.
+#[test]
+fn a_rejected_criterion_stores_the_plan_without_activating_it() {
+    let env = setup();
+    let r = env.run(&["change", "add title to the article model", "--no-lsp"]);
+    r.expect_code(1).stdout_has("rejected").stderr_has("is stored but not active").stderr_has("maintaind manifest activate m-");
+    let stored = manifests(&env);
+    assert_eq!(stored.len(), 1, "one manifest, no `active` pointer: {stored:?}");
+    assert!(!env.path(".maintaind/manifests/active").exists());
+    env.run(&["gate", "check", "src/api/structures/IBbsArticle.ts"]).expect_code(1).stdout_has("no active manifest");
+    let id = stored[0].trim_end_matches(".json").to_string();
+    env.run(&["manifest", "activate", &id]).expect_code(0);
+    env.run(&["gate", "check", "src/api/structures/IBbsArticle.ts"]).expect_code(0);
 }
 
 #[test]
@@ -82,9 +102,9 @@ fn bad_requests_are_refused_and_write_nothing() {
 fn project_without_tests_needs_allow_no_tests() {
     let env = setup();
     std::fs::remove_dir_all(env.path("test")).unwrap();
-    env.run(&["change", "remove deleteBbsArticlesArticleId", "--no-lsp"]).expect_code(2).stderr_has("no test files");
+    env.run(&["change", "remove deleteBbsMemberArticlesArticleId", "--no-lsp"]).expect_code(2).stderr_has("no test files");
     assert!(manifests(&env).is_empty());
-    let r = env.run(&["change", "remove deleteBbsArticlesArticleId", "--no-lsp", "--allow-no-tests", "--json"]);
+    let r = env.run(&["change", "remove deleteBbsMemberArticlesArticleId", "--no-lsp", "--allow-no-tests", "--json"]);
     r.expect_code(0);
     assert_eq!(r.json()["provenance"]["approximate"], true, "--no-lsp is recorded as approximate");
 }
@@ -92,7 +112,7 @@ fn project_without_tests_needs_allow_no_tests() {
 #[test]
 fn malformed_or_hand_edited_manifests_are_not_activated() {
     let env = setup();
-    let m = env.run(&["change", "remove deleteBbsArticlesArticleId", "--no-lsp", "--json"]).json();
+    let m = env.run(&["change", "remove deleteBbsMemberArticlesArticleId", "--no-lsp", "--json"]).json();
     let id = m["id"].as_str().unwrap().to_string();
     env.run(&["manifest", "clear"]).expect_code(0);
     let path = env.path(&format!(".maintaind/manifests/{id}.json"));

@@ -6,8 +6,9 @@ use std::process::Command;
 
 use crate::*;
 
-const TRANSFORMER: &str = "src/providers/transformers/transformBbsArticle.ts";
-const CALLERS: [&str; 3] = ["src/providers/getBbsArticlesArticleId.ts", "src/providers/postBbsArticles.ts", "src/providers/putBbsArticlesArticleId.ts"];
+/// A helper with callers in two other files: the authorizers call `jwtAuthorize`.
+const HELPER: &str = "src/providers/authorize/jwtAuthorize.ts";
+const CALLERS: [&str; 2] = ["src/providers/authorize/adminAuthorize.ts", "src/providers/authorize/memberAuthorize.ts"];
 
 fn repo() -> Env {
     let env = setup();
@@ -28,8 +29,8 @@ fn violations(r: &Run) -> Vec<(String, String)> {
 #[test]
 fn a_signature_change_fails_until_its_callers_are_in_the_commit() {
     let env = repo();
-    edit(&env, TRANSFORMER, "export function transformBbsArticle(", "export function transformBbsArticle(extra: number, ");
-    git(&env, &["add", TRANSFORMER]);
+    edit(&env, HELPER, "export function jwtAuthorize(", "export function jwtAuthorize(extra: number, ");
+    git(&env, &["add", HELPER]);
     let r = env.run(&["check", "--staged", "--json"]);
     r.expect_code(1);
     let report = r.json();
@@ -41,7 +42,7 @@ fn a_signature_change_fails_until_its_callers_are_in_the_commit() {
 
     // Fixing the callers in the working tree only: the commit is still broken.
     for c in CALLERS {
-        edit(&env, c, "return transformBbsArticle(", "return transformBbsArticle(0, ");
+        edit(&env, c, "jwtAuthorize({ request })", "jwtAuthorize(0, { request })");
     }
     let files = env.run(&["check", "--staged", "--json"]).expect_code(1).json();
     assert_eq!(files["committed"].as_array().unwrap().len(), 1);
@@ -54,22 +55,22 @@ fn a_signature_change_fails_until_its_callers_are_in_the_commit() {
 #[test]
 fn without_the_server_removed_and_renamed_symbols_fail_and_bodies_pass() {
     let env = repo();
-    edit(&env, TRANSFORMER, "export function transformBbsArticle(", "export function toArticleDto(");
+    edit(&env, HELPER, "export function jwtAuthorize(", "export function verifyBearer(");
     git(&env, &["add", "-A"]);
     let r = env.run(&["check", "--staged", "--no-lsp", "--json"]);
     r.expect_code(1);
     let report = r.json();
     assert_eq!(report["changes"][0]["kind"], "rename");
-    assert_eq!(report["changes"][0]["renamed_to"], "toArticleDto");
+    assert_eq!(report["changes"][0]["renamed_to"], "verifyBearer");
     assert_eq!(report["checked_with_server"], false);
     let files: std::collections::BTreeSet<String> = violations(&r).into_iter().map(|(f, _)| f).collect();
     assert_eq!(files.iter().map(String::as_str).collect::<Vec<_>>(), CALLERS);
     // The human form says what was not checked.
-    env.run(&["check", "--staged", "--no-lsp"]).expect_code(1).stdout_has("without the language server").stdout_has("references `transformBbsArticle`, transformBbsArticle was renamed to toArticleDto");
+    env.run(&["check", "--staged", "--no-lsp"]).expect_code(1).stdout_has("without the language server").stdout_has("references `jwtAuthorize`, jwtAuthorize was renamed to verifyBearer");
 
     // A body-only change breaks nobody.
     git(&env, &["reset", "-q", "--hard"]);
-    edit(&env, TRANSFORMER, "return {", "return /* same shape */ {");
+    edit(&env, HELPER, "return jwt.verify(", "return /* same call */ jwt.verify(");
     git(&env, &["add", "-A"]);
     let r = env.run(&["check", "--staged", "--no-lsp", "--json"]);
     r.expect_code(0);
@@ -77,9 +78,9 @@ fn without_the_server_removed_and_renamed_symbols_fail_and_bodies_pass() {
 
     // A removed export referenced elsewhere.
     git(&env, &["reset", "-q", "--hard"]);
-    let text = std::fs::read_to_string(env.path(TRANSFORMER)).unwrap();
-    let start = text.find("export function transformBbsArticle(").unwrap();
-    std::fs::write(env.path(TRANSFORMER), format!("{}export {{}};\n", &text[..start])).unwrap();
+    let text = std::fs::read_to_string(env.path(HELPER)).unwrap();
+    let start = text.find("export function jwtAuthorize(").unwrap();
+    std::fs::write(env.path(HELPER), format!("{}export {{}};\n", &text[..start])).unwrap();
     git(&env, &["add", "-A"]);
     let r = env.run(&["check", "--staged", "--no-lsp", "--json"]);
     r.expect_code(1);
@@ -152,16 +153,16 @@ fn the_installed_hook_stops_a_breaking_commit() {
     use std::os::unix::fs::PermissionsExt;
     assert!(std::fs::metadata(&hook).unwrap().permissions().mode() & 0o111 != 0, "executable");
 
-    edit(&env, TRANSFORMER, "export function transformBbsArticle(", "export function toArticleDto(");
+    edit(&env, HELPER, "export function jwtAuthorize(", "export function verifyBearer(");
     git(&env, &["add", "-A"]);
     let out = git_commit(&env, "rename without the callers");
     assert!(!out.status.success(), "the hook must block the commit");
     // git sends a hook's stdout to its stderr.
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("broken-caller src/providers/postBbsArticles.ts:7"), "{stderr}");
+    assert!(stderr.contains("broken-caller src/providers/authorize/adminAuthorize.ts:4"), "{stderr}");
     for c in CALLERS {
-        edit(&env, c, "{ transformBbsArticle }", "{ toArticleDto }");
-        edit(&env, c, "return transformBbsArticle(", "return toArticleDto(");
+        edit(&env, c, "{ jwtAuthorize }", "{ verifyBearer }");
+        edit(&env, c, "jwtAuthorize({ request })", "verifyBearer({ request })");
     }
     git(&env, &["add", "-A"]);
     let out = git_commit(&env, "rename with the callers");
@@ -218,6 +219,6 @@ fn a_removed_prisma_field_fails_even_with_the_server() {
     let report = r.json();
     assert!(report["changes"].as_array().unwrap().iter().any(|c| c["symbol"] == "prisma:bbs_articles.view_limit" && c["kind"] == "remove"), "{report:#}");
     let files: std::collections::BTreeSet<String> = violations(&r).into_iter().map(|(f, _)| f).collect();
-    assert!(files.contains("src/providers/postBbsArticles.ts") && files.contains("src/providers/transformers/transformBbsArticle.ts"), "{files:?}");
+    assert!(files.contains("src/providers/postBbsMemberArticles.ts") && files.contains("src/providers/getBbsArticlesArticleId.ts"), "{files:?}");
     assert!(report["notes"].as_array().unwrap().iter().any(|n| n.as_str().unwrap().contains("prisma generate")));
 }

@@ -95,8 +95,8 @@ fn daemon_serves_the_cli_and_follows_saved_files() {
     assert_eq!(env.run(&["daemon", "status", "--json"]).json()["pid"], status["pid"]);
 
     // The CLI goes through the daemon (`--daemon` requires it) and gets the in-process answer.
-    let via = env.run(&["symbols", "postBbsArticles", "--daemon", "--json"]).expect_code(0).json();
-    let local = env.run(&["symbols", "postBbsArticles", "--no-daemon", "--json"]).expect_code(0).json();
+    let via = env.run(&["symbols", "postBbsMemberArticles", "--daemon", "--json"]).expect_code(0).json();
+    let local = env.run(&["symbols", "postBbsMemberArticles", "--no-daemon", "--json"]).expect_code(0).json();
     assert_eq!(via, local);
     let blast = env.run(&["blast", "IBbsArticle.ICreate", "--change", "shape", "--daemon", "--json"]).expect_code(0).json();
     assert_eq!(blast["approximate"], true, "a daemon without a server says its answers are approximate");
@@ -125,8 +125,8 @@ fn daemon_serves_the_cli_and_follows_saved_files() {
     assert!(!socket(&env).exists(), "the socket is removed on a clean stop");
     env.run(&["daemon", "status"]).expect_code(1).stderr_has("no daemon is running");
     assert!(env.run(&["doctor", "--json"]).json()["daemon"].is_null());
-    env.run(&["symbols", "postBbsArticles", "--daemon"]).expect_code(3).stderr_has("maintaind daemon start");
-    env.run(&["symbols", "postBbsArticles"]).expect_code(0);
+    env.run(&["symbols", "postBbsMemberArticles", "--daemon"]).expect_code(3).stderr_has("maintaind daemon start");
+    env.run(&["symbols", "postBbsMemberArticles"]).expect_code(0);
     let log = std::fs::read_to_string(env.path(".maintaind/daemon.log")).unwrap();
     assert!(log.contains("ready") && log.contains("stopped by `maintaind daemon stop`"), "log:\n{log}");
     drop(guard);
@@ -141,8 +141,8 @@ fn a_killed_daemon_leaves_nothing_that_blocks_the_next_one() {
     eventually("the killed daemon gone", || !alive(guard.pid) || is_zombie(guard.pid));
     assert!(socket(&env).exists() && env.path(".maintaind/daemon.lock").exists(), "a killed daemon leaves its socket and lock file");
     // The stale socket is not a daemon: plain commands work in-process, --daemon says so.
-    env.run(&["symbols", "postBbsArticles"]).expect_code(0);
-    env.run(&["symbols", "postBbsArticles", "--daemon"]).expect_code(3);
+    env.run(&["symbols", "postBbsMemberArticles"]).expect_code(0);
+    env.run(&["symbols", "postBbsMemberArticles", "--daemon"]).expect_code(3);
     let (second, status) = start(&env, &["--no-lsp"]);
     assert_ne!(second.pid, guard.pid);
     assert_eq!(status["state"], "ready");
@@ -174,14 +174,14 @@ fn garbage_and_old_clients_get_clear_errors_and_the_daemon_goes_on() {
     let a = answer(&[r#"{"id":1,"method":"status"}"#]);
     assert_eq!(a[0]["error"]["code"], -32600);
 
-    let a = answer(&[HELLO, r#"{"jsonrpc":"2.0","id":2,"method":"frobnicate"}"#, r#"{"jsonrpc":"2.0","id":3,"method":"blast","params":{"symbol":7}}"#, r#"{"jsonrpc":"2.0","id":4,"method":"blast","params":{"symbol":"NoSuchThing"}}"#, r#"{"jsonrpc":"2.0","id":5,"method":"debug_panic"}"#, r#"{"jsonrpc":"2.0","id":6,"method":"symbols","params":{"query":"postBbsArticles"}}"#]);
+    let a = answer(&[HELLO, r#"{"jsonrpc":"2.0","id":2,"method":"frobnicate"}"#, r#"{"jsonrpc":"2.0","id":3,"method":"blast","params":{"symbol":7}}"#, r#"{"jsonrpc":"2.0","id":4,"method":"blast","params":{"symbol":"NoSuchThing"}}"#, r#"{"jsonrpc":"2.0","id":5,"method":"debug_panic"}"#, r#"{"jsonrpc":"2.0","id":6,"method":"symbols","params":{"query":"postBbsMemberArticles"}}"#]);
     assert_eq!(a[0]["result"]["protocol"], 1);
     assert_eq!(a[1]["error"]["code"], -32601);
     assert_eq!(a[2]["error"]["code"], -32602);
     assert!(a[2]["error"]["message"].as_str().unwrap().contains("symbol"), "{a:?}");
     assert_eq!(a[3]["error"]["code"], -32002);
     assert_eq!(a[4]["error"]["code"], -32603, "a panic is an error answer: {a:?}");
-    assert_eq!(a[5]["result"]["hits"][0]["name"], "postBbsArticles", "the same connection still works after a panic");
+    assert_eq!(a[5]["result"]["hits"][0]["name"], "postBbsMemberArticles", "the same connection still works after a panic");
 
     // A client that hangs up mid-message does not disturb anyone.
     {
@@ -189,7 +189,7 @@ fn garbage_and_old_clients_get_clear_errors_and_the_daemon_goes_on() {
         s.write_all(HELLO.as_bytes()).unwrap();
         s.write_all(b"\n{\"jsonrpc\":\"2.0\",\"id\":2,\"meth").unwrap();
     }
-    env.run(&["symbols", "postBbsArticles", "--daemon"]).expect_code(0);
+    env.run(&["symbols", "postBbsMemberArticles", "--daemon"]).expect_code(0);
     env.run(&["blast", "NoSuchThing", "--daemon"]).expect_code(2).stderr_has("NoSuchThing");
     let status = env.run(&["daemon", "status", "--json"]).expect_code(0).json();
     assert_eq!(status["state"], "ready");
@@ -200,7 +200,7 @@ fn a_killed_language_server_is_restarted_and_answers_stay_right_or_flagged() {
     let env = setup();
     let (_guard, status) = start(&env, &["--ts-server", "native"]);
     assert_eq!(status["server"]["kind"], "native");
-    let before = env.run(&["blast", "postBbsArticles", "--change", "signature", "--daemon", "--json"]).expect_code(0).json();
+    let before = env.run(&["blast", "postBbsMemberArticles", "--change", "signature", "--daemon", "--json"]).expect_code(0).json();
     assert_eq!(before["approximate"], false);
     let server_pid = status["server_pid"].as_i64().expect("the server's pid") as i32;
     // SAFETY: killing the language server the daemon started.
@@ -209,10 +209,10 @@ fn a_killed_language_server_is_restarted_and_answers_stay_right_or_flagged() {
     // A file changes so the answer cannot come from the cache.
     env.write("src/providers/touch.ts", "export const touch = 1;\n");
     eventually("the change seen", || env.run(&["symbols", "touch", "--daemon"]).code() == 0);
-    let after = env.run(&["blast", "postBbsArticles", "--change", "signature", "--daemon", "--json"]).expect_code(0).json();
+    let after = env.run(&["blast", "postBbsMemberArticles", "--change", "signature", "--daemon", "--json"]).expect_code(0).json();
     assert!(after["approximate"] == true || after["must_change_files"] == before["must_change_files"], "after a crash the answer is right or flagged:\nbefore {before}\nafter {after}");
     eventually("a restarted, complete answer", || {
-        let j = env.run(&["blast", "postBbsArticles", "--change", "signature", "--daemon", "--json"]).json();
+        let j = env.run(&["blast", "postBbsMemberArticles", "--change", "signature", "--daemon", "--json"]).json();
         j["approximate"] == false && j["must_change_files"] == before["must_change_files"]
     });
     let status = env.run(&["daemon", "status", "--json"]).json();
@@ -338,7 +338,7 @@ fn apply_goes_through_the_daemon_with_the_same_checks() {
     crate::git_init(&env);
     let (_guard, _) = start(&env, &["--ts-server", "native"]);
     env.run(&["change", "add view_count to the article model, but leave the tests alone", "--daemon"]).expect_code(0);
-    let provider = "src/providers/postBbsArticles.ts";
+    let provider = "src/providers/postBbsMemberArticles.ts";
     let before = std::fs::read_to_string(env.path(provider)).unwrap();
     let write = |name: &str, v: Value| {
         let p = env.path(&format!(".maintaind/{name}.json"));
@@ -353,7 +353,7 @@ fn apply_goes_through_the_daemon_with_the_same_checks() {
     // The daemon's registry has the write at once (apply updates it, no watcher wait).
     env.run(&["symbols", "articleViewCount", "--daemon"]).expect_code(0);
 
-    let broken = write("broken", serde_json::json!({"edits": [{"op": "insert_symbol", "file": provider, "before": "postBbsArticles", "text": "const BROKEN: string = 42;"}]}));
+    let broken = write("broken", serde_json::json!({"edits": [{"op": "insert_symbol", "file": provider, "before": "postBbsMemberArticles", "text": "const BROKEN: string = 42;"}]}));
     env.run(&["apply", &broken, "--daemon"]).expect_code(1).stdout_has("error TS2322");
 
     // Bad input through the daemon: refused, nothing written.
@@ -376,20 +376,20 @@ fn check_goes_through_the_daemon_and_leaves_no_overlay_behind() {
     let env = setup();
     crate::git_init(&env);
     let (_guard, _) = start(&env, &["--ts-server", "native"]);
-    let transformer = "src/providers/transformers/transformBbsArticle.ts";
-    let text = std::fs::read_to_string(env.path(transformer)).unwrap();
-    std::fs::write(env.path(transformer), text.replace("export function transformBbsArticle(", "export function transformBbsArticle(extra: number, ")).unwrap();
-    crate::git(&env, &["add", transformer]);
+    let helper = "src/providers/authorize/jwtAuthorize.ts";
+    let text = std::fs::read_to_string(env.path(helper)).unwrap();
+    std::fs::write(env.path(helper), text.replace("export function jwtAuthorize(", "export function jwtAuthorize(extra: number, ")).unwrap();
+    crate::git(&env, &["add", helper]);
     let via = env.run(&["check", "--staged", "--daemon", "--json"]).expect_code(1).json();
     let local = env.run(&["check", "--staged", "--no-daemon", "--json"]).expect_code(1).json();
     assert_eq!(via, local, "the daemon's check is the in-process check");
-    assert_eq!(via["violations"].as_array().unwrap().len(), 3, "{via}");
+    assert_eq!(via["violations"].as_array().unwrap().len(), 2, "{via}");
     // The HEAD state it checked in was an overlay for that request only: the daemon still
     // answers from the disk, where the signature has the new parameter.
-    let hit = &env.run(&["symbols", "transformBbsArticle", "--daemon", "--json"]).expect_code(0).json()[0];
+    let hit = &env.run(&["symbols", "jwtAuthorize", "--daemon", "--json"]).expect_code(0).json()[0];
     assert!(hit["signature"].as_str().unwrap().contains("extra: number"), "{hit}");
-    let blast = env.run(&["blast", "transformBbsArticle", "--change", "signature", "--daemon", "--json"]).expect_code(0).json();
-    let fresh = env.run(&["blast", "transformBbsArticle", "--change", "signature", "--no-daemon", "--json"]).expect_code(0).json();
+    let blast = env.run(&["blast", "jwtAuthorize", "--change", "signature", "--daemon", "--json"]).expect_code(0).json();
+    let fresh = env.run(&["blast", "jwtAuthorize", "--change", "signature", "--no-daemon", "--json"]).expect_code(0).json();
     assert_eq!(blast["must_change_files"], fresh["must_change_files"]);
     // A commit without code never needs the daemon; outside git is an environment error.
     crate::git(&env, &["reset", "-q"]);

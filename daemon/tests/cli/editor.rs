@@ -141,18 +141,18 @@ fn lsp_commands_lenses_and_scope_warnings() {
     let mut lsp = Lsp::start(&env);
 
     // Blast radius at the provider's name: must-change first, the same set as the CLI's.
-    let provider = uri(&env, "src/providers/postBbsArticles.ts");
-    let text = std::fs::read_to_string(env.path("src/providers/postBbsArticles.ts")).unwrap();
-    let (line, character) = text.lines().enumerate().find_map(|(i, l)| l.find("function postBbsArticles").map(|c| (i, c + "function ".len()))).unwrap();
+    let provider = uri(&env, "src/providers/postBbsMemberArticles.ts");
+    let text = std::fs::read_to_string(env.path("src/providers/postBbsMemberArticles.ts")).unwrap();
+    let (line, character) = text.lines().enumerate().find_map(|(i, l)| l.find("function postBbsMemberArticles").map(|c| (i, c + "function ".len()))).unwrap();
     let r = lsp.command("maintaind.blastRadius", json!([{"uri": provider, "position": {"line": line, "character": character}, "change": "signature"}]));
     let result = &r["result"];
-    assert_eq!(result["target"]["name"], "postBbsArticles", "{r}");
+    assert_eq!(result["target"]["name"], "postBbsMemberArticles", "{r}");
     let disk_target_line = result["target"]["line"].as_u64().unwrap();
     assert_eq!(result["approximate"], false);
     let locations = result["locations"].as_array().unwrap();
     let must: Vec<bool> = locations.iter().map(|l| l["must_change"].as_bool().unwrap()).collect();
     assert!(must.windows(2).all(|w| w[0] >= w[1]), "must-change first: {must:?}");
-    let cli = env.run(&["blast", "postBbsArticles", "--change", "signature", "--json"]).expect_code(0).json();
+    let cli = env.run(&["blast", "postBbsMemberArticles", "--change", "signature", "--json"]).expect_code(0).json();
     let mut from_lsp: Vec<&str> = locations.iter().filter(|l| l["must_change"] == true).map(|l| l["file"].as_str().unwrap()).collect();
     from_lsp.dedup();
     let from_cli: Vec<&str> = cli["must_change_files"].as_array().unwrap().iter().map(|f| f.as_str().unwrap()).collect();
@@ -161,7 +161,7 @@ fn lsp_commands_lenses_and_scope_warnings() {
 
     // Code lenses: listed without work, resolved on demand.
     let lenses = lsp.request("textDocument/codeLens", json!({"textDocument": {"uri": provider}}));
-    let lens = lenses["result"].as_array().unwrap().iter().find(|l| l["data"]["name"] == "postBbsArticles").expect("a lens on the exported provider").clone();
+    let lens = lenses["result"].as_array().unwrap().iter().find(|l| l["data"]["name"] == "postBbsMemberArticles").expect("a lens on the exported provider").clone();
     assert!(lens.get("command").is_none_or(Value::is_null), "a lens is resolved lazily: {lens}");
     let resolved = lsp.request("codeLens/resolve", lens);
     let title = resolved["result"]["command"]["title"].as_str().unwrap_or_else(|| panic!("{resolved}")).to_string();
@@ -174,13 +174,13 @@ fn lsp_commands_lenses_and_scope_warnings() {
     lsp.diagnostics_for(&provider);
     lsp.notify("textDocument/didChange", json!({"textDocument": {"uri": provider, "version": 2}, "contentChanges": [{"text": shifted}]}));
     let r = lsp.command("maintaind.blastRadius", json!([{"uri": provider, "position": {"line": line + 5, "character": character}, "change": "signature"}]));
-    assert_eq!(r["result"]["target"]["name"], "postBbsArticles", "{r}");
+    assert_eq!(r["result"]["target"]["name"], "postBbsMemberArticles", "{r}");
     assert_eq!(r["result"]["target"]["line"].as_u64().unwrap(), disk_target_line + 5, "the target's line is the buffer's: {r}");
     let mut from_buffer: Vec<&str> = r["result"]["locations"].as_array().unwrap().iter().filter(|l| l["must_change"] == true).map(|l| l["file"].as_str().unwrap()).collect();
     from_buffer.dedup();
     assert_eq!(from_buffer, from_cli);
-    let via_daemon = env.run(&["symbols", "postBbsArticles", "--daemon", "--json"]).expect_code(0).json();
-    let in_process = env.run(&["symbols", "postBbsArticles", "--no-daemon", "--json"]).expect_code(0).json();
+    let via_daemon = env.run(&["symbols", "postBbsMemberArticles", "--daemon", "--json"]).expect_code(0).json();
+    let in_process = env.run(&["symbols", "postBbsMemberArticles", "--no-daemon", "--json"]).expect_code(0).json();
     assert_eq!(via_daemon, in_process, "the overlay was for that request only");
     lsp.notify("textDocument/didClose", json!({"textDocument": {"uri": provider}}));
     lsp.diagnostics_for(&provider);
@@ -253,7 +253,7 @@ fn neovim_plugin_fills_quickfix_with_the_blast_radius() {
     assert!(result.get("error").is_none(), "the Neovim test failed: {result}");
     assert!(status.status.success());
 
-    let cli = env.run(&["blast", "postBbsArticles", "--change", "signature", "--json"]).expect_code(0).json();
+    let cli = env.run(&["blast", "postBbsMemberArticles", "--change", "signature", "--json"]).expect_code(0).json();
     let items = result["blast"].as_array().unwrap();
     let root = env.root().to_str().unwrap();
     let must: Vec<String> = items.iter().filter(|i| i["type"] == "E").map(|i| i["file"].as_str().unwrap().trim_start_matches(root).trim_start_matches('/').to_string()).collect();
@@ -266,7 +266,7 @@ fn neovim_plugin_fills_quickfix_with_the_blast_radius() {
     assert_eq!(must_files, expected);
     assert!(items[0]["text"].as_str().unwrap().starts_with("[must change]"));
     assert!(items.iter().all(|i| i["lnum"].as_u64().unwrap() >= 1));
-    assert!(result["title"].as_str().unwrap().contains("postBbsArticles"), "{result}");
+    assert!(result["title"].as_str().unwrap().contains("postBbsMemberArticles"), "{result}");
 
     let summary = result["change_summary"].as_array().unwrap().iter().map(|l| l.as_str().unwrap()).collect::<Vec<_>>().join("\n");
     assert!(summary.contains("view_count") || summary.contains("files to modify"), "{summary}");

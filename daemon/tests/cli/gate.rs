@@ -37,25 +37,25 @@ fn hook(env: &Env, event: &str) -> Run {
 fn manifest_scope_decides_and_every_escape_is_refused() {
     let (env, m) = planned();
     let allowed: Vec<String> = m["facts"]["files_to_modify"].as_array().unwrap().iter().map(|f| f.as_str().unwrap().to_string()).collect();
-    assert!(allowed.contains(&"src/providers/postBbsArticles.ts".to_string()), "{allowed:?}");
-    env.run(&["gate", "check", "src/providers/postBbsArticles.ts"]).expect_code(0).stdout_has("allowed  src/providers/postBbsArticles.ts  in files_to_modify");
+    assert!(allowed.contains(&"src/providers/postBbsMemberArticles.ts".to_string()), "{allowed:?}");
+    env.run(&["gate", "check", "src/providers/postBbsMemberArticles.ts"]).expect_code(0).stdout_has("allowed  src/providers/postBbsMemberArticles.ts  in files_to_modify");
 
     let outside = tempfile::tempdir().unwrap();
     std::os::unix::fs::symlink(outside.path(), env.path("src/providers/out")).unwrap();
-    let abs_inside = env.path("src/providers/postBbsArticles.ts").display().to_string();
+    let abs_inside = env.path("src/providers/postBbsMemberArticles.ts").display().to_string();
     let long = format!("src/{}.ts", "x".repeat(5000));
     let attempts: Vec<(&str, &str)> = vec![
         ("src/MyGlobal.ts", "not in the active manifest's files_to_modify"),
-        ("../bbs-backend/src/providers/postBbsArticles.ts", "outside the root"),
+        ("../bbs-backend/src/providers/postBbsMemberArticles.ts", "outside the root"),
         ("src/../../x.ts", "`..` leads outside the root"),
         ("/etc/passwd", "absolute path outside the root"),
-        ("src/providers/out/postBbsArticles.ts", "a symbolic link leads outside the root"),
-        ("src/Providers/postBbsArticles.ts", "differs in case from `providers` on disk"),
-        ("src/providers/PostBbsArticles.ts", "differs in case from `postBbsArticles.ts` on disk"),
+        ("src/providers/out/postBbsMemberArticles.ts", "a symbolic link leads outside the root"),
+        ("src/Providers/postBbsMemberArticles.ts", "differs in case from `providers` on disk"),
+        ("src/providers/PostBbsMemberArticles.ts", "differs in case from `postBbsMemberArticles.ts` on disk"),
         (&long, "limit 4096"),
         (".maintaind/registry.db", ".maintaind/ is maintaind's or git's own state"),
         (".git/config", ".git/ is maintaind's or git's own state"),
-        ("test/features/api/bbs/articles/test_api_bbs_article_create.ts", "excluded by the manifest (tests: `test/**`)"),
+        ("test/features/api/article/test_api_article_creation.ts", "excluded by the manifest (tests: `test/**`)"),
     ];
     let mut args = vec!["gate", "check", "--json", abs_inside.as_str()];
     args.extend(attempts.iter().map(|(p, _)| *p));
@@ -81,16 +81,16 @@ fn no_active_or_hand_edited_or_foreign_manifest_refuses_everything() {
     let text = std::fs::read_to_string(&path).unwrap();
     // Widen the scope by hand, digest untouched.
     std::fs::write(&path, text.replacen("\"files_to_modify\": [", "\"files_to_modify\": [\n      \"src/MyGlobal.ts\",", 1)).unwrap();
-    env.run(&["gate", "check", "src/MyGlobal.ts", "src/providers/postBbsArticles.ts"]).expect_code(1).stdout_has("edited by hand");
+    env.run(&["gate", "check", "src/MyGlobal.ts", "src/providers/postBbsMemberArticles.ts"]).expect_code(1).stdout_has("edited by hand");
     std::fs::write(&path, &text).unwrap();
-    env.run(&["gate", "check", "src/providers/postBbsArticles.ts"]).expect_code(0);
+    env.run(&["gate", "check", "src/providers/postBbsMemberArticles.ts"]).expect_code(0);
 
     // The same manifest in another copy of the project.
     let other = setup();
     std::fs::create_dir_all(other.path(".maintaind/manifests")).unwrap();
     std::fs::copy(&path, other.path(&format!(".maintaind/manifests/{id}.json"))).unwrap();
     std::fs::write(other.path(".maintaind/manifests/active"), &id).unwrap();
-    other.run(&["gate", "check", "src/providers/postBbsArticles.ts"]).expect_code(1).stdout_has("was planned for");
+    other.run(&["gate", "check", "src/providers/postBbsMemberArticles.ts"]).expect_code(1).stdout_has("was planned for");
     other.run(&["manifest", "activate", &id]).expect_code(2).stderr_has("was planned for");
 }
 
@@ -100,13 +100,13 @@ fn a_target_changed_on_disk_makes_the_manifest_stale() {
     let dto = env.path("src/api/structures/IBbsArticle.ts");
     let text = std::fs::read_to_string(&dto).unwrap();
     std::fs::write(&dto, text.replacen("export type IBbsArticle = {", "export type IBbsArticle = {\n  /** Added behind the plan's back. */\n  extra: string;", 1)).unwrap();
-    env.run(&["gate", "check", "src/providers/postBbsArticles.ts"]).expect_code(1).stdout_has("the manifest is stale: target `IBbsArticle` in src/api/structures/IBbsArticle.ts changed since planning");
+    env.run(&["gate", "check", "src/providers/postBbsMemberArticles.ts"]).expect_code(1).stdout_has("the manifest is stale: target `IBbsArticle` in src/api/structures/IBbsArticle.ts changed since planning");
 }
 
 #[test]
 fn claude_code_hook_allows_blocks_and_ignores_other_tools() {
     let (env, _) = planned();
-    let inside = env.path("src/providers/postBbsArticles.ts").display().to_string();
+    let inside = env.path("src/providers/postBbsMemberArticles.ts").display().to_string();
     let outside = env.path("src/MyGlobal.ts").display().to_string();
     let event = |tool: &str, path: &str| serde_json::json!({"session_id": "s", "hook_event_name": "PreToolUse", "tool_name": tool, "tool_input": {"file_path": path, "content": "x"}}).to_string();
     hook(&env, &event("Write", &inside)).expect_code(0);

@@ -30,9 +30,9 @@ fn cold_then_warm_touches_no_parser() {
 fn edits_deletes_and_touches_are_incremental() {
     let env = setup();
     env.run(&["index"]).expect_code(0);
-    let provider = "src/providers/postBbsArticles.ts";
+    let provider = "src/providers/postBbsMemberArticles.ts";
     let text = std::fs::read_to_string(env.path(provider)).unwrap();
-    env.write(provider, text.replace("export async function postBbsArticles(", "export async function postBbsArticlesRenamed("));
+    env.write(provider, text.replace("export async function postBbsMemberArticles(", "export async function postBbsMemberArticlesRenamed("));
     std::fs::remove_file(env.path("src/utils/toISOStringSafe.ts")).unwrap();
     // Same content, new mtime: re-hashed, not re-parsed.
     let dto = env.path("src/api/structures/IBbsMember.ts");
@@ -46,9 +46,9 @@ fn edits_deletes_and_touches_are_incremental() {
     let j = r.json();
     assert_eq!((j["parsed"].as_u64(), j["removed"].as_u64()), (Some(1), Some(1)), "{j}");
 
-    let s = env.run(&["symbols", "postBbsArticlesRenamed", "--json"]);
+    let s = env.run(&["symbols", "postBbsMemberArticlesRenamed", "--json"]);
     s.expect_code(0);
-    assert_eq!(names(&s.json()), vec!["postBbsArticlesRenamed"]);
+    assert_eq!(names(&s.json()), vec!["postBbsMemberArticlesRenamed"]);
     env.run(&["symbols", "toISOStringSafe", "--json"]).expect_code(1);
 }
 

@@ -58,9 +58,9 @@ fn route_decorators_are_reported() {
 #[test]
 fn case_insensitive_matches_come_last() {
     let env = setup();
-    let v = env.run(&["symbols", "postbbsarticles", "--json"]).json();
+    let v = env.run(&["symbols", "postbbsmemberarticles", "--json"]).json();
     // The whole name ignoring case ranks with segment matches; partial ones come last.
-    assert_eq!((v[0]["name"].as_str(), v[0]["match"].as_str()), (Some("postBbsArticles"), Some("segment")));
+    assert_eq!((v[0]["name"].as_str(), v[0]["match"].as_str()), (Some("postBbsMemberArticles"), Some("segment")));
     let rest = &v.as_array().unwrap()[1..];
     assert!(!rest.is_empty() && rest.iter().all(|h| h["match"] == "case_insensitive"), "{v}");
 }

@@ -30,7 +30,7 @@ local ok, err = pcall(function()
   vim.opt.runtimepath:prepend(plugin)
   vim.cmd("filetype on")
   require("maintaind").setup({ cmd = { bin, "lsp" }, open_quickfix = false })
-  vim.cmd("edit " .. root .. "/src/providers/postBbsArticles.ts")
+  vim.cmd("edit " .. root .. "/src/providers/postBbsMemberArticles.ts")
   wait("the maintaind client to attach", 120000, function()
     for _, c in pairs(vim.lsp.buf_get_clients(0)) do
       if c.name == "maintaind" and c.initialized then
@@ -39,7 +39,7 @@ local ok, err = pcall(function()
     end
     return false
   end)
-  assert(vim.fn.search("function \\zspostBbsArticles") > 0, "the declaration is in the file")
+  assert(vim.fn.search("function \\zspostBbsMemberArticles") > 0, "the declaration is in the file")
   vim.cmd("MaintaindBlast signature")
   wait("the blast radius in quickfix", 120000, function()
     return #vim.fn.getqflist() > 0
