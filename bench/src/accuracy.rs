@@ -73,6 +73,8 @@ pub struct KindScore {
     pub broken: usize,
     /// Broken files that `files` listed.
     pub found: usize,
+    /// Broken files that `must_change_files` listed.
+    pub must_found: usize,
     pub must_predicted: usize,
     pub must_correct: usize,
     /// Records with a non-empty must_change list.
@@ -83,6 +85,9 @@ impl KindScore {
     pub fn recall(&self) -> f64 {
         if self.broken == 0 { 1.0 } else { self.found as f64 / self.broken as f64 }
     }
+    pub fn must_recall(&self) -> f64 {
+        if self.broken == 0 { 1.0 } else { self.must_found as f64 / self.broken as f64 }
+    }
     pub fn must_precision(&self) -> f64 {
         if self.must_predicted == 0 { 1.0 } else { self.must_correct as f64 / self.must_predicted as f64 }
     }
@@ -91,6 +96,7 @@ impl KindScore {
         self.with_breakage += o.with_breakage;
         self.broken += o.broken;
         self.found += o.found;
+        self.must_found += o.must_found;
         self.must_predicted += o.must_predicted;
         self.must_correct += o.must_correct;
         self.with_must += o.with_must;
@@ -160,6 +166,7 @@ pub fn score(ws: &mut Workspace, truth: &Truth) -> Score {
             }
         }
         let must: Vec<&String> = must.iter().filter(|f| **f != r.file).collect();
+        k.must_found += broken.iter().filter(|b| must.contains(b)).count();
         if !must.is_empty() {
             k.with_must += 1;
         }
@@ -171,14 +178,17 @@ pub fn score(ws: &mut Workspace, truth: &Truth) -> Score {
 
 /// A markdown table of a score.
 pub fn table(score: &Score) -> String {
-    let mut t = String::from("| change kind | records | broken files (compiler) | `files` recall | `must_change_files` precision | must-change predictions |\n|---|---|---|---|---|---|\n");
+    let mut t = String::from("| change kind | records | broken files (compiler) | `files` recall | `must_change_files` recall | `must_change_files` precision | must-change predictions |\n|---|---|---|---|---|---|---|\n");
     let row = |name: &str, k: &KindScore| {
         format!(
-            "| {name} | {} | {} | {:.3} ({}/{}) | {:.3} ({}/{}) | {} |\n",
+            "| {name} | {} | {} | {:.3} ({}/{}) | {:.3} ({}/{}) | {:.3} ({}/{}) | {} |\n",
             k.records,
             k.broken,
             k.recall(),
             k.found,
+            k.broken,
+            k.must_recall(),
+            k.must_found,
             k.broken,
             k.must_precision(),
             k.must_correct,

@@ -2,11 +2,14 @@
 //!
 //! `maintaind-bench gen --preset bbs --out DIR` writes the fixture backend;
 //! `maintaind-bench gen --entities N --out DIR` a scale backend;
-//! `maintaind-bench run [--entities N] [--out docs/benchmarks.md]` measures (see bench.rs).
+//! `maintaind-bench run [--entities N] [--out docs/benchmarks.md]` measures (see bench.rs);
+//! `maintaind-bench real --corpora DIR` measures on real generated backends (see real.rs);
+//! `maintaind-bench traits --corpora DIR` counts what real output contains (see traits.rs).
 
 mod accuracy;
 mod bench;
 mod generate;
+mod real;
 mod traits;
 
 use std::path::PathBuf;
@@ -21,7 +24,7 @@ fn main() {
 }
 
 fn usage() -> &'static str {
-    "usage:\n  maintaind-bench gen (--preset bbs | --entities N) --out DIR [--force]\n  maintaind-bench traits --corpora DIR [--fixture DIR] [--write docs/real-output.md]\n  maintaind-bench run [--entities N] [--edits N] [--out FILE] [--maintaind PATH] [--no-lsp] [--large-truth FILE]"
+    "usage:\n  maintaind-bench gen (--preset bbs | --entities N) --out DIR [--force]\n  maintaind-bench traits --corpora DIR [--fixture DIR] [--write docs/real-output.md]\n  maintaind-bench real --corpora DIR [--out docs/benchmarks.md] [--backends a,b] [--requests FILE] [--sample N] [--prisma-fields N]\n  maintaind-bench run [--entities N] [--edits N] [--out FILE] [--maintaind PATH] [--no-lsp] [--large-truth FILE]"
 }
 
 fn run() -> Result<()> {
@@ -76,6 +79,17 @@ fn run() -> Result<()> {
             }
             Ok(())
         }
+        Some("real") => real::run(real::Options {
+            corpora: PathBuf::from(flag("--corpora").context("--corpora DIR: real backends exported by `bash scripts/real-corpora SRC DIR`")?),
+            out: flag("--out").map(PathBuf::from),
+            backends: match flag("--backends") {
+                Some(list) => list.split(',').map(str::to_string).collect(),
+                None => real::DEFAULT_BACKENDS.iter().map(|s| s.to_string()).collect(),
+            },
+            requests: flag("--requests").map(PathBuf::from).unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("real-requests.json")),
+            sample: flag("--sample").map(|n| n.parse()).transpose().context("--sample takes a number")?.unwrap_or(40),
+            prisma_fields: flag("--prisma-fields").map(|n| n.parse()).transpose().context("--prisma-fields takes a number")?.unwrap_or(6),
+        }),
         Some("extract-only") => bench::extract_only(std::path::Path::new(args.get(1).context(usage())?)),
         Some("keep-trees") => bench::keep_trees(std::path::Path::new(args.get(1).context(usage())?)),
         _ => bail!("{}", usage()),

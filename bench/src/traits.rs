@@ -263,6 +263,7 @@ pub fn splice(doc: &str, begin: &str, end: &str, table: &str) -> Option<String> 
 }
 
 /// The trait ids listed between the markers of `doc`.
+#[cfg(test)]
 pub fn listed(doc: &str) -> Vec<String> {
     let (Some(b), Some(e)) = (doc.find(BEGIN), doc.find(END)) else { return Vec::new() };
     doc[b..e].lines().filter_map(|l| l.strip_prefix("| `").and_then(|r| r.split_once('`')).map(|(id, _)| id.to_string())).collect()

@@ -26,6 +26,9 @@ use maintaind_registry::{FileLang, PrismaModels, RefKind, Registry, SymbolKind};
 pub struct Dto {
     pub name: String,
     pub file: String,
+    /// Only `export namespace IX { … }` (variants, no `IX` type of its own); some generated
+    /// families have no root type.
+    pub namespace_only: bool,
 }
 
 /// Why a model and a DTO are linked.
@@ -77,13 +80,17 @@ pub fn plurals(word: &str) -> Vec<String> {
     out
 }
 
-/// `IShoppingMallProduct` for `shopping_mall_products` (each candidate singular).
-pub fn dto_names_for(model: &str) -> Vec<String> {
+/// `IShoppingMallProduct` for `shopping_mall_products` (each candidate singular); then the
+/// same with the backend prefix doubled (`IDiscussionBoardDiscussionBoardPost` for
+/// `discussion_board_posts`: some generator runs name DTOs so).
+pub fn dto_names_for(model: &str, prefix: &str) -> Vec<String> {
     let (head, last) = match model.rsplit_once('_') {
         Some((h, l)) => (format!("{h}_"), l),
         None => (String::new(), model),
     };
-    singulars(last).into_iter().map(|s| format!("I{}", format!("{head}{s}").to_upper_camel_case())).collect()
+    let plain: Vec<String> = singulars(last).into_iter().map(|s| format!("I{}", format!("{head}{s}").to_upper_camel_case())).collect();
+    let doubled: Vec<String> = if prefix.is_empty() { Vec::new() } else { plain.iter().map(|p| format!("I{}{}", prefix.to_upper_camel_case(), &p[1..])).collect() };
+    plain.into_iter().chain(doubled).collect()
 }
 
 impl EntityLinks {
@@ -94,16 +101,18 @@ impl EntityLinks {
         // name is not a page wrapper.
         let mut families: BTreeMap<String, Dto> = BTreeMap::new();
         for f in registry.files().filter(|f| f.lang != FileLang::Declaration && f.lang != FileLang::Prisma && f.path.contains("structures/")) {
-            for s in f.symbols.iter().filter(|s| !s.name.contains('.') && matches!(s.kind, SymbolKind::Type | SymbolKind::Interface)) {
+            for s in f.symbols.iter().filter(|s| !s.name.contains('.') && matches!(s.kind, SymbolKind::Type | SymbolKind::Interface | SymbolKind::Namespace)) {
                 if s.name.starts_with('I') && !s.name.starts_with("IPage") {
-                    families.entry(s.name.clone()).or_insert(Dto { name: s.name.clone(), file: f.path.clone() });
+                    let typed = matches!(s.kind, SymbolKind::Type | SymbolKind::Interface);
+                    let entry = families.entry(s.name.clone()).or_insert(Dto { name: s.name.clone(), file: f.path.clone(), namespace_only: !typed });
+                    entry.namespace_only &= !typed;
                 }
             }
         }
         let folded: HashMap<String, &Dto> = families.values().map(|d| (fold(&d.name), d)).collect();
         let mut dtos: BTreeMap<String, Vec<(Dto, LinkKind)>> = BTreeMap::new();
         for m in models.models() {
-            if let Some(d) = dto_names_for(m).iter().find_map(|n| folded.get(&fold(n))) {
+            if let Some(d) = dto_names_for(m, &prefix).iter().find_map(|n| folded.get(&fold(n))) {
                 dtos.entry(m.to_string()).or_default().push(((*d).clone(), LinkKind::Naming));
             }
         }
@@ -195,7 +204,13 @@ impl EntityLinks {
         };
         let forms: BTreeSet<String> = plurals(&last).into_iter().chain(singulars(&last)).map(|l| format!("{head}{l}")).collect();
         let models: Vec<&str> = self.models.models().collect();
-        let exact: Vec<String> = models.iter().filter(|m| forms.contains(**m) || forms.iter().any(|f| format!("{}{f}", self.prefix) == **m)).map(|m| m.to_string()).collect();
+        // Underscores folded away too: "registered users" is `…_registereduser`.
+        let folded: BTreeSet<String> = forms.iter().flat_map(|f| [fold(f), fold(&format!("{}{f}", self.prefix))]).collect();
+        let exact: Vec<String> = models
+            .iter()
+            .filter(|m| forms.contains(**m) || forms.iter().any(|f| format!("{}{f}", self.prefix) == **m) || folded.contains(&fold(m)))
+            .map(|m| m.to_string())
+            .collect();
         if !exact.is_empty() {
             return sorted(exact);
         }
@@ -267,9 +282,10 @@ mod tests {
         assert!(singulars("skus").contains(&"sku".to_string()));
         assert!(singulars("statuses").contains(&"status".to_string()));
         assert!(plurals("history").contains(&"histories".to_string()));
-        assert_eq!(dto_names_for("shopping_mall_categories")[0], "IShoppingMallCategory");
-        assert!(dto_names_for("shopping_mall_skus").contains(&"IShoppingMallSku".to_string()));
-        assert_eq!(dto_names_for("todo_list_karma_history")[0], "ITodoListKarmaHistory");
+        assert_eq!(dto_names_for("shopping_mall_categories", "shopping_mall_")[0], "IShoppingMallCategory");
+        assert!(dto_names_for("shopping_mall_skus", "shopping_mall_").contains(&"IShoppingMallSku".to_string()));
+        assert_eq!(dto_names_for("todo_list_karma_history", "")[0], "ITodoListKarmaHistory");
+        assert!(dto_names_for("discussion_board_posts", "discussion_board_").contains(&"IDiscussionBoardDiscussionBoardPost".to_string()));
     }
 
     #[test]

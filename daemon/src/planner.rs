@@ -441,7 +441,13 @@ impl Resolver<'_> {
     /// The variants clients send of a family that exist: `ICreate`, `IUpdate`, and an actor's
     /// `IJoin`.
     fn request_variants(&self, family: &str) -> Vec<String> {
-        ["ICreate", "IUpdate", "IJoin"].iter().map(|v| format!("{family}.{v}")).filter(|v| self.exact(v).is_some()).collect()
+        // Some generators name them after the entity: `ITodoTodo.ITodoCreate`.
+        let entity = family.rfind(|c: char| c.is_ascii_uppercase()).map(|i| &family[i..]).unwrap_or("");
+        ["ICreate", "IUpdate", "IJoin"]
+            .iter()
+            .flat_map(|v| [format!("{family}.{v}"), format!("{family}.I{entity}{}", &v[1..])])
+            .filter(|v| self.exact(v).is_some())
+            .collect()
     }
 
     /// Every property named `field` in a DTO family: `T.f` and `T.V.f` for each variant `V`.
@@ -544,8 +550,7 @@ fn rename(r: &Resolver, req: &Request) -> Result<Option<Decisions>, PlanError> {
             _ => NewSymbolKind::Type,
         };
         d.new_symbols.push(NewSymbol { name: to.clone(), kind, near: t.clone() });
-        let short = t.rsplit(['.', ':']).next().unwrap_or(t);
-        d.acceptance_criteria.push(format!("no reference to `{short}` of `{t}` remains; `{to}` is used where it was"));
+        d.acceptance_criteria.push(format!("no reference to `{t}` remains; `{to}` is used where it was"));
     }
     Ok(Some(d))
 }
@@ -732,6 +737,12 @@ fn validation(r: &Resolver, req: &Request) -> Result<Option<Decisions>, PlanErro
     let numeric = targets.iter().all(|t| r.registry.search(t, None).iter().any(|m| m.tier == MatchTier::Exact && m.symbol.signature.contains("number")));
     let tags = if numeric { constraint(req, true).tags } else { first.tags };
     let tag = tags.join(" & ");
+    // A variant that already carries every tag needs nothing; when all do, they stay targets
+    // and the synthesizer's judge says so ("already carries").
+    let carries = |t: &String| r.registry.search(t, None).iter().any(|m| m.tier == MatchTier::Exact && m.symbol.name == *t && tags.iter().all(|g| m.symbol.signature.contains(g.as_str())));
+    if targets.iter().any(|t| !carries(t)) {
+        targets.retain(|t| !carries(t));
+    }
     let changes = targets.iter().map(|t| change(t, ChangeKind::Shape, format!("add {tag} to the type"))).collect();
     let mut d = decisions(format!("Add {tag} to {}.", listing(&targets)), changes);
     for t in &targets {
@@ -853,18 +864,25 @@ fn add_fields(r: &Resolver, req: &Request) -> Result<Option<Decisions>, PlanErro
     // A model named alone (or by entity words) brings its DTO family: the new column is
     // exposed, and sent by clients unless the server fills it.
     let dto_named = targets.iter().any(|t| !t.starts_with("prisma:"));
+    // Families with no root type of their own (only `export namespace IX { … }`): the new
+    // field shows in their listing variant instead.
+    let mut families: Vec<String> = Vec::new();
     if let Some(model) = &entity_model
         && !dto_named
+        && let Some((dto, _)) = r.links.dtos_of(model).first()
     {
-        let dtos = r.links.dtos_of(model);
-        if let Some((dto, _)) = dtos.first() {
+        families.push(dto.name.clone());
+        if dto.namespace_only {
+            targets.extend(r.variant(&dto.name, &["summary".to_string()]));
+        } else {
             targets.push(dto.name.clone());
         }
     }
-    let roots: Vec<String> = targets.iter().filter(|t| !t.starts_with("prisma:") && !t.contains('.')).cloned().collect();
+    families.extend(targets.iter().filter(|t| !t.starts_with("prisma:") && !t.contains('.')).cloned());
+    families.dedup();
     if fields.iter().any(|f| client_sent(f, req)) {
-        for root in roots {
-            for v in r.request_variants(&root) {
+        for family in families {
+            for v in r.request_variants(&family) {
                 if !targets.contains(&v) {
                     targets.push(v);
                 }
