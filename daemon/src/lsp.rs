@@ -368,7 +368,8 @@ fn plan_change(state: &State, args: &[Value]) -> Result<Value> {
         return Err(invalid("empty request: say what should change"));
     }
     let manifest: Manifest = state.call("change", json!({"request": request}))?;
-    manifest_answer(&state.root()?, &manifest, true)
+    // A rejected criterion leaves the plan stored but not active (as `maintaind change` does).
+    manifest_answer(&state.root()?, &manifest, !manifest.has_rejection())
 }
 
 fn show_manifest(state: &State) -> Result<Value> {
@@ -388,9 +389,17 @@ fn manifest_answer(root: &Path, m: &Manifest, active: bool) -> Result<Value> {
     summary.extend(m.facts.files_to_modify.iter().map(|f| format!("  {f}")));
     summary.push("tests:".into());
     summary.extend(m.facts.test_files.iter().map(|f| format!("  {f}")));
-    if !m.decisions.acceptance_criteria.is_empty() {
+    if !m.feasibility.is_empty() {
         summary.push("acceptance criteria:".into());
-        summary.extend(m.decisions.acceptance_criteria.iter().map(|c| format!("  - {c}")));
+        for f in &m.feasibility {
+            match &f.verdict {
+                crate::synthesizer::Verdict::Ok => summary.push(format!("  - {}", f.criterion)),
+                crate::synthesizer::Verdict::Rejected { reason, alternative } => summary.push(format!("  - REJECTED {}: {reason}; instead: {alternative}", f.criterion)),
+            }
+        }
+    }
+    if !active && m.has_rejection() {
+        summary.push(format!("not active: a criterion was rejected; activate anyway with `maintaind manifest activate {}`", m.id));
     }
     if m.provenance.approximate {
         summary.push("(approximate: planned partly from the registry alone)".into());

@@ -1,6 +1,7 @@
 //! The synthesizer: fills every fact of a manifest from the registry and the language server,
 //! given the planner's decisions — targets (file, lines, signature, hash), the blast radius of
-//! each change for its kind, files to modify and to read, tests, dependency signatures,
+//! each change for its kind, files to modify and to read (what the targets import, and the
+//! other side of each entity link: a model's DTOs, a DTO's model), tests, dependency signatures,
 //! excluded patterns — and judges each acceptance criterion (the feasibility gate). It never
 //! guesses: a decision naming an unknown symbol, or touching an excluded category, is an error
 //! that goes back to the planner.
@@ -153,6 +154,16 @@ pub fn synthesize(ws: &mut Workspace, decisions: &Decisions, no_lsp: bool, allow
                 }
             }
         }
+    }
+    // The other side of each entity link: a model's DTO families, a DTO's model. A column
+    // change is read against the DTO that exposes it, and the other way round.
+    let links = crate::links::EntityLinks::build(registry);
+    for t in &targets {
+        let linked: Vec<String> = match t.symbol.strip_prefix("prisma:") {
+            Some(m) => links.dtos_of(m.split('.').next().unwrap_or(m)).iter().map(|(d, _)| d.file.clone()).collect(),
+            None => links.models_of(&t.symbol).iter().filter_map(|m| crate::planner::symbol_file(registry, &format!("prisma:{m}"))).collect(),
+        };
+        to_read.extend(linked.into_iter().filter(|f| !to_modify.contains(f)));
     }
     deps.sort_by(|a, b| (&a.file, &a.symbol).cmp(&(&b.file, &b.symbol)));
     deps.dedup();

@@ -129,3 +129,16 @@ fn malformed_or_hand_edited_manifests_are_not_activated() {
     env.run(&["manifest", "activate", "m-0-nothing"]).expect_code(2).stderr_has("no manifest `m-0-nothing`");
     assert!(!env.path(".maintaind/manifests/active").exists());
 }
+
+/// A validation changes the DTO only; the model behind it (an entity link) is to be read.
+#[test]
+fn a_validation_plans_the_request_variants_and_reads_the_linked_model() {
+    let env = setup();
+    let r = env.run(&["change", "limit article titles to 60 characters", "--no-lsp", "--json", "--dry-run"]);
+    r.expect_code(0);
+    let m = r.json();
+    let changes: Vec<String> = m["decisions"]["changes"].as_array().unwrap().iter().map(|c| format!("{}:{}", c["symbol"].as_str().unwrap(), c["intent"].as_str().unwrap())).collect();
+    assert_eq!(changes, ["IBbsArticle.ICreate.title:add tags.MaxLength<60> to the type", "IBbsArticle.IUpdate.title:add tags.MaxLength<60> to the type"]);
+    assert_eq!(strings(&m["facts"]["files_to_modify"]), ["src/api/structures/IBbsArticle.ts"]);
+    assert!(strings(&m["facts"]["files_to_read"]).contains(&"prisma/schema/schema-02-articles.prisma".to_string()), "{}", m["facts"]);
+}
