@@ -91,7 +91,7 @@ impl KindScore {
     pub fn must_precision(&self) -> f64 {
         if self.must_predicted == 0 { 1.0 } else { self.must_correct as f64 / self.must_predicted as f64 }
     }
-    fn add(&mut self, o: &KindScore) {
+    pub fn add(&mut self, o: &KindScore) {
         self.records += o.records;
         self.with_breakage += o.with_breakage;
         self.broken += o.broken;
@@ -178,29 +178,34 @@ pub fn score(ws: &mut Workspace, truth: &Truth) -> Score {
 
 /// A markdown table of a score.
 pub fn table(score: &Score) -> String {
-    let mut t = String::from("| change kind | records | broken files (compiler) | `files` recall | `must_change_files` recall | `must_change_files` precision | must-change predictions |\n|---|---|---|---|---|---|---|\n");
-    let row = |name: &str, k: &KindScore| {
-        format!(
-            "| {name} | {} | {} | {:.3} ({}/{}) | {:.3} ({}/{}) | {:.3} ({}/{}) | {} |\n",
-            k.records,
-            k.broken,
-            k.recall(),
-            k.found,
-            k.broken,
-            k.must_recall(),
-            k.must_found,
-            k.broken,
-            k.must_precision(),
-            k.must_correct,
-            k.must_predicted,
-            k.with_must
-        )
-    };
+    let mut t = format!("| change kind {HEADER}");
     for (name, k) in &score.per_kind {
         t.push_str(&row(name, k));
     }
     t.push_str(&row("**overall**", &score.overall()));
     t
+}
+
+/// The columns after the first of an accuracy table, with the separator line.
+pub const HEADER: &str = "| records | broken files (compiler) | `files` recall | `must_change_files` recall | `must_change_files` precision | must-change predictions |\n|---|---|---|---|---|---|---|\n";
+
+/// One line of an accuracy table.
+pub fn row(name: &str, k: &KindScore) -> String {
+    format!(
+        "| {name} | {} | {} | {:.3} ({}/{}) | {:.3} ({}/{}) | {:.3} ({}/{}) | {} |\n",
+        k.records,
+        k.broken,
+        k.recall(),
+        k.found,
+        k.broken,
+        k.must_recall(),
+        k.must_found,
+        k.broken,
+        k.must_precision(),
+        k.must_correct,
+        k.must_predicted,
+        k.with_must
+    )
 }
 
 #[cfg(test)]

@@ -935,15 +935,7 @@ impl<'a> Gen<'a> {
             imports.push(format!("import {{ {class}Auth }} from \"{}\";", up(&format!("src/decorators/{class}Auth"))));
             imports.push(format!("import {{ {class}Payload }} from \"{}\";", up(&format!("src/decorators/payload/{class}Payload"))));
         }
-        let mut types: Vec<String> = Vec::new();
-        for r in routes {
-            for t in r.body.iter().chain(r.response.iter()) {
-                let root = t.split('.').next().unwrap().to_string();
-                if !types.contains(&root) {
-                    types.push(root);
-                }
-            }
-        }
+        let types = dto_roots(routes);
         imports.push(String::new());
         for t in &types {
             imports.push(format!("import {{ {t} }} from \"{}\";", up(&format!("src/api/structures/{t}"))));
@@ -985,15 +977,7 @@ impl<'a> Gen<'a> {
         let first = &routes[0];
         let dir = first.sdk_dir();
         let path = format!("{dir}/index.ts");
-        let mut types: Vec<String> = Vec::new();
-        for r in routes {
-            for t in r.body.iter().chain(r.response.iter()) {
-                let root = t.split('.').next().unwrap().to_string();
-                if !types.contains(&root) {
-                    types.push(root);
-                }
-            }
-        }
+        let types = dto_roots(routes);
         let mut s = String::from("import { IConnection, HttpError } from \"@nestia/fetcher\";\nimport { PlainFetcher } from \"@nestia/fetcher/lib/PlainFetcher\";\nimport typia, { tags } from \"typia\";\nimport { NestiaSimulator } from \"@nestia/fetcher/lib/NestiaSimulator\";\n\n");
         for t in &types {
             let _ = writeln!(s, "import {{ {t} }} from \"{}\";", rel(&path, &format!("src/api/structures/{t}")));
@@ -1342,6 +1326,18 @@ fn issue_fn(role: &str) -> String {
     format!(
         "function issue(id: string): IAuthorizationToken {{\n  const expired_at = toISOStringSafe(new Date(Date.now() + 60 * 60 * 1000));\n  const refreshable_until = toISOStringSafe(\n    new Date(Date.now() + 7 * 24 * 60 * 60 * 1000),\n  );\n  return {{\n    access: jwt.sign({{ id, type: \"{role}\" }}, MyGlobal.env.JWT_SECRET_KEY, {{\n      expiresIn: \"1h\",\n      issuer: \"autobe\",\n    }}),\n    refresh: jwt.sign(\n      {{ id, type: \"{role}\", token_type: \"refresh\" }},\n      MyGlobal.env.JWT_SECRET_KEY,\n      {{ expiresIn: \"7d\", issuer: \"autobe\" }},\n    ),\n    expired_at,\n    refreshable_until,\n  }};\n}}\n"
     )
+}
+
+/// The DTO families the routes' bodies and responses use, in first-use order.
+fn dto_roots(routes: &[Route]) -> Vec<String> {
+    let mut types: Vec<String> = Vec::new();
+    for t in routes.iter().flat_map(|r| r.body.iter().chain(r.response.iter())) {
+        let root = t.split('.').next().unwrap_or(t).to_string();
+        if !types.contains(&root) {
+            types.push(root);
+        }
+    }
+    types
 }
 
 /// "an article", "a member".

@@ -155,28 +155,14 @@ pub fn run(o: Options) -> Result<()> {
             let truth = truth.unwrap();
             let s = crate::accuracy::score(&mut ws, &truth);
             let k = s.overall();
-            let _ = writeln!(
-                blast_rows,
-                "| {} | {} | {} | {:.3} ({}/{}) | {:.3} ({}/{}) | {:.3} ({}/{}) | {} |",
-                pretty(name),
-                k.records,
-                k.broken,
-                k.recall(),
-                k.found,
-                k.broken,
-                k.must_recall(),
-                k.must_found,
-                k.broken,
-                k.must_precision(),
-                k.must_correct,
-                k.must_predicted,
-                s.approximate_answers
-            );
+            blast_rows.push_str(&crate::accuracy::row(&pretty(name), &k));
+            if s.approximate_answers > 0 {
+                misses.push(format!("{}: {} answer(s) approximate (a project not loaded or a failed request)", pretty(name), s.approximate_answers));
+            }
             misses.extend(s.misses.iter().take(5).map(|m| format!("{}: {m}", pretty(name))));
             misses.extend(s.errors.iter().map(|m| format!("{}: error {m}", pretty(name))));
             for (kind, ks) in s.per_kind {
-                let e = blast_total.per_kind.entry(kind).or_default();
-                merge(e, &ks);
+                blast_total.per_kind.entry(kind).or_default().add(&ks);
             }
 
             // Prisma fields, by model.
@@ -236,7 +222,7 @@ pub fn run(o: Options) -> Result<()> {
 
     // Report.
     let _ = writeln!(md, "### Blast accuracy against compiler truth\n\n{} symbols sampled per backend (`blast-truth --sample {} --seed maintaind --include 'src/**'`), every mutation that applies (rename, signature, return, shape). Targets: must-change recall ≥ 0.99, precision ≥ 0.95.\n", o.sample, o.sample);
-    let _ = writeln!(md, "| backend | mutations | broken files | `files` recall | must-change recall | must-change precision | approximate answers |\n|---|---|---|---|---|---|---|\n{blast_rows}");
+    let _ = writeln!(md, "| backend {}{blast_rows}", crate::accuracy::HEADER);
     let _ = writeln!(md, "All backends, by kind of change:\n\n{}", crate::accuracy::table(&blast_total));
     let _ = writeln!(md, "### Prisma field blast, by model\n\nUp to {} columns per backend, chosen among the names several models share (`name`, `title`, `status`, …), each renamed in the schema, the client regenerated (`prisma generate --no-engine`) and `tsc` run. Scored: `blast prisma:M.f --change rename`'s `must_change_files`.\n", o.prisma_fields);
     let _ = writeln!(md, "| backend | columns | broken files | must-change recall | must-change precision |\n|---|---|---|---|---|\n{prisma_rows}| **all** | {} | {} | {} | {} |\n", prisma_total.0, prisma_total.1, ratio(prisma_total.2, prisma_total.1), ratio(prisma_total.4, prisma_total.3));
@@ -297,17 +283,6 @@ pub fn run(o: Options) -> Result<()> {
         None => print!("{md}"),
     }
     Ok(())
-}
-
-fn merge(into: &mut crate::accuracy::KindScore, o: &crate::accuracy::KindScore) {
-    into.records += o.records;
-    into.with_breakage += o.with_breakage;
-    into.broken += o.broken;
-    into.found += o.found;
-    into.must_found += o.must_found;
-    into.must_predicted += o.must_predicted;
-    into.must_correct += o.must_correct;
-    into.with_must += o.with_must;
 }
 
 fn pretty(name: &str) -> String {
