@@ -852,14 +852,21 @@ fn add_fields(r: &Resolver, req: &Request) -> Result<Option<Decisions>, PlanErro
             other => return Err(err(format!("`{n}` is a {other}: a field goes on a model or a DTO type"), vec![])),
         }
     }
+    let mut entity_models: Vec<String> = Vec::new();
     if targets.is_empty() {
-        match r.entity(&owner_words)? {
-            Some(Named::Entity { model, .. }) => {
-                targets.push(format!("prisma:{model}"));
-                entity_model = Some(model);
+        // "posts and comments should have …": every entity named, or a refusal — never the
+        // last one alone.
+        for group in owner_words.split(|w| w.eq_ignore_ascii_case("and") || w == "&").filter(|g| g.iter().any(|w| !is_filler(w))) {
+            match r.entity(group)? {
+                Some(Named::Entity { model, .. }) => entity_models.push(model),
+                _ => return Err(r.unresolved(group)),
             }
-            _ => return Err(r.unresolved(&owner_words)),
         }
+        if entity_models.is_empty() {
+            return Err(r.unresolved(&owner_words));
+        }
+        targets.extend(entity_models.iter().map(|m| format!("prisma:{m}")));
+        entity_model = entity_models.first().cloned();
     }
     // A model named alone (or by entity words) brings its DTO family: the new column is
     // exposed, and sent by clients unless the server fills it.
@@ -867,10 +874,9 @@ fn add_fields(r: &Resolver, req: &Request) -> Result<Option<Decisions>, PlanErro
     // Families with no root type of their own (only `export namespace IX { … }`): the new
     // field shows in their listing variant instead.
     let mut families: Vec<String> = Vec::new();
-    if let Some(model) = &entity_model
-        && !dto_named
-        && let Some((dto, _)) = r.links.dtos_of(model).first()
-    {
+    let models: Vec<String> = if entity_models.is_empty() { entity_model.into_iter().collect() } else { entity_models };
+    for model in models.iter().filter(|_| !dto_named) {
+        let Some((dto, _)) = r.links.dtos_of(model).first() else { continue };
         families.push(dto.name.clone());
         if dto.namespace_only {
             targets.extend(r.variant(&dto.name, &["summary".to_string()]));

@@ -44,6 +44,20 @@ const TABLE: &[(&str, &[&str], &[Category])] = &[
     ("give members an avatar_url", &["prisma:bbs_members:shape", "IBbsMember:shape", "IBbsMember.ICreate:shape", "IBbsMember.IUpdate:shape", "IBbsMember.IJoin:shape"], &[]),
     ("reports should carry a severity level", &["prisma:bbs_reports:shape", "IBbsReport:shape", "IBbsReport.ICreate:shape", "IBbsReport.IUpdate:shape"], &[]),
     ("an article should track its share_count", ARTICLE_COUNTER, &[]),
+    (
+        "articles and comments should have a pinned flag",
+        &[
+            "prisma:bbs_articles:shape",
+            "prisma:bbs_article_comments:shape",
+            "IBbsArticle:shape",
+            "IBbsArticleComment:shape",
+            "IBbsArticle.ICreate:shape",
+            "IBbsArticle.IUpdate:shape",
+            "IBbsArticleComment.ICreate:shape",
+            "IBbsArticleComment.IUpdate:shape",
+        ],
+        &[],
+    ),
     ("add severity to the report model, but don't touch the tests", &["prisma:bbs_reports:shape", "IBbsReport:shape", "IBbsReport.ICreate:shape", "IBbsReport.IUpdate:shape"], &[Category::Tests]),
     // A model and a DTO both named: both are targets.
     ("add a priority column to bbs_articles and expose it on IBbsArticle", ARTICLE_FIELD, &[]),
@@ -178,6 +192,9 @@ fn refusals_say_why_and_list_close_symbols() {
     // A validation whose property does not exist is refused, not moved to the whole type.
     let e = plan_offline("limit article colors to 20 characters", reg).unwrap_err();
     assert!(e.message.contains("have no `colors`"), "{e}");
+    // Two entities, one unknown: refused, not narrowed to the one that resolves.
+    let e = plan_offline("articles and widgets should have a pinned flag", reg).unwrap_err();
+    assert!(e.message.contains("nothing in the project matches `widgets`"), "{e}");
     // A column that does not exist is refused, not the whole model renamed.
     let e = plan_offline("rename the colour column of bbs_articles to hue", reg).unwrap_err();
     assert!(e.message.contains("has no `colour`"), "{e}");
