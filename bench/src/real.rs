@@ -42,18 +42,17 @@ pub struct Options {
     pub prisma_fields: usize,
 }
 
-/// The backends measured by default: several generator models, every size.
+/// The backends measured by default: five generator models, 106 to 869 files. (Compiler truth
+/// costs ~10 s per mutation on the large ones; these seven take about 90 minutes on 2 cores the
+/// first time, then come from the cache.)
 pub const DEFAULT_BACKENDS: &[&str] = &[
     "anthropic+claude-sonnet-4.5+shopping",
     "anthropic+claude-sonnet-4.5+bbs",
     "openai+gpt-4.1+reddit",
-    "openai+gpt-4.1-mini+shopping",
     "openai+gpt-5-mini+bbs",
-    "openai+gpt-5+reddit",
     "qwen+qwen3-next-80b-a3b-instruct+reddit",
     "moonshotai+kimi-k2-0905+todo",
     "mistralai+codestral-2508+todo",
-    "openai+gpt-4.1-mini+bbs",
 ];
 
 pub const BEGIN: &str = "<!-- real:begin (maintaind-bench real) -->";
