@@ -281,7 +281,7 @@ impl<'a> Blast<'a> {
                 ChangeKind::Rename | ChangeKind::Remove => true,
                 ChangeKind::Signature => cx.is_call,
                 ChangeKind::Shape => !cx.as_qualifier && (cx.builds_value || (cx.in_return_type && cx.returns_literal) || cx.destructures),
-                ChangeKind::Return => cx.is_call && cx.call_result_used,
+                ChangeKind::Return => cx.is_call && cx.call_result_used && !cx.call_result_only_checked,
                 ChangeKind::Behavior => false,
             };
             // Beyond the target itself only a shape still has to be built where it flows; a

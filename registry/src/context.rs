@@ -19,6 +19,10 @@ pub struct RefContext {
     pub is_call: bool,
     /// For a call: its value is used (not a bare expression statement such as `await f();`).
     pub call_result_used: bool,
+    /// For a call whose value is bound to a local (`const x = await f()`): every later use of
+    /// that local is a type-agnostic check (`typia.assert(x)`), or there is none. E2E tests do
+    /// this with most SDK calls; a different return type breaks none of them.
+    pub call_result_only_checked: bool,
     /// For a call: one of its arguments is an object or array literal.
     pub call_has_literal_argument: bool,
     /// Inside the declared return type of a function or method.
@@ -88,6 +92,7 @@ impl Syntax {
             if is_callee {
                 cx.is_call = true;
                 cx.call_result_used = !result_discarded(p);
+                cx.call_result_only_checked = cx.call_result_used && self.result_only_checked(p);
                 cx.call_has_literal_argument = p.child_by_field_name("arguments").is_some_and(|args| {
                     let mut c = args.walk();
                     args.named_children(&mut c).any(|a| is_literal(a))
@@ -153,6 +158,41 @@ impl Syntax {
             cur = n.parent();
         }
         cx
+    }
+}
+
+/// Calls that accept a value of any type: using a result only in them does not depend on it.
+const TYPE_AGNOSTIC_CHECKS: &[&str] = &["typia.assert", "typia.assertGuard", "typia.is", "typia.validate", "typia.assertEquals", "typia.equals", "console.log"];
+
+impl Syntax {
+    /// `const x = await call(…)` where every later use of `x` in the block is the argument of a
+    /// type-agnostic check (or there is none).
+    fn result_only_checked(&self, call: Node) -> bool {
+        let mut n = call;
+        while let Some(p) = n.parent().filter(|p| matches!(p.kind(), "await_expression" | "parenthesized_expression" | "non_null_expression")) {
+            n = p;
+        }
+        let Some(decl) = n.parent().filter(|p| p.kind() == "variable_declarator" && p.child_by_field_name("value") == Some(n)) else { return false };
+        let Some(name) = decl.child_by_field_name("name").filter(|x| x.kind() == "identifier") else { return false };
+        let text = |x: Node| std::str::from_utf8(&self.text[x.byte_range()]).unwrap_or("");
+        let name = text(name);
+        let mut scope = decl.parent();
+        while let Some(s) = scope.filter(|s| !matches!(s.kind(), "statement_block" | "program")) {
+            scope = s.parent();
+        }
+        let Some(scope) = scope else { return false };
+        let mut stack = vec![scope];
+        while let Some(x) = stack.pop() {
+            if x.kind() == "identifier" && x.start_byte() > decl.end_byte() && text(x) == name {
+                let checked = x.parent().filter(|a| a.kind() == "arguments").and_then(|a| a.parent()).and_then(|c| c.child_by_field_name("function")).is_some_and(|f| TYPE_AGNOSTIC_CHECKS.contains(&text(f)));
+                if !checked {
+                    return false;
+                }
+            }
+            let mut c = x.walk();
+            stack.extend(x.named_children(&mut c));
+        }
+        true
     }
 }
 
@@ -229,6 +269,10 @@ mod tests {
         assert!(c.is_call && !c.call_result_used && !c.call_has_literal_argument);
         let c = at("function g() { return api.functional.$0create(c, { title: 'x' }); }");
         assert!(c.is_call && c.call_result_used && c.call_has_literal_argument);
+        let c = at("async function t() { const x = await api.$0create(c); typia.assert(x); }");
+        assert!(c.is_call && c.call_result_used && c.call_result_only_checked);
+        let c = at("async function t() { const x = await api.$0create(c); typia.assert(x); return x.id; }");
+        assert!(c.call_result_used && !c.call_result_only_checked);
         let c = at("const x = new $0Foo();");
         assert!(c.is_call && c.call_result_used);
         assert!(!at("const x = $0f;").is_call);

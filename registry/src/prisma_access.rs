@@ -202,8 +202,19 @@ impl<'t> Walker<'t, '_> {
         // Where the result goes: `const x = await call`, or position i of
         // `const [a, b] = await Promise.all([call, …])`.
         let mut n = call;
-        while let Some(p) = n.parent().filter(|p| matches!(p.kind(), "await_expression" | "parenthesized_expression" | "non_null_expression" | "as_expression")) {
-            n = p;
+        loop {
+            match n.parent() {
+                Some(p) if matches!(p.kind(), "await_expression" | "parenthesized_expression" | "non_null_expression" | "as_expression") => n = p,
+                // `call.catch(…)` / `.finally(…)` resolve to the same rows (or throw).
+                Some(p) if p.kind() == "member_expression"
+                    && p.child_by_field_name("object") == Some(n)
+                    && p.child_by_field_name("property").is_some_and(|q| matches!(self.text(q), "catch" | "finally"))
+                    && p.parent().is_some_and(|c| c.kind() == "call_expression" && c.child_by_field_name("function") == Some(p)) =>
+                {
+                    n = p.parent().unwrap();
+                }
+                _ => break,
+            }
         }
         let Some(parent) = n.parent() else { return };
         match parent.kind() {
@@ -655,6 +666,8 @@ mod tests {
         check(
             r#"export async function f(body: any) {
   const data: Prisma.shop_productsUncheckedUpdateInput = { name: body.name };
+  const found = await MyGlobal.prisma.shop_products.findFirstOrThrow({ where: { id: body.id } }).catch(() => null);
+  found.price;
   if (body.price !== undefined) data.price = body.price;
   const other = { name: "not an argument" };
   return MyGlobal.prisma.shop_products.update({ where: { id: body.id }, data });
@@ -662,9 +675,12 @@ mod tests {
 "#,
             expect_test::expect![[r#"
                 2:59 key shop_products.name
-                3:37 key shop_products.price
-                5:25 delegate shop_products update
-                5:57 key shop_products.id"#]],
+                3:38 delegate shop_products findFirstOrThrow
+                3:80 key shop_products.id
+                4:8 read shop_products.price
+                5:37 key shop_products.price
+                7:25 delegate shop_products update
+                7:57 key shop_products.id"#]],
         );
     }
 }
