@@ -665,6 +665,19 @@ mod tests {
 
     const SCHEMA: &str = "model a_posts {\n  id String @id\n  title String\n  subtitle String?\n  author_id String\n\n  author a_users @relation(fields: [author_id], references: [id])\n  @@unique([author_id, title])\n  @@index([title], map: \"a_posts_title\")\n}\n\nmodel a_users {\n  id String @id\n  title String\n}\n";
 
+    /// The regex join on the fixture (which has the real route shapes): a provider's tests are
+    /// those calling the SDK accessor of its route.
+    #[test]
+    fn tests_truth_joins_providers_to_tests_through_routes() {
+        let t = tests_truth(&repo().join("fixtures/bbs-backend")).unwrap();
+        // Every article, comment and tag test creates an article first.
+        assert_eq!(t["postBbsMemberArticles"].len(), 17, "{:?}", t["postBbsMemberArticles"]);
+        assert_eq!(t["getBbsArticlesArticleId"].iter().map(String::as_str).collect::<Vec<_>>(), ["test/features/api/article/test_api_article_deletion.ts", "test/features/api/article/test_api_article_retrieval.ts"]);
+        // The older naming style joins the same way.
+        assert_eq!(t["post__bbs_member_reports"].len(), 6);
+        assert!(t["postAuthMemberJoin"].len() > 20, "most tests join first");
+    }
+
     #[test]
     fn schema_mutations_touch_only_their_model() {
         let renamed = rename_column(SCHEMA, "a_posts", "title").unwrap();

@@ -227,3 +227,16 @@ fn edits_outside_an_editor_reach_the_server() {
     assert!(after.files.contains(&new_file.to_string()), "{:?}", after.files);
     assert!(!after.completeness.added_by_registry.contains(&new_file.to_string()), "the server itself found it: {:?}", after.completeness);
 }
+
+/// Affected tests reach DTOs and SDK functions too: a DTO's tests are those of the providers
+/// that build it (through their routes) and those naming it; an SDK function's, its callers.
+#[test]
+fn dtos_and_sdk_functions_reach_their_tests() {
+    let env = setup();
+    let j = env.run(&["blast", "IBbsArticle.ISummary", "--change", "shape", "--ts-server", "native", "--json"]).json();
+    assert_eq!(strings(&j["must_change_files"]), ["src/providers/patchBbsArticles.ts"], "{j}");
+    assert_eq!(strings(&j["tests"]), ["test/features/api/article/test_api_article_list.ts", "test/features/api/article/test_api_article_search.ts"], "{j}");
+    let j = env.run(&["blast", "src/api/functional/bbs/articles/index.ts#at", "--change", "signature", "--ts-server", "native", "--json"]).json();
+    assert_eq!(strings(&j["tests"]), ["test/features/api/article/test_api_article_deletion.ts", "test/features/api/article/test_api_article_retrieval.ts"], "{j}");
+    assert_eq!(strings(&j["must_change_files"]), strings(&j["tests"]), "every call of the SDK function must pass the new parameter");
+}
