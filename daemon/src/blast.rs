@@ -311,14 +311,16 @@ impl<'a> Blast<'a> {
                 let alias = Resolved { file: enc_file, decls: vec![enc] };
                 self.symbol_refs(&alias, Some(&enc.name), depth + 1);
             } else if cx.in_return_type && matches!(enc.kind, SymbolKind::Function | SymbolKind::Method) {
-                // A function declared to return T: its callers consume a T (a renamed or removed
-                // T leaves them an error type, which breaks callbacks over it).
-                self.callers_through(enc_file, enc, |c| c.call_result_used, false);
+                // A function declared to return T: its callers consume a T. A renamed or removed T
+                // leaves them an error type, which breaks the callbacks over it whose parameters
+                // are not annotated (implicit `any` under `strict`).
+                let gone = matches!(self.change, ChangeKind::Rename | ChangeKind::Remove);
+                self.callers_through(enc_file, enc, |c| c.call_result_used, |c| gone && c.call_result_feeds_untyped_callback);
             } else if self.change != ChangeKind::Shape {
                 continue;
             } else if cx.in_parameter_type && matches!(enc.kind, SymbolKind::Function | SymbolKind::Method) {
                 // Callers that pass a literal where the type is expected must build the new shape.
-                self.callers_through(enc_file, enc, |c| c.call_has_literal_argument, true);
+                self.callers_through(enc_file, enc, |c| c.call_has_literal_argument, |_| true);
             } else if cx.in_property_type && enc.kind == SymbolKind::Property {
                 // Whoever builds the owner type builds this property's value too.
                 let Some((owner, _)) = enc.name.rsplit_once('.') else { continue };
@@ -332,7 +334,7 @@ impl<'a> Blast<'a> {
     }
 
     /// Follow-through to the call sites of `callee` that `pick` selects, labelled with it.
-    fn callers_through(&mut self, file: &FileIndex, callee: &Symbol, pick: fn(&RefContext) -> bool, must_change: bool) {
+    fn callers_through(&mut self, file: &FileIndex, callee: &Symbol, pick: fn(&RefContext) -> bool, must: impl Fn(&RefContext) -> bool) {
         let target = Resolved { file, decls: vec![callee] };
         for (cfile, cpos, via) in self.follow_references(&target) {
             let cx = self.context(&cfile, cpos);
@@ -340,6 +342,7 @@ impl<'a> Blast<'a> {
                 continue;
             }
             let symbol = enclosing_symbol(self.registry.file(&cfile), cpos).map(|s| s.name.clone()).unwrap_or_else(|| "(top level)".into());
+            let must_change = must(&cx);
             self.impacts.insert(Impact { file: cfile, symbol, line: cpos.line + 1, relation: Relation::Caller, must_change, via, through: Some(callee.name.clone()) });
         }
     }

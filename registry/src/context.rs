@@ -23,6 +23,11 @@ pub struct RefContext {
     /// that local is a type-agnostic check (`typia.assert(x)`), or there is none. E2E tests do
     /// this with most SDK calls; a different return type breaks none of them.
     pub call_result_only_checked: bool,
+    /// For a call: its result (directly, or through the local it is bound to) is the object of
+    /// a method call given a callback with an unannotated parameter (`page.data.some((s) => …)`).
+    /// When the result's type stops resolving (a renamed return type), that parameter becomes
+    /// an implicit `any` — an error under `strict`.
+    pub call_result_feeds_untyped_callback: bool,
     /// For a call: one of its arguments is an object or array literal.
     pub call_has_literal_argument: bool,
     /// Inside the declared return type of a function or method.
@@ -93,6 +98,7 @@ impl Syntax {
                 cx.is_call = true;
                 cx.call_result_used = !result_discarded(p);
                 cx.call_result_only_checked = cx.call_result_used && self.result_only_checked(p);
+                cx.call_result_feeds_untyped_callback = cx.call_result_used && self.result_feeds_untyped_callback(p);
                 cx.call_has_literal_argument = p.child_by_field_name("arguments").is_some_and(|args| {
                     let mut c = args.walk();
                     args.named_children(&mut c).any(|a| is_literal(a))
@@ -183,6 +189,10 @@ impl Syntax {
         let Some(scope) = scope else { return false };
         let mut stack = vec![scope];
         while let Some(x) = stack.pop() {
+            // `{ x }` uses the value as much as `x` does.
+            if x.kind() == "shorthand_property_identifier" && x.start_byte() > decl.end_byte() && text(x) == name {
+                return false;
+            }
             if x.kind() == "identifier" && x.start_byte() > decl.end_byte() && text(x) == name {
                 let checked = x.parent().filter(|a| a.kind() == "arguments").and_then(|a| a.parent()).and_then(|c| c.child_by_field_name("function")).is_some_and(|f| TYPE_AGNOSTIC_CHECKS.contains(&text(f)));
                 if !checked {
@@ -194,6 +204,68 @@ impl Syntax {
         }
         true
     }
+}
+
+impl Syntax {
+    /// See [`RefContext::call_result_feeds_untyped_callback`].
+    fn result_feeds_untyped_callback(&self, call: Node) -> bool {
+        let mut n = call;
+        while let Some(p) = n.parent().filter(|p| matches!(p.kind(), "await_expression" | "parenthesized_expression" | "non_null_expression")) {
+            n = p;
+        }
+        if chain_has_untyped_callback(n) {
+            return true;
+        }
+        let Some(decl) = n.parent().filter(|p| p.kind() == "variable_declarator" && p.child_by_field_name("value") == Some(n)) else { return false };
+        let Some(name) = decl.child_by_field_name("name").filter(|x| x.kind() == "identifier") else { return false };
+        let text = |x: Node| std::str::from_utf8(&self.text[x.byte_range()]).unwrap_or("");
+        let name = text(name);
+        let mut scope = decl.parent();
+        while let Some(s) = scope.filter(|s| !matches!(s.kind(), "statement_block" | "program")) {
+            scope = s.parent();
+        }
+        let Some(scope) = scope else { return false };
+        let mut stack = vec![scope];
+        while let Some(x) = stack.pop() {
+            if x.kind() == "identifier" && x.start_byte() > decl.end_byte() && text(x) == name && chain_has_untyped_callback(x) {
+                return true;
+            }
+            let mut c = x.walk();
+            stack.extend(x.named_children(&mut c));
+        }
+        false
+    }
+}
+
+/// `x.a.b(…, (p) => …)`: a member chain starting at `x` ends in a call given a callback with an
+/// unannotated parameter.
+fn chain_has_untyped_callback(start: Node) -> bool {
+    let mut n = start;
+    while let Some(p) = n.parent() {
+        match p.kind() {
+            "member_expression" if p.child_by_field_name("object") == Some(n) => n = p,
+            "subscript_expression" | "non_null_expression" if p.named_child(0) == Some(n) => n = p,
+            "call_expression" if p.child_by_field_name("function") == Some(n) => {
+                let untyped = p.child_by_field_name("arguments").is_some_and(|args| {
+                    let mut c = args.walk();
+                    args.named_children(&mut c).any(|a| {
+                        matches!(a.kind(), "arrow_function" | "function_expression")
+                            && (a.child_by_field_name("parameter").is_some()
+                                || a.child_by_field_name("parameters").is_some_and(|ps| {
+                                    let mut c2 = ps.walk();
+                                    ps.named_children(&mut c2).any(|q| q.child_by_field_name("type").is_none())
+                                }))
+                    })
+                });
+                if untyped {
+                    return true;
+                }
+                n = p;
+            }
+            _ => return false,
+        }
+    }
+    false
 }
 
 fn contains(outer: Node, inner: Node) -> bool {
@@ -273,6 +345,13 @@ mod tests {
         assert!(c.is_call && c.call_result_used && c.call_result_only_checked);
         let c = at("async function t() { const x = await api.$0create(c); typia.assert(x); return x.id; }");
         assert!(c.call_result_used && !c.call_result_only_checked);
+        let c = at("function t() { const at = $0iso(d); return { at }; }");
+        assert!(c.call_result_used && !c.call_result_only_checked);
+        let c = at("async function t() { const page = await api.$0index(c); page.data.some((s) => s.id === 1); }");
+        assert!(c.call_result_feeds_untyped_callback);
+        let c = at("async function t() { const page = await api.$0index(c); page.data.some((s: T) => s.id === 1); }");
+        assert!(!c.call_result_feeds_untyped_callback);
+        assert!(at("async function t() { (await api.$0index(c)).map((x) => x); }").call_result_feeds_untyped_callback);
         let c = at("const x = new $0Foo();");
         assert!(c.is_call && c.call_result_used);
         assert!(!at("const x = $0f;").is_call);
