@@ -110,6 +110,9 @@ pub struct Score {
     pub misses: Vec<String>,
     /// Queries that failed (counted as predicting nothing).
     pub errors: Vec<String>,
+    /// Broken files listed but not marked must-change, and must-change files the compiler did
+    /// not break.
+    pub must_misses: Vec<String>,
     pub approximate_answers: usize,
 }
 
@@ -167,6 +170,12 @@ pub fn score(ws: &mut Workspace, truth: &Truth) -> Score {
         }
         let must: Vec<&String> = must.iter().filter(|f| **f != r.file).collect();
         k.must_found += broken.iter().filter(|b| must.contains(b)).count();
+        for b in broken.iter().filter(|b| files.contains(b) && !must.contains(b)) {
+            s.must_misses.push(format!("{query} {}: {b} listed, not must-change [{}]", r.change_kind, r.mutation));
+        }
+        for m in must.iter().filter(|m| !broken.contains(m)) {
+            s.must_misses.push(format!("{query} {}: {m} must-change, not broken [{}]", r.change_kind, r.mutation));
+        }
         if !must.is_empty() {
             k.with_must += 1;
         }

@@ -179,6 +179,10 @@ impl Syntax {
             n = p;
         }
         let Some(decl) = n.parent().filter(|p| p.kind() == "variable_declarator" && p.child_by_field_name("value") == Some(n)) else { return false };
+        // `const x: T = await f()` checks the result against T right there.
+        if decl.child_by_field_name("type").is_some() {
+            return false;
+        }
         let Some(name) = decl.child_by_field_name("name").filter(|x| x.kind() == "identifier") else { return false };
         let text = |x: Node| std::str::from_utf8(&self.text[x.byte_range()]).unwrap_or("");
         let name = text(name);
@@ -345,6 +349,7 @@ mod tests {
         assert!(c.is_call && c.call_result_used && c.call_result_only_checked);
         let c = at("async function t() { const x = await api.$0create(c); typia.assert(x); return x.id; }");
         assert!(c.call_result_used && !c.call_result_only_checked);
+        assert!(!at("async function t() { const x: T = await api.$0create(c); typia.assert(x); }").call_result_only_checked);
         let c = at("function t() { const at = $0iso(d); return { at }; }");
         assert!(c.call_result_used && !c.call_result_only_checked);
         let c = at("async function t() { const page = await api.$0index(c); page.data.some((s) => s.id === 1); }");

@@ -223,6 +223,17 @@ impl<'t> Walker<'t, '_> {
                     self.bind(name, &model, list);
                 }
             }
+            // `let row; … row = await call(…)`: the rows are read after the assignment, in the
+            // block that declares the variable.
+            "assignment_expression" if parent.child_by_field_name("right") == Some(n) => {
+                if let Some(left) = parent.child_by_field_name("left").filter(|l| l.kind() == "identifier") {
+                    let name = self.text(left).to_string();
+                    let scope = self.declaration_of(left, &name).and_then(enclosing_block).or_else(|| enclosing_block(left));
+                    if let Some(scope) = scope {
+                        self.reads_of(scope, &name, &model, list, left.end_byte());
+                    }
+                }
+            }
             "array" => {
                 let index = {
                     let mut c = parent.walk();
@@ -668,6 +679,9 @@ mod tests {
   const data: Prisma.shop_productsUncheckedUpdateInput = { name: body.name };
   const found = await MyGlobal.prisma.shop_products.findFirstOrThrow({ where: { id: body.id } }).catch(() => null);
   found.price;
+  let later;
+  try { later = await MyGlobal.prisma.shop_products.findFirst({}); } catch { later = null; }
+  later!.seller_id;
   if (body.price !== undefined) data.price = body.price;
   const other = { name: "not an argument" };
   return MyGlobal.prisma.shop_products.update({ where: { id: body.id }, data });
@@ -678,9 +692,11 @@ mod tests {
                 3:38 delegate shop_products findFirstOrThrow
                 3:80 key shop_products.id
                 4:8 read shop_products.price
-                5:37 key shop_products.price
-                7:25 delegate shop_products update
-                7:57 key shop_products.id"#]],
+                6:38 delegate shop_products findFirst
+                7:9 read shop_products.seller_id
+                8:37 key shop_products.price
+                10:25 delegate shop_products update
+                10:57 key shop_products.id"#]],
         );
     }
 }
