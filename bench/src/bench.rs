@@ -626,7 +626,7 @@ fn blast_section(root: &Path, files: &std::collections::BTreeMap<String, String>
     let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let fixture_truth = repo.join("fixtures/bbs-backend.truth.json");
     let _ = writeln!(md, "\n## Blast accuracy against compiler truth (issue 3)\n");
-    let _ = writeln!(md, "Truth: `../shared/tools/blast-truth` (every exported symbol, mutated one at a time, `tsc` on both projects; files that gain errors). Score: recall of `files` and of `must_change_files`, precision of `must_change_files`, native server.\n");
+    let _ = writeln!(md, "Truth: `../shared/tools/blast-truth` (every exported symbol — of the fixture, all but the values inside SDK function namespaces; of the scale backend, a sample — mutated one at a time, `tsc` on both projects; files that gain errors). Score: recall of `files` and of `must_change_files`, precision of `must_change_files`, native server.\n");
     if fixture_truth.exists() {
         let truth = crate::accuracy::load(&fixture_truth)?;
         let work = tempfile::tempdir()?;
