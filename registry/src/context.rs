@@ -220,7 +220,8 @@ impl Syntax {
         if chain_has_untyped_callback(n) {
             return true;
         }
-        let Some(decl) = n.parent().filter(|p| p.kind() == "variable_declarator" && p.child_by_field_name("value") == Some(n)) else { return false };
+        // A local with a type annotation keeps its callbacks typed whatever the call returns.
+        let Some(decl) = n.parent().filter(|p| p.kind() == "variable_declarator" && p.child_by_field_name("value") == Some(n) && p.child_by_field_name("type").is_none()) else { return false };
         let Some(name) = decl.child_by_field_name("name").filter(|x| x.kind() == "identifier") else { return false };
         let text = |x: Node| std::str::from_utf8(&self.text[x.byte_range()]).unwrap_or("");
         let name = text(name);
@@ -356,6 +357,7 @@ mod tests {
         assert!(c.call_result_feeds_untyped_callback);
         let c = at("async function t() { const page = await api.$0index(c); page.data.some((s: T) => s.id === 1); }");
         assert!(!c.call_result_feeds_untyped_callback);
+        assert!(!at("async function t() { const page: P = await api.$0index(c); page.data.map((s) => s); }").call_result_feeds_untyped_callback);
         assert!(at("async function t() { (await api.$0index(c)).map((x) => x); }").call_result_feeds_untyped_callback);
         let c = at("const x = new $0Foo();");
         assert!(c.is_call && c.call_result_used);
