@@ -95,6 +95,10 @@ fn bad_requests_are_refused_and_write_nothing() {
     env.run(&["change", "add view_count to the widget model", "--no-lsp"]).expect_code(2).stderr_has("nothing in the project matches");
     env.run(&["change", "make things faster", "--no-lsp"]).expect_code(2).stderr_has("names nothing in the project");
     env.run(&["change", "add subtitle to IBbsArticle, no api changes", "--no-lsp"]).expect_code(2).stderr_has("is in an excluded category (api)");
+    // Never narrowed to what resolves, never a guess at a column or a tag's property.
+    env.run(&["change", "articles and widgets should have a pinned flag", "--no-lsp"]).expect_code(2).stderr_has("nothing in the project matches `widgets`");
+    env.run(&["change", "rename the colour column of bbs_articles to hue", "--no-lsp"]).expect_code(2).stderr_has("has no `colour`");
+    env.run(&["change", "limit article colors to 20 characters", "--no-lsp"]).expect_code(2).stderr_has("have no `colors`");
     assert!(manifests(&env).is_empty(), "refusals write no manifest");
 }
 
