@@ -170,75 +170,65 @@ impl Syntax {
 /// Calls that accept a value of any type: using a result only in them does not depend on it.
 const TYPE_AGNOSTIC_CHECKS: &[&str] = &["typia.assert", "typia.assertGuard", "typia.is", "typia.validate", "typia.assertEquals", "typia.equals", "console.log"];
 
-impl Syntax {
-    /// `const x = await call(…)` where every later use of `x` in the block is the argument of a
-    /// type-agnostic check (or there is none).
-    fn result_only_checked(&self, call: Node) -> bool {
-        let mut n = call;
-        while let Some(p) = n.parent().filter(|p| matches!(p.kind(), "await_expression" | "parenthesized_expression" | "non_null_expression")) {
-            n = p;
-        }
-        let Some(decl) = n.parent().filter(|p| p.kind() == "variable_declarator" && p.child_by_field_name("value") == Some(n)) else { return false };
-        // `const x: T = await f()` checks the result against T right there.
-        if decl.child_by_field_name("type").is_some() {
-            return false;
-        }
-        let Some(name) = decl.child_by_field_name("name").filter(|x| x.kind() == "identifier") else { return false };
-        let text = |x: Node| std::str::from_utf8(&self.text[x.byte_range()]).unwrap_or("");
-        let name = text(name);
-        let mut scope = decl.parent();
-        while let Some(s) = scope.filter(|s| !matches!(s.kind(), "statement_block" | "program")) {
-            scope = s.parent();
-        }
-        let Some(scope) = scope else { return false };
-        let mut stack = vec![scope];
-        while let Some(x) = stack.pop() {
-            // `{ x }` uses the value as much as `x` does.
-            if x.kind() == "shorthand_property_identifier" && x.start_byte() > decl.end_byte() && text(x) == name {
-                return false;
-            }
-            if x.kind() == "identifier" && x.start_byte() > decl.end_byte() && text(x) == name {
-                let checked = x.parent().filter(|a| a.kind() == "arguments").and_then(|a| a.parent()).and_then(|c| c.child_by_field_name("function")).is_some_and(|f| TYPE_AGNOSTIC_CHECKS.contains(&text(f)));
-                if !checked {
-                    return false;
-                }
-            }
-            let mut c = x.walk();
-            stack.extend(x.named_children(&mut c));
-        }
-        true
-    }
+/// What a call's value becomes: the expression around it (through `await`, parentheses, `!`),
+/// and, when that is bound to a local without a type annotation, the local's declarator and
+/// every later use of it in the declaring block (`{ x }` included).
+struct ResultUses<'t> {
+    value: Node<'t>,
+    local: Option<(Node<'t>, Vec<Node<'t>>)>,
 }
 
 impl Syntax {
-    /// See [`RefContext::call_result_feeds_untyped_callback`].
-    fn result_feeds_untyped_callback(&self, call: Node) -> bool {
-        let mut n = call;
-        while let Some(p) = n.parent().filter(|p| matches!(p.kind(), "await_expression" | "parenthesized_expression" | "non_null_expression")) {
-            n = p;
+    fn result_uses<'t>(&'t self, call: Node<'t>) -> ResultUses<'t> {
+        let mut value = call;
+        while let Some(p) = value.parent().filter(|p| matches!(p.kind(), "await_expression" | "parenthesized_expression" | "non_null_expression")) {
+            value = p;
         }
-        if chain_has_untyped_callback(n) {
-            return true;
+        let mut out = ResultUses { value, local: None };
+        let Some(decl) = value.parent().filter(|p| p.kind() == "variable_declarator" && p.child_by_field_name("value") == Some(value)) else { return out };
+        // `const x: T = await f()` checks the value against T right there: no untyped local.
+        if decl.child_by_field_name("type").is_some() {
+            return out;
         }
-        // A local with a type annotation keeps its callbacks typed whatever the call returns.
-        let Some(decl) = n.parent().filter(|p| p.kind() == "variable_declarator" && p.child_by_field_name("value") == Some(n) && p.child_by_field_name("type").is_none()) else { return false };
-        let Some(name) = decl.child_by_field_name("name").filter(|x| x.kind() == "identifier") else { return false };
-        let text = |x: Node| std::str::from_utf8(&self.text[x.byte_range()]).unwrap_or("");
-        let name = text(name);
+        let Some(name) = decl.child_by_field_name("name").filter(|x| x.kind() == "identifier") else { return out };
+        let name = self.node_text(name);
         let mut scope = decl.parent();
         while let Some(s) = scope.filter(|s| !matches!(s.kind(), "statement_block" | "program")) {
             scope = s.parent();
         }
-        let Some(scope) = scope else { return false };
+        let Some(scope) = scope else { return out };
+        let mut uses = Vec::new();
         let mut stack = vec![scope];
         while let Some(x) = stack.pop() {
-            if x.kind() == "identifier" && x.start_byte() > decl.end_byte() && text(x) == name && chain_has_untyped_callback(x) {
-                return true;
+            if matches!(x.kind(), "identifier" | "shorthand_property_identifier") && x.start_byte() > decl.end_byte() && self.node_text(x) == name {
+                uses.push(x);
             }
             let mut c = x.walk();
             stack.extend(x.named_children(&mut c));
         }
-        false
+        out.local = Some((decl, uses));
+        out
+    }
+
+    fn node_text(&self, n: Node) -> &str {
+        std::str::from_utf8(&self.text[n.byte_range()]).unwrap_or("")
+    }
+
+    /// `const x = await call(…)` where every later use of `x` in the block is the argument of a
+    /// type-agnostic check (or there is none).
+    fn result_only_checked(&self, call: Node) -> bool {
+        let Some((_, uses)) = self.result_uses(call).local else { return false };
+        uses.iter().all(|x| {
+            x.kind() == "identifier"
+                && x.parent().filter(|a| a.kind() == "arguments").and_then(|a| a.parent()).and_then(|c| c.child_by_field_name("function")).is_some_and(|f| TYPE_AGNOSTIC_CHECKS.contains(&self.node_text(f)))
+        })
+    }
+
+    /// See [`RefContext::call_result_feeds_untyped_callback`]. A local with a type annotation
+    /// keeps its callbacks typed whatever the call returns.
+    fn result_feeds_untyped_callback(&self, call: Node) -> bool {
+        let r = self.result_uses(call);
+        chain_has_untyped_callback(r.value) || r.local.is_some_and(|(_, uses)| uses.into_iter().any(|x| x.kind() == "identifier" && chain_has_untyped_callback(x)))
     }
 }
 
