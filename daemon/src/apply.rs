@@ -63,7 +63,7 @@ pub enum ApplyError {
 
 /// Validate and apply `edits` under `manifest`; the caller holds the write lock and has
 /// refreshed the workspace (and started the server unless `no_lsp`).
-pub fn apply(ws: &mut Workspace, manifest: &Manifest, edits: &[Edit], no_lsp: bool) -> Result<ApplyReport, ApplyError> {
+pub fn apply(ws: &mut Workspace, manifest: &Manifest, edits: &[Edit], no_lsp: bool, request: Option<&str>) -> Result<ApplyReport, ApplyError> {
     if let Some(problem) = crate::gate::manifest_problem(manifest, ws.registry()) {
         return Err(ApplyError::Manifest(problem));
     }
@@ -90,8 +90,9 @@ pub fn apply(ws: &mut Workspace, manifest: &Manifest, edits: &[Edit], no_lsp: bo
     };
 
     let journal = Journal::new(&root);
-    let mut txn = journal.prepare(Some(&manifest.id), &changes).map_err(ApplyError::Io)?;
+    let mut txn = journal.prepare(Some(&manifest.id), request, &changes).map_err(ApplyError::Io)?;
     journal.commit(&mut txn, &changes).map_err(ApplyError::Io)?;
+    crate::journal::fault_point("after-commit");
 
     for path in changes.keys() {
         if maintaind_registry::classify(path).is_some()
@@ -144,14 +145,18 @@ pub fn interrupted(root: &std::path::Path) -> Option<String> {
 /// Everything `apply` does once the edits are parsed and the workspace is open (in the CLI's
 /// process or the daemon's): take the write lock, refuse while an earlier apply is
 /// half-done, bring the registry up to date, validate, write, check.
-pub fn run(ws: &mut Workspace, manifest: &Manifest, ops: &[Edit], no_lsp: bool, say: &dyn Fn(&str)) -> Result<ApplyReport, RequestError> {
+pub fn run(ws: &mut Workspace, manifest: &Manifest, ops: &[Edit], no_lsp: bool, who: &Requester) -> Result<ApplyReport, RequestError> {
     let root = ws.root().to_path_buf();
-    let _lock = crate::journal::WriteLock::acquire(&crate::workspace::state_dir(&root), say)?;
+    let _lock = crate::journal::WriteLock::acquire(&crate::workspace::state_dir(&root), who.say, who.gone)?;
     if let Some(refusal) = interrupted(&root) {
         return Err(RequestError::BadInput(refusal));
     }
+    let retention = crate::config::Config::load(&root).map(|c| c.journal_retention()).unwrap_or_default();
+    for id in Journal::new(&root).clean(&retention) {
+        who.say(&format!("pruned journal entry {id}"));
+    }
     ws.refresh(&crate::workspace::NoProgress)?;
-    apply(ws, manifest, ops, no_lsp).map_err(|e| match e {
+    apply(ws, manifest, ops, no_lsp, who.request).map_err(|e| match e {
         ApplyError::Invalid(errors) => RequestError::BadInput(format!(
             "nothing written; {} of {} edit(s) cannot be applied:\n{}",
             errors.len(),
@@ -161,6 +166,21 @@ pub fn run(ws: &mut Workspace, manifest: &Manifest, ops: &[Edit], no_lsp: bool, 
         ApplyError::Manifest(m) => RequestError::BadInput(format!("nothing written; {m}")),
         ApplyError::Io(e) => RequestError::Environment(e),
     })
+}
+
+/// Who asked for an apply: where its progress goes, whether it is still there (a daemon's
+/// client can hang up while the write waits for the lock), and the id it gave the request
+/// (recorded in the journal, so it can ask what became of it).
+pub struct Requester<'a> {
+    pub say: &'a dyn Fn(&str),
+    pub gone: &'a dyn Fn() -> bool,
+    pub request: Option<&'a str>,
+}
+
+impl Requester<'_> {
+    fn say(&self, m: &str) {
+        (self.say)(m)
+    }
 }
 
 fn action(c: &FileChange) -> &'static str {

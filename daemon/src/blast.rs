@@ -510,7 +510,7 @@ impl<'a> Blast<'a> {
 
     fn context(&mut self, file: &str, pos: Pos) -> RefContext {
         let root = self.root;
-        let syntax = self.syntax.entry(file.to_string()).or_insert_with(|| std::fs::read(root.join(file)).ok().and_then(|t| Syntax::parse(file, &t)));
+        let syntax = self.syntax.entry(file.to_string()).or_insert_with(|| crate::safefs::read_regular(&root.join(file)).ok().and_then(|t| Syntax::parse(file, &t)));
         syntax.as_ref().map(|s| s.context_at(pos)).unwrap_or_default()
     }
 
@@ -696,7 +696,7 @@ impl<'a> Blast<'a> {
     /// The Prisma accesses of one file, from its parsed tree (cached with the other trees).
     fn prisma_accesses(&mut self, file: &str, models: &maintaind_registry::PrismaModels) -> Vec<maintaind_registry::PrismaAccess> {
         let root = self.root;
-        let syntax = self.syntax.entry(file.to_string()).or_insert_with(|| std::fs::read(root.join(file)).ok().and_then(|t| Syntax::parse(file, &t)));
+        let syntax = self.syntax.entry(file.to_string()).or_insert_with(|| crate::safefs::read_regular(&root.join(file)).ok().and_then(|t| Syntax::parse(file, &t)));
         syntax.as_ref().map(|s| s.prisma_accesses(models)).unwrap_or_default()
     }
 }

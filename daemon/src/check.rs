@@ -18,7 +18,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::process::Command;
 
 use maintaind_registry::{FileIndex, FileLang, Symbol, SymbolKind, classify, index_file, is_typescript};
 use serde::Serialize;
@@ -80,12 +79,16 @@ pub struct Commit {
     /// overlays so the workspace matches each state exactly.
     overlay: BTreeSet<String>,
     source: Source,
-    has_head: bool,
+    /// The revision the commit is compared with: HEAD, or where HEAD was before a
+    /// fast-forward merge (`HEAD@{1}`); `None` in a repository without commits.
+    base: Option<String>,
+    /// What the reader should know about what was compared.
+    pub notes: Vec<String>,
 }
 
 /// `git` in `root`, stdout as bytes; a failure is an environment problem (exit 3).
 pub fn git(root: &Path, args: &[&str]) -> Result<Vec<u8>, String> {
-    let out = Command::new("git").arg("-C").arg(root).args(args).output().map_err(|e| format!("cannot run git: {e}"))?;
+    let out = crate::state::user_umask_command("git").arg("-C").arg(root).args(args).output().map_err(|e| format!("cannot run git: {e}"))?;
     if !out.status.success() {
         return Err(format!("git {} failed: {}", args.join(" "), String::from_utf8_lossy(&out.stderr).trim()));
     }
@@ -103,7 +106,21 @@ impl Commit {
     pub fn read(root: &Path, source: Source) -> Result<Commit, String> {
         git(root, &["rev-parse", "--git-dir"]).map_err(|_| format!("{} is not in a git repository; `maintaind check` compares commits", root.display()))?;
         let has_head = git(root, &["rev-parse", "--verify", "-q", "HEAD"]).is_ok();
-        let base = if has_head { "HEAD" } else { EMPTY_TREE };
+        let mut notes = Vec::new();
+        let mut base_rev = has_head.then(|| "HEAD".to_string());
+        // `git merge --no-commit` that fast-forwards moves HEAD and stages nothing: what the
+        // merge brought in is between where HEAD was and where it is now. Checking only the
+        // (empty) index would pass a broken merge.
+        if source == Source::Staged && has_head {
+            let staged_nothing = git(root, &["diff", "--cached", "--name-only", "HEAD"]).is_ok_and(|b| b.is_empty());
+            let last = git(root, &["reflog", "-1", "--format=%gs", "HEAD"]).map(|b| String::from_utf8_lossy(&b).trim().to_string()).unwrap_or_default();
+            if staged_nothing && last.starts_with("merge ") && last.ends_with("Fast-forward") {
+                let before = String::from_utf8_lossy(&git(root, &["rev-parse", "--short", "HEAD@{1}"])?).trim().to_string();
+                notes.push(format!("HEAD was just fast-forwarded (`{last}`), so nothing is staged: checking what the merge brought in, {before}..HEAD"));
+                base_rev = Some("HEAD@{1}".to_string());
+            }
+        }
+        let base = base_rev.as_deref().unwrap_or(EMPTY_TREE);
         let list = |extra: &[&str]| -> Result<Vec<String>, String> {
             let mut args = vec!["diff", "--name-only", "--no-renames", "-z", "--relative"];
             args.extend_from_slice(extra);
@@ -117,7 +134,7 @@ impl Commit {
             Source::WorkTree => head_to_tree.clone(),
         };
         let overlay = staged.into_iter().chain(head_to_tree).chain(index_to_tree).collect();
-        Ok(Commit { paths, overlay, source, has_head })
+        Ok(Commit { paths, overlay, source, base: base_rev, notes })
     }
 
     /// Whether the commit touches TypeScript or Prisma at all.
@@ -126,16 +143,14 @@ impl Commit {
     }
 
     fn head(&self, root: &Path, path: &str) -> Option<Vec<u8>> {
-        if !self.has_head {
-            return None;
-        }
-        git(root, &["show", &format!("HEAD:./{path}")]).ok()
+        let base = self.base.as_deref()?;
+        git(root, &["show", &format!("{base}:./{path}")]).ok()
     }
 
     fn new_content(&self, root: &Path, path: &str) -> Option<Vec<u8>> {
         match self.source {
             Source::Staged => git(root, &["show", &format!(":./{path}")]).ok(),
-            Source::WorkTree => std::fs::read(root.join(path)).ok(),
+            Source::WorkTree => crate::safefs::read_regular(&root.join(path)).ok(),
         }
     }
 }
@@ -144,7 +159,7 @@ impl Commit {
 /// `no_lsp`); it is left in the new state, in memory only.
 pub fn check(ws: &mut Workspace, commit: &Commit, no_lsp: bool) -> Result<CheckReport, RequestError> {
     let root = ws.root().to_path_buf();
-    let mut notes = Vec::new();
+    let mut notes = commit.notes.clone();
     let code: Vec<&String> = commit.overlay.iter().filter(|p| classify(p).is_some()).collect();
     let head: BTreeMap<String, Option<Vec<u8>>> = code.iter().map(|p| (p.to_string(), commit.head(&root, p))).collect();
     let new: BTreeMap<String, Option<Vec<u8>>> = code.iter().map(|p| (p.to_string(), commit.new_content(&root, p))).collect();
@@ -241,7 +256,7 @@ pub fn scope_only(root: &Path, commit: &Commit) -> CheckReport {
         violations,
         checked_with_server: false,
         manifest,
-        notes: vec!["no TypeScript or Prisma file in the commit: no blast radius to check".into()],
+        notes: commit.notes.iter().cloned().chain(["no TypeScript or Prisma file in the commit: no blast radius to check".to_string()]).collect(),
     }
 }
 

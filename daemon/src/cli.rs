@@ -301,9 +301,26 @@ impl From<anyhow::Error> for Failure {
 /// Run the CLI; returns the process exit code.
 pub fn run(cli: Cli) -> i32 {
     let mut out = Out::new(cli.json);
-    let result = dispatch(&cli, &mut out);
+    // The Claude hook fails closed: Claude Code blocks a write only on exit 2, so every failure
+    // of the hook (no root, a panic, anything) is exit 2, never a pass.
+    let hook = matches!(&cli.command, Command::Gate { action: GateAction::ClaudeHook });
+    let result = if hook {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| dispatch(&cli, &mut out)))
+            .unwrap_or_else(|p| Err(Failure { code: 2, message: format!("internal error: {}", crate::daemon::panic_message(p.as_ref())) }))
+    } else {
+        dispatch(&cli, &mut out)
+    };
     match result {
+        Ok(code) if hook && code != EXIT_OK => {
+            out.error("maintaind gate claude-hook could not decide; write blocked");
+            2
+        }
         Ok(code) => code,
+        Err(f) if hook => {
+            let message = if f.code == 2 { f.message } else { format!("maintaind gate claude-hook failed ({}); write blocked", f.message) };
+            out.error(&message);
+            2
+        }
         Err(f) => {
             out.error(&f.message);
             f.code
@@ -451,7 +468,7 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<i32, Failure> {
                 output::journal(out, &journal.list());
                 return Ok(EXIT_OK);
             }
-            let _lock = crate::journal::WriteLock::acquire(&crate::workspace::state_dir(&root), &|m| out.note(m))?;
+            let _lock = crate::journal::WriteLock::acquire(&crate::workspace::state_dir(&root), &|m| out.note(m), &|| false)?;
             let txn = journal.rollback(txn.as_deref(), *force).map_err(|e| Failure::usage(format!("{e:#}")))?;
             output::rolled_back(out, &txn);
             Ok(EXIT_OK)
@@ -517,15 +534,24 @@ fn apply(cli: &Cli, root: &Path, out: &Out, edits: Option<&str>, patch: Option<&
     };
     let ops = crate::edits::parse_ops(&text, is_patch).map_err(|m| Failure::usage(format!("{source}: {m}")))?;
     let manifest = crate::apply::load_manifest(root, manifest_id)?;
+    // An id for this apply, recorded in the journal: if the daemon dies mid-way, the journal
+    // says what became of it.
+    let request = crate::journal::new_request_id();
     let report: crate::apply::ApplyReport = if let Some(mut client) = daemon_client(cli, root, out)? {
-        remote(&mut client, "apply", serde_json::json!({"text": text, "patch": is_patch, "source": source, "manifest": manifest_id, "no_lsp": no_lsp}))?
+        let params = serde_json::json!({"text": text, "patch": is_patch, "source": source, "manifest": manifest_id, "no_lsp": no_lsp, "request": request, "sync": true});
+        match client.call("apply", params) {
+            Ok(r) => r,
+            Err(crate::rpc::CallError::Io(e)) => return Err(lost_apply(root, &request, &e)),
+            Err(e) => return Err(remote_failure(e)),
+        }
     } else {
         let config = Config::load(root).map_err(Failure::usage)?;
         let mut ws = Workspace::open(root)?;
         if !no_lsp {
             start_server(cli, &config, &mut ws, out)?;
         }
-        crate::apply::run(&mut ws, &manifest, &ops, no_lsp, &|m| out.note(m))?
+        let who = crate::apply::Requester { say: &|m| out.note(m), gone: &|| false, request: Some(&request) };
+        crate::apply::run(&mut ws, &manifest, &ops, no_lsp, &who)?
     };
     output::applied(out, &report);
     if !report.diagnostics.unchecked.is_empty() {
@@ -571,17 +597,46 @@ fn daemon_client(cli: &Cli, root: &Path, out: &Out) -> Result<Option<crate::rpc:
 
 /// Call the daemon; its errors map to the exit codes in-process work would give.
 fn remote<T: serde::de::DeserializeOwned>(client: &mut crate::rpc::Client, method: &str, params: serde_json::Value) -> Result<T, Failure> {
-    use crate::rpc::{CallError, code};
     // Read-your-writes: a file saved just before this command is in the answer.
     let mut params = params;
     if let Some(o) = params.as_object_mut() {
         o.insert("sync".into(), serde_json::Value::Bool(true));
     }
-    client.call(method, params).map_err(|e| match e {
+    client.call(method, params).map_err(remote_failure)
+}
+
+fn remote_failure(e: crate::rpc::CallError) -> Failure {
+    use crate::rpc::{CallError, code};
+    match e {
         CallError::Rpc(r) if r.code == code::BAD_INPUT || r.code == code::INVALID_PARAMS => Failure::usage(r.message),
         CallError::Rpc(r) => Failure::env(format!("the daemon: {}", r.message)),
         other => Failure::env(format!("{other} (retry with --no-daemon)")),
-    })
+    }
+}
+
+/// The daemon went away during an apply: what the journal says happened to it, never a bare
+/// "retry" (retrying a committed apply would apply its edits twice).
+fn lost_apply(root: &Path, request: &str, e: &std::io::Error) -> Failure {
+    use crate::journal::TxnState;
+    let txn = crate::journal::Journal::new(root).list().into_iter().find(|t| t.request.as_deref() == Some(request));
+    let files = |t: &crate::journal::Txn| t.files.iter().map(|f| f.path.as_str()).collect::<Vec<_>>().join(", ");
+    let message = match &txn {
+        Some(t) if t.state == TxnState::Committed => format!(
+            "lost the connection to the daemon ({e}) after the apply COMMITTED as transaction {}: {} written; diagnostics were not checked. Do not apply these edits again; run your type checker, or undo with `maintaind rollback {}`",
+            t.id,
+            files(t),
+            t.id
+        ),
+        Some(t) if t.state == TxnState::RolledBack => format!("lost the connection to the daemon ({e}); the apply was ROLLED BACK (transaction {}): nothing changed", t.id),
+        Some(t) => format!(
+            "lost the connection to the daemon ({e}) while the apply was writing: transaction {} was INTERRUPTED, so {} may be half-applied. Run `maintaind rollback {}`, then apply again",
+            t.id,
+            files(t),
+            t.id
+        ),
+        None => format!("lost the connection to the daemon ({e}) before the apply wrote anything (no journal entry for request {request}): nothing changed; it is safe to apply again"),
+    };
+    Failure::env(message)
 }
 
 fn daemon_command(cli: &Cli, root: &Path, out: &Out, action: &DaemonAction) -> Result<i32, Failure> {

@@ -9,6 +9,10 @@
 //! [daemon]
 //! idle_exit_secs = 3600  # exit after an hour without clients (default: never)
 //!
+//! [journal]              # how much of .maintaind/journal/ is kept
+//! keep = 20              # finished transactions kept at most
+//! keep_days = 3          # and none older than this
+//!
 //! [llm]                  # maintaind change --planner llm (environment variables win)
 //! base_url = "https://api.openai.com/v1"
 //! model = "gpt-4.1-mini"
@@ -34,6 +38,25 @@ pub struct Config {
     pub llm: Option<crate::llm::LlmTable>,
     /// The background daemon.
     pub daemon: Option<DaemonTable>,
+    /// How much of `.maintaind/journal/` is kept.
+    pub journal: Option<JournalTable>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JournalTable {
+    /// Finished transactions kept at most (default 20).
+    pub keep: Option<usize>,
+    /// Finished transactions older than this many days are pruned (default 3).
+    pub keep_days: Option<u64>,
+}
+
+impl Config {
+    pub fn journal_retention(&self) -> crate::journal::Retention {
+        let d = crate::journal::Retention::default();
+        let j = self.journal.clone().unwrap_or_default();
+        crate::journal::Retention { keep: j.keep.unwrap_or(d.keep), keep_days: j.keep_days.unwrap_or(d.keep_days) }
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -92,7 +92,8 @@ impl std::fmt::Display for Stopped {
 enum Job {
     /// `barrier`: answer only after every file written before this instant has been seen
     /// (the request asked for `"sync": true`).
-    Request { method: String, params: Value, reply: Sender<Result<Value, RpcError>>, barrier: Option<Instant> },
+    /// `gone`: set by the connection thread when the client hangs up before its answer.
+    Request { method: String, params: Value, reply: Sender<Result<Value, RpcError>>, barrier: Option<Instant>, gone: Arc<AtomicBool> },
     Paths(Vec<PathBuf>),
     Rescan(String),
     Stop(Stopped),
@@ -104,6 +105,7 @@ struct Pending {
     params: Value,
     reply: Sender<Result<Value, RpcError>>,
     ready_at: Option<Instant>,
+    gone: Arc<AtomicBool>,
 }
 
 /// State the connection threads read without waiting for the workspace thread.
@@ -114,35 +116,70 @@ struct Shared {
     last_activity: Mutex<Instant>,
     started: Instant,
     stopping: AtomicBool,
+    /// The socket this daemon bound (removed by a forced exit when still ours).
+    socket: PathBuf,
+    socket_id: Option<(u64, u64)>,
 }
+
+/// How long a stop waits for the request in progress before the process ends anyway.
+const STOP_GRACE: Duration = Duration::from_secs(3);
 
 impl Shared {
     fn touch(&self) {
         *self.last_activity.lock().unwrap() = Instant::now();
     }
+
+    /// End the process after [`STOP_GRACE`] if the workspace thread has not stopped by then
+    /// (it is stuck in a request): the language server is killed and the socket removed, as a
+    /// clean stop would. An apply cut short this way is left `prepared` in the journal, as
+    /// after a crash (`maintaind rollback` restores it).
+    fn arm_watchdog(self: &Arc<Self>, why: &str) {
+        let shared = self.clone();
+        let why = why.to_string();
+        let _ = std::thread::Builder::new().name("maintaind-stop-watchdog".into()).spawn(move || {
+            std::thread::sleep(STOP_GRACE);
+            tracing::warn!("{why}: the daemon was still busy after {}s; exiting without waiting for the request in progress", STOP_GRACE.as_secs());
+            if let Some(pid) = shared.status.lock().map(|s| s.server_pid).unwrap_or(None) {
+                // SAFETY: signalling our own child.
+                unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+            }
+            if socket_id(&shared.socket) == shared.socket_id {
+                let _ = std::fs::remove_file(&shared.socket);
+            }
+            std::process::exit(0);
+        });
+    }
+}
+
+/// The socket file's identity, to tell ours from one that replaced it.
+fn socket_id(path: &Path) -> Option<(u64, u64)> {
+    std::fs::symlink_metadata(path).ok().map(|m| (m.dev(), m.ino()))
 }
 
 /// The daemon's exclusive claim on a root: an advisory lock held for the process's life (the
 /// kernel drops it when the process dies, so a killed daemon leaves nothing that blocks the
-/// next one).
+/// next one). It lives in the user's private claims directory ([`crate::state::claim_path`]),
+/// not in `.maintaind/`: `git clean -fdX` cannot remove it, so a second daemon is refused for
+/// as long as the first lives, and no other user can open it to take it.
 pub struct DaemonLock {
     _file: File,
 }
 
 impl DaemonLock {
     pub fn acquire(root: &Path) -> Result<DaemonLock> {
+        crate::state::ensure_private_dir(&crate::state::claims_dir())?;
         let path = rpc::lock_path(root);
         let mut file = std::fs::OpenOptions::new().create(true).truncate(false).read(true).write(true).open(&path).with_context(|| format!("cannot open {}", path.display()))?;
         match file.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
                 let pid = std::fs::read_to_string(&path).unwrap_or_default();
-                bail!("a maintaind daemon is already running for {} (pid {})", root.display(), pid.trim());
+                bail!("a maintaind daemon is already running for {} (pid {})", root.display(), pid.lines().next().unwrap_or("").trim());
             }
             Err(std::fs::TryLockError::Error(e)) => return Err(e).with_context(|| format!("cannot lock {}", path.display())),
         }
         file.set_len(0)?;
-        write!(file, "{}", std::process::id())?;
+        write!(file, "{}\n{}\n", std::process::id(), root.display())?;
         Ok(DaemonLock { _file: file })
     }
 }
@@ -152,14 +189,14 @@ impl DaemonLock {
 pub fn run(root: &Path, options: Options, say: &dyn Fn(&str)) -> Result<Stopped> {
     let root = root.canonicalize().with_context(|| format!("cannot open root {}", root.display()))?;
     let dir = state_dir(&root);
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    crate::state::ensure_private_dir(&dir)?;
     let socket = rpc::socket_path(&root);
     if socket.as_os_str().len() > rpc::MAX_SOCKET_PATH {
         bail!("the socket path {} is {} bytes, longer than the {} a Unix socket allows; move the project to a shorter path", socket.display(), socket.as_os_str().len(), rpc::MAX_SOCKET_PATH);
     }
     let _lock = DaemonLock::acquire(&root)?;
     // We hold the lock, so a socket file left here belongs to a daemon that died.
-    if socket.exists() {
+    if std::fs::symlink_metadata(&socket).is_ok() {
         std::fs::remove_file(&socket).with_context(|| format!("cannot remove the stale socket {}", socket.display()))?;
         tracing::info!("removed a stale socket left by a previous daemon");
     }
@@ -192,6 +229,8 @@ pub fn run(root: &Path, options: Options, say: &dyn Fn(&str)) -> Result<Stopped>
         last_activity: Mutex::new(Instant::now()),
         started: Instant::now(),
         stopping: AtomicBool::new(false),
+        socket: socket.clone(),
+        socket_id: socket_id(&socket),
     });
     let (jobs, queue) = mpsc::channel::<Job>();
 
@@ -203,6 +242,7 @@ pub fn run(root: &Path, options: Options, say: &dyn Fn(&str)) -> Result<Stopped>
     }
     {
         let jobs = jobs.clone();
+        let shared = shared.clone();
         let mut signals = signal_hook::iterator::Signals::new([signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT, signal_hook::consts::SIGHUP])?;
         std::thread::Builder::new().name("maintaind-signals".into()).spawn(move || {
             if let Some(sig) = signals.forever().next() {
@@ -212,6 +252,7 @@ pub fn run(root: &Path, options: Options, say: &dyn Fn(&str)) -> Result<Stopped>
                     _ => "SIGHUP",
                 };
                 let _ = jobs.send(Job::Stop(Stopped::Signal(name.into())));
+                shared.arm_watchdog(name);
             }
         })?;
     }
@@ -264,7 +305,7 @@ pub fn run(root: &Path, options: Options, say: &dyn Fn(&str)) -> Result<Stopped>
         let mut take = |job: Job| match job {
             Job::Paths(p) => paths.extend(p),
             Job::Rescan(why) => rescan = Some(why),
-            Job::Request { method, params, reply, barrier } => requests.push_back(Pending { method, params, reply, ready_at: barrier.map(|b| b + sync_wait) }),
+            Job::Request { method, params, reply, barrier, gone } => requests.push_back(Pending { method, params, reply, ready_at: barrier.map(|b| b + sync_wait), gone }),
             Job::Stop(s) => stop = stop.take().or(Some(s)),
         };
         let files_changed = matches!(&first, Some(Job::Paths(_)) | Some(Job::Rescan(_)));
@@ -295,7 +336,7 @@ pub fn run(root: &Path, options: Options, say: &dyn Fn(&str)) -> Result<Stopped>
             }
             break s;
         }
-        if let Some(why) = root_gone(&root, boot_id) {
+        if let Some(why) = root_gone(&root, boot_id).or_else(|| state_gone(&shared)) {
             for r in requests.into_iter().chain(waiting.drain(..)) {
                 let _ = r.reply.send(Err(RpcError::new(code::SHUTTING_DOWN, format!("the daemon is shutting down: {why}"))));
             }
@@ -304,8 +345,18 @@ pub fn run(root: &Path, options: Options, say: &dyn Fn(&str)) -> Result<Stopped>
         if rescan.is_some() || !paths.is_empty() {
             host.apply_changes(&mut watch, paths, rescan);
         }
+        host.retry_unreadable();
         for r in requests {
-            let answer = host.answer(&r.method, r.params);
+            // A client that hung up before its turn asked for nothing any more: above all, an
+            // apply nobody waits for is not carried out.
+            if r.gone.load(Ordering::SeqCst) {
+                tracing::info!(method = r.method, "the client went away before its request ran; not carried out");
+                continue;
+            }
+            let mut answer = host.answer(&r.method, r.params, &r.gone);
+            if let Ok(value) = &mut answer {
+                host.flag_stale(value);
+            }
             let _ = r.reply.send(answer);
         }
         if host.shutdown_requested() {
@@ -343,6 +394,13 @@ fn bind_owner_only(socket: &Path) -> Result<UnixListener> {
     let listener = bound.with_context(|| format!("cannot listen on {}", socket.display()))?;
     std::fs::set_permissions(socket, std::fs::Permissions::from_mode(0o600)).with_context(|| format!("cannot restrict {}", socket.display()))?;
     Ok(listener)
+}
+
+/// `Some(why)` when the socket this daemon listens on was deleted or replaced (`git clean
+/// -fdX` removes `.maintaind/`): no client can reach it any more, so it stops, and the next
+/// client starts a fresh daemon. Its claim on the root is held until then.
+fn state_gone(shared: &Shared) -> Option<String> {
+    (socket_id(&shared.socket) != shared.socket_id).then(|| format!("its socket {} was deleted or replaced (was .maintaind/ removed?)", shared.socket.display()))
 }
 
 fn root_id(root: &Path) -> Option<(u64, u64)> {
@@ -399,6 +457,13 @@ impl Host {
         });
         let wanted: Vec<String> = paths
             .iter()
+            .filter(|p| {
+                let utf8 = p.to_str().is_some();
+                if !utf8 {
+                    tracing::warn!("{}: {}", walk::rel_path(&self.root, p), walk::NOT_UTF8);
+                }
+                utf8
+            })
             .map(|p| walk::rel_path(&self.root, p))
             .filter(|rel| maintaind_registry::classify(rel).is_some())
             .collect();
@@ -411,7 +476,12 @@ impl Host {
             watch.resync(&self.root, &mut self.watch_stats);
             let suspects: std::collections::HashSet<String> = wanted.iter().cloned().collect();
             match self.ws.refresh_suspects(&NoProgress, &suspects) {
-                Ok(r) => tracing::info!(parsed = r.parsed, removed = r.removed, "re-walked after {} changed path(s)", paths.len()),
+                Ok(r) => {
+                    tracing::info!(parsed = r.parsed, removed = r.removed, "re-walked after {} changed path(s)", paths.len());
+                    for s in r.skipped.iter().filter(|s| s.reason.starts_with("cannot read")) {
+                        self.watch_stats.unreadable.insert(s.path.clone(), s.reason.clone());
+                    }
+                }
                 Err(e) => {
                     tracing::error!("re-walk failed: {e}");
                     self.watch_stats.last_error = Some(format!("re-walk failed: {e}"));
@@ -420,20 +490,69 @@ impl Host {
             return;
         }
         for rel in wanted {
-            match self.ws.update_file(&rel) {
-                Ok(_) => self.watch_stats.files_updated += 1,
-                Err(e) => {
-                    tracing::warn!("cannot update {rel}: {e:#}");
-                    self.watch_stats.last_error = Some(format!("{rel}: {e:#}"));
+            self.update(&rel);
+        }
+    }
+
+    /// Take one changed file in; one that cannot be read now (descriptors exhausted, a
+    /// permission) is remembered, retried on every tick, and flags every answer approximate
+    /// until it is read.
+    fn update(&mut self, rel: &str) {
+        match self.ws.update_file(rel) {
+            Ok(_) => {
+                self.watch_stats.files_updated += 1;
+                self.watch_stats.unreadable.remove(rel);
+            }
+            Err(e) => {
+                if !self.watch_stats.unreadable.contains_key(rel) {
+                    tracing::warn!("cannot update {rel} (retrying): {e:#}");
                 }
+                self.watch_stats.last_error = Some(format!("{rel}: {e:#}"));
+                self.watch_stats.unreadable.insert(rel.to_string(), format!("{e:#}"));
+            }
+        }
+    }
+
+    /// Retry the files that could not be read.
+    fn retry_unreadable(&mut self) {
+        let pending: Vec<String> = self.watch_stats.unreadable.keys().cloned().collect();
+        for rel in pending {
+            self.update(&rel);
+            if !self.watch_stats.unreadable.contains_key(&rel) {
+                tracing::info!("{rel} could be read again; the registry is current");
+            }
+        }
+    }
+
+    /// An answer given while some changed file could not be read says so: approximate, with
+    /// the files named.
+    fn flag_stale(&self, answer: &mut Value) {
+        if self.watch_stats.unreadable.is_empty() {
+            return;
+        }
+        let Some(o) = answer.as_object_mut() else { return };
+        let files: Vec<&str> = self.watch_stats.unreadable.keys().map(String::as_str).take(5).collect();
+        let note = format!(
+            "approximate: {} changed file(s) could not be read yet ({}{}); maintaind retries them and answers from their previous content meanwhile",
+            self.watch_stats.unreadable.len(),
+            files.join(", "),
+            if self.watch_stats.unreadable.len() > 5 { ", ..." } else { "" }
+        );
+        if o.contains_key("approximate") {
+            o.insert("approximate".into(), Value::Bool(true));
+        }
+        match o.get_mut("notes") {
+            Some(Value::Array(notes)) => notes.push(Value::String(note)),
+            _ => {
+                o.insert("notes".into(), Value::Array(vec![Value::String(note)]));
             }
         }
     }
 
     /// Answer one request; a panic becomes an internal-error answer and the daemon goes on.
-    fn answer(&mut self, method: &str, params: Value) -> Result<Value, RpcError> {
+    fn answer(&mut self, method: &str, params: Value, gone: &AtomicBool) -> Result<Value, RpcError> {
         let started = Instant::now();
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.dispatch(method, params)));
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.dispatch(method, params, gone)));
         let result = match result {
             Ok(r) => r,
             Err(panic) => {
@@ -446,10 +565,15 @@ impl Host {
             }
         };
         tracing::debug!(method, ms = started.elapsed().as_secs_f64() * 1e3, ok = result.is_ok(), "answered");
+        if let Err(e) = &result
+            && matches!(method, "apply" | "change" | "check")
+        {
+            tracing::info!(method, "not done: {}", e.message);
+        }
         result
     }
 
-    fn dispatch(&mut self, method: &str, params: Value) -> Result<Value, RpcError> {
+    fn dispatch(&mut self, method: &str, params: Value, gone: &AtomicBool) -> Result<Value, RpcError> {
         fn parse<T: for<'de> Deserialize<'de>>(method: &str, params: Value) -> Result<T, RpcError> {
             serde_path_to_error::deserialize(params).map_err(|e| RpcError::new(code::INVALID_PARAMS, format!("`{method}` params: {e}")))
         }
@@ -503,7 +627,8 @@ impl Host {
                 let p: ApplyParams = parse(method, params)?;
                 let ops = crate::edits::parse_ops(&p.text, p.patch).map_err(|m| RpcError::new(code::BAD_INPUT, format!("{}: {m}", p.source)))?;
                 let manifest = crate::apply::load_manifest(&self.root, p.manifest.as_deref()).map_err(request_error)?;
-                let report = crate::apply::run(&mut self.ws, &manifest, &ops, p.no_lsp, &|m| tracing::info!("{m}")).map_err(request_error)?;
+                let who = crate::apply::Requester { say: &|m| tracing::info!("{m}"), gone: &|| gone.load(Ordering::SeqCst), request: p.request.as_deref() };
+                let report = crate::apply::run(&mut self.ws, &manifest, &ops, p.no_lsp, &who).map_err(request_error)?;
                 to_value(report)
             }
             "check" => {
@@ -595,6 +720,9 @@ struct ApplyParams {
     manifest: Option<String>,
     #[serde(default)]
     no_lsp: bool,
+    /// The client's id for this apply, recorded in the journal.
+    #[serde(default)]
+    request: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -710,7 +838,29 @@ fn accept_loop(listener: UnixListener, shared: Arc<Shared>, jobs: Sender<Job>) {
         if shared.stopping.load(Ordering::SeqCst) {
             break;
         }
-        let Ok(stream) = stream else { continue };
+        let stream = match stream {
+            Ok(s) => s,
+            Err(e) => {
+                // Out of descriptors (EMFILE) or a transient error: do not spin on it.
+                tracing::warn!("cannot accept a client: {e}");
+                std::thread::sleep(Duration::from_millis(100));
+                continue;
+            }
+        };
+        // Only the user who runs the daemon is served (the socket is 0600 in a 0700
+        // directory; this holds even if someone loosened those).
+        // SAFETY: geteuid has no preconditions.
+        match rpc::peer_credentials(&stream) {
+            Ok((uid, _)) if uid == unsafe { libc::geteuid() } => {}
+            Ok((uid, pid)) => {
+                tracing::warn!(uid, pid, "refused a client run by another user");
+                continue;
+            }
+            Err(e) => {
+                tracing::warn!("refused a client whose credentials cannot be read: {e}");
+                continue;
+            }
+        }
         let shared = shared.clone();
         let jobs = jobs.clone();
         shared.clients.fetch_add(1, Ordering::SeqCst);
@@ -733,7 +883,7 @@ fn accept_loop(listener: UnixListener, shared: Arc<Shared>, jobs: Sender<Job>) {
 
 /// One client: `hello` first, then requests until the client hangs up. A protocol error is
 /// answered, then the connection is closed; the daemon goes on.
-fn serve_client(stream: UnixStream, shared: &Shared, jobs: &Sender<Job>) -> std::io::Result<()> {
+fn serve_client(stream: UnixStream, shared: &Arc<Shared>, jobs: &Sender<Job>) -> std::io::Result<()> {
     let mut writer = stream.try_clone()?;
     let mut reader = BufReader::new(stream);
     let mut greeted = false;
@@ -800,20 +950,45 @@ fn serve_client(stream: UnixStream, shared: &Shared, jobs: &Sender<Job>) -> std:
                 Ok(serde_json::to_value(s).expect("serialisable"))
             }
             _ if shared.stopping.load(Ordering::SeqCst) => Err(RpcError::new(code::SHUTTING_DOWN, "the daemon is shutting down")),
+            // The control path never waits behind a request: the stop is queued, and if the
+            // workspace thread is still busy after a grace period the process ends anyway.
+            "shutdown" => {
+                shared.stopping.store(true, Ordering::SeqCst);
+                let _ = jobs.send(Job::Stop(Stopped::Shutdown));
+                shared.arm_watchdog("`maintaind daemon stop`");
+                Ok(Value::Null)
+            }
             _ => {
                 let (reply, answer) = mpsc::channel();
                 let mut params = request.params;
                 let sync = params.as_object_mut().and_then(|o| o.remove("sync")).is_some_and(|v| v == Value::Bool(true));
                 let barrier = sync.then_some(arrived);
-                if jobs.send(Job::Request { method: method.to_string(), params, reply, barrier }).is_err() {
+                let gone = Arc::new(AtomicBool::new(false));
+                if jobs.send(Job::Request { method: method.to_string(), params, reply, barrier, gone: gone.clone() }).is_err() {
                     Err(RpcError::new(code::SHUTTING_DOWN, "the daemon is shutting down"))
                 } else {
-                    answer.recv().unwrap_or_else(|_| Err(RpcError::new(code::SHUTTING_DOWN, "the daemon stopped before answering")))
+                    loop {
+                        match answer.recv_timeout(Duration::from_millis(100)) {
+                            Ok(a) => break a,
+                            Err(RecvTimeoutError::Disconnected) => break Err(RpcError::new(code::SHUTTING_DOWN, "the daemon stopped before answering")),
+                            Err(RecvTimeoutError::Timeout) if !gone.load(Ordering::SeqCst) && hung_up(&writer) => gone.store(true, Ordering::SeqCst),
+                            Err(RecvTimeoutError::Timeout) => {}
+                        }
+                    }
                 }
             }
         };
         send(&mut writer, rpc::response(id, result))?;
     }
+}
+
+/// Whether the client at the other end has closed its side (it was killed or gave up).
+fn hung_up(stream: &UnixStream) -> bool {
+    use std::os::fd::AsRawFd;
+    let mut fd = libc::pollfd { fd: stream.as_raw_fd(), events: libc::POLLRDHUP, revents: 0 };
+    // SAFETY: one valid pollfd, zero timeout.
+    let n = unsafe { libc::poll(&mut fd, 1, 0) };
+    n > 0 && fd.revents & (libc::POLLRDHUP | libc::POLLHUP | libc::POLLERR) != 0
 }
 
 fn send(writer: &mut UnixStream, message: Value) -> std::io::Result<()> {
@@ -826,7 +1001,7 @@ fn send(writer: &mut UnixStream, message: Value) -> std::io::Result<()> {
 /// seven days are kept). Level from `MAINTAIND_LOG` (default `info`).
 pub fn init_log(root: &Path) -> Result<()> {
     let dir = state_dir(root);
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    crate::state::ensure_private_dir(&dir)?;
     let appender = tracing_appender::rolling::Builder::new()
         .rotation(tracing_appender::rolling::Rotation::DAILY)
         .filename_prefix("daemon")
@@ -851,7 +1026,7 @@ pub fn init_log(root: &Path) -> Result<()> {
 pub fn spawn(root: &Path, ts_server: Option<maintaind_lsp_bridge::ServerChoice>, offline: bool, opts: &crate::cli::DaemonOptions) -> Result<Status> {
     use std::os::unix::process::CommandExt;
     let dir = state_dir(root);
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    crate::state::ensure_private_dir(&dir)?;
     let start_log = dir.join("daemon.start.log");
     let log = File::create(&start_log).with_context(|| format!("cannot write {}", start_log.display()))?;
     let exe = std::env::current_exe().context("cannot find the maintaind executable")?;
@@ -870,24 +1045,41 @@ pub fn spawn(root: &Path, ts_server: Option<maintaind_lsp_bridge::ServerChoice>,
         cmd.arg("--offline");
     }
     cmd.stdin(std::process::Stdio::null()).stdout(log.try_clone()?).stderr(log).process_group(0);
-    let mut child = cmd.spawn().context("cannot start `maintaind daemon run`")?;
+    let mut child = Some(cmd.spawn().context("cannot start `maintaind daemon run`")?);
+    let mut respawns = 0;
     let started = Instant::now();
     // Long enough for a first-time language-server install and project load.
     let limit = Duration::from_secs(600);
     loop {
-        if let Some(exit) = child.try_wait()?
-            && !lock_held(root)
+        if let Some(c) = &mut child
+            && let Some(exit) = c.try_wait()?
         {
+            child = None;
             let said = std::fs::read_to_string(&start_log).unwrap_or_default();
-            let said = said.lines().filter(|l| !l.trim().is_empty()).collect::<Vec<_>>().join("\n  ");
-            bail!("the daemon exited while starting ({exit}):\n  {said}");
+            // "already running" from a daemon that has left since: start ours below.
+            if !lock_held(root) && !said.contains("already running") {
+                let said = said.lines().filter(|l| !l.trim().is_empty()).collect::<Vec<_>>().join("\n  ");
+                bail!("the daemon exited while starting ({exit}):\n  {said}");
+            }
+            // Another daemon holds the root (a racing client's, or one that is stopping
+            // because its socket was removed): wait for it below.
+        }
+        if child.is_none() && !lock_held(root) {
+            // The daemon we waited for is gone without answering: start ours after all.
+            respawns += 1;
+            if respawns > 3 {
+                bail!("the daemon for {} kept going away while starting; see {}", root.display(), dir.join("daemon.log").display());
+            }
+            child = Some(cmd.spawn().context("cannot start `maintaind daemon run`")?);
         }
         if let Ok(Some(mut client)) = rpc::Client::connect(root)
             && let Ok(status) = client.call::<Status>("status", serde_json::json!({}))
             && status.state == "ready"
         {
             // Reap the child when it exits, so it never lingers as a zombie of ours.
-            std::thread::spawn(move || child.wait());
+            if let Some(mut c) = child {
+                std::thread::spawn(move || c.wait());
+            }
             return Ok(status);
         }
         if started.elapsed() > limit {

@@ -2,8 +2,6 @@
 //! anything (the database is opened read-only and never rebuilt from here).
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
@@ -99,21 +97,5 @@ fn search_dirs(root: &Path) -> Vec<PathBuf> {
 
 /// `tool --version`, first line, waiting at most five seconds.
 fn version_of(path: &Path, flag: &str) -> Option<String> {
-    let mut child = Command::new(path).arg(flag).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().ok()?;
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        match child.try_wait() {
-            Ok(Some(_)) => break,
-            Ok(None) if Instant::now() < deadline => std::thread::park_timeout(Duration::from_millis(20)),
-            _ => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return None;
-            }
-        }
-    }
-    let out = child.wait_with_output().ok()?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    let line = text.lines().next()?.trim();
-    (!line.is_empty()).then(|| line.trim_start_matches("Version ").to_string())
+    maintaind_lsp_bridge::server::probe_version(path, flag, maintaind_lsp_bridge::server::PROBE_TIMEOUT)
 }

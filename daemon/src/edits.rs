@@ -229,11 +229,12 @@ fn gated(root: &Path, manifest: &Manifest, input: &str) -> Result<String, String
 /// The current text of `path` in this plan (edited earlier, or from disk).
 fn current<'f>(root: &Path, files: &'f mut BTreeMap<String, FileChange>, path: &str) -> Result<&'f mut FileChange, String> {
     if !files.contains_key(path) {
-        let abs = root.join(path);
-        let before = match std::fs::read(&abs) {
-            Ok(bytes) => Some(String::from_utf8(bytes).map_err(|_| format!("{path} is not UTF-8 text; apply only edits text files"))?),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(format!("cannot read {path}: {e}")),
+        // Read as the writer will read it (no link followed, a regular file with one link),
+        // so what is validated is what is compared before the swap.
+        let dir = crate::safefs::RootDir::open(root).map_err(|e| format!("cannot open the root: {e}"))?;
+        let before = match dir.read(path).map_err(|e| e.to_string())? {
+            Some(bytes) => Some(String::from_utf8(bytes).map_err(|_| format!("{path} is not UTF-8 text; apply only edits text files"))?),
+            None => None,
         };
         files.insert(path.to_string(), FileChange { after: before.clone(), before, ops: Vec::new() });
     }

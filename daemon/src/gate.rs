@@ -62,6 +62,15 @@ pub fn check(root: &Path, manifest: &Manifest, input: &str) -> Verdict {
     if first == ".maintaind" || first == ".git" {
         return refuse(Some(rel.clone()), format!("{first}/ is maintaind's or git's own state, never written through the gate"));
     }
+    // What is on disk there, judged as the writer judges it (a FIFO, a hard-linked file).
+    match crate::safefs::RootDir::open(root) {
+        Ok(dir) => {
+            if let Err(e) = dir.check_writable(&rel) {
+                return refuse(Some(rel.clone()), e.to_string().trim_start_matches(&format!("{rel}: ")).to_string());
+            }
+        }
+        Err(e) => return refuse(Some(rel.clone()), format!("cannot open the root: {e}")),
+    }
     let excluded = &manifest.decisions.excluded_categories;
     if let Some((c, p)) = excluded_by(&rel, excluded) {
         return refuse(Some(rel.clone()), format!("excluded by the manifest ({}: `{p}`)", c.as_str()));
@@ -109,8 +118,22 @@ pub fn resolve(root: &Path, input: &str) -> Result<String, String> {
     if !normal.starts_with(&root) {
         return Err(if given.is_absolute() { format!("absolute path outside the root ({})", root.display()) } else { "`..` leads outside the root".into() });
     }
-    // Then the file system: symbolic links along the way may not lead out either. The
-    // deepest existing ancestor is canonicalised (the file itself may be new).
+    // Then the file system: no component may be a symbolic link (live or dangling, inside or
+    // out): the writer never follows one, so the gate refuses what the writer would.
+    let mut prefix = root.clone();
+    for c in normal.strip_prefix(&root).map_err(|_| "outside the root".to_string())?.components() {
+        prefix.push(c);
+        match std::fs::symlink_metadata(&prefix) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let shown = prefix.strip_prefix(&root).unwrap_or(&prefix).display().to_string();
+                let to = std::fs::read_link(&prefix).map(|t| format!(" (to {})", t.display())).unwrap_or_default();
+                return Err(format!("`{shown}` is a symbolic link{to}; maintaind never writes through a link, which could lead outside the root"));
+            }
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+    // The deepest existing ancestor is canonicalised (the file itself may be new).
     let mut existing = normal.clone();
     let mut rest: Vec<std::ffi::OsString> = Vec::new();
     while !existing.exists() {
@@ -179,7 +202,12 @@ mod tests {
         assert!(resolve(&root, "../x.ts").unwrap_err().contains("outside the root"));
         assert!(resolve(&root, "src/../../x.ts").unwrap_err().contains("outside the root"));
         assert!(resolve(&root, "/etc/passwd").unwrap_err().contains("absolute path outside the root"));
-        assert!(resolve(&root, "src/out/evil.ts").unwrap_err().contains("symbolic link leads outside"));
+        assert!(resolve(&root, "src/out/evil.ts").unwrap_err().contains("`src/out` is a symbolic link"));
+        // A file in scope replaced by a link, live or dangling, inside or out.
+        std::os::unix::fs::symlink(outside.path().join("gone.ts"), root.join("src/providers/dangling.ts")).unwrap();
+        std::os::unix::fs::symlink(root.join("src/providers/a.ts"), root.join("src/providers/inside.ts")).unwrap();
+        assert!(resolve(&root, "src/providers/dangling.ts").unwrap_err().contains("is a symbolic link"));
+        assert!(resolve(&root, "src/providers/inside.ts").unwrap_err().contains("is a symbolic link"));
         assert!(resolve(&root, "src/Providers/a.ts").unwrap_err().contains("differs in case"));
         assert!(resolve(&root, "src/a\0.ts").unwrap_err().contains("NUL"));
         assert!(resolve(&root, &"a/".repeat(2600)).unwrap_err().contains("limit 4096"));

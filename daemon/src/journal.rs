@@ -17,6 +17,7 @@ use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
 use crate::edits::{FileChange, hash_text};
+use crate::safefs::{Expect, RootDir, content_hash};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -47,6 +48,10 @@ pub struct Txn {
     pub created_unix_ms: u64,
     /// The manifest that authorised it.
     pub manifest: Option<String>,
+    /// The id the client gave its apply request, so a client that lost its daemon can ask
+    /// the journal what became of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<String>,
     pub state: TxnState,
     pub files: Vec<TxnFile>,
 }
@@ -58,23 +63,48 @@ pub struct WriteLock {
 }
 
 impl WriteLock {
-    pub fn acquire(state_dir: &Path, say: &dyn Fn(&str)) -> Result<WriteLock> {
-        fs::create_dir_all(state_dir).with_context(|| format!("cannot create {}", state_dir.display()))?;
+    /// Take the lock, waiting for another writer. `gone()` is asked while waiting: when it
+    /// says the one who asked for the write is gone (its client hung up), the wait ends with
+    /// an error and nothing is written.
+    pub fn acquire(state_dir: &Path, say: &dyn Fn(&str), gone: &dyn Fn() -> bool) -> Result<WriteLock> {
+        crate::state::ensure_private_dir(state_dir)?;
         let path = state_dir.join("write.lock");
         let mut file = fs::OpenOptions::new().create(true).truncate(false).read(true).write(true).open(&path).with_context(|| format!("cannot open {}", path.display()))?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(fs::TryLockError::WouldBlock) => {
-                let holder = fs::read_to_string(&path).unwrap_or_default();
-                say(&format!("waiting for another maintaind write to finish ({})", if holder.trim().is_empty() { "pid unknown".to_string() } else { format!("pid {}", holder.trim()) }));
-                file.lock().with_context(|| format!("cannot lock {}", path.display()))?;
+        let mut said = false;
+        loop {
+            match file.try_lock() {
+                Ok(()) => break,
+                Err(fs::TryLockError::WouldBlock) => {
+                    if !said {
+                        let holder = fs::read_to_string(&path).unwrap_or_default();
+                        say(&format!("waiting for another maintaind write to finish ({})", if holder.trim().is_empty() { "pid unknown".to_string() } else { format!("pid {}", holder.trim()) }));
+                        said = true;
+                    }
+                    if gone() {
+                        bail!("the client that asked for this write went away while it waited for the write lock; nothing was written");
+                    }
+                    // Polling: flock has no wait-with-cancel.
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                Err(fs::TryLockError::Error(e)) => return Err(e).with_context(|| format!("cannot lock {}", path.display())),
             }
-            Err(fs::TryLockError::Error(e)) => return Err(e).with_context(|| format!("cannot lock {}", path.display())),
+        }
+        if gone() {
+            bail!("the client that asked for this write went away before it started; nothing was written");
         }
         file.set_len(0)?;
         write!(file, "{}", std::process::id())?;
         Ok(WriteLock { _file: file })
     }
+}
+
+/// A fresh, unpredictable id for one apply request.
+pub fn new_request_id() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u32(std::process::id());
+    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos());
+    format!("{:016x}", h.finish())
 }
 
 pub struct Journal {
@@ -106,7 +136,7 @@ impl Journal {
     }
 
     /// Record the transaction (old contents first), durably, before any file is touched.
-    pub fn prepare(&self, manifest: Option<&str>, changes: &std::collections::BTreeMap<String, FileChange>) -> Result<Txn> {
+    pub fn prepare(&self, manifest: Option<&str>, request: Option<&str>, changes: &std::collections::BTreeMap<String, FileChange>) -> Result<Txn> {
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
         let mut id = format!("{}-{}", now.as_millis(), std::process::id());
         let mut n = 1;
@@ -115,7 +145,18 @@ impl Journal {
             id = format!("{}-{}-{n}", now.as_millis(), std::process::id());
         }
         let dir = self.entry_dir(&id);
+        crate::state::ensure_private_dir(&self.dir)?;
         fs::create_dir_all(dir.join("before")).with_context(|| format!("cannot create {}", dir.display()))?;
+        let prepared = self.prepare_in(&dir, id, now.as_millis() as u64, manifest, request, changes);
+        if prepared.is_err() {
+            // Half a journal entry is no way back: remove it (nothing has been written yet).
+            let _ = fs::remove_dir_all(&dir);
+            sync_dir(&self.dir);
+        }
+        prepared
+    }
+
+    fn prepare_in(&self, dir: &Path, id: String, created_unix_ms: u64, manifest: Option<&str>, request: Option<&str>, changes: &std::collections::BTreeMap<String, FileChange>) -> Result<Txn> {
         let mut files = Vec::new();
         for (i, (path, change)) in changes.iter().enumerate() {
             let before = match &change.before {
@@ -129,7 +170,7 @@ impl Journal {
             let created_dirs = if change.before.is_none() { missing_dirs(&self.root, path) } else { Vec::new() };
             files.push(TxnFile { path: path.clone(), before, before_hash: change.before.as_deref().map(hash_text), after_hash: change.after.as_deref().map(hash_text), created_dirs });
         }
-        let txn = Txn { id, created_unix_ms: now.as_millis() as u64, manifest: manifest.map(str::to_string), state: TxnState::Prepared, files };
+        let txn = Txn { id, created_unix_ms, request: request.map(str::to_string), manifest: manifest.map(str::to_string), state: TxnState::Prepared, files };
         self.save(&txn)?;
         sync_dir(&self.dir);
         Ok(txn)
@@ -140,30 +181,62 @@ impl Journal {
         write_atomically(&self.entry_dir(&txn.id).join("txn.json"), &json, &txn.id)
     }
 
-    /// Write every file of the transaction (atomically each), then mark it committed. Tests
-    /// can pause it before a given file (see [`fault_pause`]).
+    /// Write every file of the transaction (atomically each, compare-and-swap against the
+    /// content validated), then mark it committed. If a write fails midway, the files already
+    /// written are restored and the entry is marked rolled back; if even that fails, the error
+    /// says the change is half-applied and names the rollback. Tests can pause it before a
+    /// given file (see [`fault_pause`]).
     pub fn commit(&self, txn: &mut Txn, changes: &std::collections::BTreeMap<String, FileChange>) -> Result<()> {
         let pause = fault_pause();
+        let root = RootDir::open(&self.root).with_context(|| format!("cannot open the root {}", self.root.display()))?;
+        let mut written = 0;
+        let mut failure = None;
         for (i, f) in txn.files.iter().enumerate() {
             if pause == Some(i) {
                 pause_here(&f.path);
             }
-            let abs = self.root.join(&f.path);
-            match &changes[&f.path].after {
-                Some(text) => {
-                    if let Some(parent) = abs.parent() {
-                        fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
-                    }
-                    write_atomically(&abs, text.as_bytes(), &txn.id)?;
-                }
-                None => remove_durably(&abs)?,
+            let result = match &changes[&f.path].after {
+                Some(text) => root.create_parents(&f.path).and_then(|()| root.replace(&f.path, text.as_bytes(), &Expect::of(f.before_hash.as_deref()))),
+                None => root.remove(&f.path, f.before_hash.as_deref().unwrap_or_default()),
+            };
+            if let Err(e) = result {
+                failure = Some(e);
+                break;
+            }
+            written += 1;
+        }
+        let Some(failure) = failure else {
+            fault_point("after-commit-writes");
+            txn.state = TxnState::Committed;
+            return self.save(txn);
+        };
+        // Undo what this transaction wrote, newest first.
+        let mut undo_failed = Vec::new();
+        for f in txn.files[..written].iter().rev() {
+            if let Err(e) = restore(&root, &self.dir.join(&txn.id), f, f.after_hash.clone()) {
+                undo_failed.push(format!("{}: {e}", f.path));
             }
         }
-        txn.state = TxnState::Committed;
-        self.save(txn)
+        if undo_failed.is_empty() {
+            txn.state = TxnState::RolledBack;
+            let _ = self.save(txn);
+            bail!(
+                "nothing changed: {failure}; {} transaction {} was rolled back",
+                if written == 0 { "no file had been written yet, and".to_string() } else { format!("the {written} file(s) already written were restored and") },
+                txn.id
+            );
+        }
+        bail!(
+            "HALF-APPLIED: {failure}; {written} of {} file(s) were written ({}) and restoring them failed ({}). Run `maintaind rollback {}` to restore the old contents",
+            txn.files.len(),
+            txn.files[..written].iter().map(|f| f.path.as_str()).collect::<Vec<_>>().join(", "),
+            undo_failed.join("; "),
+            txn.id
+        )
     }
 
     /// Restore the old contents of transaction `id` (default: the newest not rolled back).
+    /// A file that already holds its old content is left alone (not rewritten).
     pub fn rollback(&self, id: Option<&str>, force: bool) -> Result<Txn> {
         let list = self.list();
         let mut txn = match id {
@@ -173,45 +246,107 @@ impl Journal {
         if txn.state == TxnState::RolledBack {
             bail!("transaction {} was already rolled back", txn.id);
         }
-        let dir = self.entry_dir(&txn.id);
+        let root = RootDir::open(&self.root).with_context(|| format!("cannot open the root {}", self.root.display()))?;
         // Check every file first: all are restored or none.
-        let mut restores: Vec<(PathBuf, Option<Vec<u8>>, &TxnFile)> = Vec::new();
+        let mut restores: Vec<(&TxnFile, Option<String>)> = Vec::new();
         for f in &txn.files {
             // The journal is a file on disk like any other: its paths go through the gate's
             // canonicalisation before anything is written.
-            let rel = crate::gate::resolve(&self.root, &f.path).map_err(|e| anyhow::anyhow!("the journal entry names `{}`: {e}", f.path))?;
-            let abs = self.root.join(&rel);
-            let now = fs::read(&abs).ok().map(|b| hash_text(&String::from_utf8_lossy(&b)));
-            let ours = now == f.after_hash || now == f.before_hash;
-            if !ours && !force {
+            crate::gate::resolve(&self.root, &f.path).map_err(|e| anyhow::anyhow!("the journal entry names `{}`: {e}", f.path))?;
+            let now = root.read(&f.path).map_err(|e| anyhow::anyhow!("{e}"))?.map(|b| content_hash(&b));
+            if now == f.before_hash {
+                continue; // already the old content
+            }
+            if now != f.after_hash && !force {
                 bail!(
                     "{} changed after transaction {} (its content is neither what apply wrote nor what it replaced); rolling back would lose that work. Pass --force to restore the old content anyway",
                     f.path,
                     txn.id
                 );
             }
-            let old = match &f.before {
-                Some(name) => Some(fs::read(dir.join("before").join(name)).with_context(|| format!("the journal lost the old content of {}", f.path))?),
-                None => None,
-            };
-            restores.push((abs, old, f));
+            restores.push((f, now));
         }
-        for (abs, old, f) in &restores {
-            match old {
-                Some(bytes) => write_atomically(abs, bytes, &txn.id)?,
-                None => {
-                    remove_durably(abs)?;
-                    for d in f.created_dirs.iter().rev() {
-                        let _ = fs::remove_dir(self.root.join(d)); // only when empty
-                    }
-                }
-            }
-            let _ = fs::remove_file(temp_path(abs, &txn.id)); // left by an interrupted write
+        let dir = self.entry_dir(&txn.id);
+        for (f, now) in &restores {
+            restore(&root, &dir, f, now.clone())?;
+        }
+        for f in &txn.files {
+            root.remove_stray_temps(&f.path); // left by an interrupted write
         }
         txn.state = TxnState::RolledBack;
         self.save(&txn)?;
         Ok(txn)
     }
+
+    /// Remove what an interrupted `prepare` left (an entry without a readable `txn.json`), and
+    /// prune finished entries: beyond the newest `keep`, or older than `keep_days`. Entries
+    /// still `prepared` are never pruned: they are the way back from an interrupted apply.
+    /// Call with the write lock held.
+    pub fn clean(&self, retention: &Retention) -> Vec<String> {
+        let mut removed = Vec::new();
+        let Ok(rd) = fs::read_dir(&self.dir) else { return removed };
+        let mut entries: Vec<(String, Option<Txn>)> = rd
+            .flatten()
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+            .map(|e| {
+                let id = e.file_name().to_string_lossy().into_owned();
+                let txn = fs::read(e.path().join("txn.json")).ok().and_then(|b| serde_json::from_slice::<Txn>(&b).ok());
+                (id, txn)
+            })
+            .collect();
+        entries.sort_by(|a, b| b.0.cmp(&a.0)); // newest first
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_millis() as u64;
+        let max_age = retention.keep_days.saturating_mul(86_400_000);
+        let mut kept = 0;
+        for (id, txn) in entries {
+            let drop = match &txn {
+                None => true,
+                Some(t) if t.state == TxnState::Prepared => false,
+                Some(t) => {
+                    kept += 1;
+                    kept > retention.keep || now.saturating_sub(t.created_unix_ms) > max_age
+                }
+            };
+            if drop && fs::remove_dir_all(self.dir.join(&id)).is_ok() {
+                removed.push(id);
+            }
+        }
+        removed
+    }
+}
+
+/// How much of the journal is kept (`maintaind.toml`: `[journal] keep`, `keep_days`).
+#[derive(Debug, Clone, Copy)]
+pub struct Retention {
+    pub keep: usize,
+    pub keep_days: u64,
+}
+
+impl Default for Retention {
+    fn default() -> Retention {
+        Retention { keep: 20, keep_days: 3 }
+    }
+}
+
+/// Put back the old content of one file the transaction wrote, if the file holds `expect`
+/// (its hash now; `None`: absent).
+fn restore(root: &RootDir, entry: &Path, f: &TxnFile, expect: Option<String>) -> Result<()> {
+    let expect = Expect::of(expect.as_deref());
+    match &f.before {
+        Some(name) => {
+            let old = fs::read(entry.join("before").join(name)).with_context(|| format!("the journal lost the old content of {}", f.path))?;
+            root.create_parents(&f.path).and_then(|()| root.replace(&f.path, &old, &expect)).map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+        None => {
+            if let Expect::Hash(h) = &expect {
+                root.remove(&f.path, h).map_err(|e| anyhow::anyhow!("{e}"))?;
+            }
+            for d in f.created_dirs.iter().rev() {
+                root.remove_empty_dir(d);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The directories (root-relative, outermost first) that do not exist yet above `path`.
@@ -229,20 +364,10 @@ fn missing_dirs(root: &Path, path: &str) -> Vec<String> {
     dirs
 }
 
-fn temp_path(target: &Path, txn: &str) -> PathBuf {
-    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    target.with_file_name(format!(".{name}.maintaind-{txn}.tmp"))
-}
-
-/// Temp file beside `target`, fsync, rename over it, fsync the directory.
+/// Write a file under the journal atomically (temp file, fsync, rename).
 fn write_atomically(target: &Path, bytes: &[u8], txn: &str) -> Result<()> {
-    let tmp = temp_path(target, txn);
-    let mut f = File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
-    f.write_all(bytes).and_then(|()| f.sync_all()).with_context(|| format!("cannot write {}", tmp.display()))?;
-    // Keep the permissions of the file being replaced (an executable script stays executable).
-    if let Ok(meta) = fs::metadata(target) {
-        let _ = fs::set_permissions(&tmp, meta.permissions());
-    }
+    let tmp = target.with_extension(format!("{txn}.tmp"));
+    write_durably(&tmp, bytes)?;
     fs::rename(&tmp, target).with_context(|| format!("cannot replace {}", target.display()))?;
     if let Some(parent) = target.parent() {
         sync_dir(parent);
@@ -253,18 +378,6 @@ fn write_atomically(target: &Path, bytes: &[u8], txn: &str) -> Result<()> {
 fn write_durably(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut f = File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
     f.write_all(bytes).and_then(|()| f.sync_all()).with_context(|| format!("cannot write {}", path.display()))
-}
-
-fn remove_durably(path: &Path) -> Result<()> {
-    match fs::remove_file(path) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(e).with_context(|| format!("cannot delete {}", path.display())),
-    }
-    if let Some(parent) = path.parent() {
-        sync_dir(parent);
-    }
-    Ok(())
 }
 
 fn sync_dir(dir: &Path) {
@@ -280,8 +393,55 @@ fn fault_pause() -> Option<usize> {
     std::env::var("MAINTAIND_FAULT_PAUSE_BEFORE_WRITE").ok()?.parse().ok()
 }
 
+/// Fault injection for the outcome tests: `MAINTAIND_FAULT_STALL=POINT` makes the process
+/// stop at that point for good (until killed), e.g. `after-commit-writes`: every file is
+/// written but the entry is not yet marked committed.
+pub fn fault_point(point: &str) {
+    if std::env::var("MAINTAIND_FAULT_STALL").is_ok_and(|p| p == point) {
+        eprintln!("maintaind: stalled at {point} (MAINTAIND_FAULT_STALL)");
+        loop {
+            std::thread::sleep(std::time::Duration::from_secs(3600));
+        }
+    }
+}
+
 fn pause_here(path: &str) {
     eprintln!("maintaind: paused before writing {path} (MAINTAIND_FAULT_PAUSE_BEFORE_WRITE)");
     let mut line = String::new();
     let _ = std::io::stdin().read_line(&mut line);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(before: Option<&str>, after: Option<&str>) -> std::collections::BTreeMap<String, FileChange> {
+        [("a.ts".to_string(), FileChange { before: before.map(str::to_string), after: after.map(str::to_string), ops: vec![0] })].into_iter().collect()
+    }
+
+    #[test]
+    fn orphans_are_cleaned_and_finished_entries_pruned() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::write(root.path().join("a.ts"), "0\n").unwrap();
+        let journal = Journal::new(root.path());
+        // 25 finished transactions, one interrupted, and what a failed prepare left.
+        for i in 0..25 {
+            let c = change(Some(&format!("{i}\n")), Some(&format!("{}\n", i + 1)));
+            let mut t = journal.prepare(None, None, &c).unwrap();
+            journal.commit(&mut t, &c).unwrap();
+        }
+        let c = change(Some("25\n"), Some("26\n"));
+        let interrupted = journal.prepare(None, None, &c).unwrap();
+        std::fs::create_dir_all(journal.dir.join("1-1/before")).unwrap();
+        std::fs::write(journal.dir.join("1-1/before/0"), "half").unwrap();
+        let removed = journal.clean(&Retention { keep: 20, keep_days: 3 });
+        assert_eq!(removed.len(), 6, "5 beyond the newest 20, and the orphan: {removed:?}");
+        let left = journal.list();
+        assert_eq!(left.len(), 21);
+        assert!(left.iter().any(|t| t.id == interrupted.id), "an interrupted entry is never pruned");
+        // Age: everything finished goes when older than keep_days (0 days: all of it).
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        journal.clean(&Retention { keep: 100, keep_days: 0 });
+        assert_eq!(journal.list().into_iter().map(|t| t.id).collect::<Vec<_>>(), vec![interrupted.id]);
+    }
 }

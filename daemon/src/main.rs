@@ -4,6 +4,8 @@ use clap::Parser;
 use maintaind::cli::{Cli, Command, DaemonAction};
 
 fn main() {
+    // Everything maintaind creates for itself is private to the user (see state.rs).
+    maintaind::state::private_process();
     let cli = Cli::parse();
     // Logs (the language server's stderr, skipped junk, restarts) go to stderr when asked for:
     // `MAINTAIND_LOG=debug maintaind blast ...`. The daemon logs to .maintaind/daemon.log.

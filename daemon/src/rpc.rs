@@ -66,7 +66,7 @@ pub fn socket_path(root: &Path) -> PathBuf {
 }
 
 pub fn lock_path(root: &Path) -> PathBuf {
-    crate::workspace::state_dir(root).join("daemon.lock")
+    crate::state::claim_path(root)
 }
 
 /// How long a daemon may take to answer `hello`.
@@ -167,6 +167,9 @@ pub struct WatcherStats {
     /// The last watcher problem, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
+    /// Changed files that could not be read yet (retried every tick), with the reason.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub unreadable: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -197,6 +200,17 @@ impl Client {
             Err(e) if matches!(e.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused) => return Ok(None),
             Err(e) => return Err(CallError::Io(e)),
         };
+        // Only a daemon run by this user is trusted: in a shared checkout another user could
+        // have put their own listener at this path.
+        let (uid, pid) = peer_credentials(&stream)?;
+        // SAFETY: geteuid has no preconditions.
+        let me = unsafe { libc::geteuid() };
+        if uid != me {
+            return Err(CallError::Io(std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                format!("{} is served by uid {uid} (pid {pid}), not by you (uid {me}); its answers are not trusted. Remove the socket and retry", path.display()),
+            )));
+        }
         // A daemon that accepts but never greets (stopped, wedged) must not hang the client:
         // `hello` is answered by the connection thread at once, even while the daemon works.
         stream.set_read_timeout(Some(HELLO_TIMEOUT))?;
@@ -231,6 +245,20 @@ impl Client {
         }
         Ok(reply.get("result").cloned().unwrap_or(Value::Null))
     }
+}
+
+/// The uid and pid of the process at the other end of a Unix socket (`SO_PEERCRED`: the
+/// kernel's word, set when the peer called `connect` or `listen`).
+pub fn peer_credentials(stream: &UnixStream) -> std::io::Result<(u32, i32)> {
+    use std::os::fd::AsRawFd;
+    let mut cred = libc::ucred { pid: 0, uid: 0, gid: 0 };
+    let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
+    // SAFETY: getsockopt writes at most `len` bytes into `cred`, which is that large.
+    let rc = unsafe { libc::getsockopt(stream.as_raw_fd(), libc::SOL_SOCKET, libc::SO_PEERCRED, (&mut cred as *mut libc::ucred).cast(), &mut len) };
+    if rc != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok((cred.uid, cred.pid))
 }
 
 /// Read one `\n`-terminated line of at most [`MAX_LINE`] bytes. `Ok(None)` at a clean end of

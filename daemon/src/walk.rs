@@ -12,6 +12,9 @@ use maintaind_registry::{classify, is_tsconfig};
 /// Directories never indexed, whatever `.gitignore` says.
 pub const NEVER_INDEXED: [&str; 3] = ["node_modules", ".git", ".maintaind"];
 
+/// Why a path whose name is not valid UTF-8 is skipped.
+pub const NOT_UTF8: &str = "the name is not valid UTF-8; maintaind indexes UTF-8 names only (rename it to be indexed)";
+
 #[derive(Debug, Clone)]
 pub struct Found {
     /// Root-relative, `/`-separated.
@@ -57,6 +60,14 @@ pub fn walk(root: &Path) -> Walk {
         };
         let Some(file_type) = entry.file_type() else { continue };
         let rel = rel_path(root, entry.path());
+        // Names are kept as UTF-8 throughout (the registry, manifests, JSON): a name that is
+        // not would be mangled into another file's name, so it is refused loudly instead.
+        if entry.path().to_str().is_none() {
+            if file_type.is_dir() || classify(&rel).is_some() || is_tsconfig(&rel) {
+                out.skipped.push((rel, NOT_UTF8.into()));
+            }
+            continue;
+        }
         if file_type.is_symlink() {
             if classify(&rel).is_some() || is_tsconfig(&rel) || std::fs::metadata(entry.path()).map(|m| m.is_dir()).unwrap_or(false) {
                 out.skipped.push((rel, "symbolic link not followed".into()));

@@ -172,8 +172,9 @@ pub struct Workspace {
     /// Whether the server's projects were loaded against the current registry.
     projects_loaded: bool,
     generation: u64,
-    /// Blast answers by (symbol, change, no_lsp, depth), valid for one registry generation.
-    blast_cache: HashMap<(String, ChangeKind, bool, usize), (u64, BlastReport)>,
+    /// Blast answers by (symbol, change, no_lsp, depth), valid for one registry generation;
+    /// the least recently used go first beyond [`BLAST_CACHE_ENTRIES`].
+    blast_cache: lru::LruCache<(String, ChangeKind, bool, usize), (u64, BlastReport)>,
     /// Whole-registry facts (reverse imports, SDK routes) and parsed files, for one registry
     /// generation.
     derived: Option<(u64, Arc<Derived>)>,
@@ -182,6 +183,9 @@ pub struct Workspace {
     /// persisted. `None`: the file is absent in that state.
     overlays: HashMap<String, Option<Vec<u8>>>,
 }
+
+/// How many blast answers are kept (an answer is a few KB to a few hundred KB).
+pub const BLAST_CACHE_ENTRIES: std::num::NonZeroUsize = std::num::NonZeroUsize::new(128).expect("non-zero");
 
 /// The per-workspace state directory.
 pub fn state_dir(root: &Path) -> PathBuf {
@@ -216,7 +220,7 @@ impl Workspace {
             semantic: None,
             projects_loaded: false,
             generation,
-            blast_cache: HashMap::new(),
+            blast_cache: lru::LruCache::new(BLAST_CACHE_ENTRIES),
             derived: None,
             syntax: (0, SyntaxCache::new()),
             overlays: HashMap::new(),
@@ -275,6 +279,7 @@ impl Workspace {
     /// The blast radius of a change to `symbol`, from the server when one is running (and not
     /// `no_lsp`), else from the registry alone (flagged approximate).
     pub fn blast(&mut self, symbol: &str, change: ChangeKind, no_lsp: bool, depth: usize, progress: &dyn Progress) -> Result<BlastReport, RequestError> {
+        check_length("symbol", symbol, MAX_QUERY)?;
         let symbol = symbol.trim();
         if symbol.is_empty() {
             return Err(RequestError::BadInput("empty symbol: give `Name`, `path/to/file.ts#Name` or `prisma:model[.field]`".into()));
@@ -315,6 +320,7 @@ impl Workspace {
     /// the criteria. Unless `dry_run`, the manifest is stored, and made active when no
     /// criterion was rejected.
     pub fn change(&mut self, request: &str, planner: &Planner, dry_run: bool, no_lsp: bool, allow_no_tests: bool, progress: &dyn Progress) -> Result<Manifest, RequestError> {
+        check_length("request", request, MAX_REQUEST)?;
         let request = request.trim();
         if request.is_empty() {
             return Err(RequestError::BadInput("empty request: say what should change, e.g. `maintaind change \"add view_count to the article model\"`".into()));
@@ -363,6 +369,7 @@ impl Workspace {
     /// The blast radius against the registry as it is (no refresh): what a host that keeps
     /// the registry current by watching files (the daemon) serves. Cached per generation.
     pub fn blast_current(&mut self, symbol: &str, change: ChangeKind, no_lsp: bool, depth: usize) -> Result<BlastReport, RequestError> {
+        check_length("symbol", symbol, MAX_QUERY)?;
         let symbol = symbol.trim();
         let key = (symbol.to_string(), change, no_lsp, depth);
         if let Some((generation, cached)) = self.blast_cache.get(&key)
@@ -392,9 +399,13 @@ impl Workspace {
         answer.notes.append(&mut self.pending_notes);
         // Only complete answers are worth keeping; an approximate one is recomputed next time.
         if !answer.approximate {
-            self.blast_cache.insert(key, (self.generation, answer.clone()));
+            self.remember(key, &answer);
         }
         Ok(answer)
+    }
+
+    fn remember(&mut self, key: (String, ChangeKind, bool, usize), answer: &BlastReport) {
+        self.blast_cache.put(key, (self.generation, answer.clone()));
     }
 
     /// Bring registry and store up to date with the disk: parse only files that are new or
@@ -412,7 +423,7 @@ impl Workspace {
         let configs: Vec<(String, String)> = walked
             .tsconfigs
             .iter()
-            .filter_map(|f| match std::fs::read(&f.abs) {
+            .filter_map(|f| match crate::safefs::read_regular(&f.abs) {
                 Ok(bytes) => Some((f.rel.clone(), String::from_utf8_lossy(&bytes).into_owned())),
                 Err(e) => {
                     skipped.push(Skipped { path: f.rel.clone(), reason: read_error(&e) });
@@ -550,8 +561,17 @@ impl Workspace {
     /// it. This is the hot path for a saved file.
     pub fn update_file(&mut self, rel: &str) -> Result<Delta> {
         let abs = self.root.join(rel);
-        let meta = match std::fs::metadata(&abs) {
-            Ok(m) => m,
+        // As the walk does: a link, a FIFO or a directory under a source name is no source file.
+        let meta = match std::fs::symlink_metadata(&abs) {
+            Ok(m) if m.is_file() => m,
+            Ok(_) => {
+                let delta = self.registry.remove_file(rel);
+                self.generation = self.store.write(&[], &[], &[rel])?;
+                if let Some(sem) = &self.semantic {
+                    sem.file_changed(rel, false);
+                }
+                return Ok(delta);
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let delta = self.registry.remove_file(rel);
                 self.generation = self.store.write(&[], &[], &[rel])?;
@@ -562,7 +582,7 @@ impl Workspace {
             }
             Err(e) => return Err(e).with_context(|| format!("cannot stat {rel}")),
         };
-        let bytes = std::fs::read(&abs).with_context(|| format!("cannot read {rel}"))?;
+        let bytes = crate::safefs::read_regular(&abs).with_context(|| format!("cannot read {rel}"))?;
         let created = !self.registry.contains(rel);
         let Some(delta) = self.registry.update_file(rel, &bytes) else {
             anyhow::bail!("{rel} is not a TypeScript or Prisma file");
@@ -610,7 +630,7 @@ impl Workspace {
         }
         let paths: Vec<String> = self.overlays.drain().map(|(p, _)| p).collect();
         for rel in &paths {
-            match std::fs::read(self.root.join(rel)) {
+            match crate::safefs::read_regular(&self.root.join(rel)) {
                 Ok(bytes) => {
                     self.registry.update_file(rel, &bytes);
                 }
@@ -657,7 +677,8 @@ impl Workspace {
     /// project-wide symbol spelled by the identifier there, else the innermost declaration
     /// around the cursor.
     pub fn symbol_at(&self, rel: &str, line: u32, character: u32) -> Result<String, RequestError> {
-        let text = std::fs::read_to_string(self.root.join(rel)).map_err(|e| RequestError::BadInput(format!("cannot read {rel}: {e}")))?;
+        let bytes = crate::safefs::read_regular(&self.root.join(rel)).map_err(|e| RequestError::BadInput(format!("cannot read {rel}: {e}")))?;
+        let text = String::from_utf8_lossy(&bytes);
         self.symbol_in(rel, &text, line, character)
     }
 
@@ -705,8 +726,24 @@ pub enum Planner {
     Llm(crate::llm::LlmConfig),
 }
 
+/// The longest symbol query or symbol name accepted (bytes). Real names are a few dozen bytes;
+/// the limit keeps every search (and its "did you mean", quadratic in the query) bounded.
+pub const MAX_QUERY: usize = 1024;
+
+/// The longest change request accepted (bytes).
+pub const MAX_REQUEST: usize = 8 * 1024;
+
+/// Refuse an over-long symbol query or name before any work is done.
+pub fn check_length(what: &str, text: &str, limit: usize) -> Result<(), RequestError> {
+    if text.len() > limit {
+        return Err(RequestError::BadInput(format!("the {what} is {} bytes long (limit {limit}); nothing was searched", text.len())));
+    }
+    Ok(())
+}
+
 /// Reject a symbol query that cannot match anything, before any work is done.
 pub fn check_query(query: &str) -> Result<(), RequestError> {
+    check_length("query", query, MAX_QUERY)?;
     let query = query.trim();
     if query.is_empty() {
         return Err(RequestError::BadInput("empty query: give a symbol name, e.g. `maintaind symbols IBbsArticle` or `prisma:bbs_articles`".into()));
@@ -718,7 +755,7 @@ pub fn check_query(query: &str) -> Result<(), RequestError> {
 }
 
 fn prepare_state_dir(dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    crate::state::ensure_private_dir(dir)?;
     let ignore = dir.join(".gitignore");
     if !ignore.exists() {
         std::fs::write(&ignore, "# maintaind's local state; never commit it\n*\n").with_context(|| format!("cannot write {}", ignore.display()))?;
@@ -734,7 +771,7 @@ enum Outcome {
 }
 
 fn read_and_index(f: &Found, before: Option<FileStat>) -> Outcome {
-    let bytes = match std::fs::read(&f.abs) {
+    let bytes = match crate::safefs::read_regular(&f.abs) {
         Ok(b) => b,
         Err(e) => return Outcome::Skipped(f.rel.clone(), read_error(&e)),
     };
@@ -834,5 +871,38 @@ mod tests {
         assert_eq!((report.parsed, report.reused, report.symbols), (0, 1, 2));
         std::fs::remove_file(dir.path().join("a.ts")).unwrap();
         assert_eq!(ws.update_file("a.ts").unwrap().removed, vec!["a".to_string(), "b".to_string()]);
+    }
+
+    #[test]
+    fn blast_answers_are_cached_within_a_bound() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.ts"), "export function a() {}\n").unwrap();
+        std::fs::write(dir.path().join("b.ts"), "import { a } from './a';\nexport function b() { return a(); }\n").unwrap();
+        let mut ws = Workspace::open(dir.path()).unwrap();
+        ws.index(&NoProgress).unwrap();
+        // One answer per depth, as a client asking for 3,000 depths would make (these are
+        // registry-only, so approximate and never cached themselves: stored as if complete).
+        for depth in 1..=400 {
+            let answer = ws.blast_current("a", ChangeKind::Signature, true, depth).unwrap();
+            ws.remember(("a".into(), ChangeKind::Signature, false, depth), &answer);
+        }
+        assert_eq!(ws.blast_cache.len(), BLAST_CACHE_ENTRIES.get(), "bounded, and actually caching");
+    }
+
+    #[test]
+    fn over_long_queries_and_symbols_are_refused_before_any_search() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.ts"), "export function a() {}\n").unwrap();
+        let mut ws = Workspace::open(dir.path()).unwrap();
+        ws.index(&NoProgress).unwrap();
+        let huge = "x".repeat(15 << 20);
+        let started = std::time::Instant::now();
+        let RequestError::BadInput(m) = ws.search(&huge, None).unwrap_err() else { panic!() };
+        assert!(m.contains("limit 1024"), "{m}");
+        let RequestError::BadInput(m) = ws.blast_current(&huge, ChangeKind::Signature, true, 1).unwrap_err() else { panic!() };
+        assert!(m.contains("limit 1024"), "{m}");
+        // The longest accepted query still answers (a "did you mean" over every name).
+        assert!(ws.search(&"q".repeat(MAX_QUERY), None).unwrap().hits.is_empty());
+        let _ = started;
     }
 }

@@ -265,9 +265,33 @@ fn native_binary(shim: &Path) -> Option<PathBuf> {
         .find(|exe| exe.is_file())
 }
 
+/// How long a version probe may take: a binary that never exits must not hang a request.
+pub const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// `program --version`, first line without a leading "Version ".
 fn version_of(program: &Path) -> Option<String> {
-    let out = Command::new(program).arg("--version").output().ok()?;
+    probe_version(program, "--version", PROBE_TIMEOUT)
+}
+
+/// `program FLAG`'s first line (without a leading "Version "), or `None` when it fails or
+/// does not exit within `timeout` (it is killed then).
+pub fn probe_version(program: &Path, flag: &str, timeout: std::time::Duration) -> Option<String> {
+    use std::process::Stdio;
+    let mut child = Command::new(program).arg(flag).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().ok()?;
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        match child.try_wait() {
+            Ok(Some(_)) => break,
+            Ok(None) if std::time::Instant::now() < deadline => std::thread::sleep(std::time::Duration::from_millis(20)),
+            _ => {
+                tracing::warn!("{} {flag} did not answer within {}s; not used", program.display(), timeout.as_secs());
+                let _ = child.kill();
+                let _ = child.wait();
+                return None;
+            }
+        }
+    }
+    let out = child.wait_with_output().ok()?;
     let text = String::from_utf8_lossy(&out.stdout);
     let line = text.lines().next()?.trim();
     (!line.is_empty()).then(|| line.trim_start_matches("Version ").to_string())

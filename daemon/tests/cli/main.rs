@@ -9,6 +9,7 @@ mod daemon;
 mod editor;
 mod change;
 mod gate;
+mod hardening;
 mod index;
 mod llm;
 mod symbols;
