@@ -244,12 +244,15 @@ pub fn run(o: Options) -> Result<()> {
     let _ = writeln!(md, "\nRe-run with `bash scripts/bench` (release build, ~1000-file backend); figures above are from one run of today's code.");
     print!("{md}");
     if let Some(out) = &o.out {
-        // The real-backend section comes from `maintaind-bench real`; it is kept as it is.
+        // The real-backend and soak sections come from `maintaind-bench real` and `soak`;
+        // they are kept as they are.
         let old = std::fs::read_to_string(out).unwrap_or_default();
-        if let (Some(b), Some(e)) = (old.find(crate::real::BEGIN), old.find(crate::real::END)) {
-            md.push('\n');
-            md.push_str(&old[b..e + crate::real::END.len()]);
-            md.push('\n');
+        for (begin, end) in [(crate::real::BEGIN, crate::real::END), (crate::soak::BEGIN, crate::soak::END), (crate::soak::REAL_BEGIN, crate::soak::REAL_END)] {
+            if let (Some(b), Some(e)) = (old.find(begin), old.find(end)) {
+                md.push('\n');
+                md.push_str(&old[b..e + end.len()]);
+                md.push('\n');
+            }
         }
         std::fs::write(out, &md).with_context(|| format!("cannot write {}", out.display()))?;
         eprintln!("wrote {}", out.display());

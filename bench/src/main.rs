@@ -10,6 +10,7 @@ mod accuracy;
 mod bench;
 mod generate;
 mod real;
+mod soak;
 mod traits;
 
 use std::path::PathBuf;
@@ -24,7 +25,7 @@ fn main() {
 }
 
 fn usage() -> &'static str {
-    "usage:\n  maintaind-bench gen (--preset bbs | --entities N) --out DIR [--force]\n  maintaind-bench traits --corpora DIR [--fixture DIR] [--write docs/real-output.md]\n  maintaind-bench real --corpora DIR [--out docs/benchmarks.md] [--backends a,b] [--requests FILE] [--sample N] [--prisma-fields N]\n  maintaind-bench run [--entities N] [--edits N] [--out FILE] [--maintaind PATH] [--no-lsp] [--large-truth FILE]"
+    "usage:\n  maintaind-bench gen (--preset bbs | --entities N) --out DIR [--force]\n  maintaind-bench traits --corpora DIR [--fixture DIR] [--write docs/real-output.md]\n  maintaind-bench real --corpora DIR [--out docs/benchmarks.md] [--backends a,b] [--requests FILE] [--sample N] [--prisma-fields N]\n  maintaind-bench run [--entities N] [--edits N] [--out FILE] [--maintaind PATH] [--no-lsp] [--large-truth FILE]\n  maintaind-bench soak [--minutes N] [--entities N | --root REAL_BACKEND] [--out FILE] [--maintaind PATH] [--no-lsp]"
 }
 
 fn run() -> Result<()> {
@@ -90,10 +91,30 @@ fn run() -> Result<()> {
             sample: flag("--sample").map(|n| n.parse()).transpose().context("--sample takes a number")?.unwrap_or(40),
             prisma_fields: flag("--prisma-fields").map(|n| n.parse()).transpose().context("--prisma-fields takes a number")?.unwrap_or(6),
         }),
+        Some("soak") => soak::run(soak::Options {
+            minutes: flag("--minutes").map(|n| n.parse()).transpose().context("--minutes takes a number")?.unwrap_or(10),
+            entities: flag("--entities").map(|n| n.parse()).transpose().context("--entities takes a number")?.unwrap_or(58),
+            root: flag("--root").map(PathBuf::from),
+            out: flag("--out").map(PathBuf::from),
+            maintaind: flag("--maintaind").map(PathBuf::from),
+            no_lsp: args.iter().any(|a| a == "--no-lsp"),
+        }),
         Some("extract-only") => bench::extract_only(std::path::Path::new(args.get(1).context(usage())?)),
         Some("keep-trees") => bench::keep_trees(std::path::Path::new(args.get(1).context(usage())?)),
         _ => bail!("{}", usage()),
     }
+}
+
+/// Replace the section between `begin` and `end` in `out` (appended when absent): each
+/// benchmark command owns its section of docs/benchmarks.md.
+pub fn write_section(out: &std::path::Path, begin: &str, end: &str, md: &str) -> Result<()> {
+    let old = std::fs::read_to_string(out).unwrap_or_default();
+    let section = format!("{begin}\n{md}{end}");
+    let new = match (old.find(begin), old.find(end)) {
+        (Some(b), Some(e)) if b < e => format!("{}{section}{}", &old[..b], &old[e + end.len()..]),
+        _ => format!("{old}\n{section}\n"),
+    };
+    std::fs::write(out, new).with_context(|| format!("cannot write {}", out.display()))
 }
 
 /// Write generated files under `out`. Refuses to write into a non-empty directory unless

@@ -271,13 +271,7 @@ pub fn run(o: Options) -> Result<()> {
     }
     match &o.out {
         Some(out) => {
-            let old = std::fs::read_to_string(out).unwrap_or_default();
-            let section = format!("{BEGIN}\n{md}{END}");
-            let new = match (old.find(BEGIN), old.find(END)) {
-                (Some(b), Some(e)) if b < e => format!("{}{section}{}", &old[..b], &old[e + END.len()..]),
-                _ => format!("{old}\n{section}\n"),
-            };
-            std::fs::write(out, new)?;
+            crate::write_section(out, BEGIN, END, &md)?;
             eprintln!("wrote the real-backend section of {}", out.display());
         }
         None => print!("{md}"),
