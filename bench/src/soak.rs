@@ -184,7 +184,15 @@ pub fn run(o: Options) -> Result<()> {
         end.requests,
         maintaind::workspace::BLAST_CACHE_ENTRIES
     );
-    let _ = writeln!(md, "\nRe-run with `bash scripts/bench` (it runs the soak after the other benchmarks; `SOAK_MINUTES` shortens it).");
+    let _ = writeln!(
+        md,
+        "\n{}",
+        if o.root.is_some() {
+            "Re-run with `maintaind-bench soak --root DIR --out docs/benchmarks.md` on a backend exported by `bash scripts/real-corpora`."
+        } else {
+            "Re-run with `bash scripts/bench` (it runs the soak after the other benchmarks; `SOAK_MINUTES` shortens it)."
+        }
+    );
     print!("{md}");
     if let Some(out) = &o.out {
         let (begin, end) = if o.root.is_some() { (REAL_BEGIN, REAL_END) } else { (BEGIN, END) };

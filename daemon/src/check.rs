@@ -88,7 +88,7 @@ pub struct Commit {
 
 /// `git` in `root`, stdout as bytes; a failure is an environment problem (exit 3).
 pub fn git(root: &Path, args: &[&str]) -> Result<Vec<u8>, String> {
-    let out = crate::state::user_umask_command("git").arg("-C").arg(root).args(args).output().map_err(|e| format!("cannot run git: {e}"))?;
+    let out = std::process::Command::new("git").arg("-C").arg(root).args(args).output().map_err(|e| format!("cannot run git: {e}"))?;
     if !out.status.success() {
         return Err(format!("git {} failed: {}", args.join(" "), String::from_utf8_lossy(&out.stderr).trim()));
     }
@@ -108,25 +108,26 @@ impl Commit {
         let has_head = git(root, &["rev-parse", "--verify", "-q", "HEAD"]).is_ok();
         let mut notes = Vec::new();
         let mut base_rev = has_head.then(|| "HEAD".to_string());
-        // `git merge --no-commit` that fast-forwards moves HEAD and stages nothing: what the
-        // merge brought in is between where HEAD was and where it is now. Checking only the
-        // (empty) index would pass a broken merge.
-        if source == Source::Staged && has_head {
-            let staged_nothing = git(root, &["diff", "--cached", "--name-only", "HEAD"]).is_ok_and(|b| b.is_empty());
-            let last = git(root, &["reflog", "-1", "--format=%gs", "HEAD"]).map(|b| String::from_utf8_lossy(&b).trim().to_string()).unwrap_or_default();
-            if staged_nothing && last.starts_with("merge ") && last.ends_with("Fast-forward") {
-                let before = String::from_utf8_lossy(&git(root, &["rev-parse", "--short", "HEAD@{1}"])?).trim().to_string();
-                notes.push(format!("HEAD was just fast-forwarded (`{last}`), so nothing is staged: checking what the merge brought in, {before}..HEAD"));
-                base_rev = Some("HEAD@{1}".to_string());
-            }
-        }
-        let base = base_rev.as_deref().unwrap_or(EMPTY_TREE);
         let list = |extra: &[&str]| -> Result<Vec<String>, String> {
             let mut args = vec!["diff", "--name-only", "--no-renames", "-z", "--relative"];
             args.extend_from_slice(extra);
             Ok(names(&git(root, &args)?))
         };
-        let staged = list(&["--cached", base])?;
+        let mut staged = list(&["--cached", base_rev.as_deref().unwrap_or(EMPTY_TREE)])?;
+        // `git merge --no-commit` that fast-forwards moves HEAD and stages nothing: what the
+        // merge brought in is between where HEAD was and where it is now. Checking only the
+        // (empty) index would pass a broken merge. (Only asked when nothing is staged, so a
+        // normal commit pays no extra git call.)
+        if source == Source::Staged && has_head && staged.is_empty() {
+            let last = git(root, &["reflog", "-1", "--format=%gs", "HEAD"]).map(|b| String::from_utf8_lossy(&b).trim().to_string()).unwrap_or_default();
+            if last.starts_with("merge ") && last.ends_with("Fast-forward") {
+                let before = String::from_utf8_lossy(&git(root, &["rev-parse", "--short", "HEAD@{1}"])?).trim().to_string();
+                notes.push(format!("HEAD was just fast-forwarded (`{last}`), so nothing is staged: checking what the merge brought in, {before}..HEAD"));
+                base_rev = Some("HEAD@{1}".to_string());
+                staged = list(&["--cached", "HEAD@{1}"])?;
+            }
+        }
+        let base = base_rev.as_deref().unwrap_or(EMPTY_TREE);
         let head_to_tree = list(&[base])?;
         let index_to_tree = list(&[])?;
         let paths = match source {

@@ -369,6 +369,7 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<i32, Failure> {
             Ok(if report.hits.is_empty() { EXIT_FOUND } else { EXIT_OK })
         }
         Command::Blast { symbol, change, no_lsp, depth } => {
+            crate::workspace::check_length("symbol", symbol, crate::workspace::MAX_QUERY)?;
             if symbol.trim().is_empty() {
                 return Err(Failure::usage("empty symbol: give `Name`, `path/to/file.ts#Name` or `prisma:model[.field]`"));
             }
@@ -390,6 +391,7 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<i32, Failure> {
             Ok(EXIT_OK)
         }
         Command::Change { request, planner, dry_run, no_lsp, allow_no_tests } => {
+            crate::workspace::check_length("request", request, crate::workspace::MAX_REQUEST)?;
             if request.trim().is_empty() {
                 return Err(Failure::usage("empty request: say what should change, e.g. `maintaind change \"add view_count to the article model\"`"));
             }

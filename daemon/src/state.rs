@@ -3,8 +3,8 @@
 //! - Every maintaind process runs with umask `077` ([`private_process`]), so everything it
 //!   creates (the journal's copies of your files, `registry.db`, the logs, the locks, the
 //!   socket) is `0600`/`0700` from the first byte. Files it writes *into the project* for you
-//!   get the mode your umask would have given ([`project_file_mode`]); `git` runs with your
-//!   umask ([`user_umask_command`]).
+//!   get the mode your umask would have given ([`project_file_mode`]). (maintaind runs `git`
+//!   for reading only; nothing git writes inherits the narrower mask.)
 //! - `.maintaind/` is `0700` and must belong to you: a state directory another user created
 //!   (a group-writable checkout) is refused, never used: its locks, socket and journal would
 //!   be theirs to replace.
@@ -40,22 +40,6 @@ pub fn private_process() {
 /// The mode a new project file gets: what the user's umask gives a plain file.
 pub fn project_file_mode() -> u32 {
     0o666 & !user_umask()
-}
-
-/// A `git` (or other tool) command that runs with the user's umask, so what it writes into
-/// the repository is as shared as the user wants it.
-pub fn user_umask_command(program: &str) -> std::process::Command {
-    use std::os::unix::process::CommandExt;
-    let mask = user_umask() as libc::mode_t;
-    let mut cmd = std::process::Command::new(program);
-    // SAFETY: umask is async-signal-safe; nothing else runs between fork and exec.
-    unsafe {
-        cmd.pre_exec(move || {
-            libc::umask(mask);
-            Ok(())
-        });
-    }
-    cmd
 }
 
 /// Create `dir` (mode `0700`) or check an existing one: it must be a real directory owned by

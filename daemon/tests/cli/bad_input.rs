@@ -203,3 +203,15 @@ fn damaged_row_is_reparsed_not_trusted() {
     r.expect_code(0).stderr_has("could not be read back; re-parsed");
     assert_eq!(names(&r.json()), vec!["MyGlobal"]);
 }
+
+#[test]
+fn over_long_queries_symbols_and_requests_are_refused_and_write_nothing() {
+    let env = setup();
+    let long = "x".repeat(2000);
+    env.run(&["symbols", &long]).expect_code(2).stderr_has("limit 1024");
+    env.run(&["blast", &long, "--no-lsp"]).expect_code(2).stderr_has("limit 1024");
+    let request = format!("add {} to the article model", "y".repeat(9000));
+    env.run(&["change", &request, "--no-lsp"]).expect_code(2).stderr_has("limit 8192");
+    assert!(!env.path(".maintaind/manifests").exists(), "no manifest written");
+    assert!(!env.path(".maintaind").exists(), "bad input must not create state");
+}
