@@ -196,7 +196,8 @@ pub fn table(score: &Score) -> String {
 }
 
 /// The columns after the first of an accuracy table, with the separator line.
-pub const HEADER: &str = "| records | broken files (compiler) | `files` recall | `must_change_files` recall | `must_change_files` precision | must-change predictions |\n|---|---|---|---|---|---|---|\n";
+pub const HEADER: &str =
+    "| records | broken files (compiler) | `files` recall | `must_change_files` recall | `must_change_files` precision | must-change predictions |\n|---|---|---|---|---|---|---|\n";
 
 /// One line of an accuracy table.
 pub fn row(name: &str, k: &KindScore) -> String {

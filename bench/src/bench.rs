@@ -44,11 +44,7 @@ pub fn run(o: Options) -> Result<()> {
     let root = tmp.join("backend");
     let files = generate::generate(&generate::scale(o.entities), "scale-backend");
     crate::write_backend(&root, &files, false)?;
-    let sources: Vec<(String, Vec<u8>)> = files
-        .iter()
-        .filter(|(p, _)| maintaind_registry::classify(p).is_some())
-        .map(|(p, t)| (p.clone(), t.as_bytes().to_vec()))
-        .collect();
+    let sources: Vec<(String, Vec<u8>)> = files.iter().filter(|(p, _)| maintaind_registry::classify(p).is_some()).map(|(p, t)| (p.clone(), t.as_bytes().to_vec())).collect();
     let ts: Vec<&(String, Vec<u8>)> = sources.iter().filter(|(p, _)| !p.ends_with(".prisma")).collect();
     let source_bytes: usize = sources.iter().map(|(_, b)| b.len()).sum();
     eprintln!("backend: {} files ({} TypeScript/Prisma, {:.1} MiB)", files.len(), sources.len(), source_bytes as f64 / 1048576.0);
@@ -193,13 +189,7 @@ pub fn run(o: Options) -> Result<()> {
         ms(cold.b),
         cold.ratio
     );
-    let _ = writeln!(
-        md,
-        "| extraction by tree walk + reference pass (1 thread) | {:.1} ms | raw parse: {:.1} ms | {:.2}× | — |",
-        ms(walk.a),
-        ms(walk.b),
-        walk.ratio
-    );
+    let _ = writeln!(md, "| extraction by tree walk + reference pass (1 thread) | {:.1} ms | raw parse: {:.1} ms | {:.2}× | — |", ms(walk.a), ms(walk.b), walk.ratio);
     let _ = writeln!(
         md,
         "| `tags.scm` query run over every tree (1 thread; matches only, builds nothing) | {:.1} ms | raw parse: {:.1} ms | {:.2}× | — (for comparison) |",
@@ -240,7 +230,10 @@ pub fn run(o: Options) -> Result<()> {
     if !o.no_lsp {
         md.push_str(&blast_section(&root, &files, o.entities, o.large_truth.as_deref())?);
     }
-    let _ = writeln!(md, "\nTimes are medians; ratios are the median of per-pair ratios, each measure interleaved with its floor (A B A B …) because this machine's speed drifts by more than the effects measured.");
+    let _ = writeln!(
+        md,
+        "\nTimes are medians; ratios are the median of per-pair ratios, each measure interleaved with its floor (A B A B …) because this machine's speed drifts by more than the effects measured."
+    );
     let _ = writeln!(md, "\nRe-run with `bash scripts/bench` (release build, ~1000-file backend); figures above are from one run of today's code.");
     print!("{md}");
     if let Some(out) = &o.out {
@@ -391,7 +384,7 @@ fn daemon_section(tmp: &Path, root: &Path, files: &std::collections::BTreeMap<St
     let symbols: std::sync::Arc<Vec<String>> = std::sync::Arc::new(scale.iter().take(20).map(|e| format!("{}.ICreate", e.dto())).collect());
     let request = move |c: &mut Client, k: usize| -> Result<()> {
         let q = &symbols[k % symbols.len()];
-        if k % 2 == 0 {
+        if k.is_multiple_of(2) {
             let _: serde_json::Value = c.call("symbols", json!({"query": q})).map_err(|e| anyhow::anyhow!("{e}"))?;
         } else {
             let _: serde_json::Value = c.call("blast", json!({"symbol": q, "change": "shape"})).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -488,7 +481,11 @@ fn daemon_section(tmp: &Path, root: &Path, files: &std::collections::BTreeMap<St
 
     let mut md = String::new();
     let _ = writeln!(md, "\n## Daemon (issue 6)\n");
-    let _ = writeln!(md, "On a copy of the same backend, `maintaind daemon start{}`; clients speak the daemon's protocol over its socket (as the CLI does).\n", if no_lsp { " --no-lsp" } else { " --ts-server native" });
+    let _ = writeln!(
+        md,
+        "On a copy of the same backend, `maintaind daemon start{}`; clients speak the daemon's protocol over its socket (as the CLI does).\n",
+        if no_lsp { " --no-lsp" } else { " --ts-server native" }
+    );
     let _ = writeln!(md, "| measure | value | floor / peer (same run) | ratio | target |");
     let _ = writeln!(md, "|---|---|---|---|---|");
     let _ = writeln!(
@@ -518,11 +515,7 @@ fn daemon_section(tmp: &Path, root: &Path, files: &std::collections::BTreeMap<St
         index_rss_kib as f64 / 1024.0,
         rss as f64 / index_rss_kib as f64
     );
-    let _ = writeln!(
-        md,
-        "| daemon CPU while idle (10 s, no clients, no file changes; language server not counted) | {:.2}% of one core | — | — | — |",
-        idle_cpu * 100.0
-    );
+    let _ = writeln!(md, "| daemon CPU while idle (10 s, no clients, no file changes; language server not counted) | {:.2}% of one core | — | — | — |", idle_cpu * 100.0);
     if let Some(p) = blast_pair {
         let _ = writeln!(
             md,
@@ -551,15 +544,17 @@ fn blast_section(root: &Path, files: &std::collections::BTreeMap<String, String>
     let mut md = String::new();
     let _ = writeln!(md, "\n## Blast radius (issue 3)\n");
     let _ = writeln!(md, "Query: `maintaind blast {query} --change rename` on the same generated backend.\n");
-    let _ = writeln!(md, "| server | start → first precise answer (projects loaded) | warm `blast`, answer not cached | raw `textDocument/references` round trip (same server, same symbol) | ratio | first query after a registry change | repeated query (answer cache) | server RSS |");
+    let _ = writeln!(
+        md,
+        "| server | start → first precise answer (projects loaded) | warm `blast`, answer not cached | raw `textDocument/references` round trip (same server, same symbol) | ratio | first query after a registry change | repeated query (answer cache) | server RSS |"
+    );
     let _ = writeln!(md, "|---|---|---|---|---|---|---|---|");
     for kind in [ServerKind::Native, ServerKind::Tsls] {
         let _ = std::fs::remove_dir_all(root.join(".maintaind"));
         let t0 = Instant::now();
         let mut ws = Workspace::open(root)?;
         let choice = if kind == ServerKind::Native { ServerChoice::Native } else { ServerChoice::Tsls };
-        ws.start_semantic(&SemanticOptions { choice, offline: false, ready_timeout: Duration::from_secs(300) }, &|m| eprintln!("{m}"))
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        ws.start_semantic(&SemanticOptions { choice, offline: false, ready_timeout: Duration::from_secs(300) }, &|m| eprintln!("{m}")).map_err(|e| anyhow::anyhow!("{e}"))?;
         let first = ws.blast(&query, ChangeKind::Rename, false, maintaind::blast::DEFAULT_DEPTH, &NoProgress).map_err(|e| anyhow::anyhow!("{e}"))?;
         let first_ms = ms(t0.elapsed());
         let ready_ms = first.server.as_ref().and_then(|s| s.ready_ms);
@@ -623,13 +618,19 @@ fn blast_section(root: &Path, files: &std::collections::BTreeMap<String, String>
             rss as f64 / 1024.0
         );
     }
-    let _ = writeln!(md, "\nTargets: warm `blast` ≤ 1.2× the raw round trip; repeated query ≤ 5 ms. \"Answer not cached\": the answer cache is cleared before each run, while facts that depend only on the registry generation stay (reverse import map, SDK route index, route joins, registry reference walks, parsed referencing files); \"first query after a registry change\" rebuilds those too. A `blast` is one `references` request per declaration of the target, with the registry's completeness guard computed while the server answers; follow-through and the route join use the registry. The registry refresh a one-shot CLI query does first is the warm `index` above.");
+    let _ = writeln!(
+        md,
+        "\nTargets: warm `blast` ≤ 1.2× the raw round trip; repeated query ≤ 5 ms. \"Answer not cached\": the answer cache is cleared before each run, while facts that depend only on the registry generation stay (reverse import map, SDK route index, route joins, registry reference walks, parsed referencing files); \"first query after a registry change\" rebuilds those too. A `blast` is one `references` request per declaration of the target, with the registry's completeness guard computed while the server answers; follow-through and the route join use the registry. The registry refresh a one-shot CLI query does first is the warm `index` above."
+    );
 
     // Accuracy against compiler truth.
     let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let fixture_truth = repo.join("fixtures/bbs-backend.truth.json");
     let _ = writeln!(md, "\n## Blast accuracy against compiler truth (issue 3)\n");
-    let _ = writeln!(md, "Truth: `../shared/tools/blast-truth` (every exported symbol — of the fixture, all but the values inside SDK function namespaces; of the scale backend, a sample — mutated one at a time, `tsc` on both projects; files that gain errors). Score: recall of `files` and of `must_change_files`, precision of `must_change_files`, native server.\n");
+    let _ = writeln!(
+        md,
+        "Truth: `../shared/tools/blast-truth` (every exported symbol — of the fixture, all but the values inside SDK function namespaces; of the scale backend, a sample — mutated one at a time, `tsc` on both projects; files that gain errors). Score: recall of `files` and of `must_change_files`, precision of `must_change_files`, native server.\n"
+    );
     if fixture_truth.exists() {
         let truth = crate::accuracy::load(&fixture_truth)?;
         let work = tempfile::tempdir()?;
@@ -657,8 +658,7 @@ fn score_with_native(root: &Path, truth: &crate::accuracy::Truth) -> Result<crat
     use maintaind::semantic::SemanticOptions;
     use maintaind_lsp_bridge::ServerChoice;
     let mut ws = Workspace::open(root)?;
-    ws.start_semantic(&SemanticOptions { choice: ServerChoice::Native, offline: false, ready_timeout: Duration::from_secs(300) }, &|m| eprintln!("{m}"))
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    ws.start_semantic(&SemanticOptions { choice: ServerChoice::Native, offline: false, ready_timeout: Duration::from_secs(300) }, &|m| eprintln!("{m}")).map_err(|e| anyhow::anyhow!("{e}"))?;
     let s = crate::accuracy::score(&mut ws, truth);
     ws.stop_semantic();
     Ok(s)

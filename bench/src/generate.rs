@@ -192,33 +192,80 @@ pub fn bbs() -> Vec<Entity> {
         f
     });
     member.actor = true;
-    let mut admin = e("admin", "admins", None, 1, false, "schema-01-actors", "Actors", "An administrator who curates categories and handles reports.", actor_fields("Name shown on moderation actions."));
+    let mut admin =
+        e("admin", "admins", None, 1, false, "schema-01-actors", "Actors", "An administrator who curates categories and handles reports.", actor_fields("Name shown on moderation actions."));
     admin.actor = true;
     admin.crud = false;
-    let mut report = e("report", "reports", None, 0, true, "schema-03-moderation", "Moderation", "A member's report of an article to the moderators.", vec![
-        Field { summary: true, ..field("reason", Ty::Str(200), "Why the article was reported, in the reporter's words.") },
-        Field { summary: true, create: false, ..field("status", STATUS, "Moderation state of the report: open, resolved or dismissed.") },
-    ]);
+    let mut report = e(
+        "report",
+        "reports",
+        None,
+        0,
+        true,
+        "schema-03-moderation",
+        "Moderation",
+        "A member's report of an article to the moderators.",
+        vec![
+            Field { summary: true, ..field("reason", Ty::Str(200), "Why the article was reported, in the reporter's words.") },
+            Field { summary: true, create: false, ..field("status", STATUS, "Moderation state of the report: open, resolved or dismissed.") },
+        ],
+    );
     report.naming = Naming::Underscore;
     vec![
         member,
         admin,
-        e("category", "categories", None, 1, false, "schema-02-articles", "Articles", "A board category articles are filed under.", vec![
-            Field { summary: true, ..field("name", Ty::Str(60), "Category name, unique on the board.") },
-            Field { nullable: true, ..field("description", Ty::Text, "What belongs in this category.") },
-            field("sequence", Ty::Int, "Display order among categories, ascending."),
-        ]),
-        e("article", "articles", None, 0, true, "schema-02-articles", "Articles", "An article written by a member.", vec![
-            Field { summary: true, ..field("title", Ty::Str(80), "Title of the article, 1 to 80 characters.") },
-            field("body", Ty::Text, "Body of the article in markdown."),
-            Field { summary: true, update: false, ..field("view_limit", Ty::Int, "How many views the author allows; 0 means unlimited.") },
-        ]),
-        e("article_comment", "comments", Some(3), 0, true, "schema-02-articles", "Articles", "A comment a member wrote on an article.", vec![
-            Field { summary: true, ..field("body", Ty::Str(1000), "Text of the comment, up to 1000 characters.") },
-        ]),
-        e("article_tag", "tags", Some(3), 0, false, "schema-02-articles", "Articles", "A tag attached to an article.", vec![
-            Field { summary: true, update: false, ..field("label", Ty::Str(30), "Tag text, lower case, up to 30 characters.") },
-        ]),
+        e(
+            "category",
+            "categories",
+            None,
+            1,
+            false,
+            "schema-02-articles",
+            "Articles",
+            "A board category articles are filed under.",
+            vec![
+                Field { summary: true, ..field("name", Ty::Str(60), "Category name, unique on the board.") },
+                Field { nullable: true, ..field("description", Ty::Text, "What belongs in this category.") },
+                field("sequence", Ty::Int, "Display order among categories, ascending."),
+            ],
+        ),
+        e(
+            "article",
+            "articles",
+            None,
+            0,
+            true,
+            "schema-02-articles",
+            "Articles",
+            "An article written by a member.",
+            vec![
+                Field { summary: true, ..field("title", Ty::Str(80), "Title of the article, 1 to 80 characters.") },
+                field("body", Ty::Text, "Body of the article in markdown."),
+                Field { summary: true, update: false, ..field("view_limit", Ty::Int, "How many views the author allows; 0 means unlimited.") },
+            ],
+        ),
+        e(
+            "article_comment",
+            "comments",
+            Some(3),
+            0,
+            true,
+            "schema-02-articles",
+            "Articles",
+            "A comment a member wrote on an article.",
+            vec![Field { summary: true, ..field("body", Ty::Str(1000), "Text of the comment, up to 1000 characters.") }],
+        ),
+        e(
+            "article_tag",
+            "tags",
+            Some(3),
+            0,
+            false,
+            "schema-02-articles",
+            "Articles",
+            "A tag attached to an article.",
+            vec![Field { summary: true, update: false, ..field("label", Ty::Str(30), "Tag text, lower case, up to 30 characters.") }],
+        ),
         report,
     ]
 }
@@ -465,6 +512,7 @@ impl<'a> Gen<'a> {
     }
 
     /// A property line: `name: T;`, or `name?: (T) | null | undefined;` when optional.
+    #[allow(clippy::too_many_arguments)] // one call shape per DTO property; a struct would only rename them
     fn prop(&self, out: &mut String, indent: &str, name: &str, ty: &str, doc: &str, optional: bool, nullable: bool) {
         let _ = writeln!(out, "{indent}/** {doc} */");
         if optional || nullable {
@@ -574,7 +622,10 @@ impl<'a> Gen<'a> {
         s.push_str("};\n");
         let _ = writeln!(s, "export namespace {dto} {{");
         if e.actor {
-            let _ = writeln!(s, "  /**\n   * Join request of {a_human}: the {table} row to create, with the password\n   * in plain text (the server stores only its hash).\n   */\n  export type IJoin = {{");
+            let _ = writeln!(
+                s,
+                "  /**\n   * Join request of {a_human}: the {table} row to create, with the password\n   * in plain text (the server stores only its hash).\n   */\n  export type IJoin = {{"
+            );
             for f in e.exposed().filter(|f| f.create) {
                 self.prop(&mut s, "    ", f.name, &self.ts_type(f), f.doc, false, f.nullable);
             }
@@ -775,7 +826,10 @@ impl<'a> Gen<'a> {
         let parent_where: String = self.parent_params(i).last().map(|(p, owner)| format!("      {}: props.{p},\n", self.entities[*owner].fk())).unwrap_or_default();
         let actor_var = r.role.map(|a| self.entities[a].role()).unwrap_or_default();
         let find_own = |var: &str| {
-            let mut s = format!("  const {var} = await MyGlobal.prisma.{table}.findFirst({{\n    where: {{\n      id: props.{own},\n{parent_where}      deleted_at: null,\n    }},\n  }});\n  if ({var} === null) {{\n    throw new HttpException(\"{} not found\", 404);\n  }}\n", pascal(&human));
+            let mut s = format!(
+                "  const {var} = await MyGlobal.prisma.{table}.findFirst({{\n    where: {{\n      id: props.{own},\n{parent_where}      deleted_at: null,\n    }},\n  }});\n  if ({var} === null) {{\n    throw new HttpException(\"{} not found\", 404);\n  }}\n",
+                pascal(&human)
+            );
             if e.authored {
                 let fk = self.entities[e.writer].fk();
                 let _ = write!(s, "  if ({var}.{fk} !== props.{actor_var}.id) {{\n    throw new HttpException(\"You can only change your own {human}\", 403);\n  }}\n");
@@ -842,7 +896,10 @@ impl<'a> Gen<'a> {
                     for f in e.exposed().filter(|f| f.update) {
                         let _ = writeln!(data, "      {n}: props.body.{n} ?? undefined,", n = f.name);
                     }
-                    let _ = write!(s, "  const updated = await MyGlobal.prisma.{table}.update({{\n    where: {{ id: props.{own} }},\n    data: {{\n{data}      updated_at: toISOStringSafe(new Date()),\n    }},\n  }});\n");
+                    let _ = write!(
+                        s,
+                        "  const updated = await MyGlobal.prisma.{table}.update({{\n    where: {{ id: props.{own} }},\n    data: {{\n{data}      updated_at: toISOStringSafe(new Date()),\n    }},\n  }});\n"
+                    );
                 }
                 let _ = write!(s, "  return {{\n{}  }};\n", self.mapping(i, "updated", "    ", false));
                 s
@@ -884,10 +941,7 @@ impl<'a> Gen<'a> {
                 issue_fn(&e.role()),
                 role = e.role()
             ),
-            _ => format!(
-                "  await MyGlobal.prisma.{table}.update({{\n    where: {{ id: props.{role}.id }},\n    data: {{ updated_at: toISOStringSafe(new Date()) }},\n  }});\n",
-                role = e.role()
-            ),
+            _ => format!("  await MyGlobal.prisma.{table}.update({{\n    where: {{ id: props.{role}.id }},\n    data: {{ updated_at: toISOStringSafe(new Date()) }},\n  }});\n", role = e.role()),
         };
         let ret = match &r.response {
             Some(t) => t.clone(),
@@ -978,7 +1032,9 @@ impl<'a> Gen<'a> {
         let dir = first.sdk_dir();
         let path = format!("{dir}/index.ts");
         let types = dto_roots(routes);
-        let mut s = String::from("import { IConnection, HttpError } from \"@nestia/fetcher\";\nimport { PlainFetcher } from \"@nestia/fetcher/lib/PlainFetcher\";\nimport typia, { tags } from \"typia\";\nimport { NestiaSimulator } from \"@nestia/fetcher/lib/NestiaSimulator\";\n\n");
+        let mut s = String::from(
+            "import { IConnection, HttpError } from \"@nestia/fetcher\";\nimport { PlainFetcher } from \"@nestia/fetcher/lib/PlainFetcher\";\nimport typia, { tags } from \"typia\";\nimport { NestiaSimulator } from \"@nestia/fetcher/lib/NestiaSimulator\";\n\n",
+        );
         for t in &types {
             let _ = writeln!(s, "import {{ {t} }} from \"{}\";", rel(&path, &format!("src/api/structures/{t}")));
         }
@@ -1130,20 +1186,12 @@ impl<'a> Gen<'a> {
             if files.contains_key(&path) {
                 continue;
             }
-            let mut kids: Vec<String> = files
-                .keys()
-                .chain(sdk_files.iter())
-                .filter_map(|p| p.strip_prefix(&format!("{dir}/")).and_then(|r| r.split_once('/')).map(|(k, _)| k.to_string()))
-                .collect();
+            let mut kids: Vec<String> = files.keys().chain(sdk_files.iter()).filter_map(|p| p.strip_prefix(&format!("{dir}/")).and_then(|r| r.split_once('/')).map(|(k, _)| k.to_string())).collect();
             kids.sort();
             kids.dedup();
             let mut s = String::new();
             for k in kids {
-                if dir == "src/api/functional" {
-                    let _ = writeln!(s, "export * as {k} from \"./{k}/index\";");
-                } else {
-                    let _ = writeln!(s, "export * as {k} from \"./{k}/index\";");
-                }
+                let _ = writeln!(s, "export * as {k} from \"./{k}/index\";");
             }
             files.insert(path, s);
         }
@@ -1196,9 +1244,29 @@ impl<'a> Gen<'a> {
         let check = e.exposed().find(|f| f.create).map(|f| f.name).unwrap_or("id");
         let mut cases: Vec<(&str, String)> = vec![
             ("creation", format!("{create}  TestValidator.predicate(\"{check} is set\", {var}.{check} !== undefined);\n")),
-            ("retrieval", format!("{create}  const read = await {}.at(connection, {{\n{pp}    {own}: {var}.id,\n  }});\n  typia.assert(read);\n  TestValidator.equals(\"same record\", read.id, {var}.id);\n", ns("at"))),
-            ("list", format!("{create}  const page = await {}.index(connection, {{\n{pp}    body: {{ page: 1, limit: 10 }} satisfies {dto}.IRequest,\n  }});\n  typia.assert(page);\n  TestValidator.predicate(\"has records\", page.data.length > 0);\n", ns("index"))),
-            ("deletion", format!("{create}  await {}.erase(connection, {{\n{pp}    {own}: {var}.id,\n  }});\n  await TestValidator.error(\"deleted record is gone\", async () => {{\n    await {}.at(connection, {{\n{}      {own}: {var}.id,\n    }});\n  }});\n", ns("erase"), ns("at"), pp.replace("    ", "      "))),
+            (
+                "retrieval",
+                format!(
+                    "{create}  const read = await {}.at(connection, {{\n{pp}    {own}: {var}.id,\n  }});\n  typia.assert(read);\n  TestValidator.equals(\"same record\", read.id, {var}.id);\n",
+                    ns("at")
+                ),
+            ),
+            (
+                "list",
+                format!(
+                    "{create}  const page = await {}.index(connection, {{\n{pp}    body: {{ page: 1, limit: 10 }} satisfies {dto}.IRequest,\n  }});\n  typia.assert(page);\n  TestValidator.predicate(\"has records\", page.data.length > 0);\n",
+                    ns("index")
+                ),
+            ),
+            (
+                "deletion",
+                format!(
+                    "{create}  await {}.erase(connection, {{\n{pp}    {own}: {var}.id,\n  }});\n  await TestValidator.error(\"deleted record is gone\", async () => {{\n    await {}.at(connection, {{\n{}      {own}: {var}.id,\n    }});\n  }});\n",
+                    ns("erase"),
+                    ns("at"),
+                    pp.replace("    ", "      ")
+                ),
+            ),
         ];
         if let Some(f) = e.exposed().find(|f| f.update && f.create) {
             cases.push((
@@ -1253,7 +1321,12 @@ impl<'a> Gen<'a> {
         let back = |target: usize| -> Vec<String> { self.entities.iter().enumerate().filter(|(j, _)| self.fks(*j).iter().any(|(_, t)| *t == target)).map(|(_, c)| c.table()).collect() };
         for (i, e) in self.entities.iter().enumerate() {
             let table = e.table();
-            let mut s = format!("/// {} Stored as one row per {}.\n///\n/// @namespace {}\n/// @author AutoBE - https://github.com/wrtnlabs/autobe\nmodel {table} {{\n  //----\n  // COLUMNS\n  //----\n  /// Primary Key.\n  id String @id\n\n", e.description, e.human(), e.area);
+            let mut s = format!(
+                "/// {} Stored as one row per {}.\n///\n/// @namespace {}\n/// @author AutoBE - https://github.com/wrtnlabs/autobe\nmodel {table} {{\n  //----\n  // COLUMNS\n  //----\n  /// Primary Key.\n  id String @id\n\n",
+                e.description,
+                e.human(),
+                e.area
+            );
             let mut row = format!("export type {table} = {{\n  id: string;\n");
             for (fk, target) in self.fks(i) {
                 let t = &self.entities[target];
@@ -1313,7 +1386,10 @@ impl<'a> Gen<'a> {
                 "  type {table}WhereInput = Where<{table}>;\n  type {table}UncheckedCreateInput = CreateInput<{table}>;\n  type {table}UncheckedUpdateInput = UpdateInput<{table}>;\n  type {table}UpdateInput = UpdateInput<{table}>;\n"
             );
         }
-        let _ = write!(client, "\nexport declare namespace Prisma {{\n{inputs}}}\n\nexport type TransactionClient = {{\n{delegates}}};\n\nexport declare class PrismaClient {{\n{delegates}  $transaction<T>(fn: (tx: TransactionClient) => Promise<T>): Promise<T>;\n}}\n");
+        let _ = write!(
+            client,
+            "\nexport declare namespace Prisma {{\n{inputs}}}\n\nexport type TransactionClient = {{\n{delegates}}};\n\nexport declare class PrismaClient {{\n{delegates}  $transaction<T>(fn: (tx: TransactionClient) => Promise<T>): Promise<T>;\n}}\n"
+        );
         files.insert("stubs/prisma-client.d.ts".into(), client);
         for (name, text) in schemas {
             files.insert(format!("prisma/schema/{name}.prisma"), text);

@@ -72,7 +72,8 @@ fn run() -> Result<()> {
                 Some(doc) => {
                     let text = std::fs::read_to_string(&doc).with_context(|| format!("cannot read {doc}"))?;
                     let new = traits::splice(&text, traits::BEGIN, traits::END, &table).with_context(|| format!("{doc} has no `{}` … `{}` markers", traits::BEGIN, traits::END))?;
-                    let new = traits::splice(&new, traits::SIZES_BEGIN, traits::SIZES_END, &traits::sizes(&real)).with_context(|| format!("{doc} has no `{}` … `{}` markers", traits::SIZES_BEGIN, traits::SIZES_END))?;
+                    let new = traits::splice(&new, traits::SIZES_BEGIN, traits::SIZES_END, &traits::sizes(&real))
+                        .with_context(|| format!("{doc} has no `{}` … `{}` markers", traits::SIZES_BEGIN, traits::SIZES_END))?;
                     std::fs::write(&doc, new)?;
                     eprintln!("wrote the trait table of {} real backends to {doc}", real.len());
                 }

@@ -132,8 +132,7 @@ pub fn run(o: Options) -> Result<()> {
         let cases: Vec<&RequestCase> = requests.requests.iter().filter(|r| &r.backend == name).collect();
         let request_truth = request_truth(&root, &cache.join(format!("{name}.requests.json")), &cases)?;
         // The server only after every mutation is done and restored.
-        ws.start_semantic(&SemanticOptions { choice: ServerChoice::Native, offline: false, ready_timeout: Duration::from_secs(600) }, &|m| eprintln!("{m}"))
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        ws.start_semantic(&SemanticOptions { choice: ServerChoice::Native, offline: false, ready_timeout: Duration::from_secs(600) }, &|m| eprintln!("{m}")).map_err(|e| anyhow::anyhow!("{e}"))?;
 
         if measured {
             // Entity links.
@@ -221,13 +220,37 @@ pub fn run(o: Options) -> Result<()> {
     }
 
     // Report.
-    let _ = writeln!(md, "### Blast accuracy against compiler truth\n\n{} symbols sampled per backend (`blast-truth --sample {} --seed maintaind --include 'src/**'`), every mutation that applies (rename, signature, return, shape). Targets: must-change recall ≥ 0.99, precision ≥ 0.95.\n", o.sample, o.sample);
+    let _ = writeln!(
+        md,
+        "### Blast accuracy against compiler truth\n\n{} symbols sampled per backend (`blast-truth --sample {} --seed maintaind --include 'src/**'`), every mutation that applies (rename, signature, return, shape). Targets: must-change recall ≥ 0.99, precision ≥ 0.95.\n",
+        o.sample, o.sample
+    );
     let _ = writeln!(md, "| backend {}{blast_rows}", crate::accuracy::HEADER);
     let _ = writeln!(md, "All backends, by kind of change:\n\n{}", crate::accuracy::table(&blast_total));
-    let _ = writeln!(md, "### Prisma field blast, by model\n\nUp to {} columns per backend, chosen among the names several models share (`name`, `title`, `status`, …), each renamed in the schema, the client regenerated (`prisma generate --no-engine`) and `tsc` run. Scored: `blast prisma:M.f --change rename`'s `must_change_files`.\n", o.prisma_fields);
-    let _ = writeln!(md, "| backend | columns | broken files | must-change recall | must-change precision |\n|---|---|---|---|---|\n{prisma_rows}| **all** | {} | {} | {} | {} |\n", prisma_total.0, prisma_total.1, ratio(prisma_total.2, prisma_total.1), ratio(prisma_total.4, prisma_total.3));
-    let _ = writeln!(md, "### Affected tests\n\nTruth read from the code with regular expressions, independently of maintaind: each provider's controller methods (`@Controller` path + `@TypedRoute` verb and path), the SDK function with that `METADATA` method and path, its `@accessor`, and the test files calling `<accessor>(`. Scored: the `tests` of `blast <provider>`. Target: recall ≥ 0.98.\n");
-    let _ = writeln!(md, "| backend | providers | providers with tests | provider → test links | recall |\n|---|---|---|---|---|\n{test_rows}| **all** | | {} | {} | {} |\n", test_total.0, test_total.1, ratio(test_total.2, test_total.1));
+    let _ = writeln!(
+        md,
+        "### Prisma field blast, by model\n\nUp to {} columns per backend, chosen among the names several models share (`name`, `title`, `status`, …), each renamed in the schema, the client regenerated (`prisma generate --no-engine`) and `tsc` run. Scored: `blast prisma:M.f --change rename`'s `must_change_files`.\n",
+        o.prisma_fields
+    );
+    let _ = writeln!(
+        md,
+        "| backend | columns | broken files | must-change recall | must-change precision |\n|---|---|---|---|---|\n{prisma_rows}| **all** | {} | {} | {} | {} |\n",
+        prisma_total.0,
+        prisma_total.1,
+        ratio(prisma_total.2, prisma_total.1),
+        ratio(prisma_total.4, prisma_total.3)
+    );
+    let _ = writeln!(
+        md,
+        "### Affected tests\n\nTruth read from the code with regular expressions, independently of maintaind: each provider's controller methods (`@Controller` path + `@TypedRoute` verb and path), the SDK function with that `METADATA` method and path, its `@accessor`, and the test files calling `<accessor>(`. Scored: the `tests` of `blast <provider>`. Target: recall ≥ 0.98.\n"
+    );
+    let _ = writeln!(
+        md,
+        "| backend | providers | providers with tests | provider → test links | recall |\n|---|---|---|---|---|\n{test_rows}| **all** | | {} | {} | {} |\n",
+        test_total.0,
+        test_total.1,
+        ratio(test_total.2, test_total.1)
+    );
     let _ = writeln!(md, "### Entity links\n\n| backend | models | prefix | DTO families | models linked by naming | by type flow only | unlinked |\n|---|---|---|---|---|---|---|\n{link_rows}");
 
     let right = planner_rows.iter().filter(|(_, p)| p.right).count();
@@ -264,7 +287,10 @@ pub fn run(o: Options) -> Result<()> {
         );
     }
     if !misses.is_empty() {
-        let _ = writeln!(md, "\nMisses and wrong predictions (per backend: up to five `files` misses and eight must-change misses or false alarms of the sampled symbols; every Prisma and affected-test miss):\n");
+        let _ = writeln!(
+            md,
+            "\nMisses and wrong predictions (per backend: up to five `files` misses and eight must-change misses or false alarms of the sampled symbols; every Prisma and affected-test miss):\n"
+        );
         for m in &misses {
             let _ = writeln!(md, "- {}", m.replace('|', "\\|"));
         }
@@ -306,7 +332,8 @@ fn ensure_blast_truth(root: &Path, cache: &Path, sample: usize) -> Result<crate:
     }
     let mut truth: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(cache)?)?;
     // The raw blast-truth output: keep the records it trusts.
-    let records: Vec<serde_json::Value> = truth["records"].as_array().cloned().unwrap_or_default().into_iter().filter(|r| r.get("suspect").is_none_or(|s| s.is_null() || s.as_array().is_some_and(|a| a.is_empty()))).collect();
+    let records: Vec<serde_json::Value> =
+        truth["records"].as_array().cloned().unwrap_or_default().into_iter().filter(|r| r.get("suspect").is_none_or(|s| s.is_null() || s.as_array().is_some_and(|a| a.is_empty()))).collect();
     truth["records"] = serde_json::Value::Array(records);
     truth["fixture_hash"] = serde_json::Value::String(String::new());
     Ok(serde_json::from_value(truth)?)
@@ -499,12 +526,8 @@ fn tests_truth(root: &Path) -> Result<BTreeMap<String, BTreeSet<String>>> {
         }
         out
     };
-    let providers: BTreeSet<String> = std::fs::read_dir(root.join("src/providers"))
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_suffix(".ts")).map(str::to_string))
-        .collect();
+    let providers: BTreeSet<String> =
+        std::fs::read_dir(root.join("src/providers")).into_iter().flatten().flatten().filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_suffix(".ts")).map(str::to_string)).collect();
     let norm = |p: &str| format!("/{}", p.split('/').filter(|s| !s.is_empty()).collect::<Vec<_>>().join("/"));
     // Controllers: (verb, route) of each method, and the providers its body calls.
     let controller = Regex::new(r#"@Controller\("([^"]*)"\)"#).unwrap();
@@ -513,7 +536,8 @@ fn tests_truth(root: &Path) -> Result<BTreeMap<String, BTreeSet<String>>> {
     let mut routes_of: BTreeMap<String, BTreeSet<(String, String)>> = BTreeMap::new();
     for (_, text) in read_dir_rec(&root.join("src/controllers")) {
         let Some(prefix) = controller.captures(&text).map(|c| c[1].to_string()) else { continue };
-        let marks: Vec<(usize, String, String)> = route.captures_iter(&text).map(|c| (c.get(0).unwrap().start(), c[1].to_uppercase(), c.get(2).map(|m| m.as_str().to_string()).unwrap_or_default())).collect();
+        let marks: Vec<(usize, String, String)> =
+            route.captures_iter(&text).map(|c| (c.get(0).unwrap().start(), c[1].to_uppercase(), c.get(2).map(|m| m.as_str().to_string()).unwrap_or_default())).collect();
         for (i, (at, verb, sub)) in marks.iter().enumerate() {
             let end = marks.get(i + 1).map(|m| m.0).unwrap_or(text.len());
             let path = norm(&format!("{prefix}/{sub}"));
@@ -527,12 +551,12 @@ fn tests_truth(root: &Path) -> Result<BTreeMap<String, BTreeSet<String>>> {
     // SDK: (verb, route) → accessor.
     let accessor = Regex::new(r"@accessor (api\.functional[\w.$]*)").unwrap();
     let mut sdk: BTreeMap<(String, String), String> = BTreeMap::new();
+    let meta = Regex::new(r#"method: "(\w+)",\s*path: "([^"]*)""#).unwrap();
     for (_, text) in read_dir_rec(&root.join("src/api/functional")) {
         for c in accessor.captures_iter(&text) {
             let acc = c[1].to_string();
             let name = acc.rsplit('.').next().unwrap_or_default();
             let Some(ns) = text.find(&format!("export namespace {name} {{")) else { continue };
-            let meta = Regex::new(r#"method: "(\w+)",\s*path: "([^"]*)""#).unwrap();
             if let Some(m) = meta.captures(&text[ns..]) {
                 sdk.insert((m[1].to_uppercase(), norm(&m[2])), acc);
             }
@@ -669,7 +693,10 @@ mod tests {
         let t = tests_truth(&repo().join("fixtures/bbs-backend")).unwrap();
         // Every article, comment and tag test creates an article first.
         assert_eq!(t["postBbsMemberArticles"].len(), 17, "{:?}", t["postBbsMemberArticles"]);
-        assert_eq!(t["getBbsArticlesArticleId"].iter().map(String::as_str).collect::<Vec<_>>(), ["test/features/api/article/test_api_article_deletion.ts", "test/features/api/article/test_api_article_retrieval.ts"]);
+        assert_eq!(
+            t["getBbsArticlesArticleId"].iter().map(String::as_str).collect::<Vec<_>>(),
+            ["test/features/api/article/test_api_article_deletion.ts", "test/features/api/article/test_api_article_retrieval.ts"]
+        );
         // The older naming style joins the same way.
         assert_eq!(t["post__bbs_member_reports"].len(), 6);
         assert!(t["postAuthMemberJoin"].len() > 20, "most tests join first");

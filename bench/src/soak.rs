@@ -57,7 +57,11 @@ pub fn run(o: Options) -> Result<()> {
             let files = generate::generate(&generate::scale(o.entities), "soak-backend");
             crate::write_backend(&root, &files, true)?;
             let names: Vec<String> = generate::scale(o.entities).iter().flat_map(|e| [format!("{}.ICreate", e.dto()), e.dto()]).collect();
-            (format!("a generated {}-entity backend ({} files)", o.entities, files.len()), names, files.keys().filter(|p| p.starts_with("src/providers/") && p.ends_with(".ts")).cloned().collect::<Vec<_>>())
+            (
+                format!("a generated {}-entity backend ({} files)", o.entities, files.len()),
+                names,
+                files.keys().filter(|p| p.starts_with("src/providers/") && p.ends_with(".ts")).cloned().collect::<Vec<_>>(),
+            )
         }
         Some(real) => {
             std::fs::create_dir_all(&tmp)?;
@@ -65,14 +69,24 @@ pub fn run(o: Options) -> Result<()> {
             anyhow::ensure!(ok, "cannot copy {}", real.display());
             let _ = std::fs::remove_dir_all(root.join(".maintaind"));
             let stems = |dir: &str| -> Vec<String> {
-                let mut v: Vec<String> = std::fs::read_dir(root.join(dir)).into_iter().flatten().flatten().filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_suffix(".ts")).map(str::to_string)).collect();
+                let mut v: Vec<String> =
+                    std::fs::read_dir(root.join(dir)).into_iter().flatten().flatten().filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_suffix(".ts")).map(str::to_string)).collect();
                 v.sort();
                 v
             };
             let names = stems("src/api/structures");
             let providers: Vec<String> = stems("src/providers").into_iter().map(|n| format!("src/providers/{n}.ts")).collect();
             anyhow::ensure!(!names.is_empty() && !providers.is_empty(), "{} has no src/api/structures or src/providers", real.display());
-            (format!("a copy of the real backend `{}` ({} DTO files, {} providers)", real.file_name().map(|n| n.to_string_lossy().replacen('+', "/", 2)).unwrap_or_default(), names.len(), providers.len()), names, providers)
+            (
+                format!(
+                    "a copy of the real backend `{}` ({} DTO files, {} providers)",
+                    real.file_name().map(|n| n.to_string_lossy().replacen('+', "/", 2)).unwrap_or_default(),
+                    names.len(),
+                    providers.len()
+                ),
+                names,
+                providers,
+            )
         }
     };
     // Saves rewrite a provider from its original text (hard-linked copies are replaced, not
@@ -99,9 +113,7 @@ pub fn run(o: Options) -> Result<()> {
     let mut client = Client::connect(&root)?.context("the daemon does not answer")?;
     let pid = client.hello.pid;
 
-    let call = |c: &mut Client, method: &str, params: serde_json::Value| -> Result<()> {
-        c.call::<serde_json::Value>(method, params).map(|_| ()).map_err(|e| anyhow::anyhow!("{method}: {e}"))
-    };
+    let call = |c: &mut Client, method: &str, params: serde_json::Value| -> Result<()> { c.call::<serde_json::Value>(method, params).map(|_| ()).map_err(|e| anyhow::anyhow!("{method}: {e}")) };
 
     let mut k: u64 = 0;
     let mut step = |c: &mut Client| -> Result<()> {
@@ -116,7 +128,7 @@ pub fn run(o: Options) -> Result<()> {
                 let i = (k / 20) as usize % providers.len();
                 let abs = root.join(&providers[i]);
                 let original = &originals[i];
-                let text = if (k / 10) % 2 == 0 { format!("{original}\nexport const soakSaved{k} = {k};\n") } else { original.clone() };
+                let text = if (k / 10).is_multiple_of(2) { format!("{original}\nexport const soakSaved{k} = {k};\n") } else { original.clone() };
                 // Replace (not write in place): the copy's files are hard links to the source.
                 let tmp_file = abs.with_extension("soak-tmp");
                 std::fs::write(&tmp_file, text)?;
@@ -144,7 +156,7 @@ pub fn run(o: Options) -> Result<()> {
     while started.elapsed() < total {
         step(&mut client)?;
         requests += 1;
-        if requests % 200 == 0 {
+        if requests.is_multiple_of(200) {
             // A new connection now and then, as editors and hooks open them.
             client = Client::connect(&root)?.context("the daemon went away")?;
         }

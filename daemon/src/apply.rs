@@ -134,12 +134,7 @@ pub fn load_manifest(root: &std::path::Path, id: Option<&str>) -> Result<Manifes
 /// Why no apply may run while an earlier one is half-done (`None`: none is).
 pub fn interrupted(root: &std::path::Path) -> Option<String> {
     let t = Journal::new(root).interrupted().into_iter().next()?;
-    Some(format!(
-        "apply {} was interrupted, so {} may be half-applied; run `maintaind rollback {}` first",
-        t.id,
-        t.files.iter().map(|f| f.path.as_str()).collect::<Vec<_>>().join(", "),
-        t.id
-    ))
+    Some(format!("apply {} was interrupted, so {} may be half-applied; run `maintaind rollback {}` first", t.id, t.files.iter().map(|f| f.path.as_str()).collect::<Vec<_>>().join(", "), t.id))
 }
 
 /// Everything `apply` does once the edits are parsed and the workspace is open (in the CLI's

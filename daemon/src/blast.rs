@@ -140,6 +140,13 @@ pub struct Blast<'a> {
 /// file → the files importing or re-exporting it, with the index of the import statement.
 pub type Importers = HashMap<String, Vec<(String, usize)>>;
 
+/// A (file, symbol name) key.
+type FileSymbol = (String, String);
+/// What a provider's route join leads to: the impacts, plus notes.
+type RouteJoin = (Vec<Impact>, Vec<String>);
+/// Where a symbol is used: (file, position) pairs.
+type Uses = Vec<(String, Pos)>;
+
 /// Facts derived from the whole registry, built once per registry generation and shared by
 /// every query of that generation.
 pub struct Derived {
@@ -148,9 +155,9 @@ pub struct Derived {
     pub sdk: HashMap<(String, String), (String, String)>,
     /// Route joins already made this generation: provider (file, name) → the route and test
     /// impacts it leads to (plus notes). They depend on the registry alone.
-    routes: std::sync::Mutex<HashMap<(String, String), (Vec<Impact>, Vec<String>)>>,
+    routes: std::sync::Mutex<HashMap<FileSymbol, RouteJoin>>,
     /// Registry references already computed this generation: (file, symbol) → uses.
-    refs: std::sync::Mutex<HashMap<(String, String), Arc<Vec<(String, Pos)>>>>,
+    refs: std::sync::Mutex<HashMap<FileSymbol, Arc<Uses>>>,
     /// Model ↔ DTO links, built on first use (only Prisma queries and planning need them).
     links: std::sync::OnceLock<Arc<EntityLinks>>,
 }
@@ -188,28 +195,8 @@ struct Resolved<'r> {
 }
 
 impl<'a> Blast<'a> {
-    pub fn new(
-        registry: &'a Registry,
-        root: &'a Path,
-        semantic: Option<&'a Semantic>,
-        change: ChangeKind,
-        depth: usize,
-        derived: Arc<Derived>,
-        syntax: &'a mut SyntaxCache,
-    ) -> Blast<'a> {
-        Blast {
-            registry,
-            root,
-            semantic,
-            change,
-            depth,
-            syntax,
-            approximate: false,
-            notes: BTreeSet::new(),
-            added_by_registry: BTreeSet::new(),
-            impacts: BTreeSet::new(),
-            derived,
-        }
+    pub fn new(registry: &'a Registry, root: &'a Path, semantic: Option<&'a Semantic>, change: ChangeKind, depth: usize, derived: Arc<Derived>, syntax: &'a mut SyntaxCache) -> Blast<'a> {
+        Blast { registry, root, semantic, change, depth, syntax, approximate: false, notes: BTreeSet::new(), added_by_registry: BTreeSet::new(), impacts: BTreeSet::new(), derived }
     }
 
     pub fn run(mut self, query: &str, generation: u64) -> Result<BlastReport, BlastError> {
@@ -287,15 +274,7 @@ impl<'a> Blast<'a> {
             // Beyond the target itself only a shape still has to be built where it flows; a
             // renamed or removed type merely erodes what passes it on (listed, not must-change).
             let must_change = direct && (depth == 0 || self.change == ChangeKind::Shape);
-            self.impacts.insert(Impact {
-                file: file.clone(),
-                symbol: symbol_name,
-                line: pos.line + 1,
-                relation,
-                must_change,
-                via,
-                through: through.map(str::to_string),
-            });
+            self.impacts.insert(Impact { file: file.clone(), symbol: symbol_name, line: pos.line + 1, relation, must_change, via, through: through.map(str::to_string) });
             if depth + 1 > self.depth || matches!(self.change, ChangeKind::Behavior | ChangeKind::Signature | ChangeKind::Return) {
                 continue;
             }
@@ -489,9 +468,7 @@ impl<'a> Blast<'a> {
             }
             let token = if segments.len() == 1 { local_top.clone() } else { last.clone() };
             for r in fi.references.of(&token) {
-                let qualified = quals.iter().all(|q| {
-                    fi.references.of(q).any(|x| (x.pos.line == r.pos.line && x.pos.col < r.pos.col) || (x.pos.line < r.pos.line && x.pos.line + 2 >= r.pos.line))
-                });
+                let qualified = quals.iter().all(|q| fi.references.of(q).any(|x| (x.pos.line == r.pos.line && x.pos.col < r.pos.col) || (x.pos.line < r.pos.line && x.pos.line + 2 >= r.pos.line)));
                 // The innermost qualifier is the token right before the use on its line:
                 // `articles.create`, not `articles.comments.create`.
                 let innermost_ok = quals.last().is_none_or(|q| {
@@ -740,20 +717,14 @@ fn resolve<'r>(registry: &'r Registry, query: &str) -> Result<Resolved<'r>, Blas
             let (file, decls) = groups.into_iter().next().unwrap();
             Ok(Resolved { file: files[&file], decls })
         }
-        _ => Err(BlastError::Ambiguous {
-            query: query.to_string(),
-            candidates: groups.iter().map(|(f, d)| format!("{f}#{} ({})", d[0].name, d[0].kind)).collect(),
-        }),
+        _ => Err(BlastError::Ambiguous { query: query.to_string(), candidates: groups.iter().map(|(f, d)| format!("{f}#{} ({})", d[0].name, d[0].kind)).collect() }),
     }
 }
 
 /// The innermost symbol whose span contains `pos` (a property inside a type, a method inside
 /// a class, a function at top level).
 fn enclosing_symbol(file: Option<&FileIndex>, pos: Pos) -> Option<&Symbol> {
-    file?.symbols
-        .iter()
-        .filter(|s| s.kind != SymbolKind::Reexport && s.span.start <= pos && pos < s.span.end)
-        .min_by_key(|s| s.span.end_byte - s.span.start_byte)
+    file?.symbols.iter().filter(|s| s.kind != SymbolKind::Reexport && s.span.start <= pos && pos < s.span.end).min_by_key(|s| s.span.end_byte - s.span.start_byte)
 }
 
 /// `(VERB, /route)` of a controller method: `@Controller(prefix)` on its class and

@@ -228,22 +228,15 @@ pub fn check(ws: &mut Workspace, commit: &Commit, no_lsp: bool) -> Result<CheckR
             let c = &changes[*i];
             let prisma = classify(&c.file) == Some(FileLang::Prisma);
             if matches!(c.kind, ChangeKind::Remove | ChangeKind::Rename) && (!with_server || prisma) {
-                violations.push(Violation { rule: "broken-caller".into(), file: file.clone(), line: Some(*line), message: format!("references `{}`, {} — not in the commit", c.symbol, describe(c)) });
+                violations
+                    .push(Violation { rule: "broken-caller".into(), file: file.clone(), line: Some(*line), message: format!("references `{}`, {} — not in the commit", c.symbol, describe(c)) });
             }
         }
     }
     violations.dedup_by(|a, b| a.file == b.file && a.line == b.line && a.message == b.message);
 
     let manifest = scope_violations(&root, &commit.paths, &mut violations);
-    Ok(CheckReport {
-        committed: commit.paths.clone(),
-        changes,
-        candidates: candidates.into_keys().collect(),
-        violations,
-        checked_with_server: with_server,
-        manifest,
-        notes,
-    })
+    Ok(CheckReport { committed: commit.paths.clone(), changes, candidates: candidates.into_keys().collect(), violations, checked_with_server: with_server, manifest, notes })
 }
 
 /// The check for a commit without TypeScript or Prisma changes: the manifest scope only.
@@ -330,14 +323,20 @@ pub fn diff_symbols(path: &str, old: Option<&FileIndex>, new: Option<&FileIndex>
         let Some(n) = first(new_syms, name) else {
             // Gone: a rename when a new name of the same kind has the same declaration text
             // (with the name swapped).
-            let renamed = new_syms.iter().filter(|s| s.kind == o.kind && !old_names.contains(s.name.as_str()) && parent(&s.name) == parent(&o.name)).find(|s| {
-                without_ident(&decl_key(&o), leaf(&o.name)) == without_ident(&decl_key(s), leaf(&s.name))
-            });
+            let renamed = new_syms
+                .iter()
+                .filter(|s| s.kind == o.kind && !old_names.contains(s.name.as_str()) && parent(&s.name) == parent(&o.name))
+                .find(|s| without_ident(&decl_key(&o), leaf(&o.name)) == without_ident(&decl_key(s), leaf(&s.name)));
             // A member of a type that is itself gone or renamed is covered by the type.
             if parent(&o.name).is_some_and(|p| !new_names.contains(p)) {
                 continue;
             }
-            out.push(SymbolChange { file: path.to_string(), symbol: o.name.clone(), kind: if renamed.is_some() { ChangeKind::Rename } else { ChangeKind::Remove }, renamed_to: renamed.map(|s| s.name.clone()) });
+            out.push(SymbolChange {
+                file: path.to_string(),
+                symbol: o.name.clone(),
+                kind: if renamed.is_some() { ChangeKind::Rename } else { ChangeKind::Remove },
+                renamed_to: renamed.map(|s| s.name.clone()),
+            });
             continue;
         };
         let same_decls = old_syms.iter().filter(|s| s.name == **name).map(|s| s.hash).collect::<Vec<_>>() == new_syms.iter().filter(|s| s.name == **name).map(|s| s.hash).collect::<Vec<_>>();

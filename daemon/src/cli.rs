@@ -11,14 +11,14 @@ use clap::builder::TypedValueParser as _;
 use clap::{Parser, Subcommand};
 use maintaind_registry::SymbolKind;
 
+use crate::blast::BlastReport;
 use crate::blast::ChangeKind;
 use crate::config::Config;
 use crate::doctor;
-use crate::semantic::SemanticOptions;
-use maintaind_lsp_bridge::ServerChoice;
 use crate::output::{self, Out};
-use crate::blast::BlastReport;
+use crate::semantic::SemanticOptions;
 use crate::workspace::{IndexReport, Progress, Request, RequestError, Response, SymbolsReport, Workspace};
+use maintaind_lsp_bridge::ServerChoice;
 
 pub const EXIT_OK: i32 = 0;
 pub const EXIT_FOUND: i32 = 1;
@@ -175,11 +175,7 @@ pub enum Command {
         action: HookAction,
     },
     /// The hash `replace_range` expects for lines START..=END of FILE (1-based)
-    Hash {
-        file: String,
-        start: u32,
-        end: u32,
-    },
+    Hash { file: String, start: u32, end: u32 },
     /// Report the environment: node, TypeScript, the language server, the registry
     Doctor,
     /// The background daemon: one warm process per root that watches the files and answers
@@ -346,9 +342,7 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<i32, Failure> {
                 return Ok(EXIT_OK);
             }
             let mut ws = Workspace::open(&root)?;
-            let Response::Index(report) = ws.handle(Request::Index, &BarProgress::new("indexing"))? else {
-                unreachable!("index answers with an index report")
-            };
+            let Response::Index(report) = ws.handle(Request::Index, &BarProgress::new("indexing"))? else { unreachable!("index answers with an index report") };
             output::index(out, &report);
             Ok(EXIT_OK)
         }
@@ -362,9 +356,7 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<i32, Failure> {
             }
             let mut ws = Workspace::open(&root)?;
             let request = Request::Symbols { query: query.clone(), kind: *kind };
-            let Response::Symbols(report) = ws.handle(request, &BarProgress::new("indexing"))? else {
-                unreachable!("symbols answers with a symbols report")
-            };
+            let Response::Symbols(report) = ws.handle(request, &BarProgress::new("indexing"))? else { unreachable!("symbols answers with a symbols report") };
             output::symbols(out, query, &report, *limit);
             Ok(if report.hits.is_empty() { EXIT_FOUND } else { EXIT_OK })
         }
@@ -384,9 +376,7 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<i32, Failure> {
                 start_server(cli, &config, &mut ws, out)?;
             }
             let request = Request::Blast { symbol: symbol.clone(), change: *change, no_lsp: *no_lsp, depth: *depth };
-            let Response::Blast(report) = ws.handle(request, &BarProgress::new("indexing"))? else {
-                unreachable!("blast answers with a blast report")
-            };
+            let Response::Blast(report) = ws.handle(request, &BarProgress::new("indexing"))? else { unreachable!("blast answers with a blast report") };
             output::blast(out, &report);
             Ok(EXIT_OK)
         }
@@ -403,7 +393,8 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<i32, Failure> {
             if matches!(planner, crate::workspace::Planner::Offline)
                 && let Some(mut client) = daemon_client(cli, &root, out)?
             {
-                let manifest: crate::manifest::Manifest = remote(&mut client, "change", serde_json::json!({"request": request, "dry_run": dry_run, "no_lsp": no_lsp, "allow_no_tests": allow_no_tests}))?;
+                let manifest: crate::manifest::Manifest =
+                    remote(&mut client, "change", serde_json::json!({"request": request, "dry_run": dry_run, "no_lsp": no_lsp, "allow_no_tests": allow_no_tests}))?;
                 return Ok(planned(out, &manifest, *dry_run));
             }
             let mut ws = Workspace::open(&root)?;
@@ -444,7 +435,8 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<i32, Failure> {
                 GateAction::ClaudeHook => {
                     let mut input = String::new();
                     std::io::Read::read_to_string(&mut std::io::stdin(), &mut input).map_err(|e| Failure { code: 2, message: format!("cannot read the hook input: {e}") })?;
-                    let event: serde_json::Value = serde_json::from_str(&input).map_err(|e| Failure { code: 2, message: format!("maintaind gate: the hook input is not JSON ({e}); write blocked") })?;
+                    let event: serde_json::Value =
+                        serde_json::from_str(&input).map_err(|e| Failure { code: 2, message: format!("maintaind gate: the hook input is not JSON ({e}); write blocked") })?;
                     let paths = crate::gate::hook_paths(&event).map_err(|e| Failure { code: 2, message: format!("maintaind gate: {e}; write blocked") })?;
                     if paths.is_empty() {
                         return Ok(EXIT_OK); // not a write
@@ -646,7 +638,7 @@ fn daemon_command(cli: &Cli, root: &Path, out: &Out, action: &DaemonAction) -> R
     match action {
         DaemonAction::Run(opts) => {
             let options = daemon_options(cli, root, opts)?;
-            let _guard = crate::daemon::init_log(root).map_err(|e| Failure::env(format!("{e:#}")))?;
+            crate::daemon::init_log(root).map_err(|e| Failure::env(format!("{e:#}")))?;
             let stopped = crate::daemon::run(root, options, &|m| out.note(m)).map_err(|e| {
                 tracing::error!("{e:#}");
                 Failure::env(format!("{e:#}"))
@@ -783,11 +775,7 @@ impl BarProgress {
     fn new(label: &'static str) -> BarProgress {
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = indicatif::ProgressBar::hidden();
-            bar.set_style(
-                indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} files ({eta})")
-                    .expect("valid template")
-                    .progress_chars("=> "),
-            );
+            bar.set_style(indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} files ({eta})").expect("valid template").progress_chars("=> "));
             bar.set_message(label);
             bar
         });

@@ -93,7 +93,13 @@ enum Job {
     /// `barrier`: answer only after every file written before this instant has been seen
     /// (the request asked for `"sync": true`).
     /// `gone`: set by the connection thread when the client hangs up before its answer.
-    Request { method: String, params: Value, reply: Sender<Result<Value, RpcError>>, barrier: Option<Instant>, gone: Arc<AtomicBool> },
+    Request {
+        method: String,
+        params: Value,
+        reply: Sender<Result<Value, RpcError>>,
+        barrier: Option<Instant>,
+        gone: Arc<AtomicBool>,
+    },
     Paths(Vec<PathBuf>),
     Rescan(String),
     Stop(Stopped),
@@ -324,7 +330,6 @@ pub fn run(root: &Path, options: Options, say: &dyn Fn(&str)) -> Result<Stopped>
                 }
             }
         }
-        drop(take);
         // Requests whose barrier has not passed wait for a later round.
         let now = Instant::now();
         let (ready, later): (VecDeque<Pending>, VecDeque<Pending>) = requests.into_iter().partition(|r| r.ready_at.is_none_or(|t| t <= now));
@@ -903,7 +908,13 @@ fn serve_client(stream: UnixStream, shared: &Arc<Shared>, jobs: &Sender<Job>) ->
             Err(e) => {
                 let shown: String = String::from_utf8_lossy(&line).chars().take(60).collect();
                 tracing::warn!("a client sent something that is not JSON-RPC: {shown:?}");
-                send(&mut writer, rpc::response(Value::Null, Err(RpcError::new(code::PARSE, format!("not a JSON-RPC message ({e}); maintaind's daemon speaks JSON-RPC 2.0, one message per line, protocol {}", rpc::PROTOCOL)))))?;
+                send(
+                    &mut writer,
+                    rpc::response(
+                        Value::Null,
+                        Err(RpcError::new(code::PARSE, format!("not a JSON-RPC message ({e}); maintaind's daemon speaks JSON-RPC 2.0, one message per line, protocol {}", rpc::PROTOCOL))),
+                    ),
+                )?;
                 return Ok(());
             }
         };
@@ -925,7 +936,21 @@ fn serve_client(stream: UnixStream, shared: &Arc<Shared>, jobs: &Sender<Job>) ->
                 }
                 ("hello", Ok(h)) => {
                     tracing::warn!(client = h.client, protocol = h.protocol, "refused a client speaking another protocol version");
-                    send(&mut writer, rpc::response(id, Err(RpcError::new(code::PROTOCOL_VERSION, format!("protocol {} is not supported: this daemon (maintaind {}) speaks protocol {}; use the same maintaind version for the client, or restart the daemon with `maintaind daemon stop` and `maintaind daemon start`", h.protocol, env!("CARGO_PKG_VERSION"), rpc::PROTOCOL)))))?;
+                    send(
+                        &mut writer,
+                        rpc::response(
+                            id,
+                            Err(RpcError::new(
+                                code::PROTOCOL_VERSION,
+                                format!(
+                                    "protocol {} is not supported: this daemon (maintaind {}) speaks protocol {}; use the same maintaind version for the client, or restart the daemon with `maintaind daemon stop` and `maintaind daemon start`",
+                                    h.protocol,
+                                    env!("CARGO_PKG_VERSION"),
+                                    rpc::PROTOCOL
+                                ),
+                            )),
+                        ),
+                    )?;
                     return Ok(());
                 }
                 ("hello", Err(e)) => {

@@ -50,18 +50,15 @@ pub struct Tool {
 
 pub fn report(root: &Path) -> DoctorReport {
     let dirs = search_dirs(root);
-    let tools = [
-        ("node", "--version", "install Node.js 20 or newer"),
-        ("npm", "--version", "comes with Node.js"),
-        ("tsc", "--version", "npm install typescript (the project's own, or maintaind's cache)"),
-    ]
-    .into_iter()
-    .map(|(name, flag, hint)| {
-        let path = dirs.iter().map(|d| d.join(name)).find(|p| p.is_file());
-        let version = path.as_deref().and_then(|p| version_of(p, flag));
-        Tool { name: name.into(), path, version, hint: hint.into() }
-    })
-    .collect();
+    let tools =
+        [("node", "--version", "install Node.js 20 or newer"), ("npm", "--version", "comes with Node.js"), ("tsc", "--version", "npm install typescript (the project's own, or maintaind's cache)")]
+            .into_iter()
+            .map(|(name, flag, hint)| {
+                let path = dirs.iter().map(|d| d.join(name)).find(|p| p.is_file());
+                let version = path.as_deref().and_then(|p| version_of(p, flag));
+                Tool { name: name.into(), path, version, hint: hint.into() }
+            })
+            .collect();
     let cache_dir = server::cache_dir();
     let servers = [ServerKind::Native, ServerKind::Tsls]
         .into_iter()
@@ -83,9 +80,7 @@ fn daemon_status(root: &Path) -> Option<crate::rpc::Status> {
 /// The project's `node_modules/.bin`, maintaind's cache, then `PATH`.
 fn search_dirs(root: &Path) -> Vec<PathBuf> {
     let mut dirs = vec![root.join("node_modules/.bin")];
-    let cache = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")));
+    let cache = std::env::var_os("XDG_CACHE_HOME").map(PathBuf::from).or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")));
     if let Some(cache) = cache {
         dirs.push(cache.join("maintaind/node/node_modules/.bin"));
     }

@@ -110,7 +110,13 @@ pub fn parse_edits(json: &str) -> Result<Vec<Edit>, String> {
 }
 
 fn bracket(path: &str) -> String {
-    if path == "." { String::new() } else if path.starts_with('[') { path.to_string() } else { format!(".{path}") }
+    if path == "." {
+        String::new()
+    } else if path.starts_with('[') {
+        path.to_string()
+    } else {
+        format!(".{path}")
+    }
 }
 
 /// Turn a unified diff (`git diff` or `diff -u` output) into file-level edits.
@@ -188,12 +194,7 @@ pub fn line_range(text: &str, start: u32, end: u32) -> Result<(usize, usize), St
 /// Validate every op and compute the new content of each touched file. `locate` resolves a
 /// symbol query to the file that declares it and the declaration's name (the registry as it
 /// is on disk).
-pub fn plan(
-    root: &Path,
-    manifest: &Manifest,
-    edits: &[Edit],
-    locate: &dyn Fn(&str) -> Result<(String, String), String>,
-) -> Result<BTreeMap<String, FileChange>, Vec<OpError>> {
+pub fn plan(root: &Path, manifest: &Manifest, edits: &[Edit], locate: &Locate<'_>) -> Result<BTreeMap<String, FileChange>, Vec<OpError>> {
     let mut files: BTreeMap<String, FileChange> = BTreeMap::new();
     let mut errors = Vec::new();
     for (i, edit) in edits.iter().enumerate() {
@@ -220,6 +221,9 @@ pub fn plan(
     }
 }
 
+/// Resolves a symbol query to the file that declares it and the declaration's name.
+pub type Locate<'a> = dyn Fn(&str) -> Result<(String, String), String> + 'a;
+
 /// The gate's verdict for `input`, as a root-relative path or the reason it is refused.
 fn gated(root: &Path, manifest: &Manifest, input: &str) -> Result<String, String> {
     let v = gate::check(root, manifest, input);
@@ -241,13 +245,7 @@ fn current<'f>(root: &Path, files: &'f mut BTreeMap<String, FileChange>, path: &
     Ok(files.get_mut(path).expect("inserted"))
 }
 
-fn apply_one(
-    root: &Path,
-    manifest: &Manifest,
-    edit: &Edit,
-    files: &mut BTreeMap<String, FileChange>,
-    locate: &dyn Fn(&str) -> Result<(String, String), String>,
-) -> Result<String, String> {
+fn apply_one(root: &Path, manifest: &Manifest, edit: &Edit, files: &mut BTreeMap<String, FileChange>, locate: &Locate<'_>) -> Result<String, String> {
     match edit {
         Edit::ReplaceSymbol { symbol, text, expect_hash } => {
             let (path, name) = locate(symbol)?;
@@ -426,9 +424,7 @@ fn imports_end(path: &str, content: &str) -> Option<usize> {
 /// A syntax error in `after` that `before` did not have, described for the user.
 fn new_syntax_error(path: &str, before: Option<&str>, after: &str) -> Option<String> {
     let errors = |text: &str| -> Vec<(u32, String)> {
-        index_file(path, text.as_bytes())
-            .map(|f| f.diagnostics.into_iter().filter(|d| d.severity == Severity::Error).map(|d| (d.pos.line + 1, d.message)).collect())
-            .unwrap_or_default()
+        index_file(path, text.as_bytes()).map(|f| f.diagnostics.into_iter().filter(|d| d.severity == Severity::Error).map(|d| (d.pos.line + 1, d.message)).collect()).unwrap_or_default()
     };
     let old = before.map(errors).unwrap_or_default();
     let new = errors(after);

@@ -119,9 +119,8 @@ impl Journal {
 
     /// Every entry, oldest first.
     pub fn list(&self) -> Vec<Txn> {
-        let mut out: Vec<Txn> = fs::read_dir(&self.dir)
-            .map(|rd| rd.flatten().filter_map(|e| fs::read(e.path().join("txn.json")).ok()).filter_map(|b| serde_json::from_slice(&b).ok()).collect())
-            .unwrap_or_default();
+        let mut out: Vec<Txn> =
+            fs::read_dir(&self.dir).map(|rd| rd.flatten().filter_map(|e| fs::read(e.path().join("txn.json")).ok()).filter_map(|b| serde_json::from_slice(&b).ok()).collect()).unwrap_or_default();
         out.sort_by(|a: &Txn, b: &Txn| a.id.cmp(&b.id));
         out
     }

@@ -206,11 +206,8 @@ impl EntityLinks {
         let models: Vec<&str> = self.models.models().collect();
         // Underscores folded away too: "registered users" is `…_registereduser`.
         let folded: BTreeSet<String> = forms.iter().flat_map(|f| [fold(f), fold(&format!("{}{f}", self.prefix))]).collect();
-        let exact: Vec<String> = models
-            .iter()
-            .filter(|m| forms.contains(**m) || forms.iter().any(|f| format!("{}{f}", self.prefix) == **m) || folded.contains(&fold(m)))
-            .map(|m| m.to_string())
-            .collect();
+        let exact: Vec<String> =
+            models.iter().filter(|m| forms.contains(**m) || forms.iter().any(|f| format!("{}{f}", self.prefix) == **m) || folded.contains(&fold(m))).map(|m| m.to_string()).collect();
         if !exact.is_empty() {
             return sorted(exact);
         }

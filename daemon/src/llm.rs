@@ -35,7 +35,9 @@ impl LlmConfig {
     pub fn load(config: &crate::config::Config) -> Result<LlmConfig, String> {
         let table = config.llm.clone().unwrap_or_default();
         let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-        let base_url = env("MAINTAIND_LLM_BASE_URL").or(table.base_url).ok_or("the LLM planner is not configured: set MAINTAIND_LLM_BASE_URL and MAINTAIND_LLM_MODEL (and MAINTAIND_LLM_API_KEY), or an [llm] table in maintaind.toml")?;
+        let base_url = env("MAINTAIND_LLM_BASE_URL")
+            .or(table.base_url)
+            .ok_or("the LLM planner is not configured: set MAINTAIND_LLM_BASE_URL and MAINTAIND_LLM_MODEL (and MAINTAIND_LLM_API_KEY), or an [llm] table in maintaind.toml")?;
         let model = env("MAINTAIND_LLM_MODEL").or(table.model).ok_or("the LLM planner has no model: set MAINTAIND_LLM_MODEL or `model` in the [llm] table of maintaind.toml")?;
         let api_key = env("MAINTAIND_LLM_API_KEY").or_else(|| table.api_key_env.as_deref().and_then(env));
         Ok(LlmConfig {
@@ -145,11 +147,7 @@ fn system_prompt(schema: &Value) -> String {
 /// Compact registry facts for the prompt: symbols whose names share a word with the request,
 /// and every Prisma model.
 fn facts(registry: &Registry, request: &str) -> String {
-    let words: Vec<String> = request
-        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
-        .filter(|w| w.len() > 2)
-        .map(|w| w.trim_end_matches('s').to_lowercase())
-        .collect();
+    let words: Vec<String> = request.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.')).filter(|w| w.len() > 2).map(|w| w.trim_end_matches('s').to_lowercase()).collect();
     // What a planner chooses among comes first: models, types, functions; members after.
     let rank = |k: SymbolKind| match k {
         SymbolKind::Model => 0,
@@ -232,8 +230,5 @@ fn undo_double_serialisation(v: &mut Value) {
 }
 
 fn feedback(repaired: &str, problems: &[String]) -> String {
-    format!(
-        "Your reply, as parsed:\n{repaired}\n\nIt does not validate:\n{}\n\nReply with the corrected JSON object only.",
-        problems.iter().map(|p| format!("- {p}")).collect::<Vec<_>>().join("\n")
-    )
+    format!("Your reply, as parsed:\n{repaired}\n\nIt does not validate:\n{}\n\nReply with the corrected JSON object only.", problems.iter().map(|p| format!("- {p}")).collect::<Vec<_>>().join("\n"))
 }

@@ -32,7 +32,8 @@ pub fn serve(cli: &Cli, root: Option<PathBuf>) -> std::result::Result<(), Failur
     let start = Start { ts_server: cli.ts_server, offline: cli.offline };
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(|e| Failure::env(format!("cannot start the async runtime: {e}")))?;
     rt.block_on(async move {
-        let (service, socket) = LspService::new(|client| Backend { client, state: Arc::new(State { root: RwLock::new(root), start, warned: Default::default(), starting: Default::default(), docs: Default::default() }) });
+        let (service, socket) =
+            LspService::new(|client| Backend { client, state: Arc::new(State { root: RwLock::new(root), start, warned: Default::default(), starting: Default::default(), docs: Default::default() }) });
         Server::new(tokio::io::stdin(), tokio::io::stdout(), socket).serve(service).await;
     });
     Ok(())
@@ -197,7 +198,11 @@ impl LanguageServer for Backend {
                 .into_iter()
                 .map(|h| {
                     let pos = Position { line: h.line - 1, character: h.column - 1 };
-                    CodeLens { range: Range { start: pos, end: pos }, command: None, data: Some(json!({"uri": uri.as_str(), "file": rel, "name": h.name, "line": h.line - 1, "character": h.column - 1})) }
+                    CodeLens {
+                        range: Range { start: pos, end: pos },
+                        command: None,
+                        data: Some(json!({"uri": uri.as_str(), "file": rel, "name": h.name, "line": h.line - 1, "character": h.column - 1})),
+                    }
                 })
                 .collect();
             Ok(Some(lenses))
@@ -214,7 +219,13 @@ impl LanguageServer for Backend {
             };
             let report: BlastReport = state.call("blast", json!({"symbol": format!("{file}#{name}"), "change": "behavior"}))?;
             let references = report.impacted.iter().filter(|i| matches!(i.relation, Relation::Caller | Relation::Reference)).count();
-            let title = format!("{references} reference{} · {} file{} in blast radius{}", plural(references), report.files.len(), plural(report.files.len()), if report.approximate { " (approximate)" } else { "" });
+            let title = format!(
+                "{references} reference{} · {} file{} in blast radius{}",
+                plural(references),
+                report.files.len(),
+                plural(report.files.len()),
+                if report.approximate { " (approximate)" } else { "" }
+            );
             let arguments = json!({"uri": data.get("uri"), "position": {"line": data.get("line"), "character": data.get("character")}});
             Ok(CodeLens { command: Some(Command { title, command: "maintaind.blastRadius".into(), arguments: Some(vec![arguments]) }), ..lens })
         })
@@ -242,14 +253,16 @@ impl LanguageServer for Backend {
                 }
                 answer
             }
-            "maintaind.status" => blocking("maintaind.status", move || {
-                let root = state.root()?;
-                match rpc::Client::connect(&root) {
-                    Ok(Some(mut c)) => c.call_value("status", json!({})).map_err(|e| internal(e.to_string())),
-                    _ => Ok(json!({"state": "not running", "root": root.display().to_string()})),
-                }
-            })
-            .await?,
+            "maintaind.status" => {
+                blocking("maintaind.status", move || {
+                    let root = state.root()?;
+                    match rpc::Client::connect(&root) {
+                        Ok(Some(mut c)) => c.call_value("status", json!({})).map_err(|e| internal(e.to_string())),
+                        _ => Ok(json!({"state": "not running", "root": root.display().to_string()})),
+                    }
+                })
+                .await?
+            }
             #[cfg(debug_assertions)]
             "maintaind.debugPanic" => blocking("maintaind.debugPanic", || -> Result<Value> { panic!("deliberate panic (debug builds only, for tests)") }).await?,
             other => return Err(invalid(format!("unknown command `{other}` (maintaind offers {})", COMMANDS.join(", ")))),

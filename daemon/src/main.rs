@@ -11,11 +11,7 @@ fn main() {
     // `MAINTAIND_LOG=debug maintaind blast ...`. The daemon logs to .maintaind/daemon.log.
     let daemon_run = matches!(cli.command, Command::Daemon { action: DaemonAction::Run(_) });
     if !daemon_run && let Ok(filter) = std::env::var("MAINTAIND_LOG") {
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
-            .with_writer(std::io::stderr)
-            .with_target(true)
-            .try_init();
+        let _ = tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::new(filter)).with_writer(std::io::stderr).with_target(true).try_init();
     }
     std::process::exit(maintaind::cli::run(cli));
 }

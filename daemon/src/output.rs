@@ -30,10 +30,10 @@ impl Out {
 
     fn stdout(&self, text: &str) {
         let mut s = anstream::stdout();
-        if let Err(e) = s.write_all(text.as_bytes()).and_then(|()| s.flush()) {
-            if e.kind() == std::io::ErrorKind::BrokenPipe {
-                std::process::exit(0);
-            }
+        if let Err(e) = s.write_all(text.as_bytes()).and_then(|()| s.flush())
+            && e.kind() == std::io::ErrorKind::BrokenPipe
+        {
+            std::process::exit(0);
         }
     }
 
@@ -147,14 +147,13 @@ pub fn blast(out: &Out, r: &BlastReport) {
     let other: Vec<_> = r.impacted.iter().filter(|i| !i.must_change).collect();
     section(&mut t, "must change", ERR, &must);
     section(&mut t, "touched", WARN, &other);
-    t.push_str(&format!(
-        "\n{} files ({} must change) · {} tests\n",
-        r.files.len(),
-        r.must_change_files.len(),
-        r.tests.len()
-    ));
+    t.push_str(&format!("\n{} files ({} must change) · {} tests\n", r.files.len(), r.must_change_files.len(), r.tests.len()));
     if !r.completeness.added_by_registry.is_empty() {
-        t.push_str(&format!("{WARN}the server did not return {} file(s) the registry reaches; included:{WARN:#} {}\n", r.completeness.added_by_registry.len(), r.completeness.added_by_registry.join(", ")));
+        t.push_str(&format!(
+            "{WARN}the server did not return {} file(s) the registry reaches; included:{WARN:#} {}\n",
+            r.completeness.added_by_registry.len(),
+            r.completeness.added_by_registry.join(", ")
+        ));
     }
     if r.approximate {
         t.push_str(&format!("{WARN}approximate:{WARN:#} part of this answer comes from the registry alone (see notes)\n"));
@@ -170,7 +169,13 @@ pub fn manifest(out: &Out, m: &Manifest, active: bool) {
         return;
     }
     let mut t = format!("{BOLD}manifest{BOLD:#} {}{}\n", m.id, if active { " (active)" } else { "" });
-    t.push_str(&format!("{DIM}request:{DIM:#} {}\n{DIM}planner {} · server {}{}{DIM:#}\n", m.request, m.provenance.planner, m.provenance.language_server, if m.provenance.approximate { " · approximate" } else { "" }));
+    t.push_str(&format!(
+        "{DIM}request:{DIM:#} {}\n{DIM}planner {} · server {}{}{DIM:#}\n",
+        m.request,
+        m.provenance.planner,
+        m.provenance.language_server,
+        if m.provenance.approximate { " · approximate" } else { "" }
+    ));
     t.push_str(&format!("\n{BOLD}{}{BOLD:#}\n", m.decisions.summary));
     for c in &m.decisions.changes {
         let kind = serde_json::to_value(c.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
@@ -206,16 +211,30 @@ pub fn manifest(out: &Out, m: &Manifest, active: bool) {
         }
     }
     t.push_str(&format!("\n{BOLD}files to modify{BOLD:#} ({}): {}\n", m.facts.files_to_modify.len(), m.facts.files_to_modify.join(", ")));
-    t.push_str(&format!("{BOLD}tests{BOLD:#} ({}){}\n", m.facts.test_files.len(), if m.facts.test_files.is_empty() { String::new() } else { format!(": {}", m.facts.test_files.iter().take(6).cloned().collect::<Vec<_>>().join(", ")) + if m.facts.test_files.len() > 6 { ", …" } else { "" } }));
+    t.push_str(&format!(
+        "{BOLD}tests{BOLD:#} ({}){}\n",
+        m.facts.test_files.len(),
+        if m.facts.test_files.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", m.facts.test_files.iter().take(6).cloned().collect::<Vec<_>>().join(", ")) + if m.facts.test_files.len() > 6 { ", …" } else { "" }
+        }
+    ));
     t.push_str(&format!("\n{BOLD}acceptance criteria{BOLD:#}\n"));
     for f in &m.feasibility {
         match &f.verdict {
             crate::synthesizer::Verdict::Ok => t.push_str(&format!("  {OK}ok{OK:#}        {}\n", f.criterion)),
-            crate::synthesizer::Verdict::Rejected { reason, alternative } => t.push_str(&format!("  {ERR}rejected{ERR:#}  {}\n            {DIM}{reason}; instead: {alternative}{DIM:#}\n", f.criterion)),
+            crate::synthesizer::Verdict::Rejected { reason, alternative } => {
+                t.push_str(&format!("  {ERR}rejected{ERR:#}  {}\n            {DIM}{reason}; instead: {alternative}{DIM:#}\n", f.criterion))
+            }
         }
     }
     if !m.decisions.excluded_categories.is_empty() {
-        t.push_str(&format!("\n{BOLD}excluded{BOLD:#}: {}  {DIM}({}){DIM:#}\n", m.decisions.excluded_categories.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", "), m.facts.excluded_patterns.join(" ")));
+        t.push_str(&format!(
+            "\n{BOLD}excluded{BOLD:#}: {}  {DIM}({}){DIM:#}\n",
+            m.decisions.excluded_categories.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", "),
+            m.facts.excluded_patterns.join(" ")
+        ));
     }
     if !m.facts.generated_files.is_empty() {
         t.push_str(&format!("{DIM}generated (edit their source, not them): {}{DIM:#}\n", m.facts.generated_files.join(", ")));
@@ -461,7 +480,14 @@ pub fn daemon_status(out: &Out, s: &crate::rpc::Status) {
     let up = s.uptime_ms / 1000;
     out.stdout(&format!(
         "{OK}maintaind daemon{OK:#} {BOLD}{}{BOLD:#} for {}\n  pid {} · up {}h{:02}m{:02}s · maintaind {} · protocol {}\n",
-        s.state, s.root, s.pid, up / 3600, up / 60 % 60, up % 60, s.maintaind, s.protocol
+        s.state,
+        s.root,
+        s.pid,
+        up / 3600,
+        up / 60 % 60,
+        up % 60,
+        s.maintaind,
+        s.protocol
     ));
     out.stdout(&format!("  registry: generation {} · {} files · {} symbols\n", s.generation, s.files, s.symbols));
     match &s.server {

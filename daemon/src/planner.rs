@@ -77,11 +77,87 @@ const EXCLUSIONS: &[(&str, Category)] = &[
 
 /// Words that name nothing inside a phrase naming a thing.
 const FILLER: &[&str] = &[
-    "the", "a", "an", "to", "of", "in", "on", "for", "from", "model", "models", "table", "tables", "dto", "dtos", "type", "types", "entity", "entities",
-    "record", "records", "schema", "field", "fields", "column", "columns", "property", "properties", "new", "nullable", "optional", "required",
-    "function", "provider", "parameter", "param", "argument", "and", "its", "it", "so", "that", "which", "with", "called", "named", "each", "every",
-    "all", "their", "our", "this", "these", "those", "should", "must", "be", "is", "are", "have", "has", "carry", "carries", "also", "too", "as",
-    "value", "values", "string", "text", "int", "integer", "number", "numeric", "boolean", "bool", "date", "datetime", "uuid", "flag", "object",
+    "the",
+    "a",
+    "an",
+    "to",
+    "of",
+    "in",
+    "on",
+    "for",
+    "from",
+    "model",
+    "models",
+    "table",
+    "tables",
+    "dto",
+    "dtos",
+    "type",
+    "types",
+    "entity",
+    "entities",
+    "record",
+    "records",
+    "schema",
+    "field",
+    "fields",
+    "column",
+    "columns",
+    "property",
+    "properties",
+    "new",
+    "nullable",
+    "optional",
+    "required",
+    "function",
+    "provider",
+    "parameter",
+    "param",
+    "argument",
+    "and",
+    "its",
+    "it",
+    "so",
+    "that",
+    "which",
+    "with",
+    "called",
+    "named",
+    "each",
+    "every",
+    "all",
+    "their",
+    "our",
+    "this",
+    "these",
+    "those",
+    "should",
+    "must",
+    "be",
+    "is",
+    "are",
+    "have",
+    "has",
+    "carry",
+    "carries",
+    "also",
+    "too",
+    "as",
+    "value",
+    "values",
+    "string",
+    "text",
+    "int",
+    "integer",
+    "number",
+    "numeric",
+    "boolean",
+    "bool",
+    "date",
+    "datetime",
+    "uuid",
+    "flag",
+    "object",
 ];
 
 /// Words that pick a DTO variant of an entity ("article summaries" → `IBbsArticle.ISummary`).
@@ -162,9 +238,30 @@ const INTENTS: &[Intent] = &[
     Intent {
         name: "validation",
         cues: &[
-            "validation", "validate", "validates", "validated", "enforce", "limit", "limits", "at most", "at least", "no longer than", "no shorter than",
-            "up to", "characters", "chars", "maxlength", "minlength", "max length", "min length", "maximum", "minimum", "pattern", "format",
-            "must be a valid", "a valid",
+            "validation",
+            "validate",
+            "validates",
+            "validated",
+            "enforce",
+            "limit",
+            "limits",
+            "at most",
+            "at least",
+            "no longer than",
+            "no shorter than",
+            "up to",
+            "characters",
+            "chars",
+            "maxlength",
+            "minlength",
+            "max length",
+            "min length",
+            "maximum",
+            "minimum",
+            "pattern",
+            "format",
+            "must be a valid",
+            "a valid",
         ],
         read: validation,
     },
@@ -291,11 +388,7 @@ fn strip_exclusions(request: &str) -> (String, Vec<Category>) {
 /// The file declaring `symbol` (exact name, not a dependency's declaration).
 pub fn symbol_file(registry: &Registry, symbol: &str) -> Option<String> {
     let name = symbol.rsplit('#').next().unwrap_or(symbol);
-    registry
-        .search(symbol, None)
-        .into_iter()
-        .find(|m| m.tier == MatchTier::Exact && (m.symbol.name == name) && m.file.lang != FileLang::Declaration)
-        .map(|m| m.file.path.clone())
+    registry.search(symbol, None).into_iter().find(|m| m.tier == MatchTier::Exact && (m.symbol.name == name) && m.file.lang != FileLang::Declaration).map(|m| m.file.path.clone())
 }
 
 fn is_identifier(w: &str) -> bool {
@@ -435,7 +528,10 @@ impl Resolver<'_> {
 
     /// The DTO variant a list of words picks in a family (`ISummary` for "summaries").
     fn variant(&self, family: &str, words: &[String]) -> Option<String> {
-        words.iter().find_map(|w| VARIANT_WORDS.iter().find(|(v, _)| *v == w.to_lowercase()).map(|(_, s)| if s.is_empty() { family.to_string() } else { format!("{family}.{s}") })).filter(|v| self.exact(v).is_some())
+        words
+            .iter()
+            .find_map(|w| VARIANT_WORDS.iter().find(|(v, _)| *v == w.to_lowercase()).map(|(_, s)| if s.is_empty() { family.to_string() } else { format!("{family}.{s}") }))
+            .filter(|v| self.exact(v).is_some())
     }
 
     /// The variants clients send of a family that exist: `ICreate`, `IUpdate`, and an actor's
@@ -443,11 +539,7 @@ impl Resolver<'_> {
     fn request_variants(&self, family: &str) -> Vec<String> {
         // Some generators name them after the entity: `ITodoTodo.ITodoCreate`.
         let entity = family.rfind(|c: char| c.is_ascii_uppercase()).map(|i| &family[i..]).unwrap_or("");
-        ["ICreate", "IUpdate", "IJoin"]
-            .iter()
-            .flat_map(|v| [format!("{family}.{v}"), format!("{family}.I{entity}{}", &v[1..])])
-            .filter(|v| self.exact(v).is_some())
-            .collect()
+        ["ICreate", "IUpdate", "IJoin"].iter().flat_map(|v| [format!("{family}.{v}"), format!("{family}.I{entity}{}", &v[1..])]).filter(|v| self.exact(v).is_some()).collect()
     }
 
     /// Every property named `field` in a DTO family: `T.f` and `T.V.f` for each variant `V`.
@@ -572,7 +664,10 @@ fn parameter(r: &Resolver, req: &Request) -> Result<Option<Decisions>, PlanError
     let name = if !before.is_empty() { Some(snake(&before)) } else { req.words.get(pi + 1).filter(|w| !stop(w) && is_identifier(w)).cloned() };
     let Some(name) = name else { return Err(err(format!("name the parameter, e.g. `{target} needs a required locale parameter`"), vec![])) };
     let verb = if removing { "remove" } else { "add" };
-    let mut d = decisions(format!("{} parameter `{name}` {} `{target}`.", if removing { "Remove" } else { "Add" }, if removing { "from" } else { "to" }), vec![change(&target, ChangeKind::Signature, format!("{verb} parameter `{name}`"))]);
+    let mut d = decisions(
+        format!("{} parameter `{name}` {} `{target}`.", if removing { "Remove" } else { "Add" }, if removing { "from" } else { "to" }),
+        vec![change(&target, ChangeKind::Signature, format!("{verb} parameter `{name}`"))],
+    );
     if !removing {
         d.new_symbols.push(NewSymbol { name: name.clone(), kind: NewSymbolKind::Parameter, near: target.clone() });
     }
@@ -680,7 +775,48 @@ fn validation(r: &Resolver, req: &Request) -> Result<Option<Decisions>, PlanErro
         return Ok(None);
     }
     // The target phrase: the request without the constraint words and the intent's verbs.
-    let verbs = ["add", "enforce", "limit", "limits", "validate", "validates", "validated", "validation", "must", "should", "be", "a", "valid", "at", "to", "up", "no", "than", "longer", "shorter", "character", "characters", "chars", "long", "length", "tag", "tags", "constraint", "rule", "check", "between", "and", "of", "on", "in", "for", "the", "with", "'s", "have"];
+    let verbs = [
+        "add",
+        "enforce",
+        "limit",
+        "limits",
+        "validate",
+        "validates",
+        "validated",
+        "validation",
+        "must",
+        "should",
+        "be",
+        "a",
+        "valid",
+        "at",
+        "to",
+        "up",
+        "no",
+        "than",
+        "longer",
+        "shorter",
+        "character",
+        "characters",
+        "chars",
+        "long",
+        "length",
+        "tag",
+        "tags",
+        "constraint",
+        "rule",
+        "check",
+        "between",
+        "and",
+        "of",
+        "on",
+        "in",
+        "for",
+        "the",
+        "with",
+        "'s",
+        "have",
+    ];
     let rest: Vec<String> = req.words.iter().enumerate().filter(|(i, w)| !first.words.contains(i) && !verbs.contains(&w.to_lowercase().as_str())).map(|(_, w)| w.clone()).collect();
     // Owner and member: an identifier (a property, a variant, a type), then the other words
     // as the member.
@@ -712,7 +848,10 @@ fn validation(r: &Resolver, req: &Request) -> Result<Option<Decisions>, PlanErro
         };
         let named = if owner.is_empty() { None } else { r.entity(&owner)? };
         let Some(Named::Entity { dtos, model }) = named else {
-            return Err(err(format!("say which DTO property the validation belongs to (e.g. `limit post titles to 150 characters` or `… to IPost.ICreate.title`); `{}` names none", rest.join(" ")), r.unresolved(&rest).closest));
+            return Err(err(
+                format!("say which DTO property the validation belongs to (e.g. `limit post titles to 150 characters` or `… to IPost.ICreate.title`); `{}` names none", rest.join(" ")),
+                r.unresolved(&rest).closest,
+            ));
         };
         for dto in &dtos {
             // Clients send values through the request variants; validate there.
@@ -943,7 +1082,7 @@ fn expose(r: &Resolver, req: &Request) -> Result<Option<Decisions>, PlanError> {
     if name.is_empty() {
         return Err(err("say what to expose, e.g. `include view_count in IPost`", vec![]));
     }
-    let exists = r.member(&target, &[name.clone()]).is_some();
+    let exists = r.member(&target, std::slice::from_ref(&name)).is_some();
     let mut d = decisions(format!("Expose `{name}` on `{target}`."), vec![change(&target, ChangeKind::Shape, format!("add property {name}"))]);
     if !exists {
         d.new_symbols.push(NewSymbol { name: name.clone(), kind: NewSymbolKind::Property, near: target.clone() });
@@ -974,7 +1113,7 @@ fn remove(r: &Resolver, req: &Request) -> Result<Option<Decisions>, PlanError> {
                         out.extend(r.member(o, std::slice::from_ref(f)));
                     } else {
                         // A DTO family loses the property in every variant that has it.
-                        out.extend(r.family_members(o, &crate::links::singulars(&f.to_lowercase()).into_iter().find(|s| r.member(o, &[s.clone()]).is_some()).unwrap_or_else(|| f.clone())));
+                        out.extend(r.family_members(o, &crate::links::singulars(&f.to_lowercase()).into_iter().find(|s| r.member(o, std::slice::from_ref(s)).is_some()).unwrap_or_else(|| f.clone())));
                     }
                 }
             }

@@ -347,7 +347,9 @@ mod tests {
         std::os::unix::fs::symlink(outside.path().join("nothing"), root.path().join("src/dangling.ts")).unwrap();
         std::fs::hard_link(&secret, root.path().join("src/hard.ts")).unwrap();
         std::os::unix::fs::symlink(outside.path(), root.path().join("src/out")).unwrap();
-        for (rel, expect) in [("src/live.ts", Expect::Hash(content_hash(b"mine\n"))), ("src/dangling.ts", Expect::Absent), ("src/hard.ts", Expect::Hash(content_hash(b"mine\n"))), ("src/out/new.ts", Expect::Absent)] {
+        for (rel, expect) in
+            [("src/live.ts", Expect::Hash(content_hash(b"mine\n"))), ("src/dangling.ts", Expect::Absent), ("src/hard.ts", Expect::Hash(content_hash(b"mine\n"))), ("src/out/new.ts", Expect::Absent)]
+        {
             let e = r.replace(rel, b"evil\n", &expect).unwrap_err();
             assert!(matches!(e, WriteError::Refused { .. } | WriteError::Io { .. }), "{rel}: {e}");
             assert!(r.check_writable(rel).is_err(), "{rel}");

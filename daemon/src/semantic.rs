@@ -77,12 +77,8 @@ impl Semantic {
     /// Find (or install) and start the server. Call [`Semantic::load_projects`] once the
     /// registry is current.
     pub fn start(root: &Path, options: &SemanticOptions, say: &dyn Fn(&str)) -> Result<Semantic, Unavailable> {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .thread_name("maintaind-lsp")
-            .build()
-            .map_err(|e| Unavailable(format!("cannot start the async runtime: {e}")))?;
+        let rt =
+            tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().thread_name("maintaind-lsp").build().map_err(|e| Unavailable(format!("cannot start the async runtime: {e}")))?;
         let cache = server::cache_dir();
         let started = Instant::now();
         let kinds: &[ServerKind] = match options.choice {
@@ -113,16 +109,7 @@ impl Semantic {
                 rt.block_on(bridge.stop());
                 continue;
             }
-            return Ok(Semantic {
-                rt,
-                bridge: Arc::new(bridge),
-                root: root.to_path_buf(),
-                found,
-                started,
-                projects: Vec::new(),
-                ready_after: None,
-                ready_timeout: options.ready_timeout,
-            });
+            return Ok(Semantic { rt, bridge: Arc::new(bridge), root: root.to_path_buf(), found, started, projects: Vec::new(), ready_after: None, ready_timeout: options.ready_timeout });
         }
         Err(Unavailable(last_error))
     }
@@ -420,9 +407,7 @@ fn choose_probes(registry: &Registry) -> Vec<Probe> {
     if dirs.is_empty() {
         dirs.push(String::new());
     }
-    let nearest_dir = |file: &str| -> Option<String> {
-        dirs.iter().filter(|d| d.is_empty() || file.starts_with(&format!("{d}/"))).max_by_key(|d| d.len()).cloned()
-    };
+    let nearest_dir = |file: &str| -> Option<String> { dirs.iter().filter(|d| d.is_empty() || file.starts_with(&format!("{d}/"))).max_by_key(|d| d.len()).cloned() };
     dirs.iter()
         .map(|dir| {
             for file in registry.files() {

@@ -79,10 +79,7 @@ impl Store {
         match try_open(&path) {
             Ok(store) => Ok((store, None)),
             Err(OpenError::Locked) => {
-                let message = format!(
-                    "registry database {} is locked by another process; indexing in memory this time (nothing saved)",
-                    path.display()
-                );
+                let message = format!("registry database {} is locked by another process; indexing in memory this time (nothing saved)", path.display());
                 Ok((Store::in_memory()?, Some(OpenNote::InMemory { message })))
             }
             Err(OpenError::Unusable(reason)) => {
@@ -108,9 +105,7 @@ impl Store {
     /// The stat and hash of every stored file.
     pub fn stats(&self) -> Result<HashMap<String, FileStat>> {
         let mut stmt = self.conn.prepare_cached("SELECT path, size, mtime_ns, hash FROM files")?;
-        let rows = stmt.query_map([], |r| {
-            Ok((r.get::<_, String>(0)?, FileStat { size: r.get::<_, i64>(1)? as u64, mtime_ns: r.get(2)?, hash: r.get::<_, i64>(3)? as u64 }))
-        })?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, FileStat { size: r.get::<_, i64>(1)? as u64, mtime_ns: r.get(2)?, hash: r.get::<_, i64>(3)? as u64 })))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -187,8 +182,7 @@ fn try_open(path: &Path) -> std::result::Result<Store, OpenError> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| OpenError::Io(anyhow::anyhow!("cannot create {}: {e}", dir.display())))?;
     }
-    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE)
-        .map_err(|e| classify(e, path))?;
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE).map_err(|e| classify(e, path))?;
     conn.busy_timeout(busy_timeout()).map_err(|e| classify(e, path))?;
     check_and_init(&conn).map_err(|e| classify(e, path))?;
     Ok(Store { conn, path: Some(path.to_path_buf()) })
@@ -212,10 +206,7 @@ fn check_and_init(conn: &Connection) -> rusqlite::Result<()> {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     let has_tables: bool = conn.query_row("SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table'", [], |r| r.get(0))?;
     if has_tables && version != SCHEMA_VERSION {
-        return Err(rusqlite::Error::SqliteFailure(
-            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_MISMATCH),
-            Some(format!("schema version {version}, this maintaind uses {SCHEMA_VERSION}")),
-        ));
+        return Err(rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_MISMATCH), Some(format!("schema version {version}, this maintaind uses {SCHEMA_VERSION}"))));
     }
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;

@@ -71,10 +71,7 @@ pub fn synthesize(ws: &mut Workspace, decisions: &Decisions, no_lsp: bool, allow
     let mut targets: Vec<TargetFact> = Vec::new();
     for (i, c) in decisions.changes.iter().enumerate() {
         let name = c.symbol.rsplit('#').next().unwrap_or(&c.symbol);
-        let found = registry
-            .search(&c.symbol, None)
-            .into_iter()
-            .find(|m| m.tier == MatchTier::Exact && m.symbol.name == name && m.file.lang != FileLang::Declaration);
+        let found = registry.search(&c.symbol, None).into_iter().find(|m| m.tier == MatchTier::Exact && m.symbol.name == name && m.file.lang != FileLang::Declaration);
         let Some(m) = found else {
             return Err(SynthError::UnknownSymbol { field: format!("changes[{i}].symbol"), symbol: c.symbol.clone(), closest: registry.suggest(&c.symbol, 5) });
         };
@@ -201,7 +198,10 @@ fn judge(ws: &Workspace, decisions: &Decisions, blocked: &[(String, &str, &str)]
                 for n in &named {
                     let last = n.rsplit(['.', ':']).next().unwrap_or(n);
                     if !exists(n) && !new_names.contains(n) && !new_names.contains(last) && !n.contains(' ') && n.chars().all(|c| c.is_ascii_alphanumeric() || "_.:#/$".contains(c)) {
-                        return Verdict::Rejected { reason: format!("`{n}` names no symbol of the project and none the plan creates"), alternative: format!("name an existing symbol (closest: {})", registry.suggest(n, 3).join(", ")) };
+                        return Verdict::Rejected {
+                            reason: format!("`{n}` names no symbol of the project and none the plan creates"),
+                            alternative: format!("name an existing symbol (closest: {})", registry.suggest(n, 3).join(", ")),
+                        };
                     }
                 }
                 // "A calls B" / "A does not call B" within one module cannot be checked by a test.
@@ -219,7 +219,10 @@ fn judge(ws: &Workspace, decisions: &Decisions, blocked: &[(String, &str, &str)]
                 if let (Some(sym), Some(tag)) = (named.first(), criterion.split(" carries ").nth(1))
                     && registry.search(sym, None).iter().any(|m| m.tier == MatchTier::Exact && m.symbol.signature.contains(tag.trim()))
                 {
-                    return Verdict::Rejected { reason: format!("`{sym}` already carries {}", tag.trim()), alternative: "nothing to change: drop the request, or name the property that lacks it".into() };
+                    return Verdict::Rejected {
+                        reason: format!("`{sym}` already carries {}", tag.trim()),
+                        alternative: "nothing to change: drop the request, or name the property that lacks it".into(),
+                    };
                 }
                 // A new name that collides with an existing one where it is created.
                 for ns in &decisions.new_symbols {

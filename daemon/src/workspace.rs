@@ -15,10 +15,10 @@ use serde::Serialize;
 
 use crate::blast::{Blast, BlastReport, ChangeKind, Derived, SyntaxCache};
 use crate::manifest::{self, Manifest, ManifestStore};
-use crate::semantic::{Semantic, SemanticOptions, Unavailable};
-use crate::synthesizer::{self, Provenance};
 use crate::planner;
+use crate::semantic::{Semantic, SemanticOptions, Unavailable};
 use crate::store::{self, Encoded, FileStat, OpenNote, Store};
+use crate::synthesizer::{self, Provenance};
 use crate::walk::{self, Found};
 
 /// Everything a client can ask of a workspace.
@@ -345,12 +345,7 @@ impl Workspace {
             decisions,
             facts,
             feasibility: synthesis.feasibility,
-            provenance: Provenance {
-                planner: planner_name,
-                language_server: synthesis.language_server,
-                approximate: synthesis.approximate || no_lsp,
-                maintaind: env!("CARGO_PKG_VERSION").into(),
-            },
+            provenance: Provenance { planner: planner_name, language_server: synthesis.language_server, approximate: synthesis.approximate || no_lsp, maintaind: env!("CARGO_PKG_VERSION").into() },
             digest: String::new(),
         };
         manifest.digest = manifest.compute_digest(&manifest::user_secret().map_err(|e| RequestError::Environment(anyhow::anyhow!(e)))?);
@@ -393,9 +388,8 @@ impl Workspace {
             }
         }
         let semantic = if no_lsp { None } else { self.semantic.as_ref() };
-        let mut answer = Blast::new(&self.registry, &self.root, semantic, change, depth, derived, &mut self.syntax.1)
-            .run(symbol, self.generation)
-            .map_err(|e| RequestError::BadInput(e.to_string()))?;
+        let mut answer =
+            Blast::new(&self.registry, &self.root, semantic, change, depth, derived, &mut self.syntax.1).run(symbol, self.generation).map_err(|e| RequestError::BadInput(e.to_string()))?;
         answer.notes.append(&mut self.pending_notes);
         // Only complete answers are worth keeping; an approximate one is recomputed next time.
         if !answer.approximate {
@@ -463,7 +457,8 @@ impl Workspace {
         let mut reuse: Vec<String> = unchanged.iter().map(|f| f.rel.clone()).collect();
         for outcome in outcomes {
             match outcome {
-                Outcome::Parsed(encoded, file) => {
+                Outcome::Parsed(parsed) => {
+                    let (encoded, file) = *parsed;
                     gone.remove(&file.path);
                     upserts.push((encoded, file));
                 }
@@ -490,7 +485,7 @@ impl Workspace {
             for rel in &undecodable {
                 if let Some(f) = by_rel.get(rel.as_str()) {
                     match read_and_index(f, None) {
-                        Outcome::Parsed(encoded, file) => upserts.push((encoded, file)),
+                        Outcome::Parsed(parsed) => upserts.push(*parsed),
                         Outcome::Skipped(rel, reason) => {
                             gone.insert(rel.clone());
                             skipped.push(Skipped { path: rel, reason });
@@ -764,7 +759,7 @@ fn prepare_state_dir(dir: &Path) -> Result<()> {
 }
 
 enum Outcome {
-    Parsed(Encoded, FileIndex),
+    Parsed(Box<(Encoded, FileIndex)>),
     /// Stat changed, content did not.
     Restat(String, FileStat),
     Skipped(String, String),
@@ -783,7 +778,7 @@ fn read_and_index(f: &Found, before: Option<FileStat>) -> Outcome {
         return Outcome::Restat(f.rel.clone(), stat);
     }
     match index_file(&f.rel, &bytes) {
-        Some(file) => Outcome::Parsed(Encoded::new(stat, &file), file),
+        Some(file) => Outcome::Parsed(Box::new((Encoded::new(stat, &file), file))),
         None => Outcome::Skipped(f.rel.clone(), "not a TypeScript or Prisma file".into()),
     }
 }
@@ -850,10 +845,7 @@ mod tests {
         assert_eq!(reg.resolve_import(test, "@ORGANIZATION/PROJECT-api/lib/structures/IBbsArticle").as_deref(), Some("src/api/structures/IBbsArticle.ts"));
         assert_eq!(reg.resolve_import("src/MyGlobal.ts", "@prisma/client").as_deref(), Some("stubs/prisma-client.d.ts"));
         // As in AutoBE output, the alias is the root project's: providers import DTOs through it.
-        assert_eq!(
-            reg.resolve_import("src/providers/postBbsMemberArticles.ts", "@ORGANIZATION/PROJECT-api/lib/structures/IBbsArticle").as_deref(),
-            Some("src/api/structures/IBbsArticle.ts")
-        );
+        assert_eq!(reg.resolve_import("src/providers/postBbsMemberArticles.ts", "@ORGANIZATION/PROJECT-api/lib/structures/IBbsArticle").as_deref(), Some("src/api/structures/IBbsArticle.ts"));
     }
 
     #[test]

@@ -120,10 +120,7 @@ impl Bridge {
         let client = Arc::new(Client::spawn(&self.launch, &self.root, self.policy.init_timeout).await?);
         // Replay what the old server had open.
         for (uri, doc) in self.docs.lock().unwrap().iter() {
-            client.notify_raw(
-                "textDocument/didOpen",
-                json!({"textDocument": {"uri": uri, "languageId": doc.language_id, "version": doc.version, "text": doc.text}}),
-            )?;
+            client.notify_raw("textDocument/didOpen", json!({"textDocument": {"uri": uri, "languageId": doc.language_id, "version": doc.version, "text": doc.text}}))?;
         }
         *slot = Some(client.clone());
         let mut restarts = self.restarts.lock().unwrap();

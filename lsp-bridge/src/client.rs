@@ -116,23 +116,12 @@ impl Client {
         });
         let reader_task = tokio::spawn(read_loop(BufReader::new(reader), pending.clone(), state.clone(), outgoing.clone(), exit_tx));
 
-        let mut client = Client {
-            outgoing,
-            pending,
-            next_id: AtomicI64::new(1),
-            exited,
-            state,
-            capabilities: ServerCapabilities::default(),
-            server_info: None,
-            child: None,
-            tasks: vec![writer_task, reader_task],
-        };
+        let mut client =
+            Client { outgoing, pending, next_id: AtomicI64::new(1), exited, state, capabilities: ServerCapabilities::default(), server_info: None, child: None, tasks: vec![writer_task, reader_task] };
         let result = client.request_raw("initialize", initialize_params(root, init_options), timeout).await?;
-        client.capabilities = serde_json::from_value(result.get("capabilities").cloned().unwrap_or(Value::Null))
-            .map_err(|e| BridgeError::BadResponse { method: "initialize".into(), detail: e.to_string() })?;
-        client.server_info = result.get("serverInfo").and_then(|i| {
-            Some((i.get("name")?.as_str()?.to_string(), i.get("version").and_then(Value::as_str).map(str::to_string)))
-        });
+        client.capabilities =
+            serde_json::from_value(result.get("capabilities").cloned().unwrap_or(Value::Null)).map_err(|e| BridgeError::BadResponse { method: "initialize".into(), detail: e.to_string() })?;
+        client.server_info = result.get("serverInfo").and_then(|i| Some((i.get("name")?.as_str()?.to_string(), i.get("version").and_then(Value::as_str).map(str::to_string))));
         client.notify_raw("initialized", json!({}))?;
         Ok(client)
     }
@@ -157,9 +146,7 @@ impl Client {
             return Err(BridgeError::StreamClosed(reason));
         }
         let mut guard = CancelOnDrop { client: self, id, armed: true };
-        self.outgoing
-            .send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}))
-            .map_err(|_| BridgeError::StreamClosed("writer stopped".into()))?;
+        self.outgoing.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})).map_err(|_| BridgeError::StreamClosed("writer stopped".into()))?;
         let answer = tokio::time::timeout(timeout, rx).await;
         match answer {
             Ok(Ok(reply)) => {
@@ -179,9 +166,7 @@ impl Client {
     }
 
     pub fn notify_raw(&self, method: &str, params: Value) -> Result<(), BridgeError> {
-        self.outgoing
-            .send(json!({"jsonrpc": "2.0", "method": method, "params": params}))
-            .map_err(|_| BridgeError::StreamClosed("writer stopped".into()))
+        self.outgoing.send(json!({"jsonrpc": "2.0", "method": method, "params": params})).map_err(|_| BridgeError::StreamClosed("writer stopped".into()))
     }
 
     /// `Some(reason)` once the server's stream has closed.
@@ -209,10 +194,10 @@ impl Client {
             let _ = self.request_raw("shutdown", Value::Null, grace).await;
             let _ = self.notify_raw("exit", Value::Null);
         }
-        if let Some(mut child) = self.child.take() {
-            if tokio::time::timeout(grace, child.wait()).await.is_err() {
-                let _ = child.kill().await;
-            }
+        if let Some(mut child) = self.child.take()
+            && tokio::time::timeout(grace, child.wait()).await.is_err()
+        {
+            let _ = child.kill().await;
         }
     }
 }
@@ -273,11 +258,9 @@ async fn read_loop<R: tokio::io::AsyncBufRead + Unpin>(
                     continue;
                 };
                 let reply = match msg.get("error") {
-                    Some(err) => Err(BridgeError::Server {
-                        method,
-                        code: err.get("code").and_then(Value::as_i64).unwrap_or(0),
-                        message: err.get("message").and_then(Value::as_str).unwrap_or("").to_string(),
-                    }),
+                    Some(err) => {
+                        Err(BridgeError::Server { method, code: err.get("code").and_then(Value::as_i64).unwrap_or(0), message: err.get("message").and_then(Value::as_str).unwrap_or("").to_string() })
+                    }
                     None => Ok(msg.get("result").cloned().unwrap_or(Value::Null)),
                 };
                 let _ = tx.send(reply);

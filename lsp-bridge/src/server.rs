@@ -93,10 +93,7 @@ pub fn cache_dir() -> PathBuf {
     if let Some(d) = std::env::var_os("MAINTAIND_CACHE_DIR") {
         return PathBuf::from(d);
     }
-    let base = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .unwrap_or_else(std::env::temp_dir);
+    let base = std::env::var_os("XDG_CACHE_HOME").map(PathBuf::from).or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache"))).unwrap_or_else(std::env::temp_dir);
     base.join("maintaind")
 }
 
@@ -189,8 +186,7 @@ pub fn install(kind: ServerKind, cache: &Path, say: &dyn Fn(&str)) -> Result<(),
     let staging = target.with_extension(format!("partial-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&staging);
     std::fs::create_dir_all(&staging).map_err(|e| BridgeError::Install(format!("cannot create {}: {e}", staging.display())))?;
-    std::fs::write(staging.join("package.json"), "{\"name\":\"maintaind-server\",\"private\":true}\n")
-        .map_err(|e| BridgeError::Install(e.to_string()))?;
+    std::fs::write(staging.join("package.json"), "{\"name\":\"maintaind-server\",\"private\":true}\n").map_err(|e| BridgeError::Install(e.to_string()))?;
     let output = Command::new("npm")
         .arg("install")
         .arg("--prefix")
@@ -201,11 +197,7 @@ pub fn install(kind: ServerKind, cache: &Path, say: &dyn Fn(&str)) -> Result<(),
         .map_err(|e| BridgeError::Install(format!("cannot run npm ({e}); install Node.js and npm, or run: {}", install_command(kind, cache))))?;
     if !output.status.success() {
         let _ = std::fs::remove_dir_all(&staging);
-        return Err(BridgeError::Install(format!(
-            "npm exited with {}: {}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr).lines().last().unwrap_or("")
-        )));
+        return Err(BridgeError::Install(format!("npm exited with {}: {}", output.status, String::from_utf8_lossy(&output.stderr).lines().last().unwrap_or(""))));
     }
     std::fs::rename(&staging, &target).map_err(|e| BridgeError::Install(format!("cannot move the install into {}: {e}", target.display())))?;
     say(&format!("installed into {}", target.display()));
@@ -222,10 +214,7 @@ impl InstallLock {
             match std::fs::create_dir(path) {
                 Ok(()) => return Ok(InstallLock(path.to_path_buf())),
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let stale = std::fs::metadata(path)
-                        .and_then(|m| m.modified())
-                        .map(|t| t.elapsed().unwrap_or_default() > Duration::from_secs(600))
-                        .unwrap_or(false);
+                    let stale = std::fs::metadata(path).and_then(|m| m.modified()).map(|t| t.elapsed().unwrap_or_default() > Duration::from_secs(600)).unwrap_or(false);
                     if stale {
                         let _ = std::fs::remove_dir(path);
                         continue;
@@ -259,10 +248,7 @@ fn native_binary(shim: &Path) -> Option<PathBuf> {
         other => other,
     };
     let platform = format!("@typescript/typescript-{}-{arch}", std::env::consts::OS);
-    [package.join("node_modules").join(&platform), package.parent()?.join(&platform)]
-        .into_iter()
-        .map(|dir| dir.join("lib/tsc"))
-        .find(|exe| exe.is_file())
+    [package.join("node_modules").join(&platform), package.parent()?.join(&platform)].into_iter().map(|dir| dir.join("lib/tsc")).find(|exe| exe.is_file())
 }
 
 /// How long a version probe may take: a binary that never exits must not hang a request.

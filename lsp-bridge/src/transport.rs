@@ -95,12 +95,7 @@ mod tests {
         let input = b"hello from a chatty server\nContent-Length: 7\r\nContent-Type: application/vscode-jsonrpc; charset=utf-8\r\n\r\n{\"a\":1}Content-Length: 3\r\n\r\nxyzContent-Length: 2\r\n\r\n{}";
         assert_eq!(
             read_all(input).await,
-            vec![
-                "skip junk on stdout: hello from a chatty server".to_string(),
-                "msg {\"a\":1}".into(),
-                "skip body is not JSON (expected value at line 1 column 1): xyz".into(),
-                "msg {}".into(),
-            ]
+            vec!["skip junk on stdout: hello from a chatty server".to_string(), "msg {\"a\":1}".into(), "skip body is not JSON (expected value at line 1 column 1): xyz".into(), "msg {}".into(),]
         );
     }
 

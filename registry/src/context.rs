@@ -119,12 +119,11 @@ impl Syntax {
             match n.kind() {
                 "import_statement" => cx.in_import = true,
                 "export_statement" if n.child_by_field_name("source").is_some() => cx.in_import = true,
-                "satisfies_expression" | "as_expression" => {
+                "satisfies_expression" | "as_expression"
                     // `{...} satisfies T` / `{...} as T`: the type side builds the literal.
-                    if n.named_child(0).is_some_and(|v| v != child && is_literal(v)) {
+                    if n.named_child(0).is_some_and(|v| v != child && is_literal(v)) => {
                         cx.builds_value = true;
                     }
-                }
                 "type_alias_declaration" if n.child_by_field_name("value").is_some_and(|v| contains(v, node)) => {
                     cx.in_type_alias_value = true;
                 }
@@ -149,8 +148,7 @@ impl Syntax {
                         cx.destructures = true;
                     }
                 }
-                "function_declaration" | "function_expression" | "arrow_function" | "method_definition" | "function_signature"
-                | "method_signature" | "generator_function_declaration" => {
+                "function_declaration" | "function_expression" | "arrow_function" | "method_definition" | "function_signature" | "method_signature" | "generator_function_declaration" => {
                     if n.child_by_field_name("return_type").is_some_and(|t| contains(t, node)) {
                         cx.in_return_type = true;
                         cx.returns_literal = returns_literal(n);
@@ -220,7 +218,11 @@ impl Syntax {
         let Some((_, uses)) = self.result_uses(call).local else { return false };
         uses.iter().all(|x| {
             x.kind() == "identifier"
-                && x.parent().filter(|a| a.kind() == "arguments").and_then(|a| a.parent()).and_then(|c| c.child_by_field_name("function")).is_some_and(|f| TYPE_AGNOSTIC_CHECKS.contains(&self.node_text(f)))
+                && x.parent()
+                    .filter(|a| a.kind() == "arguments")
+                    .and_then(|a| a.parent())
+                    .and_then(|c| c.child_by_field_name("function"))
+                    .is_some_and(|f| TYPE_AGNOSTIC_CHECKS.contains(&self.node_text(f)))
         })
     }
 

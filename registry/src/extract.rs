@@ -24,17 +24,8 @@ const MAX_DIAGNOSTICS: usize = 50;
 
 pub(crate) fn extract_typescript(path: &str, lang: FileLang, src: &[u8], tree: &Tree) -> FileIndex {
     let config = config_for(lang).expect("a TypeScript-family file");
-    let mut cx = Cx {
-        src,
-        f: &config.fields,
-        prev: None,
-        symbols: Vec::new(),
-        imports: Vec::new(),
-        diagnostics: Vec::new(),
-        local_exports: Vec::new(),
-        default_ident: None,
-        private_members: Vec::new(),
-    };
+    let mut cx =
+        Cx { src, f: &config.fields, prev: None, symbols: Vec::new(), imports: Vec::new(), diagnostics: Vec::new(), local_exports: Vec::new(), default_ident: None, private_members: Vec::new() };
     let root = tree.root_node();
     let ambient = lang == FileLang::Declaration;
     cx.statements(root, &Scope { prefix: String::new(), exported: true, ambient, top: true });
@@ -43,17 +34,7 @@ pub(crate) fn extract_typescript(path: &str, lang: FileLang, src: &[u8], tree: &
         collect_errors(root, src, &mut cx.diagnostics);
     }
     let references = collect_references(tree, src, &cx.symbols, config);
-    FileIndex {
-        path: path.to_string(),
-        lang,
-        hash: hash_bytes(src),
-        len: src.len() as u64,
-        symbols: cx.symbols,
-        imports: cx.imports,
-        references,
-        diagnostics: cx.diagnostics,
-        not_parsed: None,
-    }
+    FileIndex { path: path.to_string(), lang, hash: hash_bytes(src), len: src.len() as u64, symbols: cx.symbols, imports: cx.imports, references, diagnostics: cx.diagnostics, not_parsed: None }
 }
 
 struct Cx<'s, 't> {
@@ -200,16 +181,7 @@ impl<'s, 't> Cx<'s, 't> {
             }
         }
         if let Some(specifier) = source {
-            self.imports.push(Import {
-                specifier,
-                names,
-                default: None,
-                star: star && namespace.is_none(),
-                namespace,
-                type_only,
-                reexport: true,
-                line,
-            });
+            self.imports.push(Import { specifier, names, default: None, star: star && namespace.is_none(), namespace, type_only, reexport: true, line });
         }
     }
 
@@ -404,11 +376,7 @@ impl<'s, 't> Cx<'s, 't> {
             let mut decorators: Vec<Decorator> = pending.iter().filter_map(|n| decorator(*n, self.src, self.f)).collect();
             decorators.extend(decorators_of(member, self.src, self.f));
             let private = has_private_modifier(member, self.src) || name.kind() == "private_property_identifier";
-            let sig = if kind == SymbolKind::Method {
-                self.function_signature(&name_text, member)
-            } else {
-                self.property_signature(member)
-            };
+            let sig = if kind == SymbolKind::Method { self.function_signature(&name_text, member) } else { self.property_signature(member) };
             let mut sym = self.symbol(format!("{class}.{name_text}"), kind, member, name, sig, class_exported && !private);
             if let Some(first) = pending.first() {
                 // The decorators are siblings in the class body; the member's span covers them.
@@ -440,11 +408,7 @@ impl<'s, 't> Cx<'s, 't> {
             };
             let Some(name) = member.child_by_field_id(self.f.name) else { continue };
             let name_text = strip_quotes(&self.text(name));
-            let sig = if kind == SymbolKind::Method {
-                self.function_signature(&name_text, member)
-            } else {
-                self.property_signature(member)
-            };
+            let sig = if kind == SymbolKind::Method { self.function_signature(&name_text, member) } else { self.property_signature(member) };
             let mut sym = self.symbol(format!("{owner}.{name_text}"), kind, member, name, sig, exported);
             sym.declaration = ambient;
             self.symbols.push(sym);
@@ -522,11 +486,7 @@ impl<'s, 't> Cx<'s, 't> {
     }
 
     fn property_signature(&self, member: Node) -> String {
-        let end = member
-            .child_by_field_id(self.f.type_)
-            .or_else(|| member.child_by_field_id(self.f.name))
-            .map(|n| n.end_byte())
-            .unwrap_or(member.end_byte());
+        let end = member.child_by_field_id(self.f.type_).or_else(|| member.child_by_field_id(self.f.name)).map(|n| n.end_byte()).unwrap_or(member.end_byte());
         let start = member
             .child_by_field_id(self.f.name)
             .map(|n| {
@@ -582,7 +542,7 @@ impl<'s, 't> Cx<'s, 't> {
             if sym.name.contains('.') || sym.kind == SymbolKind::Reexport || sym.exported {
                 continue;
             }
-            let listed = self.local_exports.iter().any(|n| *n == sym.name);
+            let listed = self.local_exports.contains(&sym.name);
             let default = self.default_ident.as_deref() == Some(sym.name.as_str());
             if listed || default {
                 sym.exported = true;
@@ -627,17 +587,12 @@ fn has_token(node: Node, token: &str) -> bool {
 
 fn has_private_modifier(member: Node, src: &[u8]) -> bool {
     let mut cursor = member.walk();
-    member
-        .children(&mut cursor)
-        .any(|c| c.kind() == "accessibility_modifier" && &src[c.byte_range()] == b"private")
+    member.children(&mut cursor).any(|c| c.kind() == "accessibility_modifier" && &src[c.byte_range()] == b"private")
 }
 
 fn first_non_decorator_start(node: Node) -> usize {
     let mut cursor = node.walk();
-    node.children(&mut cursor)
-        .find(|c| c.kind() != "decorator" && c.kind() != "comment")
-        .map(|c| c.start_byte())
-        .unwrap_or(node.start_byte())
+    node.children(&mut cursor).find(|c| c.kind() != "decorator" && c.kind() != "comment").map(|c| c.start_byte()).unwrap_or(node.start_byte())
 }
 
 fn decorators_of(node: Node, src: &[u8], f: &FieldIds) -> Vec<Decorator> {
@@ -661,9 +616,7 @@ fn decorator(node: Node, src: &[u8], f: &FieldIds) -> Option<Decorator> {
                     }
                     let literal = match arg.kind() {
                         "string" => Some(strip_quotes(&text(arg))),
-                        "template_string" if arg.named_child_count() == 0 || no_substitution(arg) => {
-                            Some(strip_quotes(&text(arg)))
-                        }
+                        "template_string" if arg.named_child_count() == 0 || no_substitution(arg) => Some(strip_quotes(&text(arg))),
                         _ => None,
                     };
                     args.push(literal);
@@ -685,21 +638,11 @@ pub(crate) fn pos(p: tree_sitter::Point) -> Pos {
 }
 
 pub(crate) fn span_of(node: Node) -> Span {
-    Span {
-        start_byte: node.start_byte() as u32,
-        end_byte: node.end_byte() as u32,
-        start: pos(node.start_position()),
-        end: pos(node.end_position()),
-    }
+    Span { start_byte: node.start_byte() as u32, end_byte: node.end_byte() as u32, start: pos(node.start_position()), end: pos(node.end_position()) }
 }
 
 fn span_between(first: Node, last: Node) -> Span {
-    Span {
-        start_byte: first.start_byte() as u32,
-        end_byte: last.end_byte() as u32,
-        start: pos(first.start_position()),
-        end: pos(last.end_position()),
-    }
+    Span { start_byte: first.start_byte() as u32, end_byte: last.end_byte() as u32, start: pos(first.start_position()), end: pos(last.end_position()) }
 }
 
 /// Parse errors as diagnostics: an ERROR node is "unexpected", a MISSING node "missing".
@@ -709,26 +652,14 @@ fn collect_errors(node: Node, src: &[u8], out: &mut Vec<Diagnostic>) {
         return;
     }
     if node.is_missing() {
-        out.push(Diagnostic {
-            severity: Severity::Error,
-            message: format!("syntax error: missing `{}`", node.kind()),
-            pos: pos(node.start_position()),
-        });
+        out.push(Diagnostic { severity: Severity::Error, message: format!("syntax error: missing `{}`", node.kind()), pos: pos(node.start_position()) });
         return;
     }
     if node.is_error() {
         let snippet = truncate(&fold_ws(&lossy(&src[node.byte_range()])), 40);
-        out.push(Diagnostic {
-            severity: Severity::Error,
-            message: format!("syntax error: unexpected `{snippet}`"),
-            pos: pos(node.start_position()),
-        });
+        out.push(Diagnostic { severity: Severity::Error, message: format!("syntax error: unexpected `{snippet}`"), pos: pos(node.start_position()) });
         if out.len() == MAX_DIAGNOSTICS {
-            out.push(Diagnostic {
-                severity: Severity::Error,
-                message: format!("more than {MAX_DIAGNOSTICS} syntax errors; the rest are not listed"),
-                pos: pos(node.start_position()),
-            });
+            out.push(Diagnostic { severity: Severity::Error, message: format!("more than {MAX_DIAGNOSTICS} syntax errors; the rest are not listed"), pos: pos(node.start_position()) });
         }
         return;
     }

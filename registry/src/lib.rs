@@ -16,10 +16,10 @@ mod resolve;
 mod text;
 
 pub use context::{RefContext, Syntax};
-pub use prisma_access::{AccessRole, PrismaAccess, PrismaModels};
 pub use lang::{classify, is_tsconfig, is_typescript};
 pub use model::*;
-pub use registry::{Delta, Match, MatchTier, Registry, MAX_FILE_BYTES, index_file, suggest_among};
+pub use prisma_access::{AccessRole, PrismaAccess, PrismaModels};
+pub use registry::{Delta, MAX_FILE_BYTES, Match, MatchTier, Registry, index_file, suggest_among};
 pub use resolve::{TsConfig, TsConfigSet};
 pub use text::hash_bytes;
 

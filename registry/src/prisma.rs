@@ -93,32 +93,17 @@ pub(crate) fn extract_prisma(path: &str, src: &[u8]) -> FileIndex {
             "model" | "view" | "type" | "enum" if opens && is_ident(name) => {
                 let kind = if keyword == "enum" { SymbolKind::Enum } else { SymbolKind::Model };
                 let name_col = indent + code.find(name).unwrap_or(0);
-                let sym = prisma_symbol(
-                    name.to_string(),
-                    kind,
-                    line_span(indent, indent + code.len()),
-                    line_span(name_col, name_col + name.len()),
-                    format!("{keyword} {name}"),
-                    &mut doc,
-                );
+                let sym = prisma_symbol(name.to_string(), kind, line_span(indent, indent + code.len()), line_span(name_col, name_col + name.len()), format!("{keyword} {name}"), &mut doc);
                 symbols.push(sym);
                 open = Some(Block::Symbol { index: symbols.len() - 1, fields: kind == SymbolKind::Model });
             }
             "datasource" | "generator" if opens => open = Some(Block::Config),
-            _ => diagnostics.push(Diagnostic {
-                severity: Severity::Error,
-                message: format!("prisma: unexpected `{}`", truncate(code, 60)),
-                pos: Pos { line: line_no as u32, col: indent as u32 },
-            }),
+            _ => diagnostics.push(Diagnostic { severity: Severity::Error, message: format!("prisma: unexpected `{}`", truncate(code, 60)), pos: Pos { line: line_no as u32, col: indent as u32 } }),
         }
         doc.clear();
     }
     if let Some(Block::Symbol { index, .. }) = open {
-        diagnostics.push(Diagnostic {
-            severity: Severity::Error,
-            message: format!("prisma: block `{}` is not closed", symbols[index].name),
-            pos: symbols[index].span.start,
-        });
+        diagnostics.push(Diagnostic { severity: Severity::Error, message: format!("prisma: block `{}` is not closed", symbols[index].name), pos: symbols[index].span.start });
     }
     for sym in &mut symbols {
         sym.name = format!("prisma:{}", sym.name);
@@ -126,17 +111,7 @@ pub(crate) fn extract_prisma(path: &str, src: &[u8]) -> FileIndex {
             sym.hash = hash_bytes(&src[sym.span.start_byte as usize..sym.span.end_byte as usize]);
         }
     }
-    FileIndex {
-        path: path.to_string(),
-        lang: FileLang::Prisma,
-        hash: hash_bytes(src),
-        len: src.len() as u64,
-        symbols,
-        imports: Vec::new(),
-        references: refs,
-        diagnostics,
-        not_parsed: None,
-    }
+    FileIndex { path: path.to_string(), lang: FileLang::Prisma, hash: hash_bytes(src), len: src.len() as u64, symbols, imports: Vec::new(), references: refs, diagnostics, not_parsed: None }
 }
 
 /// The block a line belongs to.
@@ -260,13 +235,9 @@ fn parse_relation(attr: &str) -> PrismaRelation {
             })
             .unwrap_or_default()
     };
-    let name = inner
-        .split(',')
-        .next()
-        .map(str::trim)
-        .and_then(|first| {
-            let first = first.strip_prefix("name:").map(str::trim).unwrap_or(first);
-            first.strip_prefix('"').and_then(|f| f.strip_suffix('"')).map(str::to_string)
-        });
+    let name = inner.split(',').next().map(str::trim).and_then(|first| {
+        let first = first.strip_prefix("name:").map(str::trim).unwrap_or(first);
+        first.strip_prefix('"').and_then(|f| f.strip_suffix('"')).map(str::to_string)
+    });
     PrismaRelation { name, fields: list("fields"), references: list("references") }
 }

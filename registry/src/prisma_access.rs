@@ -107,8 +107,23 @@ pub struct PrismaAccess {
 
 /// Delegate operations of a Prisma model client.
 const OPS: &[&str] = &[
-    "findUnique", "findUniqueOrThrow", "findFirst", "findFirstOrThrow", "findMany", "create", "createMany", "createManyAndReturn", "update",
-    "updateMany", "updateManyAndReturn", "upsert", "delete", "deleteMany", "count", "aggregate", "groupBy",
+    "findUnique",
+    "findUniqueOrThrow",
+    "findFirst",
+    "findFirstOrThrow",
+    "findMany",
+    "create",
+    "createMany",
+    "createManyAndReturn",
+    "update",
+    "updateMany",
+    "updateManyAndReturn",
+    "upsert",
+    "delete",
+    "deleteMany",
+    "count",
+    "aggregate",
+    "groupBy",
 ];
 
 /// Operations whose result is a list of rows.
@@ -120,9 +135,38 @@ const ROW_OPS: &[&str] = &["findUnique", "findUniqueOrThrow", "findFirst", "find
 /// Argument keys whose value is about the same model (or, inside a relation field, about the
 /// related one): query arguments, relation filters and nested writes.
 const NESTED_KEYS: &[&str] = &[
-    "where", "data", "select", "include", "omit", "orderBy", "cursor", "having", "create", "update", "upsert", "connect", "connectOrCreate", "set",
-    "disconnect", "delete", "updateMany", "deleteMany", "createMany", "some", "every", "none", "is", "isNot", "AND", "OR", "NOT", "_count",
-    "_sum", "_avg", "_min", "_max",
+    "where",
+    "data",
+    "select",
+    "include",
+    "omit",
+    "orderBy",
+    "cursor",
+    "having",
+    "create",
+    "update",
+    "upsert",
+    "connect",
+    "connectOrCreate",
+    "set",
+    "disconnect",
+    "delete",
+    "updateMany",
+    "deleteMany",
+    "createMany",
+    "some",
+    "every",
+    "none",
+    "is",
+    "isNot",
+    "AND",
+    "OR",
+    "NOT",
+    "_count",
+    "_sum",
+    "_avg",
+    "_min",
+    "_max",
 ];
 
 /// Argument keys that list field names as strings: `distinct: ["a"]`, `by: ["a"]`.
@@ -130,8 +174,18 @@ const NAME_LIST_KEYS: &[&str] = &["distinct", "by"];
 
 /// Suffixes of the generated `Prisma.<model><Suffix>` input types.
 const INPUT_SUFFIXES: &[&str] = &[
-    "WhereInput", "WhereUniqueInput", "CreateInput", "UncheckedCreateInput", "UpdateInput", "UncheckedUpdateInput", "CreateManyInput",
-    "UpdateManyMutationInput", "OrderByWithRelationInput", "Select", "Include", "Omit",
+    "WhereInput",
+    "WhereUniqueInput",
+    "CreateInput",
+    "UncheckedCreateInput",
+    "UpdateInput",
+    "UncheckedUpdateInput",
+    "CreateManyInput",
+    "UpdateManyMutationInput",
+    "OrderByWithRelationInput",
+    "Select",
+    "Include",
+    "Omit",
 ];
 
 /// Array methods whose callback's first parameter is an element.
@@ -206,10 +260,11 @@ impl<'t> Walker<'t, '_> {
             match n.parent() {
                 Some(p) if matches!(p.kind(), "await_expression" | "parenthesized_expression" | "non_null_expression" | "as_expression") => n = p,
                 // `call.catch(…)` / `.finally(…)` resolve to the same rows (or throw).
-                Some(p) if p.kind() == "member_expression"
-                    && p.child_by_field_name("object") == Some(n)
-                    && p.child_by_field_name("property").is_some_and(|q| matches!(self.text(q), "catch" | "finally"))
-                    && p.parent().is_some_and(|c| c.kind() == "call_expression" && c.child_by_field_name("function") == Some(p)) =>
+                Some(p)
+                    if p.kind() == "member_expression"
+                        && p.child_by_field_name("object") == Some(n)
+                        && p.child_by_field_name("property").is_some_and(|q| matches!(self.text(q), "catch" | "finally"))
+                        && p.parent().is_some_and(|c| c.kind() == "call_expression" && c.child_by_field_name("function") == Some(p)) =>
                 {
                     n = p.parent().unwrap();
                 }
@@ -537,9 +592,7 @@ impl<'t> Walker<'t, '_> {
         if !matches!(cb.kind(), "arrow_function" | "function_expression") {
             return;
         }
-        let param = cb.child_by_field_name("parameter").or_else(|| {
-            cb.child_by_field_name("parameters").and_then(|ps| ps.named_child(0)).and_then(|p| p.child_by_field_name("pattern"))
-        });
+        let param = cb.child_by_field_name("parameter").or_else(|| cb.child_by_field_name("parameters").and_then(|ps| ps.named_child(0)).and_then(|p| p.child_by_field_name("pattern")));
         let (Some(param), Some(body)) = (param, cb.child_by_field_name("body")) else { return };
         match param.kind() {
             "identifier" => {

@@ -43,14 +43,7 @@ fn index_with_tree(path: &str, lang: FileLang, bytes: &[u8], old: Option<&Tree>)
             let tree = parse(config, bytes, old);
             let mut file = extract_typescript(path, lang, bytes, &tree);
             if let Err(e) = std::str::from_utf8(bytes) {
-                file.diagnostics.insert(
-                    0,
-                    Diagnostic {
-                        severity: Severity::Warning,
-                        message: format!("invalid UTF-8 at byte {}; shown as U+FFFD", e.valid_up_to()),
-                        pos: Pos::default(),
-                    },
-                );
+                file.diagnostics.insert(0, Diagnostic { severity: Severity::Warning, message: format!("invalid UTF-8 at byte {}; shown as U+FFFD", e.valid_up_to()), pos: Pos::default() });
             }
             (file, Some(tree))
         }
@@ -224,9 +217,7 @@ impl Registry {
                 }
             }
         }
-        out.sort_by(|a, b| {
-            (a.tier, &a.symbol.name, &a.file.path, a.symbol.span.start_byte).cmp(&(b.tier, &b.symbol.name, &b.file.path, b.symbol.span.start_byte))
-        });
+        out.sort_by(|a, b| (a.tier, &a.symbol.name, &a.file.path, a.symbol.span.start_byte).cmp(&(b.tier, &b.symbol.name, &b.file.path, b.symbol.span.start_byte)));
         out
     }
 

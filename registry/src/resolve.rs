@@ -27,6 +27,9 @@ pub struct TsConfig {
     pub problems: Vec<String>,
 }
 
+/// One `compilerOptions.paths` entry: the pattern and its target patterns.
+type PathMapping = (String, Vec<String>);
+
 /// The raw, unmerged options of one file.
 #[derive(Debug, Clone, Default)]
 struct RawConfig {
@@ -35,7 +38,7 @@ struct RawConfig {
     base_url: Option<String>,
     /// Patterns and the raw targets, plus the directory they are relative to when there is no
     /// `baseUrl` (the directory of the config that defines `paths`).
-    paths: Option<(Vec<(String, Vec<String>)>, String)>,
+    paths: Option<(Vec<PathMapping>, String)>,
     problem: Option<String>,
 }
 
@@ -92,9 +95,7 @@ impl TsConfigSet {
         }
         // The file belongs to the project(s) of the nearest directory that has a tsconfig, as
         // with tsc; configs further up only apply through `extends`.
-        let Some(nearest) = self.configs.iter().find(|c| is_within(from, &c.dir)).map(|c| c.dir.as_str()) else {
-            return None;
-        };
+        let nearest = self.configs.iter().find(|c| is_within(from, &c.dir)).map(|c| c.dir.as_str())?;
         for config in self.configs.iter().filter(|c| c.dir == nearest) {
             for (pattern, targets) in &config.paths {
                 let Some(star) = match_pattern(pattern, specifier) else { continue };

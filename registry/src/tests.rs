@@ -408,15 +408,7 @@ fn references_skip_declaring_names() {
     let names: Vec<(&str, RefKind)> = f.references.iter().map(|(n, r)| (n, r.kind)).collect();
     assert_eq!(
         names,
-        vec![
-            ("x", RefKind::Value),
-            ("IUser", RefKind::Type),
-            ("g", RefKind::Value),
-            ("x", RefKind::Value),
-            ("name", RefKind::Property),
-            ("select", RefKind::Property),
-            ("title", RefKind::Property),
-        ]
+        vec![("x", RefKind::Value), ("IUser", RefKind::Type), ("g", RefKind::Value), ("x", RefKind::Value), ("name", RefKind::Property), ("select", RefKind::Property), ("title", RefKind::Property),]
     );
     assert_eq!(f.references.of("x").count(), 2);
 }
@@ -474,10 +466,7 @@ fn search_orders_exact_segment_prefix_substring_case() {
     reg.update_file("src/providers/x.ts", b"export function postBbsArticles() {}\nexport function articleICreateHelper() {}\n");
     reg.update_file("prisma/schema/a.prisma", b"model bbs_articles {\n  id String\n}\n");
     let names = |q: &str, k: Option<SymbolKind>| reg.search(q, k).iter().map(|m| format!("{}:{:?}", m.symbol.name, m.tier)).collect::<Vec<_>>();
-    assert_eq!(
-        names("ICreate", None),
-        vec!["IBbsArticle.ICreate:Segment", "IBbsArticle.ICreateLater:Prefix", "articleICreateHelper:Substring"]
-    );
+    assert_eq!(names("ICreate", None), vec!["IBbsArticle.ICreate:Segment", "IBbsArticle.ICreateLater:Prefix", "articleICreateHelper:Substring"]);
     assert_eq!(names("IBbsArticle", Some(SymbolKind::Namespace)), vec!["IBbsArticle:Exact"]);
     assert_eq!(names("bbs_articles", None), vec!["prisma:bbs_articles:Segment", "prisma:bbs_articles.id:Segment"]);
     assert_eq!(names("prisma:bbs_articles.id", None), vec!["prisma:bbs_articles.id:Exact"]);
@@ -509,11 +498,7 @@ fn walk_finds_every_tags_definition() {
         while let Some(m) = matches.next() {
             for cap in m.captures().iter().filter(|c| c.index == name_idx) {
                 let at = cap.node.start_byte() as u32;
-                assert!(
-                    file.symbols.iter().any(|s| s.name_span.start_byte == at),
-                    "the walk missed `{}` in {text:?}",
-                    cap.node.utf8_text(text.as_bytes()).unwrap()
-                );
+                assert!(file.symbols.iter().any(|s| s.name_span.start_byte == at), "the walk missed `{}` in {text:?}", cap.node.utf8_text(text.as_bytes()).unwrap());
             }
         }
     }

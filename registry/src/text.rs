@@ -48,11 +48,7 @@ pub fn truncate(s: &str, max: usize) -> String {
 /// `"x"`, `'x'` or `` `x` `` → `x`; anything else unchanged.
 pub fn strip_quotes(s: &str) -> String {
     let b = s.as_bytes();
-    if b.len() >= 2 && matches!(b[0], b'"' | b'\'' | b'`') && b[b.len() - 1] == b[0] {
-        s[1..s.len() - 1].to_string()
-    } else {
-        s.to_string()
-    }
+    if b.len() >= 2 && matches!(b[0], b'"' | b'\'' | b'`') && b[b.len() - 1] == b[0] { s[1..s.len() - 1].to_string() } else { s.to_string() }
 }
 
 /// The text lines of a `/** ... */` comment, markers and leading `*` stripped, trimmed.

@@ -103,7 +103,13 @@ const TABLE: &[(&str, &[&str], &[Category])] = &[
     ),
     (
         "remove introduction from members",
-        &["prisma:bbs_members.introduction:remove", "IBbsMember.introduction:remove", "IBbsMember.ICreate.introduction:remove", "IBbsMember.IJoin.introduction:remove", "IBbsMember.IUpdate.introduction:remove"],
+        &[
+            "prisma:bbs_members.introduction:remove",
+            "IBbsMember.introduction:remove",
+            "IBbsMember.ICreate.introduction:remove",
+            "IBbsMember.IJoin.introduction:remove",
+            "IBbsMember.IUpdate.introduction:remove",
+        ],
         &[],
     ),
     ("remove the report model", &["prisma:bbs_reports:remove", "IBbsReport:remove"], &[]),

@@ -37,9 +37,13 @@ fn apply_splices_checks_through_the_server_and_rolls_back() {
         let env = planned();
         let before = read(&env, PROVIDER);
         let helper = "export function articleViewCount(): number {\n  return 0;\n}";
-        let clean = edits(&env, "clean", serde_json::json!({"edits": [
-            {"op": "insert_symbol", "file": PROVIDER, "at": "end", "text": helper},
-        ]}));
+        let clean = edits(
+            &env,
+            "clean",
+            serde_json::json!({"edits": [
+                {"op": "insert_symbol", "file": PROVIDER, "at": "end", "text": helper},
+            ]}),
+        );
         let r = env.run(&["--ts-server", server, "apply", &clean, "--json"]);
         r.expect_code(0);
         let report = r.json();
@@ -52,9 +56,13 @@ fn apply_splices_checks_through_the_server_and_rolls_back() {
         let after = read(&env, PROVIDER);
         assert_eq!(after, format!("{before}\n{helper}\n"), "server {server}");
 
-        let broken = edits(&env, "broken", serde_json::json!({"edits": [
-            {"op": "insert_symbol", "file": PROVIDER, "before": "postBbsMemberArticles", "text": "const BROKEN: string = 42;"},
-        ]}));
+        let broken = edits(
+            &env,
+            "broken",
+            serde_json::json!({"edits": [
+                {"op": "insert_symbol", "file": PROVIDER, "before": "postBbsMemberArticles", "text": "const BROKEN: string = 42;"},
+            ]}),
+        );
         let r = env.run(&["--ts-server", server, "apply", &broken]);
         r.expect_code(1).stdout_has("1 new error(s)").stdout_has("src/providers/postBbsMemberArticles.ts:8:7: error TS2322: Type 'number' is not assignable to type 'string'.");
         let txn = r.stdout().split_whitespace().nth(2).unwrap().to_string();
@@ -79,13 +87,17 @@ fn symbol_ops_range_ops_and_patches() {
     let (line, end) = (hit["line"].as_u64().unwrap() as usize, hit["end_line"].as_u64().unwrap() as usize);
     let declaration = read(&env, READER).lines().skip(line - 1).take(end - line + 1).collect::<Vec<_>>().join("\n");
     let range_hash = env.run(&["hash", PROVIDER, "15", "15"]).expect_code(0).stdout().trim().to_string();
-    let e = edits(&env, "mixed", serde_json::json!({"edits": [
-        {"op": "replace_symbol", "symbol": format!("{READER}#getBbsArticlesArticleId"), "expect_hash": hash,
-         "text": declaration.replace("getBbsArticlesArticleId(", "getBbsArticlesArticleId(\n  /* reviewed */ ")},
-        {"op": "replace_range", "file": PROVIDER, "start_line": 15, "end_line": 15, "expect_hash": range_hash,
-         "text": "  const now = toISOStringSafe(new Date()); // creation time"},
-        {"op": "create_file", "path": "src/providers/articleViews.ts", "text": "export const ARTICLE_VIEWS = 0;\n"},
-    ]}));
+    let e = edits(
+        &env,
+        "mixed",
+        serde_json::json!({"edits": [
+            {"op": "replace_symbol", "symbol": format!("{READER}#getBbsArticlesArticleId"), "expect_hash": hash,
+             "text": declaration.replace("getBbsArticlesArticleId(", "getBbsArticlesArticleId(\n  /* reviewed */ ")},
+            {"op": "replace_range", "file": PROVIDER, "start_line": 15, "end_line": 15, "expect_hash": range_hash,
+             "text": "  const now = toISOStringSafe(new Date()); // creation time"},
+            {"op": "create_file", "path": "src/providers/articleViews.ts", "text": "export const ARTICLE_VIEWS = 0;\n"},
+        ]}),
+    );
     // The new file is not in the manifest's scope: the whole set is refused, nothing written.
     env.run(&["apply", &e, "--no-lsp"]).expect_code(2).stderr_has("op 3 (create_file): src/providers/articleViews.ts: refused by the gate");
     assert_untouched(&env);
@@ -130,10 +142,19 @@ fn bad_edits_are_refused_and_nothing_is_written() {
         (serde_json::json!({"edits": []}), "the list is empty"),
         (serde_json::json!({"edits": [{"op": "replace_symbol", "symbol": "postBbsMemberArticle", "text": "x"}]}), "no symbol `postBbsMemberArticle`; did you mean"),
         (serde_json::json!({"edits": [{"op": "delete_symbol", "symbol": format!("{PROVIDER}#nothingHere")}]}), "no symbol `nothingHere` in `src/providers/postBbsMemberArticles.ts`"),
-        (serde_json::json!({"edits": [{"op": "replace_symbol", "symbol": "postBbsMemberArticles", "text": "export function postBbsMemberArticles() {}", "expect_hash": "0123456789abcdef"}]}), "changed since it was read"),
-        (serde_json::json!({"edits": [{"op": "replace_range", "file": PROVIDER, "start_line": 15, "end_line": 15, "expect_hash": "0123456789abcdef", "text": "x"}]}), "lines 15-15 changed since they were read"),
+        (
+            serde_json::json!({"edits": [{"op": "replace_symbol", "symbol": "postBbsMemberArticles", "text": "export function postBbsMemberArticles() {}", "expect_hash": "0123456789abcdef"}]}),
+            "changed since it was read",
+        ),
+        (
+            serde_json::json!({"edits": [{"op": "replace_range", "file": PROVIDER, "start_line": 15, "end_line": 15, "expect_hash": "0123456789abcdef", "text": "x"}]}),
+            "lines 15-15 changed since they were read",
+        ),
         (serde_json::json!({"edits": [{"op": "replace_range", "file": PROVIDER, "start_line": 15, "end_line": 999, "expect_hash": range_hash, "text": "x"}]}), "past the end of the file"),
-        (serde_json::json!({"edits": [{"op": "replace_range", "file": PROVIDER, "start_line": 15, "end_line": 15, "expect_hash": range_hash, "text": "  const now = {{{"}]}), "the result has a syntax error at line"),
+        (
+            serde_json::json!({"edits": [{"op": "replace_range", "file": PROVIDER, "start_line": 15, "end_line": 15, "expect_hash": range_hash, "text": "  const now = {{{"}]}),
+            "the result has a syntax error at line",
+        ),
         (serde_json::json!({"edits": [{"op": "insert_symbol", "file": PROVIDER, "at": "end", "after": "postBbsMemberArticles", "text": "x"}]}), "exactly one of `after`"),
         (serde_json::json!({"edits": [{"op": "create_file", "path": PROVIDER, "text": "x"}]}), "already exists"),
         (serde_json::json!({"edits": [{"op": "create_file", "path": "../escape.ts", "text": "x"}]}), "`..` leads outside the root"),
@@ -144,7 +165,10 @@ fn bad_edits_are_refused_and_nothing_is_written() {
         (serde_json::json!({"edits": [{"op": "insert_symbol", "file": "src/MyGlobal.ts", "at": "end", "text": "x"}]}), "not in the active manifest's files_to_modify"),
         (serde_json::json!({"edits": [{"op": "insert_symbol", "file": "test/features/api/article/test_api_article_creation.ts", "at": "end", "text": "x"}]}), "excluded by the manifest (tests"),
         // One good op and one bad: the good one is not written either.
-        (serde_json::json!({"edits": [{"op": "insert_symbol", "file": PROVIDER, "at": "end", "text": "export const fine = 1;"}, {"op": "delete_symbol", "symbol": "missingSymbol"}]}), "1 of 2 edit(s) cannot be applied"),
+        (
+            serde_json::json!({"edits": [{"op": "insert_symbol", "file": PROVIDER, "at": "end", "text": "export const fine = 1;"}, {"op": "delete_symbol", "symbol": "missingSymbol"}]}),
+            "1 of 2 edit(s) cannot be applied",
+        ),
     ];
     for (i, (value, expected)) in cases.into_iter().enumerate() {
         let path = edits(&env, &format!("bad{i}"), value);
@@ -223,10 +247,14 @@ fn paused_apply(env: &Env, edits: &str, before: usize) -> Child {
 fn kill_9_in_the_middle_leaves_old_or_new_files_and_rollback_restores() {
     let env = planned();
     let (provider, reader) = (read(&env, PROVIDER), read(&env, READER));
-    let e = edits(&env, "two", serde_json::json!({"edits": [
-        {"op": "insert_symbol", "file": PROVIDER, "at": "end", "text": "export const one = 1;"},
-        {"op": "insert_symbol", "file": READER, "at": "end", "text": "export const two = 2;"},
-    ]}));
+    let e = edits(
+        &env,
+        "two",
+        serde_json::json!({"edits": [
+            {"op": "insert_symbol", "file": PROVIDER, "at": "end", "text": "export const one = 1;"},
+            {"op": "insert_symbol", "file": READER, "at": "end", "text": "export const two = 2;"},
+        ]}),
+    );
     // Files are written in path order: getBbs… first, then postBbs….
     let mut child = paused_apply(&env, &e, 1);
     child.kill().unwrap(); // SIGKILL
@@ -254,20 +282,22 @@ fn kill_9_in_the_middle_leaves_old_or_new_files_and_rollback_restores() {
 fn a_second_apply_waits_for_the_first_and_then_sees_its_writes() {
     let env = planned();
     let hash = env.run(&["hash", PROVIDER, "15", "15"]).stdout().trim().to_string();
-    let first = edits(&env, "first", serde_json::json!({"edits": [
-        {"op": "replace_range", "file": PROVIDER, "start_line": 15, "end_line": 15, "expect_hash": hash, "text": "  const now = toISOStringSafe(new Date()); // first"},
-    ]}));
-    let second = edits(&env, "second", serde_json::json!({"edits": [
-        {"op": "replace_range", "file": PROVIDER, "start_line": 15, "end_line": 15, "expect_hash": hash, "text": "  const now = toISOStringSafe(new Date()); // second"},
-    ]}));
+    let first = edits(
+        &env,
+        "first",
+        serde_json::json!({"edits": [
+            {"op": "replace_range", "file": PROVIDER, "start_line": 15, "end_line": 15, "expect_hash": hash, "text": "  const now = toISOStringSafe(new Date()); // first"},
+        ]}),
+    );
+    let second = edits(
+        &env,
+        "second",
+        serde_json::json!({"edits": [
+            {"op": "replace_range", "file": PROVIDER, "start_line": 15, "end_line": 15, "expect_hash": hash, "text": "  const now = toISOStringSafe(new Date()); // second"},
+        ]}),
+    );
     let mut a = paused_apply(&env, &first, 0);
-    let mut b = Command::new(bin())
-        .args(["--root", env.root().to_str().unwrap(), "apply", &second, "--no-lsp"])
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut b = Command::new(bin()).args(["--root", env.root().to_str().unwrap(), "apply", &second, "--no-lsp"]).env("NO_COLOR", "1").stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     let mut b_err = BufReader::new(b.stderr.take().unwrap());
     let mut line = String::new();
     b_err.read_line(&mut line).unwrap();

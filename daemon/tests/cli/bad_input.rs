@@ -125,10 +125,7 @@ fn unreadable_file_is_skipped_and_reported() {
     r.expect_code(0);
     let j = r.json();
     let skipped = j["skipped"].as_array().unwrap();
-    assert!(
-        skipped.iter().any(|s| s["path"] == "src/secret.ts" && s["reason"] == "cannot read: permission denied"),
-        "{j}"
-    );
+    assert!(skipped.iter().any(|s| s["path"] == "src/secret.ts" && s["reason"] == "cannot read: permission denied"), "{j}");
     assert!(j["files"].as_u64().unwrap() > 100);
 }
 

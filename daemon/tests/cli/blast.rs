@@ -110,11 +110,7 @@ fn shape_change_must_change_only_where_values_are_built() {
     // The providers build IBbsArticle values (object literals returned as the DTO); the SDK's
     // simulator returns `{…} as any`, which builds nothing typed.
     let j = env.run(&["blast", "IBbsArticle", "--change", "shape", "--ts-server", "native", "--json"]).json();
-    assert_eq!(
-        strings(&j["must_change_files"]),
-        ["src/providers/getBbsArticlesArticleId.ts", "src/providers/postBbsMemberArticles.ts", "src/providers/putBbsMemberArticlesArticleId.ts"],
-        "{j}"
-    );
+    assert_eq!(strings(&j["must_change_files"]), ["src/providers/getBbsArticlesArticleId.ts", "src/providers/postBbsMemberArticles.ts", "src/providers/putBbsMemberArticlesArticleId.ts"], "{j}");
 }
 
 #[test]
@@ -177,10 +173,7 @@ fn symbol_in_a_file_with_syntax_errors_still_answers() {
 fn offline_without_a_server_exits_3_with_the_install_command() {
     let env = setup();
     let cache = tempfile::tempdir().unwrap();
-    let r = env.run_env(
-        &["blast", "postBbsMemberArticles", "--offline", "--ts-server", "tsls"],
-        &[("MAINTAIND_CACHE_DIR", cache.path().to_str().unwrap()), ("PATH", "/usr/sbin:/sbin")],
-    );
+    let r = env.run_env(&["blast", "postBbsMemberArticles", "--offline", "--ts-server", "tsls"], &[("MAINTAIND_CACHE_DIR", cache.path().to_str().unwrap()), ("PATH", "/usr/sbin:/sbin")]);
     r.expect_code(3).stderr_has("--offline forbids installing; run: npm install --prefix").stderr_has("typescript-language-server@");
 }
 

@@ -174,7 +174,14 @@ fn garbage_and_old_clients_get_clear_errors_and_the_daemon_goes_on() {
     let a = answer(&[r#"{"id":1,"method":"status"}"#]);
     assert_eq!(a[0]["error"]["code"], -32600);
 
-    let a = answer(&[HELLO, r#"{"jsonrpc":"2.0","id":2,"method":"frobnicate"}"#, r#"{"jsonrpc":"2.0","id":3,"method":"blast","params":{"symbol":7}}"#, r#"{"jsonrpc":"2.0","id":4,"method":"blast","params":{"symbol":"NoSuchThing"}}"#, r#"{"jsonrpc":"2.0","id":5,"method":"debug_panic"}"#, r#"{"jsonrpc":"2.0","id":6,"method":"symbols","params":{"query":"postBbsMemberArticles"}}"#]);
+    let a = answer(&[
+        HELLO,
+        r#"{"jsonrpc":"2.0","id":2,"method":"frobnicate"}"#,
+        r#"{"jsonrpc":"2.0","id":3,"method":"blast","params":{"symbol":7}}"#,
+        r#"{"jsonrpc":"2.0","id":4,"method":"blast","params":{"symbol":"NoSuchThing"}}"#,
+        r#"{"jsonrpc":"2.0","id":5,"method":"debug_panic"}"#,
+        r#"{"jsonrpc":"2.0","id":6,"method":"symbols","params":{"query":"postBbsMemberArticles"}}"#,
+    ]);
     assert_eq!(a[0]["result"]["protocol"], 1);
     assert_eq!(a[1]["error"]["code"], -32601);
     assert_eq!(a[2]["error"]["code"], -32602);

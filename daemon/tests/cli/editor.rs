@@ -21,14 +21,7 @@ struct Lsp {
 
 impl Lsp {
     fn start(env: &Env) -> Lsp {
-        let mut child = Command::new(bin())
-            .args(["lsp", "--ts-server", "native"])
-            .current_dir(env.root())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child = Command::new(bin()).args(["lsp", "--ts-server", "native"]).current_dir(env.root()).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
         let stdin = child.stdin.take().unwrap();
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
         let (tx, incoming) = channel();

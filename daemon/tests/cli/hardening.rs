@@ -142,7 +142,12 @@ fn a_directory_swapped_for_a_link_cannot_redirect_a_write() {
         }
     }
     let listing = |dir: &Path| -> Vec<(String, Vec<u8>)> {
-        let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap()).filter(|e| e.file_type().unwrap().is_file()).map(|e| (e.file_name().to_string_lossy().into_owned(), std::fs::read(e.path()).unwrap())).collect();
+        let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap())
+            .filter(|e| e.file_type().unwrap().is_file())
+            .map(|e| (e.file_name().to_string_lossy().into_owned(), std::fs::read(e.path()).unwrap()))
+            .collect();
         v.sort();
         v
     };
@@ -457,10 +462,14 @@ fn a_write_failing_midway_restores_what_was_written_and_says_so() {
     let limit = largest(env.root()) + 64 * 1024;
     let big = format!("export const big = `{}`;", "x".repeat(limit as usize + 1024));
     // READER sorts before PROVIDER: it is written first, then PROVIDER fails.
-    let e = edits(&env, "partial", json!({"edits": [
-        {"op": "insert_symbol", "file": READER, "at": "end", "text": "export const smallOne = 1;"},
-        {"op": "insert_symbol", "file": PROVIDER, "at": "end", "text": big},
-    ]}));
+    let e = edits(
+        &env,
+        "partial",
+        json!({"edits": [
+            {"op": "insert_symbol", "file": READER, "at": "end", "text": "export const smallOne = 1;"},
+            {"op": "insert_symbol", "file": PROVIDER, "at": "end", "text": big},
+        ]}),
+    );
     let mut cmd = Command::new(bin());
     cmd.args(["--root", env.root().to_str().unwrap(), "--no-daemon", "apply", &e, "--no-lsp"]).env("NO_COLOR", "1");
     // SAFETY: signal and setrlimit are async-signal-safe.
@@ -486,10 +495,14 @@ fn a_write_failing_midway_restores_what_was_written_and_says_so() {
 #[test]
 fn rollback_leaves_a_file_already_restored_alone() {
     let env = planned();
-    let e = edits(&env, "two", json!({"edits": [
-        {"op": "insert_symbol", "file": READER, "at": "end", "text": "export const one = 1;"},
-        {"op": "insert_symbol", "file": PROVIDER, "at": "end", "text": "export const two = 2;"},
-    ]}));
+    let e = edits(
+        &env,
+        "two",
+        json!({"edits": [
+            {"op": "insert_symbol", "file": READER, "at": "end", "text": "export const one = 1;"},
+            {"op": "insert_symbol", "file": PROVIDER, "at": "end", "text": "export const two = 2;"},
+        ]}),
+    );
     env.run(&["--no-daemon", "apply", &e, "--no-lsp"]).expect_code(0);
     git_quiet(&env, &["checkout", "--", PROVIDER]);
     let ino = std::fs::metadata(env.path(PROVIDER)).unwrap().ino();

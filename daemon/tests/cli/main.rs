@@ -4,10 +4,10 @@
 mod apply;
 mod bad_input;
 mod blast;
+mod change;
 mod check;
 mod daemon;
 mod editor;
-mod change;
 mod gate;
 mod hardening;
 mod index;
