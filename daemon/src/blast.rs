@@ -796,6 +796,9 @@ pub fn is_test_file(path: &str) -> bool {
 }
 
 #[cfg(test)]
+mod spec;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
