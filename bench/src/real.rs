@@ -26,7 +26,8 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use maintaind::blast::ChangeKind;
 use maintaind::semantic::SemanticOptions;
-use maintaind::workspace::{NoProgress, Planner, Workspace};
+use maintaind::synthesizer::Planner;
+use maintaind::workspace::{NoProgress, Workspace};
 use maintaind_lsp_bridge::ServerChoice;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
@@ -648,7 +649,7 @@ struct PlanOutcome {
 }
 
 fn plan(ws: &mut Workspace, c: &RequestCase, truth: &BTreeMap<String, Vec<String>>) -> Result<PlanOutcome> {
-    let answer = ws.change(&c.request, &Planner::Offline, true, false, true, &NoProgress);
+    let answer = maintaind::synthesizer::change(ws, &c.request, &Planner::Offline, true, false, true, &NoProgress);
     let m = match answer {
         Err(e) => {
             let msg = e.to_string();

@@ -142,7 +142,7 @@ pub fn interrupted(root: &std::path::Path) -> Option<String> {
 /// half-done, bring the registry up to date, validate, write, check.
 pub fn run(ws: &mut Workspace, manifest: &Manifest, ops: &[Edit], no_lsp: bool, who: &Requester) -> Result<ApplyReport, RequestError> {
     let root = ws.root().to_path_buf();
-    let _lock = crate::journal::WriteLock::acquire(&crate::workspace::state_dir(&root), who.say, who.gone)?;
+    let _lock = crate::journal::WriteLock::acquire(&crate::state::state_dir(&root), who.say, who.gone)?;
     if let Some(refusal) = interrupted(&root) {
         return Err(RequestError::BadInput(refusal));
     }

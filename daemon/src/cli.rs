@@ -14,16 +14,14 @@ use maintaind_registry::SymbolKind;
 use crate::blast::BlastReport;
 use crate::blast::ChangeKind;
 use crate::config::Config;
+pub use crate::daemon::DaemonOptions;
 use crate::doctor;
 use crate::output::{self, Out};
 use crate::semantic::SemanticOptions;
 use crate::workspace::{IndexReport, Progress, Request, RequestError, Response, SymbolsReport, Workspace};
 use maintaind_lsp_bridge::ServerChoice;
 
-pub const EXIT_OK: i32 = 0;
-pub const EXIT_FOUND: i32 = 1;
-pub const EXIT_USAGE: i32 = 2;
-pub const EXIT_ENV: i32 = 3;
+pub use crate::exit::{EXIT_ENV, EXIT_FOUND, EXIT_OK, EXIT_USAGE};
 
 /// Print a planned manifest; exit 1 when a criterion was rejected (the manifest is stored but
 /// not active, and the note says how to activate it anyway).
@@ -203,20 +201,6 @@ pub enum DaemonAction {
     Run(DaemonOptions),
 }
 
-#[derive(clap::Args, Debug, Clone)]
-pub struct DaemonOptions {
-    /// Run without a language server (answers are flagged approximate)
-    #[arg(long)]
-    pub no_lsp: bool,
-    /// Exit after this many seconds with no client connected (default: never, or
-    /// `[daemon] idle_exit_secs` in maintaind.toml)
-    #[arg(long, value_name = "SECS")]
-    pub idle_exit: Option<u64>,
-    /// How long a changed file must be quiet before it is re-indexed, in milliseconds
-    #[arg(long, value_name = "MS", default_value_t = crate::daemon::DEFAULT_DEBOUNCE.as_millis() as u64)]
-    pub debounce_ms: u64,
-}
-
 #[derive(Subcommand, Debug)]
 pub enum GateAction {
     /// Exit 0 when every PATH is writable, 1 when any is refused (one reason per path)
@@ -331,7 +315,7 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<i32, Failure> {
             Some(_) => Some(find_root(cli.root.as_deref())?),
             None => find_root(None).ok(),
         };
-        return crate::lsp::serve(cli, root).map(|()| EXIT_OK);
+        return crate::lsp::serve(crate::lsp::Start { ts_server: cli.ts_server, offline: cli.offline }, root).map(|()| EXIT_OK).map_err(|e| Failure::env(format!("{e:#}")));
     }
     let root = find_root(cli.root.as_deref())?;
     match &cli.command {
@@ -387,10 +371,10 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<i32, Failure> {
             }
             let config = Config::load(&root).map_err(Failure::usage)?;
             let planner = match planner {
-                PlannerChoice::Offline => crate::workspace::Planner::Offline,
-                PlannerChoice::Llm => crate::workspace::Planner::Llm(crate::llm::LlmConfig::load(&config).map_err(Failure::env)?),
+                PlannerChoice::Offline => crate::synthesizer::Planner::Offline,
+                PlannerChoice::Llm => crate::synthesizer::Planner::Llm(crate::llm::LlmConfig::load(&config).map_err(Failure::env)?),
             };
-            if matches!(planner, crate::workspace::Planner::Offline)
+            if matches!(planner, crate::synthesizer::Planner::Offline)
                 && let Some(mut client) = daemon_client(cli, &root, out)?
             {
                 let manifest: crate::manifest::Manifest =
@@ -401,7 +385,7 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<i32, Failure> {
             if !no_lsp {
                 start_server(cli, &config, &mut ws, out)?;
             }
-            let manifest = ws.change(request, &planner, *dry_run, *no_lsp, *allow_no_tests, &BarProgress::new("indexing"))?;
+            let manifest = crate::synthesizer::change(&mut ws, request, &planner, *dry_run, *no_lsp, *allow_no_tests, &BarProgress::new("indexing"))?;
             Ok(planned(out, &manifest, *dry_run))
         }
         Command::Manifest { action } => {
@@ -462,7 +446,7 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<i32, Failure> {
                 output::journal(out, &journal.list());
                 return Ok(EXIT_OK);
             }
-            let _lock = crate::journal::WriteLock::acquire(&crate::workspace::state_dir(&root), &|m| out.note(m), &|| false)?;
+            let _lock = crate::journal::WriteLock::acquire(&crate::state::state_dir(&root), &|m| out.note(m), &|| false)?;
             let txn = journal.rollback(txn.as_deref(), *force).map_err(|e| Failure::usage(format!("{e:#}")))?;
             output::rolled_back(out, &txn);
             Ok(EXIT_OK)

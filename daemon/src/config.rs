@@ -35,11 +35,24 @@ pub struct Config {
     /// How long to wait for every TypeScript project to load before answering approximately.
     pub ready_timeout_secs: Option<u64>,
     /// The LLM planner (`maintaind change --planner llm`).
-    pub llm: Option<crate::llm::LlmTable>,
+    pub llm: Option<LlmTable>,
     /// The background daemon.
     pub daemon: Option<DaemonTable>,
     /// How much of `.maintaind/journal/` is kept.
     pub journal: Option<JournalTable>,
+}
+
+/// The `[llm]` table of `maintaind.toml`.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LlmTable {
+    pub base_url: Option<String>,
+    pub model: Option<String>,
+    /// The name of the environment variable holding the key (never the key itself).
+    pub api_key_env: Option<String>,
+    pub timeout_secs: Option<u64>,
+    pub max_attempts: Option<usize>,
+    pub max_total_tokens: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -51,11 +64,24 @@ pub struct JournalTable {
     pub keep_days: Option<u64>,
 }
 
+/// How much of the journal is kept (`maintaind.toml`: `[journal] keep`, `keep_days`).
+#[derive(Debug, Clone, Copy)]
+pub struct Retention {
+    pub keep: usize,
+    pub keep_days: u64,
+}
+
+impl Default for Retention {
+    fn default() -> Retention {
+        Retention { keep: 20, keep_days: 3 }
+    }
+}
+
 impl Config {
-    pub fn journal_retention(&self) -> crate::journal::Retention {
-        let d = crate::journal::Retention::default();
+    pub fn journal_retention(&self) -> Retention {
+        let d = Retention::default();
         let j = self.journal.clone().unwrap_or_default();
-        crate::journal::Retention { keep: j.keep.unwrap_or(d.keep), keep_days: j.keep_days.unwrap_or(d.keep_days) }
+        Retention { keep: j.keep.unwrap_or(d.keep), keep_days: j.keep_days.unwrap_or(d.keep_days) }
     }
 }
 

@@ -40,8 +40,9 @@ use serde_json::Value;
 use crate::blast::ChangeKind;
 use crate::rpc::{self, HelloParams, RpcError, Status, WatcherStats, code};
 use crate::semantic::SemanticOptions;
+use crate::state::state_dir;
 use crate::walk::{self, IgnoreRules};
-use crate::workspace::{NoProgress, RequestError, Workspace, state_dir};
+use crate::workspace::{NoProgress, RequestError, Workspace};
 
 /// Above this many changed paths in one coalesced batch, re-walk instead of updating files
 /// one by one (a walk stats every file but parses only changed ones, in parallel).
@@ -59,6 +60,21 @@ const SETTLE_MAX: Duration = Duration::from_millis(500);
 /// How often the workspace thread wakes with nothing to do, to check the root still exists
 /// and the idle timer.
 const TICK: Duration = Duration::from_millis(500);
+
+/// The options of `maintaind daemon start|run` (and what `maintaind lsp` starts with).
+#[derive(clap::Args, Debug, Clone)]
+pub struct DaemonOptions {
+    /// Run without a language server (answers are flagged approximate)
+    #[arg(long)]
+    pub no_lsp: bool,
+    /// Exit after this many seconds with no client connected (default: never, or
+    /// `[daemon] idle_exit_secs` in maintaind.toml)
+    #[arg(long, value_name = "SECS")]
+    pub idle_exit: Option<u64>,
+    /// How long a changed file must be quiet before it is re-indexed, in milliseconds
+    #[arg(long, value_name = "MS", default_value_t = DEFAULT_DEBOUNCE.as_millis() as u64)]
+    pub debounce_ms: u64,
+}
 
 pub struct Options {
     /// The language server to start at boot; `None` runs registry-only (answers are flagged
@@ -625,7 +641,8 @@ impl Host {
             }
             "change" => {
                 let p: ChangeParams = parse(method, params)?;
-                let manifest = self.ws.change(&p.request, &crate::workspace::Planner::Offline, p.dry_run, p.no_lsp, p.allow_no_tests, &NoProgress).map_err(request_error)?;
+                let manifest =
+                    crate::synthesizer::change(&mut self.ws, &p.request, &crate::synthesizer::Planner::Offline, p.dry_run, p.no_lsp, p.allow_no_tests, &NoProgress).map_err(request_error)?;
                 to_value(manifest)
             }
             "apply" => {
@@ -1048,7 +1065,7 @@ pub fn init_log(root: &Path) -> Result<()> {
 /// Start `maintaind daemon run` for `root` in the background (its own process group, so the
 /// terminal's Ctrl-C does not reach it) and wait until it answers `ready`. What it prints
 /// before that goes to `.maintaind/daemon.start.log`, shown when it fails to start.
-pub fn spawn(root: &Path, ts_server: Option<maintaind_lsp_bridge::ServerChoice>, offline: bool, opts: &crate::cli::DaemonOptions) -> Result<Status> {
+pub fn spawn(root: &Path, ts_server: Option<maintaind_lsp_bridge::ServerChoice>, offline: bool, opts: &DaemonOptions) -> Result<Status> {
     use std::os::unix::process::CommandExt;
     let dir = state_dir(root);
     crate::state::ensure_private_dir(&dir)?;

@@ -171,10 +171,7 @@ pub struct OpError {
     pub message: String,
 }
 
-/// The hash `replace_range` expects: xxh3-64 of the lines' bytes (with their line ends), hex.
-pub fn hash_text(text: &str) -> String {
-    format!("{:016x}", xxhash_rust::xxh3::xxh3_64(text.as_bytes()))
-}
+pub use crate::safefs::hash_text;
 
 /// Byte range of lines `start..=end` (1-based) in `text`, or why not.
 pub fn line_range(text: &str, start: u32, end: u32) -> Result<(usize, usize), String> {

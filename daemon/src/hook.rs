@@ -32,8 +32,8 @@ pub enum HookError {
 impl HookError {
     pub fn code(&self) -> i32 {
         match self {
-            HookError::Environment(_) => crate::cli::EXIT_ENV,
-            HookError::Foreign { .. } => crate::cli::EXIT_USAGE,
+            HookError::Environment(_) => crate::exit::EXIT_ENV,
+            HookError::Foreign { .. } => crate::exit::EXIT_USAGE,
         }
     }
 }

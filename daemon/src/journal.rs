@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
+use crate::config::Retention;
 use crate::edits::{FileChange, hash_text};
 use crate::safefs::{Expect, RootDir, content_hash};
 
@@ -114,7 +115,7 @@ pub struct Journal {
 
 impl Journal {
     pub fn new(root: &Path) -> Journal {
-        Journal { dir: crate::workspace::state_dir(root).join("journal"), root: root.to_path_buf() }
+        Journal { dir: crate::state::state_dir(root).join("journal"), root: root.to_path_buf() }
     }
 
     /// Every entry, oldest first.
@@ -311,19 +312,6 @@ impl Journal {
             }
         }
         removed
-    }
-}
-
-/// How much of the journal is kept (`maintaind.toml`: `[journal] keep`, `keep_days`).
-#[derive(Debug, Clone, Copy)]
-pub struct Retention {
-    pub keep: usize,
-    pub keep_days: u64,
-}
-
-impl Default for Retention {
-    fn default() -> Retention {
-        Retention { keep: 20, keep_days: 3 }
     }
 }
 

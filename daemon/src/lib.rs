@@ -13,6 +13,7 @@ pub mod config;
 pub mod daemon;
 pub mod doctor;
 pub mod edits;
+pub mod exit;
 pub mod gate;
 pub mod hook;
 pub mod journal;

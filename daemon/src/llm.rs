@@ -51,19 +51,6 @@ impl LlmConfig {
     }
 }
 
-/// The `[llm]` table of `maintaind.toml`.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LlmTable {
-    pub base_url: Option<String>,
-    pub model: Option<String>,
-    /// The name of the environment variable holding the key (never the key itself).
-    pub api_key_env: Option<String>,
-    pub timeout_secs: Option<u64>,
-    pub max_attempts: Option<usize>,
-    pub max_total_tokens: Option<u64>,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LlmError {
     #[error("{0}")]

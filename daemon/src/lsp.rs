@@ -21,16 +21,15 @@ use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer, LspService, Server};
 
 use crate::blast::{BlastReport, Relation};
-use crate::cli::{Cli, DaemonOptions, Failure};
+use crate::daemon::DaemonOptions;
 use crate::manifest::{Manifest, ManifestError, ManifestStore};
 use crate::rpc::{self, CallError};
 
 pub const COMMANDS: [&str; 5] = ["maintaind.blastRadius", "maintaind.planChange", "maintaind.showManifest", "maintaind.clearManifest", "maintaind.status"];
 
 /// Serve LSP on stdin/stdout until the editor says `exit`.
-pub fn serve(cli: &Cli, root: Option<PathBuf>) -> std::result::Result<(), Failure> {
-    let start = Start { ts_server: cli.ts_server, offline: cli.offline };
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(|e| Failure::env(format!("cannot start the async runtime: {e}")))?;
+pub fn serve(start: Start, root: Option<PathBuf>) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))?;
     rt.block_on(async move {
         let (service, socket) =
             LspService::new(|client| Backend { client, state: Arc::new(State { root: RwLock::new(root), start, warned: Default::default(), starting: Default::default(), docs: Default::default() }) });
@@ -39,11 +38,11 @@ pub fn serve(cli: &Cli, root: Option<PathBuf>) -> std::result::Result<(), Failur
     Ok(())
 }
 
-/// How to start the daemon when none is running.
+/// How to start the daemon when none is running (the CLI's `--ts-server` and `--offline`).
 #[derive(Clone, Copy)]
-struct Start {
-    ts_server: Option<maintaind_lsp_bridge::ServerChoice>,
-    offline: bool,
+pub struct Start {
+    pub ts_server: Option<maintaind_lsp_bridge::ServerChoice>,
+    pub offline: bool,
 }
 
 struct State {
@@ -124,7 +123,7 @@ impl LanguageServer for Backend {
         if let Some(dir) = folder.as_ref().and_then(|u| u.to_file_path()).map(|p| p.into_owned())
             && dir.is_dir()
         {
-            let root = crate::cli::find_root(Some(&dir)).ok().and_then(|r| {
+            let root = dir.canonicalize().ok().and_then(|r| {
                 // The folder itself when it is a project, else its nearest project ancestor.
                 r.ancestors().find(|d| d.join(".git").exists() || d.join("package.json").exists()).map(Path::to_path_buf).or(Some(r))
             });

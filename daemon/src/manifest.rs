@@ -172,6 +172,32 @@ pub struct SignatureFact {
     pub via: String,
 }
 
+/// One verdict per acceptance criterion.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Feasibility {
+    pub criterion: String,
+    #[serde(flatten)]
+    pub verdict: Verdict,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "verdict", rename_all = "lowercase")]
+pub enum Verdict {
+    Ok,
+    Rejected { reason: String, alternative: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Provenance {
+    /// `offline` or `llm:<model>`.
+    pub planner: String,
+    /// `native 7.0.2`, `tsls 5.3.0`, or `none (--no-lsp)`.
+    pub language_server: String,
+    /// Some fact came from the registry alone (no server, projects not loaded).
+    pub approximate: bool,
+    pub maintaind: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -223,8 +249,8 @@ pub struct Manifest {
     pub created_unix: u64,
     pub decisions: Decisions,
     pub facts: Facts,
-    pub feasibility: Vec<crate::synthesizer::Feasibility>,
-    pub provenance: crate::synthesizer::Provenance,
+    pub feasibility: Vec<Feasibility>,
+    pub provenance: Provenance,
     /// Keyed hash (BLAKE3, the user's secret) of everything above: a manifest edited by hand
     /// no longer matches, and without the secret a matching digest cannot be recomputed.
     pub digest: String,
@@ -233,7 +259,7 @@ pub struct Manifest {
 impl Manifest {
     /// Some acceptance criterion was judged infeasible.
     pub fn has_rejection(&self) -> bool {
-        self.feasibility.iter().any(|f| matches!(f.verdict, crate::synthesizer::Verdict::Rejected { .. }))
+        self.feasibility.iter().any(|f| matches!(f.verdict, Verdict::Rejected { .. }))
     }
 
     pub fn compute_digest(&self, key: &[u8; 32]) -> String {
@@ -310,7 +336,7 @@ pub struct ManifestStore {
 impl ManifestStore {
     /// The store of the project at `root` (canonical).
     pub fn new(root: &std::path::Path) -> ManifestStore {
-        ManifestStore { dir: crate::workspace::state_dir(root).join("manifests"), root: root.display().to_string() }
+        ManifestStore { dir: crate::state::state_dir(root).join("manifests"), root: root.display().to_string() }
     }
 
     fn path(&self, id: &str) -> std::path::PathBuf {

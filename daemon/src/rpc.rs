@@ -62,7 +62,7 @@ pub mod code {
 }
 
 pub fn socket_path(root: &Path) -> PathBuf {
-    crate::workspace::state_dir(root).join("daemon.sock")
+    crate::state::state_dir(root).join("daemon.sock")
 }
 
 pub fn lock_path(root: &Path) -> PathBuf {

@@ -23,8 +23,6 @@ use std::path::{Path, PathBuf};
 use cap_fs_ext::{FollowSymlinks, OpenOptionsFollowExt};
 use cap_std::fs::{Dir, File, MetadataExt, OpenOptions, OpenOptionsExt};
 
-use crate::edits::hash_text;
-
 /// Why a write did not happen (nothing of it is on disk).
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
@@ -57,6 +55,12 @@ impl Expect {
 pub struct RootDir {
     dir: Dir,
     root: PathBuf,
+}
+
+/// The hash of a text as maintaind records it: xxh3-64 of its bytes, hex (journal entries, the
+/// `expect_hash` of `replace_range` over lines with their line ends, `maintaind hash`).
+pub fn hash_text(text: &str) -> String {
+    format!("{:016x}", xxhash_rust::xxh3::xxh3_64(text.as_bytes()))
 }
 
 /// The hash [`Expect::Hash`] compares (the journal's).

@@ -19,6 +19,11 @@ use anyhow::{Result, bail};
 
 static USER_UMASK: OnceLock<u32> = OnceLock::new();
 
+/// The per-project state directory, `<root>/.maintaind`.
+pub fn state_dir(root: &Path) -> PathBuf {
+    root.join(".maintaind")
+}
+
 /// The umask the user started maintaind with (read once, before [`private_process`]).
 pub fn user_umask() -> u32 {
     *USER_UMASK.get_or_init(|| {

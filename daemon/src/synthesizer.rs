@@ -9,37 +9,14 @@
 use std::collections::BTreeSet;
 
 use maintaind_registry::{FileLang, MatchTier, SymbolKind};
-use serde::{Deserialize, Serialize};
 
 use crate::blast::{DEFAULT_DEPTH, is_test_file};
+use crate::manifest::{self as manifest_store, Manifest, ManifestStore};
 use crate::manifest::{Decisions, ExclusionViolation, Facts, SignatureFact, TargetFact, excluded_by};
-use crate::workspace::Workspace;
+use crate::planner;
+use crate::workspace::{Progress, RequestError, Workspace};
 
-/// One verdict per acceptance criterion.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Feasibility {
-    pub criterion: String,
-    #[serde(flatten)]
-    pub verdict: Verdict,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "verdict", rename_all = "lowercase")]
-pub enum Verdict {
-    Ok,
-    Rejected { reason: String, alternative: String },
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Provenance {
-    /// `offline` or `llm:<model>`.
-    pub planner: String,
-    /// `native 7.0.2`, `tsls 5.3.0`, or `none (--no-lsp)`.
-    pub language_server: String,
-    /// Some fact came from the registry alone (no server, projects not loaded).
-    pub approximate: bool,
-    pub maintaind: String,
-}
+pub use crate::manifest::{Feasibility, Provenance, Verdict};
 
 /// Decisions the synthesizer refuses, with every reason (exit 2).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -244,4 +221,57 @@ fn judge(ws: &Workspace, decisions: &Decisions, blocked: &[(String, &str, &str)]
             Feasibility { criterion: criterion.clone(), verdict }
         })
         .collect()
+}
+
+/// Who decides a change.
+pub enum Planner {
+    /// The embedded deterministic planner.
+    Offline,
+    /// An OpenAI-compatible model under the harness of `llm.rs`.
+    Llm(crate::llm::LlmConfig),
+}
+
+/// Plan a change: the offline planner decides, the synthesizer fills the facts and judges
+/// the criteria. Unless `dry_run`, the manifest is stored, and made active when no
+/// criterion was rejected.
+pub fn change(ws: &mut Workspace, request: &str, planner: &Planner, dry_run: bool, no_lsp: bool, allow_no_tests: bool, progress: &dyn Progress) -> Result<Manifest, RequestError> {
+    crate::workspace::check_length("request", request, crate::workspace::MAX_REQUEST)?;
+    let request = request.trim();
+    if request.is_empty() {
+        return Err(RequestError::BadInput("empty request: say what should change, e.g. `maintaind change \"add view_count to the article model\"`".into()));
+    }
+    ws.refresh(progress)?;
+    let (decisions, planner_name) = match planner {
+        Planner::Offline => (planner::plan_offline(request, ws.registry()).map_err(|e| RequestError::BadInput(format!("cannot plan `{request}`: {e}")))?, "offline".to_string()),
+        Planner::Llm(cfg) => {
+            let (d, run) = crate::llm::plan_llm(request, ws.registry(), cfg).map_err(|e| RequestError::Environment(anyhow::anyhow!(e)))?;
+            (d, format!("llm:{} ({} attempt(s), {} tokens)", cfg.model, run.attempts, run.total_tokens))
+        }
+    };
+    let synthesis = synthesize(ws, &decisions, no_lsp, allow_no_tests).map_err(|e| RequestError::BadInput(e.to_string()))?;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let mut facts = synthesis.facts;
+    facts.registry_generation = ws.generation();
+    let mut manifest = Manifest {
+        id: manifest_store::new_id(request, now),
+        root: ws.root().display().to_string(),
+        request: request.to_string(),
+        created_unix: now,
+        decisions,
+        facts,
+        feasibility: synthesis.feasibility,
+        provenance: Provenance { planner: planner_name, language_server: synthesis.language_server, approximate: synthesis.approximate || no_lsp, maintaind: env!("CARGO_PKG_VERSION").into() },
+        digest: String::new(),
+    };
+    manifest.digest = manifest.compute_digest(&manifest_store::user_secret().map_err(|e| RequestError::Environment(anyhow::anyhow!(e)))?);
+    if !dry_run {
+        let store = ManifestStore::new(ws.root());
+        store.save(&manifest).map_err(|e| RequestError::Environment(anyhow::anyhow!(e)))?;
+        // A rejected criterion is a stop: the plan is kept for inspection, but nothing
+        // may be written under it until someone activates it on purpose.
+        if !manifest.has_rejection() {
+            store.activate(&manifest.id).map_err(|e| RequestError::Environment(anyhow::anyhow!(e)))?;
+        }
+    }
+    Ok(manifest)
 }

@@ -14,11 +14,9 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::blast::{Blast, BlastReport, ChangeKind, Derived, SyntaxCache};
-use crate::manifest::{self, Manifest, ManifestStore};
-use crate::planner;
 use crate::semantic::{Semantic, SemanticOptions, Unavailable};
+use crate::state::state_dir;
 use crate::store::{self, Encoded, FileStat, OpenNote, Store};
-use crate::synthesizer::{self, Provenance};
 use crate::walk::{self, Found};
 
 /// Everything a client can ask of a workspace.
@@ -187,11 +185,6 @@ pub struct Workspace {
 /// How many blast answers are kept (an answer is a few KB to a few hundred KB).
 pub const BLAST_CACHE_ENTRIES: std::num::NonZeroUsize = std::num::NonZeroUsize::new(128).expect("non-zero");
 
-/// The per-workspace state directory.
-pub fn state_dir(root: &Path) -> PathBuf {
-    root.join(".maintaind")
-}
-
 impl Workspace {
     /// Open the workspace at `root` (an existing directory). Creates `.maintaind/` and the
     /// store; a store that cannot be used is rebuilt or replaced by an in-memory one, with a
@@ -314,51 +307,6 @@ impl Workspace {
             }
         }
         Ok(report)
-    }
-
-    /// Plan a change: the offline planner decides, the synthesizer fills the facts and judges
-    /// the criteria. Unless `dry_run`, the manifest is stored, and made active when no
-    /// criterion was rejected.
-    pub fn change(&mut self, request: &str, planner: &Planner, dry_run: bool, no_lsp: bool, allow_no_tests: bool, progress: &dyn Progress) -> Result<Manifest, RequestError> {
-        check_length("request", request, MAX_REQUEST)?;
-        let request = request.trim();
-        if request.is_empty() {
-            return Err(RequestError::BadInput("empty request: say what should change, e.g. `maintaind change \"add view_count to the article model\"`".into()));
-        }
-        self.refresh(progress)?;
-        let (decisions, planner_name) = match planner {
-            Planner::Offline => (planner::plan_offline(request, &self.registry).map_err(|e| RequestError::BadInput(format!("cannot plan `{request}`: {e}")))?, "offline".to_string()),
-            Planner::Llm(cfg) => {
-                let (d, run) = crate::llm::plan_llm(request, &self.registry, cfg).map_err(|e| RequestError::Environment(anyhow::anyhow!(e)))?;
-                (d, format!("llm:{} ({} attempt(s), {} tokens)", cfg.model, run.attempts, run.total_tokens))
-            }
-        };
-        let synthesis = synthesizer::synthesize(self, &decisions, no_lsp, allow_no_tests).map_err(|e| RequestError::BadInput(e.to_string()))?;
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-        let mut facts = synthesis.facts;
-        facts.registry_generation = self.generation;
-        let mut manifest = Manifest {
-            id: manifest::new_id(request, now),
-            root: self.root.display().to_string(),
-            request: request.to_string(),
-            created_unix: now,
-            decisions,
-            facts,
-            feasibility: synthesis.feasibility,
-            provenance: Provenance { planner: planner_name, language_server: synthesis.language_server, approximate: synthesis.approximate || no_lsp, maintaind: env!("CARGO_PKG_VERSION").into() },
-            digest: String::new(),
-        };
-        manifest.digest = manifest.compute_digest(&manifest::user_secret().map_err(|e| RequestError::Environment(anyhow::anyhow!(e)))?);
-        if !dry_run {
-            let store = ManifestStore::new(&self.root);
-            store.save(&manifest).map_err(|e| RequestError::Environment(anyhow::anyhow!(e)))?;
-            // A rejected criterion is a stop: the plan is kept for inspection, but nothing
-            // may be written under it until someone activates it on purpose.
-            if !manifest.has_rejection() {
-                store.activate(&manifest.id).map_err(|e| RequestError::Environment(anyhow::anyhow!(e)))?;
-            }
-        }
-        Ok(manifest)
     }
 
     /// The blast radius against the registry as it is (no refresh): what a host that keeps
@@ -711,14 +659,6 @@ impl Workspace {
     pub fn store(&self) -> &Store {
         &self.store
     }
-}
-
-/// Who decides a change.
-pub enum Planner {
-    /// The embedded deterministic planner.
-    Offline,
-    /// An OpenAI-compatible model under the harness of `llm.rs`.
-    Llm(crate::llm::LlmConfig),
 }
 
 /// The longest symbol query or symbol name accepted (bytes). Real names are a few dozen bytes;

@@ -377,9 +377,11 @@ fn a_file_unreadable_for_lack_of_descriptors_is_flagged_and_retried() {
     let (guard, status) = start(&env, &["--no-lsp"]);
     let pid = status["pid"].as_i64().unwrap() as i32;
     let mut c = Conn::open(&env);
-    let open_fds = std::fs::read_dir(format!("/proc/{pid}/fd")).unwrap().count() as u64;
+    // A new descriptor takes the lowest free number, which must be below the soft limit: with
+    // the limit at 3 (stdin, stdout and stderr are always open) every new open fails, while
+    // every descriptor already open (the socket, the watcher, the store) keeps working.
     let mut old = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-    let tight = libc::rlimit { rlim_cur: open_fds, rlim_max: libc::RLIM_INFINITY };
+    let tight = libc::rlimit { rlim_cur: 3, rlim_max: libc::RLIM_INFINITY };
     // SAFETY: prlimit on the daemon we started, with valid pointers.
     assert_eq!(unsafe { libc::prlimit(pid, libc::RLIMIT_NOFILE, std::ptr::null(), &mut old) }, 0);
     let tight = libc::rlimit { rlim_max: old.rlim_max, ..tight };

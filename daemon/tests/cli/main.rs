@@ -2,6 +2,7 @@
 //! All CLI tests live in this one binary so they link once.
 
 mod apply;
+mod architecture;
 mod bad_input;
 mod blast;
 mod change;
