@@ -303,9 +303,8 @@ fn check_section(root: &Path, maintaind: &Path) -> Result<String> {
 /// through it against the same work in-process. Runs on its own copy of the backend.
 fn daemon_section(tmp: &Path, root: &Path, files: &std::collections::BTreeMap<String, String>, entities: usize, maintaind: &Path, no_lsp: bool, index_rss_kib: u64) -> Result<String> {
     use maintaind::blast::ChangeKind;
-    use maintaind::rpc::Client;
+    use maintaind::rpc::{BlastParams, Client, SymbolsParams, method};
     use maintaind::workspace::SymbolsReport;
-    use serde_json::json;
 
     let droot = tmp.join("daemon-backend");
     copy_tree(root, &droot)?;
@@ -345,7 +344,7 @@ fn daemon_section(tmp: &Path, root: &Path, files: &std::collections::BTreeMap<St
         let t = Instant::now();
         std::fs::write(&abs, &text)?;
         loop {
-            let r: SymbolsReport = client.call("symbols", json!({"query": name})).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let r: SymbolsReport = client.request::<method::Symbols>(&SymbolsParams::new(&name)).map_err(|e| anyhow::anyhow!("{e}"))?;
             if r.hits.iter().any(|h| h.name == name) {
                 break;
             }
@@ -385,9 +384,9 @@ fn daemon_section(tmp: &Path, root: &Path, files: &std::collections::BTreeMap<St
     let request = move |c: &mut Client, k: usize| -> Result<()> {
         let q = &symbols[k % symbols.len()];
         if k.is_multiple_of(2) {
-            let _: serde_json::Value = c.call("symbols", json!({"query": q})).map_err(|e| anyhow::anyhow!("{e}"))?;
+            c.request::<method::Symbols>(&SymbolsParams::new(q)).map_err(|e| anyhow::anyhow!("{e}"))?;
         } else {
-            let _: serde_json::Value = c.call("blast", json!({"symbol": q, "change": "shape"})).map_err(|e| anyhow::anyhow!("{e}"))?;
+            c.request::<method::Blast>(&BlastParams::new(q, ChangeKind::Shape)).map_err(|e| anyhow::anyhow!("{e}"))?;
         }
         Ok(())
     };
@@ -463,7 +462,7 @@ fn daemon_section(tmp: &Path, root: &Path, files: &std::collections::BTreeMap<St
         ws.blast(&query, ChangeKind::Shape, false, maintaind::blast::DEFAULT_DEPTH, &NoProgress).map_err(|e| anyhow::anyhow!("{e}"))?;
         let via_daemon = || {
             let t = Instant::now();
-            let r: maintaind::blast::BlastReport = client.call("blast", json!({"symbol": query, "change": "shape", "fresh": true})).expect("daemon blast");
+            let r = client.request::<method::Blast>(&BlastParams { fresh: true, ..BlastParams::new(query.as_str(), ChangeKind::Shape) }).expect("daemon blast");
             assert!(!r.approximate, "the daemon's answer was approximate: {:?}", r.notes);
             t.elapsed()
         };

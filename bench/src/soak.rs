@@ -13,8 +13,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use maintaind::rpc::Client;
-use serde_json::json;
+use maintaind::blast::ChangeKind;
+use maintaind::rpc::{BlastParams, Client, Method, NoParams, SymbolsParams, method};
 
 use crate::generate;
 
@@ -113,16 +113,19 @@ pub fn run(o: Options) -> Result<()> {
     let mut client = Client::connect(&root)?.context("the daemon does not answer")?;
     let pid = client.hello.pid;
 
-    let call = |c: &mut Client, method: &str, params: serde_json::Value| -> Result<()> { c.call::<serde_json::Value>(method, params).map(|_| ()).map_err(|e| anyhow::anyhow!("{method}: {e}")) };
+    fn ask<M: Method>(c: &mut Client, params: &M::Params, synced: bool) -> Result<()> {
+        let answer = if synced { c.request_synced::<M>(params) } else { c.request::<M>(params) };
+        answer.map(|_| ()).map_err(|e| anyhow::anyhow!("{}: {e}", M::NAME))
+    }
 
     let mut k: u64 = 0;
     let mut step = |c: &mut Client| -> Result<()> {
         let name = &names[k as usize % names.len()];
         match k % 10 {
-            0..=3 => call(c, "symbols", json!({"query": name}))?,
-            4 => call(c, "symbols", json!({"query": format!("{name}Missing{}", k % 97)}))?,
-            5..=7 => call(c, "blast", json!({"symbol": name, "change": "shape", "depth": 1 + k % 3000}))?,
-            8 => call(c, "status", json!({}))?,
+            0..=3 => ask::<method::Symbols>(c, &SymbolsParams::new(name), false)?,
+            4 => ask::<method::Symbols>(c, &SymbolsParams::new(format!("{name}Missing{}", k % 97)), false)?,
+            5..=7 => ask::<method::Blast>(c, &BlastParams { depth: 1 + (k % 3000) as usize, ..BlastParams::new(name.as_str(), ChangeKind::Shape) }, false)?,
+            8 => ask::<method::Status>(c, &NoParams {}, false)?,
             _ => {
                 // A save, undone ten rounds later.
                 let i = (k / 20) as usize % providers.len();
@@ -133,7 +136,7 @@ pub fn run(o: Options) -> Result<()> {
                 let tmp_file = abs.with_extension("soak-tmp");
                 std::fs::write(&tmp_file, text)?;
                 std::fs::rename(&tmp_file, &abs)?;
-                call(c, "symbols", json!({"query": "soakSaved", "sync": true}))?;
+                ask::<method::Symbols>(c, &SymbolsParams::new("soakSaved"), true)?;
             }
         }
         k += 1;
@@ -143,10 +146,7 @@ pub fn run(o: Options) -> Result<()> {
     for _ in 0..names.len() * 2 {
         step(&mut client)?;
     }
-    let server_pid = || -> Option<u32> {
-        let s: serde_json::Value = Client::connect(&root).ok().flatten()?.call("status", json!({})).ok()?;
-        s["server_pid"].as_u64().map(|p| p as u32)
-    };
+    let server_pid = || -> Option<u32> { Client::connect(&root).ok().flatten()?.request::<method::Status>(&NoParams {}).ok()?.server_pid };
     let server = server_pid();
     let started = Instant::now();
     let total = Duration::from_secs(o.minutes * 60);

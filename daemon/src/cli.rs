@@ -17,6 +17,7 @@ use crate::config::Config;
 pub use crate::daemon::DaemonOptions;
 use crate::doctor;
 use crate::output::{self, Out};
+use crate::rpc::method;
 use crate::semantic::SemanticOptions;
 use crate::workspace::{IndexReport, Progress, Request, RequestError, Response, SymbolsReport, Workspace};
 use maintaind_lsp_bridge::ServerChoice;
@@ -321,7 +322,7 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<i32, Failure> {
     match &cli.command {
         Command::Index => {
             if let Some(mut client) = daemon_client(cli, &root, out)? {
-                let report: IndexReport = remote(&mut client, "index", serde_json::json!({}))?;
+                let report: IndexReport = remote::<method::Index>(&mut client, &crate::rpc::NoParams {})?;
                 output::index(out, &report);
                 return Ok(EXIT_OK);
             }
@@ -334,7 +335,7 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<i32, Failure> {
             // Checked before touching the workspace: bad input writes nothing.
             crate::workspace::check_query(query)?;
             if let Some(mut client) = daemon_client(cli, &root, out)? {
-                let report: SymbolsReport = remote(&mut client, "symbols", serde_json::json!({"query": query, "kind": kind.map(|k| k.as_str())}))?;
+                let report: SymbolsReport = remote::<method::Symbols>(&mut client, &crate::rpc::SymbolsParams { query: query.clone(), kind: kind.map(|k| k.as_str().to_string()) })?;
                 output::symbols(out, query, &report, *limit);
                 return Ok(if report.hits.is_empty() { EXIT_FOUND } else { EXIT_OK });
             }
@@ -351,7 +352,7 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<i32, Failure> {
             }
             let config = Config::load(&root).map_err(Failure::usage)?;
             if let Some(mut client) = daemon_client(cli, &root, out)? {
-                let report: BlastReport = remote(&mut client, "blast", serde_json::json!({"symbol": symbol, "change": change, "no_lsp": no_lsp, "depth": depth}))?;
+                let report: BlastReport = remote::<method::Blast>(&mut client, &crate::rpc::BlastParams { symbol: symbol.clone(), change: *change, no_lsp: *no_lsp, depth: *depth, fresh: false })?;
                 output::blast(out, &report);
                 return Ok(EXIT_OK);
             }
@@ -378,7 +379,7 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<i32, Failure> {
                 && let Some(mut client) = daemon_client(cli, &root, out)?
             {
                 let manifest: crate::manifest::Manifest =
-                    remote(&mut client, "change", serde_json::json!({"request": request, "dry_run": dry_run, "no_lsp": no_lsp, "allow_no_tests": allow_no_tests}))?;
+                    remote::<method::Change>(&mut client, &crate::rpc::ChangeParams { request: request.clone(), dry_run: *dry_run, no_lsp: *no_lsp, allow_no_tests: *allow_no_tests })?;
                 return Ok(planned(out, &manifest, *dry_run));
             }
             let mut ws = Workspace::open(&root)?;
@@ -456,7 +457,7 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<i32, Failure> {
             let commit = crate::check::Commit::read(&root, source).map_err(Failure::env)?;
             let daemon = if commit.touches_code() { daemon_client(cli, &root, out)? } else { None };
             let report = if let Some(mut client) = daemon {
-                remote(&mut client, "check", serde_json::json!({"staged": staged, "no_lsp": no_lsp}))?
+                remote::<method::Check>(&mut client, &crate::rpc::CheckParams { staged: *staged, no_lsp: *no_lsp })?
             } else if commit.touches_code() {
                 let config = Config::load(&root).map_err(Failure::usage)?;
                 let mut ws = Workspace::open(&root)?;
@@ -516,8 +517,8 @@ fn apply(cli: &Cli, root: &Path, out: &Out, edits: Option<&str>, patch: Option<&
     // says what became of it.
     let request = crate::journal::new_request_id();
     let report: crate::apply::ApplyReport = if let Some(mut client) = daemon_client(cli, root, out)? {
-        let params = serde_json::json!({"text": text, "patch": is_patch, "source": source, "manifest": manifest_id, "no_lsp": no_lsp, "request": request, "sync": true});
-        match client.call("apply", params) {
+        let params = crate::rpc::ApplyParams { text: text.clone(), patch: is_patch, source: source.to_string(), manifest: manifest_id.map(str::to_string), no_lsp, request: Some(request.clone()) };
+        match client.request_synced::<method::Apply>(&params) {
             Ok(r) => r,
             Err(crate::rpc::CallError::Io(e)) => return Err(lost_apply(root, &request, &e)),
             Err(e) => return Err(remote_failure(e)),
@@ -574,13 +575,9 @@ fn daemon_client(cli: &Cli, root: &Path, out: &Out) -> Result<Option<crate::rpc:
 }
 
 /// Call the daemon; its errors map to the exit codes in-process work would give.
-fn remote<T: serde::de::DeserializeOwned>(client: &mut crate::rpc::Client, method: &str, params: serde_json::Value) -> Result<T, Failure> {
+fn remote<M: crate::rpc::Method>(client: &mut crate::rpc::Client, params: &M::Params) -> Result<M::Result, Failure> {
     // Read-your-writes: a file saved just before this command is in the answer.
-    let mut params = params;
-    if let Some(o) = params.as_object_mut() {
-        o.insert("sync".into(), serde_json::Value::Bool(true));
-    }
-    client.call(method, params).map_err(remote_failure)
+    client.request_synced::<M>(params).map_err(remote_failure)
 }
 
 fn remote_failure(e: crate::rpc::CallError) -> Failure {
@@ -632,7 +629,7 @@ fn daemon_command(cli: &Cli, root: &Path, out: &Out, action: &DaemonAction) -> R
         }
         DaemonAction::Start(opts) => {
             if let Ok(Some(mut c)) = Client::connect(root) {
-                let status: crate::rpc::Status = remote(&mut c, "status", serde_json::json!({}))?;
+                let status: crate::rpc::Status = remote::<method::Status>(&mut c, &crate::rpc::NoParams {})?;
                 out.note(&format!("a daemon is already running for {} (pid {})", root.display(), status.pid));
                 output::daemon_status(out, &status);
                 return Ok(EXIT_OK);
@@ -645,7 +642,7 @@ fn daemon_command(cli: &Cli, root: &Path, out: &Out, action: &DaemonAction) -> R
         DaemonAction::Stop => match Client::connect(root) {
             Ok(Some(mut c)) => {
                 let pid = c.hello.pid;
-                let _: serde_json::Value = remote(&mut c, "shutdown", serde_json::json!({}))?;
+                remote::<method::Shutdown>(&mut c, &crate::rpc::NoParams {})?;
                 drop(c);
                 crate::daemon::wait_gone(root, pid, std::time::Duration::from_secs(30)).map_err(|e| Failure::env(format!("{e:#}")))?;
                 if out.json {
@@ -667,7 +664,7 @@ fn daemon_command(cli: &Cli, root: &Path, out: &Out, action: &DaemonAction) -> R
         },
         DaemonAction::Status => match Client::connect(root) {
             Ok(Some(mut c)) => {
-                let status: crate::rpc::Status = remote(&mut c, "status", serde_json::json!({}))?;
+                let status: crate::rpc::Status = remote::<method::Status>(&mut c, &crate::rpc::NoParams {})?;
                 output::daemon_status(out, &status);
                 Ok(EXIT_OK)
             }

@@ -34,11 +34,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use notify::event::ModifyKind;
 use notify::{EventKind, RecursiveMode, Watcher};
-use serde::Deserialize;
 use serde_json::Value;
 
-use crate::blast::ChangeKind;
-use crate::rpc::{self, HelloParams, RpcError, Status, WatcherStats, code};
+use crate::rpc::{self, HelloParams, Method, RpcError, Status, WatcherStats, code};
 use crate::semantic::SemanticOptions;
 use crate::state::state_dir;
 use crate::walk::{self, IgnoreRules};
@@ -587,7 +585,7 @@ impl Host {
         };
         tracing::debug!(method, ms = started.elapsed().as_secs_f64() * 1e3, ok = result.is_ok(), "answered");
         if let Err(e) = &result
-            && matches!(method, "apply" | "change" | "check")
+            && [rpc::method::Apply::NAME, rpc::method::Change::NAME, rpc::method::Check::NAME].contains(&method)
         {
             tracing::info!(method, "not done: {}", e.message);
         }
@@ -595,80 +593,87 @@ impl Host {
     }
 
     fn dispatch(&mut self, method: &str, params: Value, gone: &AtomicBool) -> Result<Value, RpcError> {
-        fn parse<T: for<'de> Deserialize<'de>>(method: &str, params: Value) -> Result<T, RpcError> {
-            serde_path_to_error::deserialize(params).map_err(|e| RpcError::new(code::INVALID_PARAMS, format!("`{method}` params: {e}")))
+        use rpc::Method;
+        use rpc::method::*;
+        fn parse<M: Method>(params: Value) -> Result<M::Params, RpcError> {
+            // A method without params may be sent none at all.
+            let params = if params.is_null() { Value::Object(Default::default()) } else { params };
+            serde_path_to_error::deserialize(params).map_err(|e| RpcError::new(code::INVALID_PARAMS, format!("`{}` params: {e}", M::NAME)))
         }
-        fn to_value(v: impl serde::Serialize) -> Result<Value, RpcError> {
-            serde_json::to_value(v).map_err(|e| RpcError::new(code::INTERNAL, e.to_string()))
+        fn answer<M: Method>(result: M::Result) -> Result<Value, RpcError> {
+            serde_json::to_value(result).map_err(|e| RpcError::new(code::INTERNAL, e.to_string()))
         }
         match method {
-            "index" => to_value(self.ws.refresh(&NoProgress).map_err(request_error)?),
-            "symbols" => {
-                let p: SymbolsParams = parse(method, params)?;
+            Index::NAME => {
+                parse::<Index>(params)?;
+                answer::<Index>(self.ws.refresh(&NoProgress).map_err(request_error)?)
+            }
+            Symbols::NAME => {
+                let p = parse::<Symbols>(params)?;
                 let kind = match p.kind.as_deref() {
                     None => None,
                     Some(k) => Some(maintaind_registry::SymbolKind::parse(k).ok_or_else(|| RpcError::new(code::BAD_INPUT, format!("unknown kind `{k}`")))?),
                 };
-                to_value(self.ws.search(&p.query, kind).map_err(request_error)?)
+                answer::<Symbols>(self.ws.search(&p.query, kind).map_err(request_error)?)
             }
-            "blast" => {
-                let p: BlastParams = parse(method, params)?;
+            Blast::NAME => {
+                let p = parse::<Blast>(params)?;
                 if p.symbol.trim().is_empty() {
                     return Err(RpcError::new(code::BAD_INPUT, "empty symbol: give `Name`, `path/to/file.ts#Name` or `prisma:model[.field]`"));
                 }
                 if p.fresh {
                     self.ws.forget_cached_answers();
                 }
-                to_value(self.ws.blast_current(&p.symbol, p.change, p.no_lsp, p.depth).map_err(request_error)?)
+                answer::<Blast>(self.ws.blast_current(&p.symbol, p.change, p.no_lsp, p.depth).map_err(request_error)?)
             }
-            "blast_at" => {
-                let p: BlastAtParams = parse(method, params)?;
+            BlastAt::NAME => {
+                let p = parse::<BlastAt>(params)?;
                 let rel = crate::gate::resolve(&self.root, &p.file).map_err(|e| RpcError::new(code::BAD_INPUT, format!("{}: {e}", p.file)))?;
                 let Some(text) = p.text else {
                     let symbol = self.ws.symbol_at(&rel, p.line, p.character).map_err(request_error)?;
-                    return to_value(self.ws.blast_current(&symbol, p.change, false, crate::blast::DEFAULT_DEPTH).map_err(request_error)?);
+                    return answer::<BlastAt>(self.ws.blast_current(&symbol, p.change, false, crate::blast::DEFAULT_DEPTH).map_err(request_error)?);
                 };
                 // An editor's unsaved buffer: answer in that state, for this request only.
                 self.ws.overlay(&rel, Some(text.as_bytes()));
-                let answer = self.ws.symbol_in(&rel, &text, p.line, p.character).and_then(|symbol| self.ws.blast_current(&symbol, p.change, false, crate::blast::DEFAULT_DEPTH));
+                let result = self.ws.symbol_in(&rel, &text, p.line, p.character).and_then(|symbol| self.ws.blast_current(&symbol, p.change, false, crate::blast::DEFAULT_DEPTH));
                 self.ws.clear_overlays();
-                to_value(answer.map_err(request_error)?)
+                answer::<BlastAt>(result.map_err(request_error)?)
             }
-            "file_symbols" => {
-                let p: FileParams = parse(method, params)?;
+            FileSymbols::NAME => {
+                let p = parse::<FileSymbols>(params)?;
                 let rel = crate::gate::resolve(&self.root, &p.file).map_err(|e| RpcError::new(code::BAD_INPUT, format!("{}: {e}", p.file)))?;
-                to_value(self.ws.file_symbols(&rel).map_err(request_error)?)
+                answer::<FileSymbols>(self.ws.file_symbols(&rel).map_err(request_error)?)
             }
-            "change" => {
-                let p: ChangeParams = parse(method, params)?;
+            Change::NAME => {
+                let p = parse::<Change>(params)?;
                 let manifest =
                     crate::synthesizer::change(&mut self.ws, &p.request, &crate::synthesizer::Planner::Offline, p.dry_run, p.no_lsp, p.allow_no_tests, &NoProgress).map_err(request_error)?;
-                to_value(manifest)
+                answer::<Change>(manifest)
             }
-            "apply" => {
-                let p: ApplyParams = parse(method, params)?;
+            Apply::NAME => {
+                let p = parse::<Apply>(params)?;
                 let ops = crate::edits::parse_ops(&p.text, p.patch).map_err(|m| RpcError::new(code::BAD_INPUT, format!("{}: {m}", p.source)))?;
                 let manifest = crate::apply::load_manifest(&self.root, p.manifest.as_deref()).map_err(request_error)?;
                 let who = crate::apply::Requester { say: &|m| tracing::info!("{m}"), gone: &|| gone.load(Ordering::SeqCst), request: p.request.as_deref() };
-                let report = crate::apply::run(&mut self.ws, &manifest, &ops, p.no_lsp, &who).map_err(request_error)?;
-                to_value(report)
+                answer::<Apply>(crate::apply::run(&mut self.ws, &manifest, &ops, p.no_lsp, &who).map_err(request_error)?)
             }
-            "check" => {
-                let p: CheckParams = parse(method, params)?;
+            Check::NAME => {
+                let p = parse::<Check>(params)?;
                 let source = if p.staged { crate::check::Source::Staged } else { crate::check::Source::WorkTree };
                 let commit = crate::check::Commit::read(&self.root, source).map_err(|e| RpcError::new(code::ENVIRONMENT, e))?;
                 if !commit.touches_code() {
-                    return to_value(crate::check::scope_only(&self.root, &commit));
+                    return answer::<Check>(crate::check::scope_only(&self.root, &commit));
                 }
                 self.ws.refresh(&NoProgress).map_err(request_error)?;
                 // The commit's states are overlays; they never outlive this request.
                 let report = crate::check::check(&mut self.ws, &commit, p.no_lsp);
                 self.ws.clear_overlays();
-                to_value(report.map_err(request_error)?)
+                answer::<Check>(report.map_err(request_error)?)
             }
-            "shutdown" => {
+            Shutdown::NAME => {
+                parse::<Shutdown>(params)?;
                 self.shared.stopping.store(true, Ordering::SeqCst);
-                Ok(Value::Null)
+                answer::<Shutdown>(())
             }
             #[cfg(debug_assertions)]
             "debug_panic" => panic!("deliberate panic (debug builds only, for tests)"),
@@ -687,91 +692,6 @@ fn request_error(e: RequestError) -> RpcError {
         RequestError::BadInput(m) => RpcError::new(code::BAD_INPUT, m),
         RequestError::Environment(e) => RpcError::new(code::ENVIRONMENT, format!("{e:#}")),
     }
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SymbolsParams {
-    query: String,
-    #[serde(default)]
-    kind: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct BlastParams {
-    symbol: String,
-    #[serde(default)]
-    change: ChangeKind,
-    #[serde(default)]
-    no_lsp: bool,
-    #[serde(default = "default_depth")]
-    depth: usize,
-    /// Ignore cached answers (benchmarks).
-    #[serde(default)]
-    fresh: bool,
-}
-
-fn default_depth() -> usize {
-    crate::blast::DEFAULT_DEPTH
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct BlastAtParams {
-    file: String,
-    line: u32,
-    character: u32,
-    #[serde(default)]
-    change: ChangeKind,
-    /// The editor's buffer when it differs from the disk.
-    #[serde(default)]
-    text: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ApplyParams {
-    /// EDITS.json or a unified diff, as read by the client.
-    text: String,
-    #[serde(default)]
-    patch: bool,
-    /// Where the text came from, for messages.
-    source: String,
-    #[serde(default)]
-    manifest: Option<String>,
-    #[serde(default)]
-    no_lsp: bool,
-    /// The client's id for this apply, recorded in the journal.
-    #[serde(default)]
-    request: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CheckParams {
-    #[serde(default)]
-    staged: bool,
-    #[serde(default)]
-    no_lsp: bool,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileParams {
-    file: String,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ChangeParams {
-    request: String,
-    #[serde(default)]
-    dry_run: bool,
-    #[serde(default)]
-    no_lsp: bool,
-    #[serde(default)]
-    allow_no_tests: bool,
 }
 
 /// The watcher: one non-recursive watch per directory the walk enters.
@@ -943,7 +863,7 @@ fn serve_client(stream: UnixStream, shared: &Arc<Shared>, jobs: &Sender<Job>) ->
         if !greeted {
             let hello: Result<HelloParams, _> = serde_json::from_value(request.params.clone());
             match (method, hello) {
-                ("hello", Ok(h)) if h.protocol == rpc::PROTOCOL => {
+                (rpc::method::Hello::NAME, Ok(h)) if h.protocol == rpc::PROTOCOL => {
                     greeted = true;
                     let s = shared.status.lock().unwrap().clone();
                     let server = s.server.as_ref().map(|sv| sv.kind.as_str().to_string());
@@ -951,7 +871,7 @@ fn serve_client(stream: UnixStream, shared: &Arc<Shared>, jobs: &Sender<Job>) ->
                     send(&mut writer, rpc::response(id, Ok(serde_json::to_value(hello).expect("serialisable"))))?;
                     continue;
                 }
-                ("hello", Ok(h)) => {
+                (rpc::method::Hello::NAME, Ok(h)) => {
                     tracing::warn!(client = h.client, protocol = h.protocol, "refused a client speaking another protocol version");
                     send(
                         &mut writer,
@@ -970,7 +890,7 @@ fn serve_client(stream: UnixStream, shared: &Arc<Shared>, jobs: &Sender<Job>) ->
                     )?;
                     return Ok(());
                 }
-                ("hello", Err(e)) => {
+                (rpc::method::Hello::NAME, Err(e)) => {
                     send(&mut writer, rpc::response(id, Err(RpcError::new(code::INVALID_PARAMS, format!("`hello` params: {e} (expected {{\"protocol\": {}, \"client\": \"...\"}})", rpc::PROTOCOL)))))?;
                     return Ok(());
                 }
@@ -983,8 +903,8 @@ fn serve_client(stream: UnixStream, shared: &Arc<Shared>, jobs: &Sender<Job>) ->
         shared.touch();
         shared.requests.fetch_add(1, Ordering::Relaxed);
         let result = match method {
-            "hello" => Err(RpcError::new(code::INVALID_REQUEST, "`hello` was already said on this connection")),
-            "status" => {
+            rpc::method::Hello::NAME => Err(RpcError::new(code::INVALID_REQUEST, "`hello` was already said on this connection")),
+            rpc::method::Status::NAME => {
                 let mut s = shared.status.lock().unwrap().clone();
                 s.uptime_ms = shared.started.elapsed().as_millis() as u64;
                 s.clients = shared.clients.load(Ordering::SeqCst);
@@ -994,7 +914,7 @@ fn serve_client(stream: UnixStream, shared: &Arc<Shared>, jobs: &Sender<Job>) ->
             _ if shared.stopping.load(Ordering::SeqCst) => Err(RpcError::new(code::SHUTTING_DOWN, "the daemon is shutting down")),
             // The control path never waits behind a request: the stop is queued, and if the
             // workspace thread is still busy after a grace period the process ends anyway.
-            "shutdown" => {
+            rpc::method::Shutdown::NAME => {
                 shared.stopping.store(true, Ordering::SeqCst);
                 let _ = jobs.send(Job::Stop(Stopped::Shutdown));
                 shared.arm_watchdog("`maintaind daemon stop`");
@@ -1115,7 +1035,7 @@ pub fn spawn(root: &Path, ts_server: Option<maintaind_lsp_bridge::ServerChoice>,
             child = Some(cmd.spawn().context("cannot start `maintaind daemon run`")?);
         }
         if let Ok(Some(mut client)) = rpc::Client::connect(root)
-            && let Ok(status) = client.call::<Status>("status", serde_json::json!({}))
+            && let Ok(status) = client.request::<rpc::method::Status>(&rpc::NoParams {})
             && status.state == "ready"
         {
             // Reap the child when it exits, so it never lingers as a zombie of ours.

@@ -20,10 +20,10 @@ use tower_lsp_server::jsonrpc::{Error, ErrorCode, Result};
 use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer, LspService, Server};
 
-use crate::blast::{BlastReport, Relation};
+use crate::blast::Relation;
 use crate::daemon::DaemonOptions;
 use crate::manifest::{Manifest, ManifestError, ManifestStore};
-use crate::rpc::{self, CallError};
+use crate::rpc::{self, CallError, method};
 
 pub const COMMANDS: [&str; 5] = ["maintaind.blastRadius", "maintaind.planChange", "maintaind.showManifest", "maintaind.clearManifest", "maintaind.status"];
 
@@ -74,8 +74,8 @@ impl State {
         rpc::Client::connect(&root).map_err(|e| internal(e.to_string()))?.ok_or_else(|| internal("the maintaind daemon started but does not answer"))
     }
 
-    fn call<T: serde::de::DeserializeOwned>(&self, method: &str, params: Value) -> Result<T> {
-        self.daemon()?.call(method, params).map_err(|e| match e {
+    fn request<M: rpc::Method>(&self, params: &M::Params) -> Result<M::Result> {
+        self.daemon()?.request::<M>(params).map_err(|e| match e {
             CallError::Rpc(r) if r.code == rpc::code::BAD_INPUT || r.code == rpc::code::INVALID_PARAMS => invalid(r.message),
             other => internal(other.to_string()),
         })
@@ -192,7 +192,7 @@ impl LanguageServer for Backend {
             if maintaind_registry::classify(&rel).is_none() {
                 return Ok(None);
             }
-            let hits: Vec<crate::workspace::SymbolHit> = state.call("file_symbols", json!({"file": rel}))?;
+            let hits = state.request::<method::FileSymbols>(&rpc::FileParams { file: rel.clone() })?;
             let lenses = hits
                 .into_iter()
                 .map(|h| {
@@ -216,7 +216,7 @@ impl LanguageServer for Backend {
             let (Some(file), Some(name)) = (data.get("file").and_then(Value::as_str), data.get("name").and_then(Value::as_str)) else {
                 return Err(invalid("code lens data needs `file` and `name`"));
             };
-            let report: BlastReport = state.call("blast", json!({"symbol": format!("{file}#{name}"), "change": "behavior"}))?;
+            let report = state.request::<method::Blast>(&rpc::BlastParams::new(format!("{file}#{name}"), crate::blast::ChangeKind::Behavior))?;
             let references = report.impacted.iter().filter(|i| matches!(i.relation, Relation::Caller | Relation::Reference)).count();
             let title = format!(
                 "{references} reference{} · {} file{} in blast radius{}",
@@ -256,7 +256,7 @@ impl LanguageServer for Backend {
                 blocking("maintaind.status", move || {
                     let root = state.root()?;
                     match rpc::Client::connect(&root) {
-                        Ok(Some(mut c)) => c.call_value("status", json!({})).map_err(|e| internal(e.to_string())),
+                        Ok(Some(mut c)) => c.request::<method::Status>(&rpc::NoParams {}).map(|s| serde_json::to_value(s).expect("a status serialises")).map_err(|e| internal(e.to_string())),
                         _ => Ok(json!({"state": "not running", "root": root.display().to_string()})),
                     }
                 })
@@ -339,7 +339,7 @@ fn blast_radius(state: &State, args: &[Value]) -> Result<Value> {
     let buffer = state.docs.lock().unwrap().get(&uri).cloned();
     let on_disk = std::fs::read_to_string(state.root()?.join(&rel)).ok();
     let text = buffer.filter(|b| on_disk.as_deref() != Some(b.as_str()));
-    let report: BlastReport = state.call("blast_at", json!({"file": rel, "line": position.line, "character": position.character, "change": change, "text": text}))?;
+    let report = state.request::<method::BlastAt>(&rpc::BlastAtParams { file: rel.clone(), line: position.line, character: position.character, change, text })?;
     let root = state.root()?;
     let locations = locations(&root, &report.impacted);
     let mut value = serde_json::to_value(&report).map_err(|e| internal(e.to_string()))?;
@@ -379,7 +379,7 @@ fn plan_change(state: &State, args: &[Value]) -> Result<Value> {
     if request.trim().is_empty() {
         return Err(invalid("empty request: say what should change"));
     }
-    let manifest: Manifest = state.call("change", json!({"request": request}))?;
+    let manifest = state.request::<method::Change>(&rpc::ChangeParams { request, dry_run: false, no_lsp: false, allow_no_tests: false })?;
     // A rejected criterion leaves the plan stored but not active (as `maintaind change` does).
     manifest_answer(&state.root()?, &manifest, !manifest.has_rejection())
 }

@@ -8,22 +8,10 @@
 //! [`code::PARSE`] / [`code::INVALID_REQUEST`] and the connection is closed; the daemon itself is
 //! not affected.
 //!
-//! Methods (params → result):
-//! - `hello` `{protocol, client}` → [`Hello`]
-//! - `status` → [`Status`]
-//! - `index` → `IndexReport` (a full walk; the watcher normally makes this unnecessary)
-//! - `symbols` `{query, kind?}` → `SymbolsReport` (against the watched registry, no walk)
-//! - `blast` `{symbol, change, no_lsp, depth, fresh?}` → `BlastReport`
-//! - `blast_at` `{file, line, character, change, text?}` → `BlastReport` (0-based line, UTF-16
-//!   character: the symbol at an editor position; `text`: the unsaved buffer, answered as an
-//!   overlay for this request only)
-//! - `file_symbols` `{file}` → `[SymbolHit]` (the file's exported declarations)
-//! - `change` `{request, dry_run, no_lsp, allow_no_tests}` → `Manifest` (offline planner)
-//! - `apply` `{text, patch, source, manifest?, no_lsp}` → `ApplyReport` (the edits as read by
-//!   the client; the daemon validates, locks, writes and checks as `maintaind apply` does)
-//! - `check` `{staged, no_lsp}` → `CheckReport` (the commit's states are overlays for this
-//!   request only)
-//! - `shutdown` → `null`, then the daemon exits.
+//! The methods, their params and their results are defined once, in [`method`]: the CLI, the
+//! daemon, `maintaind lsp` and the bench all name them through it, so a mismatch is a compile
+//! error. `hello` and `status` are answered by the connection thread, even while the daemon
+//! works; `shutdown` too (the daemon then stops, within a grace period).
 //!
 //! Any request may carry `"sync": true` in its params: it is then answered only after every
 //! file written before it arrived has reached the registry (a wait of about one debounce). The
@@ -108,6 +96,165 @@ pub fn response(id: Value, result: Result<Value, RpcError>) -> Value {
         Ok(result) => serde_json::json!({"jsonrpc": "2.0", "id": id, "result": result}),
         Err(error) => serde_json::json!({"jsonrpc": "2.0", "id": id, "error": error}),
     }
+}
+
+/// One method of the protocol: its name, what it takes and what it answers.
+pub trait Method {
+    const NAME: &'static str;
+    type Params: Serialize + DeserializeOwned;
+    type Result: Serialize + DeserializeOwned;
+}
+
+macro_rules! methods {
+    ($($(#[$doc:meta])* $ty:ident = $name:literal, $params:ty => $result:ty;)*) => {
+        $(
+            $(#[$doc])*
+            pub enum $ty {}
+            impl Method for $ty {
+                const NAME: &'static str = $name;
+                type Params = $params;
+                type Result = $result;
+            }
+        )*
+        /// Every method name.
+        pub const ALL: &[&str] = &[$($name),*];
+    };
+}
+
+/// The vocabulary: every request a client can make (the only place their names are spelled).
+pub mod method {
+    use super::*;
+    use crate::workspace::{IndexReport, SymbolHit, SymbolsReport};
+
+    methods! {
+        /// First on every connection: the client's protocol version.
+        Hello = "hello", HelloParams => super::Hello;
+        /// The daemon's state (answered at once, even while it works).
+        Status = "status", NoParams => super::Status;
+        /// A full walk (the watcher normally makes it unnecessary).
+        Index = "index", NoParams => IndexReport;
+        /// A symbol search against the watched registry (no walk).
+        Symbols = "symbols", SymbolsParams => SymbolsReport;
+        /// The blast radius of a change to one symbol.
+        Blast = "blast", BlastParams => crate::blast::BlastReport;
+        /// The blast radius of the symbol at an editor position (0-based line, UTF-16
+        /// character); `text` is the unsaved buffer, an overlay for this request only.
+        BlastAt = "blast_at", BlastAtParams => crate::blast::BlastReport;
+        /// A file's exported declarations (code lenses).
+        FileSymbols = "file_symbols", FileParams => Vec<SymbolHit>;
+        /// Plan a change with the offline planner.
+        Change = "change", ChangeParams => crate::manifest::Manifest;
+        /// Validate, lock, write and check edits, as `maintaind apply` does.
+        Apply = "apply", ApplyParams => crate::apply::ApplyReport;
+        /// The pre-commit check; the commit's states are overlays for this request only.
+        Check = "check", CheckParams => crate::check::CheckReport;
+        /// Stop the daemon.
+        Shutdown = "shutdown", NoParams => ();
+    }
+}
+
+/// The params of a method that takes none (`{}`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoParams {}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SymbolsParams {
+    pub query: String,
+    #[serde(default)]
+    pub kind: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BlastParams {
+    pub symbol: String,
+    #[serde(default)]
+    pub change: crate::blast::ChangeKind,
+    #[serde(default)]
+    pub no_lsp: bool,
+    #[serde(default = "default_depth")]
+    pub depth: usize,
+    /// Ignore cached answers (benchmarks).
+    #[serde(default)]
+    pub fresh: bool,
+}
+
+impl SymbolsParams {
+    /// A search for `query`, any kind.
+    pub fn new(query: impl Into<String>) -> SymbolsParams {
+        SymbolsParams { query: query.into(), kind: None }
+    }
+}
+
+impl BlastParams {
+    /// The blast radius of `change` to `symbol`, with the server, at the default depth.
+    pub fn new(symbol: impl Into<String>, change: crate::blast::ChangeKind) -> BlastParams {
+        BlastParams { symbol: symbol.into(), change, no_lsp: false, depth: default_depth(), fresh: false }
+    }
+}
+
+fn default_depth() -> usize {
+    crate::blast::DEFAULT_DEPTH
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BlastAtParams {
+    pub file: String,
+    pub line: u32,
+    pub character: u32,
+    #[serde(default)]
+    pub change: crate::blast::ChangeKind,
+    /// The editor's buffer when it differs from the disk.
+    #[serde(default)]
+    pub text: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApplyParams {
+    /// EDITS.json or a unified diff, as read by the client.
+    pub text: String,
+    #[serde(default)]
+    pub patch: bool,
+    /// Where the text came from, for messages.
+    pub source: String,
+    #[serde(default)]
+    pub manifest: Option<String>,
+    #[serde(default)]
+    pub no_lsp: bool,
+    /// The client's id for this apply, recorded in the journal.
+    #[serde(default)]
+    pub request: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckParams {
+    #[serde(default)]
+    pub staged: bool,
+    #[serde(default)]
+    pub no_lsp: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileParams {
+    pub file: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeParams {
+    pub request: String,
+    #[serde(default)]
+    pub dry_run: bool,
+    #[serde(default)]
+    pub no_lsp: bool,
+    #[serde(default)]
+    pub allow_no_tests: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -217,19 +364,34 @@ impl Client {
         let writer = stream.try_clone()?;
         let mut client = Client { reader: BufReader::new(stream), writer, next_id: 1, hello: Hello { protocol: 0, maintaind: String::new(), pid: 0, root: String::new(), server: None } };
         let params = HelloParams { protocol: PROTOCOL, client: format!("maintaind {}", env!("CARGO_PKG_VERSION")) };
-        client.hello = client.call("hello", serde_json::to_value(params).expect("serialisable"))?;
+        client.hello = client.request::<method::Hello>(&params)?;
         // Answers may take as long as the work (a first project load, a planned change).
         client.writer.set_read_timeout(None)?;
         Ok(Some(client))
     }
 
+    /// Make request `M` and decode its answer.
+    pub fn request<M: Method>(&mut self, params: &M::Params) -> Result<M::Result, CallError> {
+        self.call(M::NAME, serde_json::to_value(params).expect("params serialise"))
+    }
+
+    /// [`Client::request`], answered only once every file written before it has reached the
+    /// registry (`"sync": true`): what a command-line client wants.
+    pub fn request_synced<M: Method>(&mut self, params: &M::Params) -> Result<M::Result, CallError> {
+        let mut value = serde_json::to_value(params).expect("params serialise");
+        if let Some(o) = value.as_object_mut() {
+            o.insert("sync".into(), Value::Bool(true));
+        }
+        self.call(M::NAME, value)
+    }
+
     /// Call `method` and decode its result.
-    pub fn call<T: DeserializeOwned>(&mut self, method: &str, params: Value) -> Result<T, CallError> {
+    fn call<T: DeserializeOwned>(&mut self, method: &str, params: Value) -> Result<T, CallError> {
         let value = self.call_value(method, params)?;
         serde_json::from_value(value).map_err(|e| CallError::Decode(format!("{method}: {e}")))
     }
 
-    pub fn call_value(&mut self, method: &str, params: Value) -> Result<Value, CallError> {
+    fn call_value(&mut self, method: &str, params: Value) -> Result<Value, CallError> {
         let id = self.next_id;
         self.next_id += 1;
         let mut line = serde_json::to_vec(&serde_json::json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})).expect("serialisable");
