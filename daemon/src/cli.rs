@@ -11,7 +11,6 @@ use clap::builder::TypedValueParser as _;
 use clap::{Parser, Subcommand};
 use maintaind_registry::SymbolKind;
 
-use crate::blast::BlastReport;
 use crate::blast::ChangeKind;
 use crate::config::Config;
 pub use crate::daemon::DaemonOptions;
@@ -19,7 +18,7 @@ use crate::doctor;
 use crate::output::{self, Out};
 use crate::rpc::method;
 use crate::semantic::SemanticOptions;
-use crate::workspace::{IndexReport, Progress, Request, RequestError, Response, SymbolsReport, Workspace};
+use crate::workspace::{Progress, RequestError, Workspace};
 use maintaind_lsp_bridge::ServerChoice;
 
 pub use crate::exit::{EXIT_ENV, EXIT_FOUND, EXIT_OK, EXIT_USAGE};
@@ -321,27 +320,15 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<i32, Failure> {
     let root = find_root(cli.root.as_deref())?;
     match &cli.command {
         Command::Index => {
-            if let Some(mut client) = daemon_client(cli, &root, out)? {
-                let report: IndexReport = remote::<method::Index>(&mut client, &crate::rpc::NoParams {})?;
-                output::index(out, &report);
-                return Ok(EXIT_OK);
-            }
-            let mut ws = Workspace::open(&root)?;
-            let Response::Index(report) = ws.handle(Request::Index, &BarProgress::new("indexing"))? else { unreachable!("index answers with an index report") };
+            let report = ask::<method::Index>(cli, &root, out, &crate::rpc::NoParams {}, |ws| Ok(ws.index(&BarProgress::new("indexing"))?))?;
             output::index(out, &report);
             Ok(EXIT_OK)
         }
         Command::Symbols { query, kind, limit } => {
             // Checked before touching the workspace: bad input writes nothing.
             crate::workspace::check_query(query)?;
-            if let Some(mut client) = daemon_client(cli, &root, out)? {
-                let report: SymbolsReport = remote::<method::Symbols>(&mut client, &crate::rpc::SymbolsParams { query: query.clone(), kind: kind.map(|k| k.as_str().to_string()) })?;
-                output::symbols(out, query, &report, *limit);
-                return Ok(if report.hits.is_empty() { EXIT_FOUND } else { EXIT_OK });
-            }
-            let mut ws = Workspace::open(&root)?;
-            let request = Request::Symbols { query: query.clone(), kind: *kind };
-            let Response::Symbols(report) = ws.handle(request, &BarProgress::new("indexing"))? else { unreachable!("symbols answers with a symbols report") };
+            let params = crate::rpc::SymbolsParams { query: query.clone(), kind: kind.map(|k| k.as_str().to_string()) };
+            let report = ask::<method::Symbols>(cli, &root, out, &params, |ws| Ok(ws.symbols(query, *kind, &BarProgress::new("indexing"))?))?;
             output::symbols(out, query, &report, *limit);
             Ok(if report.hits.is_empty() { EXIT_FOUND } else { EXIT_OK })
         }
@@ -351,17 +338,13 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<i32, Failure> {
                 return Err(Failure::usage("empty symbol: give `Name`, `path/to/file.ts#Name` or `prisma:model[.field]`"));
             }
             let config = Config::load(&root).map_err(Failure::usage)?;
-            if let Some(mut client) = daemon_client(cli, &root, out)? {
-                let report: BlastReport = remote::<method::Blast>(&mut client, &crate::rpc::BlastParams { symbol: symbol.clone(), change: *change, no_lsp: *no_lsp, depth: *depth, fresh: false })?;
-                output::blast(out, &report);
-                return Ok(EXIT_OK);
-            }
-            let mut ws = Workspace::open(&root)?;
-            if !no_lsp {
-                start_server(cli, &config, &mut ws, out)?;
-            }
-            let request = Request::Blast { symbol: symbol.clone(), change: *change, no_lsp: *no_lsp, depth: *depth };
-            let Response::Blast(report) = ws.handle(request, &BarProgress::new("indexing"))? else { unreachable!("blast answers with a blast report") };
+            let params = crate::rpc::BlastParams { symbol: symbol.clone(), change: *change, no_lsp: *no_lsp, depth: *depth, fresh: false };
+            let report = ask::<method::Blast>(cli, &root, out, &params, |ws| {
+                if !no_lsp {
+                    start_server(cli, &config, ws, out)?;
+                }
+                Ok(ws.blast(symbol, *change, *no_lsp, *depth, &BarProgress::new("indexing"))?)
+            })?;
             output::blast(out, &report);
             Ok(EXIT_OK)
         }
@@ -375,18 +358,19 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<i32, Failure> {
                 PlannerChoice::Offline => crate::synthesizer::Planner::Offline,
                 PlannerChoice::Llm => crate::synthesizer::Planner::Llm(crate::llm::LlmConfig::load(&config).map_err(Failure::env)?),
             };
-            if matches!(planner, crate::synthesizer::Planner::Offline)
-                && let Some(mut client) = daemon_client(cli, &root, out)?
-            {
-                let manifest: crate::manifest::Manifest =
-                    remote::<method::Change>(&mut client, &crate::rpc::ChangeParams { request: request.clone(), dry_run: *dry_run, no_lsp: *no_lsp, allow_no_tests: *allow_no_tests })?;
-                return Ok(planned(out, &manifest, *dry_run));
-            }
-            let mut ws = Workspace::open(&root)?;
-            if !no_lsp {
-                start_server(cli, &config, &mut ws, out)?;
-            }
-            let manifest = crate::synthesizer::change(&mut ws, request, &planner, *dry_run, *no_lsp, *allow_no_tests, &BarProgress::new("indexing"))?;
+            let local = |ws: &mut Workspace| -> Result<crate::manifest::Manifest, Failure> {
+                if !no_lsp {
+                    start_server(cli, &config, ws, out)?;
+                }
+                Ok(crate::synthesizer::change(ws, request, &planner, *dry_run, *no_lsp, *allow_no_tests, &BarProgress::new("indexing"))?)
+            };
+            // The LLM planner runs here: it needs this process's environment for its key.
+            let manifest = if matches!(planner, crate::synthesizer::Planner::Offline) {
+                let params = crate::rpc::ChangeParams { request: request.clone(), dry_run: *dry_run, no_lsp: *no_lsp, allow_no_tests: *allow_no_tests };
+                ask::<method::Change>(cli, &root, out, &params, local)?
+            } else {
+                local(&mut Workspace::open(&root)?)?
+            };
             Ok(planned(out, &manifest, *dry_run))
         }
         Command::Manifest { action } => {
@@ -455,17 +439,15 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<i32, Failure> {
         Command::Check { staged, sarif, no_lsp } => {
             let source = if *staged { crate::check::Source::Staged } else { crate::check::Source::WorkTree };
             let commit = crate::check::Commit::read(&root, source).map_err(Failure::env)?;
-            let daemon = if commit.touches_code() { daemon_client(cli, &root, out)? } else { None };
-            let report = if let Some(mut client) = daemon {
-                remote::<method::Check>(&mut client, &crate::rpc::CheckParams { staged: *staged, no_lsp: *no_lsp })?
-            } else if commit.touches_code() {
-                let config = Config::load(&root).map_err(Failure::usage)?;
-                let mut ws = Workspace::open(&root)?;
-                if !no_lsp {
-                    start_server(cli, &config, &mut ws, out)?;
-                }
-                ws.refresh(&BarProgress::new("indexing"))?;
-                crate::check::check(&mut ws, &commit, *no_lsp)?
+            let report = if commit.touches_code() {
+                ask::<method::Check>(cli, &root, out, &crate::rpc::CheckParams { staged: *staged, no_lsp: *no_lsp }, |ws| {
+                    let config = Config::load(&root).map_err(Failure::usage)?;
+                    if !no_lsp {
+                        start_server(cli, &config, ws, out)?;
+                    }
+                    ws.refresh(&BarProgress::new("indexing"))?;
+                    Ok(crate::check::check(ws, &commit, *no_lsp)?)
+                })?
             } else {
                 crate::check::scope_only(&root, &commit)
             };
@@ -572,6 +554,15 @@ fn daemon_client(cli: &Cli, root: &Path, out: &Out) -> Result<Option<crate::rpc:
         return Ok(None);
     }
     Ok(Some(client))
+}
+
+/// The one place a command chooses where it runs: through the running daemon (request `M`, with
+/// the read-your-writes barrier), else in this process (`local`, on a freshly opened workspace).
+fn ask<M: crate::rpc::Method>(cli: &Cli, root: &Path, out: &Out, params: &M::Params, local: impl FnOnce(&mut Workspace) -> Result<M::Result, Failure>) -> Result<M::Result, Failure> {
+    if let Some(mut client) = daemon_client(cli, root, out)? {
+        return remote::<M>(&mut client, params);
+    }
+    local(&mut Workspace::open(root)?)
 }
 
 /// Call the daemon; its errors map to the exit codes in-process work would give.

@@ -19,25 +19,6 @@ use crate::state::state_dir;
 use crate::store::{self, Encoded, FileStat, OpenNote, Store};
 use crate::walk::{self, Found};
 
-/// Everything a client can ask of a workspace.
-#[derive(Debug, Clone)]
-pub enum Request {
-    /// Bring the registry up to date with the files on disk.
-    Index,
-    /// Search symbols (after bringing the registry up to date).
-    Symbols { query: String, kind: Option<SymbolKind> },
-    /// The blast radius of a change to a symbol (after bringing the registry up to date).
-    Blast { symbol: String, change: ChangeKind, no_lsp: bool, depth: usize },
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[serde(untagged)]
-pub enum Response {
-    Index(IndexReport),
-    Symbols(SymbolsReport),
-    Blast(Box<BlastReport>),
-}
-
 /// A request that cannot be answered as asked; the message says what to do instead.
 #[derive(Debug, thiserror::Error)]
 pub enum RequestError {
@@ -226,14 +207,6 @@ impl Workspace {
 
     pub fn registry(&self) -> &Registry {
         &self.registry
-    }
-
-    pub fn handle(&mut self, request: Request, progress: &dyn Progress) -> Result<Response, RequestError> {
-        match request {
-            Request::Index => Ok(Response::Index(self.index(progress)?)),
-            Request::Symbols { query, kind } => Ok(Response::Symbols(self.symbols(&query, kind, progress)?)),
-            Request::Blast { symbol, change, no_lsp, depth } => Ok(Response::Blast(Box::new(self.blast(&symbol, change, no_lsp, depth, progress)?))),
-        }
     }
 
     /// Start the TypeScript language server now, before indexing (it loads while we index).
