@@ -215,27 +215,47 @@ impl Semantic {
         let mut out = Vec::new();
         match self.found.kind {
             ServerKind::Native => {
-                let params = json!({"textDocument": {"uri": maintaind_lsp_bridge::path_to_uri(&abs)}});
-                let value = self.rt.block_on(self.bridge.request_raw("textDocument/diagnostic", params, REQUEST_TIMEOUT))?;
+                use lsp_types::{DiagnosticSeverity, DocumentDiagnosticReport, DocumentDiagnosticReportResult, NumberOrString};
+                let params = lsp_types::DocumentDiagnosticParams {
+                    text_document: lsp_types::TextDocumentIdentifier { uri: uri_of(&abs)? },
+                    identifier: None,
+                    previous_result_id: None,
+                    work_done_progress_params: Default::default(),
+                    partial_result_params: Default::default(),
+                };
+                let report = self.rt.block_on(self.bridge.request::<lsp_types::request::DocumentDiagnosticRequest>(params, REQUEST_TIMEOUT))?;
+                // Without a previous result id the answer is always a full report.
+                let items = match report {
+                    DocumentDiagnosticReportResult::Report(DocumentDiagnosticReport::Full(full)) => full.full_document_diagnostic_report.items,
+                    _ => Vec::new(),
+                };
                 // Severity 3 and 4 (information, hints such as "declared but never read")
                 // are editor decorations, not problems.
-                for d in value.get("items").and_then(Value::as_array).into_iter().flatten().filter(|d| d.get("severity").and_then(Value::as_u64).unwrap_or(1) <= 2) {
-                    let line = d.pointer("/range/start/line").and_then(Value::as_u64).unwrap_or(0) as usize;
-                    let ch = d.pointer("/range/start/character").and_then(Value::as_u64).unwrap_or(0) as usize;
+                for d in items.into_iter().filter(|d| d.severity.is_none_or(|s| s == DiagnosticSeverity::ERROR || s == DiagnosticSeverity::WARNING)) {
+                    let (line, ch) = (d.range.start.line as usize, d.range.start.character as usize);
                     out.push(ServerDiagnostic {
                         file: file.to_string(),
                         line: line as u32 + 1,
                         col: byte(line, ch) + 1,
-                        error: d.get("severity").and_then(Value::as_u64).unwrap_or(1) == 1,
-                        code: d.get("code").map(|c| c.to_string().trim_matches('"').to_string()),
-                        message: d.get("message").and_then(Value::as_str).unwrap_or("").to_string(),
+                        error: d.severity.is_none_or(|s| s == DiagnosticSeverity::ERROR),
+                        code: d.code.map(|c| match c {
+                            NumberOrString::Number(n) => n.to_string(),
+                            NumberOrString::String(s) => s,
+                        }),
+                        message: d.message,
                     });
                 }
             }
             ServerKind::Tsls => {
                 for command in ["syntacticDiagnosticsSync", "semanticDiagnosticsSync"] {
-                    let params = json!({"command": "typescript.tsserverRequest", "arguments": [command, {"file": abs.to_string_lossy()}]});
-                    let value = self.rt.block_on(self.bridge.request_raw("workspace/executeCommand", params, REQUEST_TIMEOUT))?;
+                    // tsserver's own protocol, tunnelled through an LSP command: its answer is
+                    // tsserver JSON, not an LSP type.
+                    let params = lsp_types::ExecuteCommandParams {
+                        command: "typescript.tsserverRequest".into(),
+                        arguments: vec![json!(command), json!({"file": abs.to_string_lossy()})],
+                        work_done_progress_params: Default::default(),
+                    };
+                    let value = self.rt.block_on(self.bridge.request::<lsp_types::request::ExecuteCommand>(params, REQUEST_TIMEOUT))?.unwrap_or(Value::Null);
                     let items = value.get("body").unwrap_or(&value);
                     for d in items.as_array().into_iter().flatten() {
                         let line = d.pointer("/start/line").and_then(Value::as_u64).unwrap_or(1).saturating_sub(1) as usize;
@@ -347,20 +367,24 @@ fn references_on(rt: &tokio::runtime::Handle, bridge: &Bridge, root: &Path, file
     }
     let line_text = line_of(&abs, pos.line);
     let character = utf16_col(&line_text, pos.col as usize);
-    let params = json!({
-        "textDocument": {"uri": maintaind_lsp_bridge::path_to_uri(&abs)},
-        "position": {"line": pos.line, "character": character},
-        "context": {"includeDeclaration": true}
-    });
-    let value = rt.block_on(bridge.request_raw("textDocument/references", params, REQUEST_TIMEOUT))?;
+    let params = lsp_types::ReferenceParams {
+        text_document_position: lsp_types::TextDocumentPositionParams {
+            text_document: lsp_types::TextDocumentIdentifier { uri: uri_of(&abs)? },
+            position: lsp_types::Position { line: pos.line, character: character as u32 },
+        },
+        context: lsp_types::ReferenceContext { include_declaration: true },
+        work_done_progress_params: Default::default(),
+        partial_result_params: Default::default(),
+    };
+    let locations = rt.block_on(bridge.request::<lsp_types::request::References>(params, REQUEST_TIMEOUT))?.unwrap_or_default();
     let mut out = Vec::new();
     let mut lines_cache: std::collections::HashMap<PathBuf, Vec<String>> = std::collections::HashMap::new();
-    for loc in value.as_array().cloned().unwrap_or_default() {
-        let Some(path) = loc.get("uri").and_then(Value::as_str).and_then(uri_to_path) else { continue };
+    for loc in locations {
+        let Some(path) = uri_to_path(loc.uri.as_str()) else { continue };
         let Ok(rel) = path.strip_prefix(root) else { continue };
         let rel = rel.to_string_lossy().replace('\\', "/");
-        let line = loc.pointer("/range/start/line").and_then(Value::as_u64).unwrap_or(0) as u32;
-        let ch = loc.pointer("/range/start/character").and_then(Value::as_u64).unwrap_or(0) as usize;
+        let line = loc.range.start.line;
+        let ch = loc.range.start.character as usize;
         let lines = lines_cache.entry(path.clone()).or_insert_with(|| std::fs::read_to_string(&path).map(|t| t.lines().map(str::to_string).collect()).unwrap_or_default());
         let col = lines.get(line as usize).map(|l| byte_col(l, ch)).unwrap_or(ch);
         out.push(ServerRef { file: rel, pos: Pos { line, col: col as u32 } });
@@ -368,6 +392,12 @@ fn references_on(rt: &tokio::runtime::Handle, bridge: &Bridge, root: &Path, file
     out.sort();
     out.dedup();
     Ok(out)
+}
+
+/// The LSP URI of a path (`file://…`, percent-encoded).
+fn uri_of(path: &Path) -> Result<lsp_types::Uri, BridgeError> {
+    let text = maintaind_lsp_bridge::path_to_uri(path);
+    text.parse().map_err(|e| BridgeError::BadResponse { method: "uri".into(), detail: format!("{text} is not a URI: {e:?}") })
 }
 
 fn line_of(path: &Path, line: u32) -> String {

@@ -129,7 +129,19 @@ impl Bridge {
         Ok(client)
     }
 
-    /// A request; if the server dies under it, restart and ask once more.
+    /// A typed request (`lsp_types::request::*`); if the server dies under it, restart and ask
+    /// once more. An answer that does not fit the type is `BadResponse`.
+    pub async fn request<R: lsp_types::request::Request>(&self, params: R::Params, timeout: Duration) -> Result<R::Result, BridgeError> {
+        let mut params = serde_json::to_value(params).expect("LSP params serialise");
+        // lsp-types writes an unset optional field as `null`; the spec's optional fields are
+        // omitted instead, and TypeScript 7's server refuses `null` there.
+        omit_nulls(&mut params);
+        let value = self.request_raw(R::METHOD, params, timeout).await?;
+        serde_json::from_value(value).map_err(|e| BridgeError::BadResponse { method: R::METHOD.into(), detail: e.to_string() })
+    }
+
+    /// A request by method name, for what lsp-types does not describe; if the server dies under
+    /// it, restart and ask once more.
     pub async fn request_raw(&self, method: &str, params: Value, timeout: Duration) -> Result<Value, BridgeError> {
         let client = self.client().await?;
         match client.request_raw(method, params.clone(), timeout).await {
@@ -215,5 +227,40 @@ fn language_id(path: &Path) -> &'static str {
         Some("tsx") => "typescriptreact",
         Some("js" | "mjs" | "cjs") => "javascript",
         _ => "typescript",
+    }
+}
+
+/// Remove every `null` member of every object in `value` (not `null` array elements).
+fn omit_nulls(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.retain(|_, v| !v.is_null());
+            map.values_mut().for_each(omit_nulls);
+        }
+        Value::Array(items) => items.iter_mut().for_each(omit_nulls),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unset_optional_fields_are_omitted_not_null() {
+        let params = lsp_types::DocumentDiagnosticParams {
+            text_document: lsp_types::TextDocumentIdentifier { uri: "file:///a.ts".parse().unwrap() },
+            identifier: None,
+            previous_result_id: None,
+            work_done_progress_params: Default::default(),
+            partial_result_params: Default::default(),
+        };
+        let mut value = serde_json::to_value(params).unwrap();
+        assert!(value.to_string().contains("null"), "lsp-types writes null: {value}");
+        omit_nulls(&mut value);
+        assert_eq!(value, serde_json::json!({"textDocument": {"uri": "file:///a.ts"}}));
+        let mut v = serde_json::json!({"a": [null, {"b": null, "c": 1}]});
+        omit_nulls(&mut v);
+        assert_eq!(v, serde_json::json!({"a": [null, {"c": 1}]}));
     }
 }
