@@ -1,9 +1,10 @@
-//! maintaind: the binary and everything that ties the registry (and, later, the language
-//! server bridge, manifests and gate) together.
+//! maintaind: the binary and everything that ties the registry, the language-server bridge, the
+//! manifests and the write gate together.
 //!
-//! Start at [`workspace::Workspace`]: the state for one project root and the closed set of
-//! requests it answers. `cli.rs` parses arguments and maps results to exit codes, `output.rs`
-//! prints, `store.rs` persists the registry in SQLite, `walk.rs` finds files.
+//! Start at [`workspace::Workspace`] (the state for one project root) and [`rpc::method`] (every
+//! request a client can make). `blast.rs` computes blast radii, `synthesizer.rs` plans changes,
+//! `apply.rs`/`journal.rs`/`safefs.rs` write them, `daemon.rs` and `lsp.rs` serve them, and
+//! `cli.rs` parses arguments and maps results to exit codes. docs/ARCHITECTURE.md has the map.
 
 pub mod apply;
 pub mod blast;

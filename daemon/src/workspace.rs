@@ -1,7 +1,8 @@
-//! The `Workspace`: all state maintaind keeps for one project root (the registry and its
-//! store today; the language-server bridge and manifests later), answering a closed set of
-//! [`Request`]s. The CLI drives it in-process; the background daemon will host one and feed it
-//! the same requests, so nothing here knows how it is being called.
+//! The `Workspace`: the state maintaind keeps for one project root: the registry and its SQLite
+//! store, the language server (`semantic.rs`), the overlays `check` and editors use, and the
+//! caches of derived facts and blast answers. The daemon hosts one; without a daemon the CLI
+//! opens one in-process (`cli::ask`). Nothing here knows how it is being called: the requests
+//! are `rpc::method`, the blast rules are in `blast.rs`, planning is in `synthesizer.rs`.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};

@@ -1,6 +1,6 @@
 //! The registry's data model: what one file yields (symbols, imports, references, parse
 //! diagnostics). Everything here is plain data, serialisable, with no tree-sitter types in it, so
-//! it can be persisted by the daemon's store and sent over the wire later. Extraction lives in
+//! it can be persisted by the daemon's store and sent over the wire. Extraction lives in
 //! `extract.rs` (TypeScript) and `prisma.rs`.
 
 use serde::{Deserialize, Serialize};
