@@ -6,29 +6,30 @@
 //! `apply.rs`/`journal.rs`/`safefs.rs` write them, `daemon.rs` and `lsp.rs` serve them, and
 //! `cli.rs` parses arguments and maps results to exit codes. docs/ARCHITECTURE.md has the map.
 
-pub mod apply;
-pub mod blast;
-pub mod check;
-pub mod cli;
+// The folders, bottom to top (data flows one way; `tests/cli/architecture.rs` checks that no
+// two depend on each other): foundation files (`state`, `exit`, `config`, `safefs`,
+// `semantic`) → `blast` → `workspace` → `plan` → `write` → `serve` → `cli`. Each leaf module is re-exported here, so a path names what it uses
+// (`crate::gate`), not where it sits.
 pub mod config;
-pub mod daemon;
-pub mod doctor;
-pub mod edits;
 pub mod exit;
-pub mod gate;
-pub mod hook;
-pub mod journal;
-pub mod links;
-pub mod llm;
-pub mod lsp;
-pub mod manifest;
-pub mod output;
-pub mod planner;
-pub mod rpc;
 pub mod safefs;
 pub mod semantic;
 pub mod state;
-pub mod store;
-pub mod synthesizer;
-pub mod walk;
+
+pub mod blast;
+pub use blast::links;
+
 pub mod workspace;
+pub use workspace::{store, walk};
+
+pub mod plan;
+pub use plan::{llm, manifest, planner, synthesizer};
+
+pub mod write;
+pub use write::{apply, check, edits, gate, hook, journal};
+
+pub mod serve;
+pub use serve::{daemon, lsp, rpc};
+
+pub mod cli;
+pub use cli::{doctor, output};

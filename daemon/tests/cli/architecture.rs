@@ -1,35 +1,55 @@
 //! The layering rule of docs/ARCHITECTURE.md, checked: no dependency cycle between the
-//! top-level modules of any crate (a module's files are `src/<m>.rs` and `src/<m>/**.rs`; a
-//! dependency is a `crate::<m>` path).
+//! top-level modules of any crate. A top-level module is a file `src/<m>.rs` or a folder
+//! `src/<m>/` with everything in it; a dependency is a `crate::<name>` path, where `<name>` is
+//! the module or any module inside its folder (re-exported at the crate root).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 fn module_graph(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
+    // Top-level modules: `src/<m>.rs`, and folders `src/<m>/` (with everything below them). A
+    // module re-exported from a folder (`crate::gate` for `write/gate.rs`) belongs to the folder.
     let mut text: BTreeMap<String, String> = BTreeMap::new();
+    let mut owner: BTreeMap<String, String> = BTreeMap::new();
     for entry in std::fs::read_dir(src).unwrap().flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(module) = name.strip_suffix(".rs") else { continue };
-        if module == "lib" || module == "main" {
-            continue;
-        }
-        let mut all = std::fs::read_to_string(entry.path()).unwrap();
-        let mut stack = vec![src.join(module)];
-        while let Some(dir) = stack.pop() {
-            for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-                if e.path().is_dir() {
-                    stack.push(e.path());
-                } else if e.path().extension().is_some_and(|x| x == "rs") {
-                    all.push_str(&std::fs::read_to_string(e.path()).unwrap());
+        let (module, files) = if entry.path().is_dir() {
+            let mut files = Vec::new();
+            let mut stack = vec![entry.path()];
+            while let Some(dir) = stack.pop() {
+                for e in std::fs::read_dir(&dir).unwrap().flatten() {
+                    if e.path().is_dir() {
+                        stack.push(e.path());
+                    } else if e.path().extension().is_some_and(|x| x == "rs") {
+                        files.push(e.path());
+                    }
                 }
             }
+            (name, files)
+        } else {
+            match name.strip_suffix(".rs") {
+                Some("lib" | "main") | None => continue,
+                Some(m) => (m.to_string(), vec![entry.path()]),
+            }
+        };
+        for f in &files {
+            let stem = f.file_stem().unwrap().to_string_lossy().into_owned();
+            if stem != "mod" && stem != "tests" {
+                owner.insert(stem, module.clone());
+            }
+            text.entry(module.clone()).or_default().push_str(&std::fs::read_to_string(f).unwrap());
         }
-        text.insert(module.to_string(), all);
+        owner.insert(module.clone(), module);
     }
-    let names: BTreeSet<String> = text.keys().cloned().collect();
     text.iter()
         .map(|(m, t)| {
-            let deps = t.split("crate::").skip(1).map(|rest| rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect::<String>()).filter(|d| d != m && names.contains(d)).collect();
+            let deps = t
+                .split("crate::")
+                .skip(1)
+                .map(|rest| rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect::<String>())
+                .filter_map(|d| owner.get(&d).cloned())
+                .filter(|d| d != m)
+                .collect();
             (m.clone(), deps)
         })
         .collect()

@@ -9,7 +9,7 @@ const path = require("node:path");
 const here = path.join(__dirname, "..");
 const pkg = JSON.parse(fs.readFileSync(path.join(here, "package.json"), "utf8"));
 const source = fs.readFileSync(path.join(here, "src/extension.ts"), "utf8");
-const lsp = fs.readFileSync(path.join(here, "../../daemon/src/lsp.rs"), "utf8");
+const lsp = fs.readFileSync(path.join(here, "../../daemon/src/serve/lsp.rs"), "utf8");
 
 const contributed = pkg.contributes.commands.map((c) => c.command);
 const registered = [...source.matchAll(/registerCommand\("([^"]+)"/g)].map((m) => m[1]);

@@ -4,6 +4,9 @@
 //! opens one in-process (`cli::ask`). Nothing here knows how it is being called: the requests
 //! are `rpc::method`, the blast rules are in `blast.rs`, planning is in `synthesizer.rs`.
 
+pub mod store;
+pub mod walk;
+
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -17,8 +20,8 @@ use serde::Serialize;
 use crate::blast::{Blast, BlastReport, ChangeKind, Derived, SyntaxCache};
 use crate::semantic::{Semantic, SemanticOptions, Unavailable};
 use crate::state::state_dir;
-use crate::store::{self, Encoded, FileStat, OpenNote, Store};
-use crate::walk::{self, Found};
+use crate::store::{Encoded, FileStat, OpenNote, Store};
+use crate::walk::Found;
 
 /// A request that cannot be answered as asked; the message says what to do instead.
 #[derive(Debug, thiserror::Error)]

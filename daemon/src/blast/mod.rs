@@ -15,6 +15,8 @@
 //! change. Follow-through (depth-limited, labelled `through`) covers what a reference passes
 //! on: a type alias of the target, and calls passing literals to a parameter typed by it.
 
+pub mod links;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::path::Path;
 use std::sync::Arc;

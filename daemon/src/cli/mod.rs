@@ -4,6 +4,9 @@
 //! Exit codes: 0 ok; 1 the command ran and found nothing / found violations; 2 bad input or
 //! usage (nothing written); 3 environment problem.
 
+pub mod doctor;
+pub mod output;
+
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
@@ -14,8 +17,7 @@ use maintaind_registry::SymbolKind;
 use crate::blast::ChangeKind;
 use crate::config::Config;
 pub use crate::daemon::DaemonOptions;
-use crate::doctor;
-use crate::output::{self, Out};
+use crate::output::Out;
 use crate::rpc::method;
 use crate::semantic::SemanticOptions;
 use crate::workspace::{Progress, RequestError, Workspace};
