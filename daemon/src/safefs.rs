@@ -120,11 +120,27 @@ impl RootDir {
     }
 
     /// Create the directories above `rel` that are missing (inside the root only).
+    /// Each directory created gets the mode the user's umask gives a directory (maintaind itself
+    /// runs with umask 077, which must not leak into the project).
     pub fn create_parents(&self, rel: &str) -> Result<(), WriteError> {
-        match rel.rsplit_once('/') {
-            Some((p, _)) => self.dir.create_dir_all(p).map_err(|e| io_error(rel, e)),
-            None => Ok(()),
+        use cap_std::fs::PermissionsExt as _;
+        let Some((parent, _)) = rel.rsplit_once('/') else { return Ok(()) };
+        let mut path = String::new();
+        for part in parent.split('/') {
+            if !path.is_empty() {
+                path.push('/');
+            }
+            path.push_str(part);
+            match self.dir.create_dir(&path) {
+                Ok(()) => {
+                    let mode = 0o777 & !crate::state::user_umask();
+                    self.dir.set_permissions(&path, cap_std::fs::Permissions::from_mode(mode)).map_err(|e| io_error(rel, e))?;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(io_error(rel, e)),
+            }
         }
+        Ok(())
     }
 
     /// Replace `rel` with `bytes` if it is what `expect` says (compare-and-swap, see the
@@ -383,6 +399,22 @@ mod tests {
         r.remove("src/new/dir/x.ts", &content_hash(b"x\n")).unwrap();
         let names: Vec<String> = std::fs::read_dir(root.path().join("src")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
         assert!(names.iter().all(|n| !n.ends_with(".tmp")), "{names:?}");
+    }
+
+    #[test]
+    fn directories_created_for_the_project_get_the_users_umask_not_maintainds() {
+        use std::os::unix::fs::PermissionsExt;
+        let (root, _outside, r) = setup();
+        let user = crate::state::user_umask();
+        crate::state::private_process(); // what main() does: umask 077
+        let made = r.create_parents("src/new/deeper/x.ts").and_then(|()| r.replace("src/new/deeper/x.ts", b"x\n", &Expect::Absent));
+        // SAFETY: restoring this test process's umask.
+        unsafe { libc::umask(user as libc::mode_t) };
+        made.unwrap();
+        for dir in ["src/new", "src/new/deeper"] {
+            assert_eq!(std::fs::metadata(root.path().join(dir)).unwrap().permissions().mode() & 0o777, 0o777 & !user, "{dir}");
+        }
+        assert_eq!(std::fs::metadata(root.path().join("src/new/deeper/x.ts")).unwrap().permissions().mode() & 0o777, 0o666 & !user);
     }
 
     #[test]

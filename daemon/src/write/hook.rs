@@ -65,7 +65,12 @@ pub fn install(root: &Path, append: bool) -> Result<Installed, HookError> {
     // Local to this clone: the binary that installed it, so the hook works without PATH.
     let exe = std::env::current_exe().map_err(|e| HookError::Environment(format!("cannot find the maintaind binary: {e}")))?;
     let line = format!("\"{}\"{root_arg} check --staged || exit 1", exe.display());
-    std::fs::create_dir_all(&dir).map_err(|e| HookError::Environment(format!("cannot create {}: {e}", dir.display())))?;
+    if !dir.is_dir() {
+        std::fs::create_dir_all(&dir).map_err(|e| HookError::Environment(format!("cannot create {}: {e}", dir.display())))?;
+        // The repository's directory gets the user's umask, not maintaind's private 077.
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777 & !crate::state::user_umask()));
+    }
     add(&dir.join("pre-commit"), &line, append, via)
 }
 
