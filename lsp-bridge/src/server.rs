@@ -265,6 +265,7 @@ pub fn probe_version(program: &Path, flag: &str, timeout: std::time::Duration) -
     use std::process::Stdio;
     let mut child = Command::new(program).arg(flag).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().ok()?;
     let deadline = std::time::Instant::now() + timeout;
+    // Polling: std has no wait with a timeout, and a probe is a one-off of a few milliseconds.
     loop {
         match child.try_wait() {
             Ok(Some(_)) => break,

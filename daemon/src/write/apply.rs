@@ -90,7 +90,7 @@ pub fn apply(ws: &mut Workspace, manifest: &Manifest, edits: &[Edit], no_lsp: bo
     };
 
     let journal = Journal::new(&root);
-    let mut txn = journal.prepare(Some(&manifest.id), request, &changes).map_err(ApplyError::Io)?;
+    let mut txn = journal.prepare(Some(&manifest.id), request, &changes).map_err(|e| ApplyError::Io(e.context("nothing written: the journal could not record the old contents first")))?;
     journal.commit(&mut txn, &changes).map_err(ApplyError::Io)?;
     crate::journal::fault_point("after-commit");
 

@@ -426,9 +426,20 @@ mod tests {
         let left = journal.list();
         assert_eq!(left.len(), 21);
         assert!(left.iter().any(|t| t.id == interrupted.id), "an interrupted entry is never pruned");
-        // Age: everything finished goes when older than keep_days (0 days: all of it).
-        std::thread::sleep(std::time::Duration::from_millis(5));
-        journal.clean(&Retention { keep: 100, keep_days: 0 });
-        assert_eq!(journal.list().into_iter().map(|t| t.id).collect::<Vec<_>>(), vec![interrupted.id]);
+        // Age: finished entries older than keep_days go however few there are. Backdate the
+        // five oldest by four days (and the interrupted one, which stays anyway).
+        let mut aged: Vec<String> = Vec::new();
+        for mut t in journal.list().into_iter().take(5).chain([interrupted.clone()]) {
+            t.created_unix_ms -= 4 * 86_400_000;
+            journal.save(&t).unwrap();
+            if t.state != TxnState::Prepared {
+                aged.push(t.id);
+            }
+        }
+        let mut removed = journal.clean(&Retention { keep: 100, keep_days: 3 });
+        removed.sort();
+        assert_eq!(removed, aged);
+        assert_eq!(journal.list().len(), 16);
+        assert!(journal.list().iter().any(|t| t.id == interrupted.id));
     }
 }

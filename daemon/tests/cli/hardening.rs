@@ -440,28 +440,48 @@ fn an_apply_whose_client_left_while_waiting_for_the_lock_is_not_carried_out() {
     drop(guard);
 }
 
+/// The size of the largest file under `dir` (but `except`).
+fn largest_file(dir: &Path, except: Option<&Path>) -> u64 {
+    let mut max = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let m = std::fs::symlink_metadata(e.path()).unwrap();
+            if m.is_dir() {
+                stack.push(e.path());
+            } else if Some(e.path().as_path()) != except {
+                max = max.max(m.len());
+            }
+        }
+    }
+    max
+}
+
+/// `maintaind --no-daemon apply EDITS --no-lsp` with every file it writes limited to `limit`
+/// bytes (`RLIMIT_FSIZE`, as a full disk would stop it; `SIGXFSZ` ignored so writes fail with
+/// `EFBIG` instead of killing the process).
+fn apply_with_file_size_limit(env: &Env, edits: &str, limit: u64) -> std::process::Output {
+    let mut cmd = Command::new(bin());
+    cmd.args(["--root", env.root().to_str().unwrap(), "--no-daemon", "apply", edits, "--no-lsp"]).env("NO_COLOR", "1");
+    // SAFETY: signal and setrlimit are async-signal-safe.
+    unsafe {
+        cmd.pre_exec(move || {
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            let l = libc::rlimit { rlim_cur: limit, rlim_max: limit };
+            libc::setrlimit(libc::RLIMIT_FSIZE, &l);
+            Ok(())
+        });
+    }
+    cmd.output().unwrap()
+}
+
 // 14. A write failing midway (file size limit, as a full disk would): what was written is
 // restored, and the message says so.
 #[test]
 fn a_write_failing_midway_restores_what_was_written_and_says_so() {
     let env = planned();
     env.run(&["index"]).expect_code(0);
-    let largest = |dir: &Path| -> u64 {
-        let mut max = 0;
-        let mut stack = vec![dir.to_path_buf()];
-        while let Some(d) = stack.pop() {
-            for e in std::fs::read_dir(&d).unwrap().flatten() {
-                let m = std::fs::symlink_metadata(e.path()).unwrap();
-                if m.is_dir() {
-                    stack.push(e.path());
-                } else {
-                    max = max.max(m.len());
-                }
-            }
-        }
-        max
-    };
-    let limit = largest(env.root()) + 64 * 1024;
+    let limit = largest_file(env.root(), None) + 64 * 1024;
     let big = format!("export const big = `{}`;", "x".repeat(limit as usize + 1024));
     // READER sorts before PROVIDER: it is written first, then PROVIDER fails.
     let e = edits(
@@ -472,24 +492,45 @@ fn a_write_failing_midway_restores_what_was_written_and_says_so() {
             {"op": "insert_symbol", "file": PROVIDER, "at": "end", "text": big},
         ]}),
     );
-    let mut cmd = Command::new(bin());
-    cmd.args(["--root", env.root().to_str().unwrap(), "--no-daemon", "apply", &e, "--no-lsp"]).env("NO_COLOR", "1");
-    // SAFETY: signal and setrlimit are async-signal-safe.
-    unsafe {
-        cmd.pre_exec(move || {
-            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
-            let l = libc::rlimit { rlim_cur: limit, rlim_max: limit };
-            libc::setrlimit(libc::RLIMIT_FSIZE, &l);
-            Ok(())
-        });
-    }
-    let out = cmd.output().unwrap();
+    let out = apply_with_file_size_limit(&env, &e, limit);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{stderr}");
     assert!(stderr.contains("nothing changed") && stderr.contains("the 1 file(s) already written were restored") && stderr.contains("rolled back"), "{stderr}");
     assert_untouched(&env);
     let list = env.run(&["rollback", "--list", "--json"]).expect_code(0).json();
     assert_eq!(list[0]["state"], "rolled_back", "{list:#}");
+}
+
+// 14. The disk filling while the journal entry is prepared: the half entry is removed (the
+// journal never keeps an entry it cannot roll back), and nothing is touched.
+#[test]
+fn a_journal_entry_that_cannot_be_written_is_removed_and_nothing_is_written() {
+    let env = planned();
+    env.run(&["index"]).expect_code(0);
+    // First make PROVIDER far larger than any other file (no limit).
+    let others = largest_file(env.root(), None);
+    // (The edits file stays outside the root, or it would be as large.)
+    let outside = tempfile::tempdir().unwrap();
+    let grow = outside.path().join("grow.json");
+    std::fs::write(
+        &grow,
+        json!({"edits": [{"op": "insert_symbol", "file": PROVIDER, "at": "end", "text": format!("export const big = `{}`;", "x".repeat(others as usize + 256 * 1024))}]}).to_string(),
+    )
+    .unwrap();
+    env.run(&["--no-daemon", "apply", grow.to_str().unwrap(), "--no-lsp"]).expect_code(0);
+    let grown = read(&env, PROVIDER);
+    // Then a small edit under a limit only PROVIDER exceeds: its old content cannot be copied.
+    let limit = largest_file(env.root(), Some(&env.path(PROVIDER))) + 64 * 1024;
+    assert!(grown.len() as u64 > limit);
+    let small = append(&env, "small", "export const small = 1;");
+    let out = apply_with_file_size_limit(&env, &small, limit);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("nothing written: the journal could not record the old contents first"), "{stderr}");
+    assert_eq!(read(&env, PROVIDER), grown);
+    let entries: Vec<_> = std::fs::read_dir(env.path(".maintaind/journal")).unwrap().flatten().collect();
+    assert_eq!(entries.len(), 1, "only the first apply's entry: {entries:?}");
+    assert_eq!(env.run(&["rollback", "--list", "--json"]).expect_code(0).json().as_array().unwrap().len(), 1);
 }
 
 // 15. Rollback does not rewrite a file that already holds its old content (an unwritable one
