@@ -129,6 +129,11 @@ impl Score {
 /// Run `blast` for every record (the defining file ignored on both sides, as blast-truth does).
 pub fn score(ws: &mut Workspace, truth: &Truth) -> Score {
     let mut s = Score::default();
+    if let Err(e) = ws.refresh(&NoProgress) {
+        s.errors.push(format!("cannot index the project: {e}"));
+        return s;
+    }
+    let mut analysis = ws.analysis();
     for r in &truth.records {
         let kind = match r.change_kind.as_str() {
             "rename" => ChangeKind::Rename,
@@ -148,7 +153,7 @@ pub fn score(ws: &mut Workspace, truth: &Truth) -> Score {
         }
         k.broken += broken.len();
         let query = format!("{}#{}", r.file, r.symbol);
-        let (files, must) = match ws.blast(&query, kind, false, maintaind::blast::DEFAULT_DEPTH, &NoProgress) {
+        let (files, must) = match analysis.blast(&query, kind, false, maintaind::blast::DEFAULT_DEPTH) {
             Ok(report) => {
                 if report.approximate {
                     s.approximate_answers += 1;

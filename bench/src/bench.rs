@@ -91,7 +91,7 @@ pub fn run(o: Options) -> Result<()> {
         let _ = std::fs::remove_dir_all(root.join(".maintaind"));
         let t = Instant::now();
         let mut ws = Workspace::open(&root)?;
-        let r = ws.index(&NoProgress)?;
+        let r = ws.refresh(&NoProgress)?;
         let d = t.elapsed();
         if r.parsed != sources.len() {
             bail!("cold index parsed {} of {} files", r.parsed, sources.len());
@@ -110,7 +110,7 @@ pub fn run(o: Options) -> Result<()> {
         || {
             let t = Instant::now();
             let mut ws = Workspace::open(&root).expect("open");
-            let r = ws.index(&NoProgress).expect("warm index");
+            let r = ws.refresh(&NoProgress).expect("warm index");
             warm_parsed += r.parsed;
             t.elapsed()
         },
@@ -134,7 +134,7 @@ pub fn run(o: Options) -> Result<()> {
     // is used the way an editing session uses it. Each update is paired with a cold parse of
     // the same text.
     let mut ws = Workspace::open(&root)?;
-    ws.index(&NoProgress)?;
+    ws.refresh(&NoProgress)?;
     // Providers that return a value (a logout returns nothing), to edit at their `return`.
     let targets: Vec<String> = files.iter().filter(|(p, t)| p.starts_with("src/providers/post") && t.contains("\n  return ")).map(|(p, _)| p.clone()).take(8).collect();
     let mut update_runs = Vec::new();
@@ -359,7 +359,7 @@ fn daemon_section(tmp: &Path, root: &Path, files: &std::collections::BTreeMap<St
         copy_tree(&droot, &froot)?;
         let _ = std::fs::remove_dir_all(froot.join(".maintaind"));
         let mut ws = Workspace::open(&froot)?;
-        ws.index(&NoProgress)?;
+        ws.refresh(&NoProgress)?;
         let mut runs = Vec::new();
         for i in 0..100 {
             let rel = providers[i % providers.len()];
@@ -459,7 +459,8 @@ fn daemon_section(tmp: &Path, root: &Path, files: &std::collections::BTreeMap<St
         let mut ws = Workspace::open(&droot)?;
         ws.start_semantic(&maintaind::semantic::SemanticOptions { choice: maintaind_lsp_bridge::ServerChoice::Native, offline: false, ready_timeout: Duration::from_secs(300) }, &|m| eprintln!("{m}"))
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-        ws.blast(&query, ChangeKind::Shape, false, maintaind::blast::DEFAULT_DEPTH, &NoProgress).map_err(|e| anyhow::anyhow!("{e}"))?;
+        ws.refresh(&NoProgress)?;
+        ws.analysis().blast(&query, ChangeKind::Shape, false, maintaind::blast::DEFAULT_DEPTH).map_err(|e| anyhow::anyhow!("{e}"))?;
         let via_daemon = || {
             let t = Instant::now();
             let r = client.request::<method::Blast>(&BlastParams { fresh: true, ..BlastParams::new(query.as_str(), ChangeKind::Shape) }).expect("daemon blast");
@@ -469,7 +470,7 @@ fn daemon_section(tmp: &Path, root: &Path, files: &std::collections::BTreeMap<St
         let in_process = || {
             ws.forget_cached_answers();
             let t = Instant::now();
-            let r = ws.blast_current(&query, ChangeKind::Shape, false, maintaind::blast::DEFAULT_DEPTH).expect("in-process blast");
+            let r = ws.analysis().blast(&query, ChangeKind::Shape, false, maintaind::blast::DEFAULT_DEPTH).expect("in-process blast");
             assert!(!r.approximate);
             t.elapsed()
         };
@@ -518,7 +519,7 @@ fn daemon_section(tmp: &Path, root: &Path, files: &std::collections::BTreeMap<St
     if let Some(p) = blast_pair {
         let _ = writeln!(
             md,
-            "| warm `blast {query} --change shape` through the daemon, answer not cached (median of 11) | {:.1} ms | the same in-process (`blast_current`, own native server) | **{:.2}×** | — |",
+            "| warm `blast {query} --change shape` through the daemon, answer not cached (median of 11) | {:.1} ms | the same in-process (`Analysis::blast`, own native server) | **{:.2}×** | — |",
             ms(p.a),
             p.ratio
         );
@@ -554,7 +555,8 @@ fn blast_section(root: &Path, files: &std::collections::BTreeMap<String, String>
         let mut ws = Workspace::open(root)?;
         let choice = if kind == ServerKind::Native { ServerChoice::Native } else { ServerChoice::Tsls };
         ws.start_semantic(&SemanticOptions { choice, offline: false, ready_timeout: Duration::from_secs(300) }, &|m| eprintln!("{m}")).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let first = ws.blast(&query, ChangeKind::Rename, false, maintaind::blast::DEFAULT_DEPTH, &NoProgress).map_err(|e| anyhow::anyhow!("{e}"))?;
+        ws.refresh(&NoProgress)?;
+        let first = ws.analysis().blast(&query, ChangeKind::Rename, false, maintaind::blast::DEFAULT_DEPTH).map_err(|e| anyhow::anyhow!("{e}"))?;
         let first_ms = ms(t0.elapsed());
         let ready_ms = first.server.as_ref().and_then(|s| s.ready_ms);
         let version = first.server.as_ref().map(|s| s.version.clone()).unwrap_or_default();
@@ -569,7 +571,7 @@ fn blast_section(root: &Path, files: &std::collections::BTreeMap<String, String>
         for i in 0..12 {
             ws.forget_cached_answers();
             let t = Instant::now();
-            let r = ws.blast_current(&query, ChangeKind::Rename, false, maintaind::blast::DEFAULT_DEPTH).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let r = ws.analysis().blast(&query, ChangeKind::Rename, false, maintaind::blast::DEFAULT_DEPTH).map_err(|e| anyhow::anyhow!("{e}"))?;
             let b = t.elapsed();
             anyhow::ensure!(!r.approximate, "{} answer was approximate: {:?}", kind.as_str(), r.notes);
             let t = Instant::now();
@@ -587,7 +589,7 @@ fn blast_section(root: &Path, files: &std::collections::BTreeMap<String, String>
         let mut cached_runs: Vec<Duration> = (0..11)
             .map(|_| {
                 let t = Instant::now();
-                let r = ws.blast_current(&query, ChangeKind::Rename, false, maintaind::blast::DEFAULT_DEPTH);
+                let r = ws.analysis().blast(&query, ChangeKind::Rename, false, maintaind::blast::DEFAULT_DEPTH);
                 std::hint::black_box(r.is_ok());
                 t.elapsed()
             })
@@ -597,7 +599,7 @@ fn blast_section(root: &Path, files: &std::collections::BTreeMap<String, String>
             .map(|_| {
                 ws.forget_derived();
                 let t = Instant::now();
-                let r = ws.blast_current(&query, ChangeKind::Rename, false, maintaind::blast::DEFAULT_DEPTH);
+                let r = ws.analysis().blast(&query, ChangeKind::Rename, false, maintaind::blast::DEFAULT_DEPTH);
                 std::hint::black_box(r.is_ok());
                 t.elapsed()
             })

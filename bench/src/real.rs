@@ -127,13 +127,15 @@ pub fn run(o: Options) -> Result<()> {
         // Compiler truth first (cached): it mutates files, so no workspace is open meanwhile.
         let truth = if measured { Some(ensure_blast_truth(&root, &cache.join(format!("{name}.json")), o.sample)?) } else { None };
         let mut ws = Workspace::open(&root)?;
-        ws.index(&NoProgress)?;
+        ws.refresh(&NoProgress)?;
         let links = maintaind::links::EntityLinks::build(ws.registry());
         let prisma_cases = if measured { prisma_truth(&root, &cache.join(format!("{name}.prisma.json")), &sample_fields(&links, o.prisma_fields))? } else { Vec::new() };
         let cases: Vec<&RequestCase> = requests.requests.iter().filter(|r| &r.backend == name).collect();
         let request_truth = request_truth(&root, &cache.join(format!("{name}.requests.json")), &cases)?;
         // The server only after every mutation is done and restored.
         ws.start_semantic(&SemanticOptions { choice: ServerChoice::Native, offline: false, ready_timeout: Duration::from_secs(600) }, &|m| eprintln!("{m}")).map_err(|e| anyhow::anyhow!("{e}"))?;
+        // Nothing changes on disk from here on: one refresh (which loads the server's projects).
+        ws.refresh(&NoProgress)?;
 
         if measured {
             // Entity links.
@@ -169,7 +171,7 @@ pub fn run(o: Options) -> Result<()> {
             let (mut broken, mut found, mut predicted, mut correct) = (0, 0, 0, 0);
             for c in &prisma_cases {
                 let query = format!("prisma:{}", c.target);
-                let report = ws.blast(&query, ChangeKind::Rename, false, maintaind::blast::DEFAULT_DEPTH, &NoProgress).map_err(|e| anyhow::anyhow!("{query}: {e}"))?;
+                let report = ws.analysis().blast(&query, ChangeKind::Rename, false, maintaind::blast::DEFAULT_DEPTH).map_err(|e| anyhow::anyhow!("{query}: {e}"))?;
                 let truth: BTreeSet<&String> = c.broken_files.iter().collect();
                 broken += truth.len();
                 found += report.must_change_files.iter().filter(|f| truth.contains(f)).count();
@@ -199,7 +201,7 @@ pub fn run(o: Options) -> Result<()> {
                 }
                 providers_with_tests += 1;
                 let query = format!("src/providers/{provider}.ts#{provider}");
-                let report = ws.blast(&query, ChangeKind::Behavior, false, maintaind::blast::DEFAULT_DEPTH, &NoProgress).map_err(|e| anyhow::anyhow!("{query}: {e}"))?;
+                let report = ws.analysis().blast(&query, ChangeKind::Behavior, false, maintaind::blast::DEFAULT_DEPTH).map_err(|e| anyhow::anyhow!("{query}: {e}"))?;
                 truth_links += expected.len();
                 got_links += expected.iter().filter(|t| report.tests.contains(t)).count();
                 for t in expected.iter().filter(|t| !report.tests.contains(t)).take(2) {

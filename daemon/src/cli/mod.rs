@@ -322,7 +322,7 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<i32, Failure> {
     let root = find_root(cli.root.as_deref())?;
     match &cli.command {
         Command::Index => {
-            let report = ask::<method::Index>(cli, &root, out, &crate::rpc::NoParams {}, |ws| Ok(ws.index(&BarProgress::new("indexing"))?))?;
+            let report = ask::<method::Index>(cli, &root, out, &crate::rpc::NoParams {}, |ws| Ok(ws.refresh(&BarProgress::new("indexing"))?))?;
             output::index(out, &report);
             Ok(EXIT_OK)
         }
@@ -330,22 +330,23 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<i32, Failure> {
             // Checked before touching the workspace: bad input writes nothing.
             crate::workspace::check_query(query)?;
             let params = crate::rpc::SymbolsParams { query: query.clone(), kind: kind.map(|k| k.as_str().to_string()) };
-            let report = ask::<method::Symbols>(cli, &root, out, &params, |ws| Ok(ws.symbols(query, *kind, &BarProgress::new("indexing"))?))?;
+            let report = ask::<method::Symbols>(cli, &root, out, &params, |ws| {
+                ws.refresh(&BarProgress::new("indexing"))?;
+                Ok(ws.analysis().search(query, *kind)?)
+            })?;
             output::symbols(out, query, &report, *limit);
             Ok(if report.hits.is_empty() { EXIT_FOUND } else { EXIT_OK })
         }
         Command::Blast { symbol, change, no_lsp, depth } => {
-            crate::workspace::check_length("symbol", symbol, crate::workspace::MAX_QUERY)?;
-            if symbol.trim().is_empty() {
-                return Err(Failure::usage("empty symbol: give `Name`, `path/to/file.ts#Name` or `prisma:model[.field]`"));
-            }
+            crate::workspace::check_symbol(symbol)?;
             let config = Config::load(&root).map_err(Failure::usage)?;
             let params = crate::rpc::BlastParams { symbol: symbol.clone(), change: *change, no_lsp: *no_lsp, depth: *depth, fresh: false };
             let report = ask::<method::Blast>(cli, &root, out, &params, |ws| {
                 if !no_lsp {
                     start_server(cli, &config, ws, out)?;
                 }
-                Ok(ws.blast(symbol, *change, *no_lsp, *depth, &BarProgress::new("indexing"))?)
+                ws.refresh(&BarProgress::new("indexing"))?;
+                Ok(ws.analysis().blast(symbol, *change, *no_lsp, *depth)?)
             })?;
             output::blast(out, &report);
             Ok(EXIT_OK)
@@ -701,7 +702,7 @@ fn gate_verdicts(root: &Path, paths: &[String]) -> Vec<crate::gate::Verdict> {
         Ok(ws) => ws,
         Err(e) => return refuse_all(format!("cannot read the project: {e:#}")),
     };
-    if let Err(e) = ws.index(&crate::workspace::NoProgress) {
+    if let Err(e) = ws.refresh(&crate::workspace::NoProgress) {
         return refuse_all(format!("cannot index the project: {e:#}"));
     }
     if let Some(problem) = crate::gate::manifest_problem(&manifest, ws.registry()) {

@@ -8,13 +8,13 @@
 
 use std::collections::BTreeSet;
 
-use maintaind_registry::{FileLang, MatchTier, SymbolKind};
+use maintaind_registry::{FileLang, MatchTier, Registry, SymbolKind};
 
 use crate::blast::{DEFAULT_DEPTH, is_test_file};
 use crate::manifest::{self as manifest_store, Manifest, ManifestStore};
 use crate::manifest::{Decisions, ExclusionViolation, Facts, SignatureFact, TargetFact, excluded_by};
 use crate::planner;
-use crate::workspace::{Progress, RequestError, Workspace};
+use crate::workspace::{Analysis, Progress, RequestError, Workspace};
 
 pub use crate::manifest::{Feasibility, Provenance, Verdict};
 
@@ -39,8 +39,8 @@ pub struct Synthesis {
     pub language_server: String,
 }
 
-pub fn synthesize(ws: &mut Workspace, decisions: &Decisions, no_lsp: bool, allow_no_tests: bool) -> Result<Synthesis, SynthError> {
-    let registry = ws.registry();
+pub fn synthesize(analysis: &mut Analysis, decisions: &Decisions, no_lsp: bool, allow_no_tests: bool) -> Result<Synthesis, SynthError> {
+    let registry = analysis.registry();
     if !allow_no_tests && !registry.files().any(|f| is_test_file(&f.path)) {
         return Err(SynthError::NoTests);
     }
@@ -83,7 +83,7 @@ pub fn synthesize(ws: &mut Workspace, decisions: &Decisions, no_lsp: bool, allow
     let mut must: BTreeSet<String> = BTreeSet::new();
     for (c, t) in decisions.changes.iter().zip(&targets) {
         let query = format!("{}#{}", t.file, t.symbol);
-        let report = ws.blast_current(&query, c.kind, no_lsp, DEFAULT_DEPTH).map_err(|e| SynthError::Blast(e.to_string()))?;
+        let report = analysis.blast(&query, c.kind, no_lsp, DEFAULT_DEPTH).map_err(|e| SynthError::Blast(e.to_string()))?;
         approximate |= report.approximate;
         if let Some(s) = &report.server {
             language_server = format!("{} {}", s.kind.as_str(), s.version);
@@ -94,7 +94,6 @@ pub fn synthesize(ws: &mut Workspace, decisions: &Decisions, no_lsp: bool, allow
     }
     blast.sort();
     blast.dedup();
-    let registry = ws.registry();
 
     // Files to modify: the targets' files and every must-change file, minus exclusions and
     // declaration files (dependencies and generated clients are regenerated, not edited).
@@ -156,13 +155,12 @@ pub fn synthesize(ws: &mut Workspace, decisions: &Decisions, no_lsp: bool, allow
         generated_files: generated.into_iter().collect(),
         registry_generation: 0,
     };
-    let feasibility = judge(ws, decisions, &blocked);
+    let feasibility = judge(registry, decisions, &blocked);
     Ok(Synthesis { facts, feasibility, approximate, language_server })
 }
 
 /// The feasibility gate: one verdict per acceptance criterion.
-fn judge(ws: &Workspace, decisions: &Decisions, blocked: &[(String, &str, &str)]) -> Vec<Feasibility> {
-    let registry = ws.registry();
+fn judge(registry: &Registry, decisions: &Decisions, blocked: &[(String, &str, &str)]) -> Vec<Feasibility> {
     let new_names: BTreeSet<&str> = decisions.new_symbols.iter().map(|n| n.name.as_str()).collect();
     let exists = |name: &str| registry.search(name, None).iter().any(|m| m.tier == MatchTier::Exact);
     decisions
@@ -241,14 +239,15 @@ pub fn change(ws: &mut Workspace, request: &str, planner: &Planner, dry_run: boo
         return Err(RequestError::BadInput("empty request: say what should change, e.g. `maintaind change \"add view_count to the article model\"`".into()));
     }
     ws.refresh(progress)?;
+    let mut analysis = ws.analysis();
     let (decisions, planner_name) = match planner {
-        Planner::Offline => (planner::plan_offline(request, ws.registry()).map_err(|e| RequestError::BadInput(format!("cannot plan `{request}`: {e}")))?, "offline".to_string()),
+        Planner::Offline => (planner::plan_offline(request, analysis.registry()).map_err(|e| RequestError::BadInput(format!("cannot plan `{request}`: {e}")))?, "offline".to_string()),
         Planner::Llm(cfg) => {
-            let (d, run) = crate::llm::plan_llm(request, ws.registry(), cfg).map_err(|e| RequestError::Environment(anyhow::anyhow!(e)))?;
+            let (d, run) = crate::llm::plan_llm(request, analysis.registry(), cfg).map_err(|e| RequestError::Environment(anyhow::anyhow!(e)))?;
             (d, format!("llm:{} ({} attempt(s), {} tokens)", cfg.model, run.attempts, run.total_tokens))
         }
     };
-    let synthesis = synthesize(ws, &decisions, no_lsp, allow_no_tests).map_err(|e| RequestError::BadInput(e.to_string()))?;
+    let synthesis = synthesize(&mut analysis, &decisions, no_lsp, allow_no_tests).map_err(|e| RequestError::BadInput(e.to_string()))?;
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     let mut facts = synthesis.facts;
     facts.registry_generation = ws.generation();

@@ -614,35 +614,34 @@ impl Host {
                     None => None,
                     Some(k) => Some(maintaind_registry::SymbolKind::parse(k).ok_or_else(|| RpcError::new(code::BAD_INPUT, format!("unknown kind `{k}`")))?),
                 };
-                answer::<Symbols>(self.ws.search(&p.query, kind).map_err(request_error)?)
+                answer::<Symbols>(self.ws.analysis().search(&p.query, kind).map_err(request_error)?)
             }
             Blast::NAME => {
                 let p = parse::<Blast>(params)?;
-                if p.symbol.trim().is_empty() {
-                    return Err(RpcError::new(code::BAD_INPUT, "empty symbol: give `Name`, `path/to/file.ts#Name` or `prisma:model[.field]`"));
-                }
                 if p.fresh {
                     self.ws.forget_cached_answers();
                 }
-                answer::<Blast>(self.ws.blast_current(&p.symbol, p.change, p.no_lsp, p.depth).map_err(request_error)?)
+                answer::<Blast>(self.ws.analysis().blast(&p.symbol, p.change, p.no_lsp, p.depth).map_err(request_error)?)
             }
             BlastAt::NAME => {
                 let p = parse::<BlastAt>(params)?;
                 let rel = crate::gate::resolve(&self.root, &p.file).map_err(|e| RpcError::new(code::BAD_INPUT, format!("{}: {e}", p.file)))?;
                 let Some(text) = p.text else {
-                    let symbol = self.ws.symbol_at(&rel, p.line, p.character).map_err(request_error)?;
-                    return answer::<BlastAt>(self.ws.blast_current(&symbol, p.change, false, crate::blast::DEFAULT_DEPTH).map_err(request_error)?);
+                    let mut analysis = self.ws.analysis();
+                    let symbol = analysis.symbol_at(&rel, p.line, p.character).map_err(request_error)?;
+                    return answer::<BlastAt>(analysis.blast(&symbol, p.change, false, crate::blast::DEFAULT_DEPTH).map_err(request_error)?);
                 };
                 // An editor's unsaved buffer: answer in that state, for this request only.
                 self.ws.overlay(&rel, Some(text.as_bytes()));
-                let result = self.ws.symbol_in(&rel, &text, p.line, p.character).and_then(|symbol| self.ws.blast_current(&symbol, p.change, false, crate::blast::DEFAULT_DEPTH));
+                let mut analysis = self.ws.analysis();
+                let result = analysis.symbol_in(&rel, &text, p.line, p.character).and_then(|symbol| analysis.blast(&symbol, p.change, false, crate::blast::DEFAULT_DEPTH));
                 self.ws.clear_overlays();
                 answer::<BlastAt>(result.map_err(request_error)?)
             }
             FileSymbols::NAME => {
                 let p = parse::<FileSymbols>(params)?;
                 let rel = crate::gate::resolve(&self.root, &p.file).map_err(|e| RpcError::new(code::BAD_INPUT, format!("{}: {e}", p.file)))?;
-                answer::<FileSymbols>(self.ws.file_symbols(&rel).map_err(request_error)?)
+                answer::<FileSymbols>(self.ws.analysis().file_symbols(&rel).map_err(request_error)?)
             }
             Change::NAME => {
                 let p = parse::<Change>(params)?;

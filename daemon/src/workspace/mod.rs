@@ -1,27 +1,30 @@
-//! The `Workspace`: the state maintaind keeps for one project root: the registry and its SQLite
-//! store, the language server (`semantic.rs`), the overlays `check` and editors use, and the
-//! caches of derived facts and blast answers. The daemon hosts one; without a daemon the CLI
+//! The `Workspace`: the host of the state maintaind keeps for one project root: the registry
+//! and its SQLite store, the language server (`semantic.rs`), the overlays `check` uses, and the
+//! caches. It changes that state (`refresh`, `update_file`, `overlay`); the queries over it are
+//! an [`Analysis`] it hands out (`analysis.rs`). The daemon hosts one; without a daemon the CLI
 //! opens one in-process (`cli::ask`). Nothing here knows how it is being called: the requests
-//! are `rpc::method`, the blast rules are in `blast.rs`, planning is in `synthesizer.rs`.
+//! are `rpc::method`, the blast rules are in `blast/`, planning is in `plan/synthesizer.rs`.
 
+pub mod analysis;
 pub mod store;
 pub mod walk;
 
+pub use analysis::{Analysis, BLAST_CACHE_ENTRIES, SymbolHit, SymbolsReport, check_symbol};
+
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use maintaind_registry::{Delta, FileIndex, MatchTier, Registry, SymbolKind, index_file};
+use maintaind_registry::{Delta, FileIndex, Registry, index_file};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::blast::{Blast, BlastReport, ChangeKind, Derived, SyntaxCache};
 use crate::semantic::{Semantic, SemanticOptions, Unavailable};
 use crate::state::state_dir;
 use crate::store::{Encoded, FileStat, OpenNote, Store};
 use crate::walk::Found;
+use analysis::Caches;
 
 /// A request that cannot be answered as asked; the message says what to do instead.
 #[derive(Debug, thiserror::Error)]
@@ -75,63 +78,6 @@ pub struct Skipped {
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
-pub struct SymbolsReport {
-    pub hits: Vec<SymbolHit>,
-    /// Closest names when nothing matched.
-    pub suggestions: Vec<String>,
-    pub notes: Vec<String>,
-}
-
-/// One symbol as the CLI contract prints it (`line`/`end_line`/`column` are 1-based).
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
-pub struct SymbolHit {
-    pub name: String,
-    pub kind: SymbolKind,
-    pub file: String,
-    pub line: u32,
-    pub end_line: u32,
-    pub column: u32,
-    pub exported: bool,
-    pub signature: String,
-    /// Content hash of the declaration (hex): `apply`'s `expect_hash` for symbol ops.
-    pub hash: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub doc: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub decorators: Vec<maintaind_registry::Decorator>,
-    #[serde(rename = "match")]
-    pub tier: MatchTier,
-}
-
-impl SymbolHit {
-    pub fn new(file: &FileIndex, symbol: &maintaind_registry::Symbol, tier: MatchTier) -> SymbolHit {
-        SymbolHit {
-            name: symbol.name.clone(),
-            kind: symbol.kind,
-            file: file.path.clone(),
-            line: symbol.span.start.line + 1,
-            end_line: symbol.span.end.line + 1,
-            column: symbol.name_span.start.col + 1,
-            exported: symbol.exported,
-            signature: symbol.signature.clone(),
-            hash: format!("{:016x}", symbol.hash),
-            doc: symbol.doc.clone(),
-            decorators: symbol.decorators.clone(),
-            tier,
-        }
-    }
-}
-
-/// The identifier around byte column `col` of `line` (empty when there is none).
-fn identifier_at(line: &str, col: usize) -> &str {
-    let is_ident = |c: char| c.is_alphanumeric() || c == '_' || c == '$';
-    let col = col.min(line.len());
-    let start = line[..col].char_indices().rev().take_while(|(_, c)| is_ident(*c)).last().map_or(col, |(i, _)| i);
-    let end = line[col..].char_indices().find(|(_, c)| !is_ident(*c)).map_or(line.len(), |(i, _)| col + i);
-    &line[start..end]
-}
-
 /// Receives indexing progress (the CLI draws a bar on a TTY; others ignore it).
 pub trait Progress: Sync {
     fn start(&self, _total: u64) {}
@@ -155,20 +101,12 @@ pub struct Workspace {
     /// Whether the server's projects were loaded against the current registry.
     projects_loaded: bool,
     generation: u64,
-    /// Blast answers by (symbol, change, no_lsp, depth), valid for one registry generation;
-    /// the least recently used go first beyond [`BLAST_CACHE_ENTRIES`].
-    blast_cache: lru::LruCache<(String, ChangeKind, bool, usize), (u64, BlastReport)>,
-    /// Whole-registry facts (reverse imports, SDK routes) and parsed files, for one registry
-    /// generation.
-    derived: Option<(u64, Arc<Derived>)>,
-    syntax: (u64, SyntaxCache),
+    /// What queries computed, kept for one registry generation.
+    caches: Caches,
     /// In-memory contents that replace the disk for `check` (HEAD or staged blobs); never
     /// persisted. `None`: the file is absent in that state.
     overlays: HashMap<String, Option<Vec<u8>>>,
 }
-
-/// How many blast answers are kept (an answer is a few KB to a few hundred KB).
-pub const BLAST_CACHE_ENTRIES: std::num::NonZeroUsize = std::num::NonZeroUsize::new(128).expect("non-zero");
 
 impl Workspace {
     /// Open the workspace at `root` (an existing directory). Creates `.maintaind/` and the
@@ -198,9 +136,7 @@ impl Workspace {
             semantic: None,
             projects_loaded: false,
             generation,
-            blast_cache: lru::LruCache::new(BLAST_CACHE_ENTRIES),
-            derived: None,
-            syntax: (0, SyntaxCache::new()),
+            caches: Caches::new(),
             overlays: HashMap::new(),
         })
     }
@@ -211,6 +147,21 @@ impl Workspace {
 
     pub fn registry(&self) -> &Registry {
         &self.registry
+    }
+
+    /// The queries over the registry as it is now (no refresh: call [`Workspace::refresh`]
+    /// first unless a watcher keeps it current, as the daemon's does). The host cannot change
+    /// while the returned view is alive, so every answer it gives is of one generation.
+    pub fn analysis(&mut self) -> Analysis<'_> {
+        Analysis {
+            root: &self.root,
+            registry: &self.registry,
+            semantic: self.semantic.as_ref(),
+            generation: self.generation,
+            overlays: &self.overlays,
+            caches: &mut self.caches,
+            notes: &mut self.pending_notes,
+        }
     }
 
     /// Start the TypeScript language server now, before indexing (it loads while we index).
@@ -228,15 +179,13 @@ impl Workspace {
 
     /// Drop cached blast answers (benchmarks measure uncached answers).
     pub fn forget_cached_answers(&mut self) {
-        self.blast_cache.clear();
+        self.caches.blast.clear();
     }
 
     /// Drop cached answers and every per-generation fact (reverse imports, routes, registry
     /// reference walks, parsed files), as a registry change does.
     pub fn forget_derived(&mut self) {
-        self.blast_cache.clear();
-        self.derived = None;
-        self.syntax = (self.generation, SyntaxCache::new());
+        self.caches.forget(self.generation);
     }
 
     /// Stop the language server.
@@ -244,18 +193,6 @@ impl Workspace {
         if let Some(s) = self.semantic.take() {
             s.stop();
         }
-    }
-
-    /// The blast radius of a change to `symbol`, from the server when one is running (and not
-    /// `no_lsp`), else from the registry alone (flagged approximate).
-    pub fn blast(&mut self, symbol: &str, change: ChangeKind, no_lsp: bool, depth: usize, progress: &dyn Progress) -> Result<BlastReport, RequestError> {
-        check_length("symbol", symbol, MAX_QUERY)?;
-        let symbol = symbol.trim();
-        if symbol.is_empty() {
-            return Err(RequestError::BadInput("empty symbol: give `Name`, `path/to/file.ts#Name` or `prisma:model[.field]`".into()));
-        }
-        self.refresh(progress)?;
-        self.blast_current(symbol, change, no_lsp, depth)
     }
 
     /// Bring the registry up to date, load the server's projects on first use, and tell the
@@ -286,53 +223,8 @@ impl Workspace {
         Ok(report)
     }
 
-    /// The blast radius against the registry as it is (no refresh): what a host that keeps
-    /// the registry current by watching files (the daemon) serves. Cached per generation.
-    pub fn blast_current(&mut self, symbol: &str, change: ChangeKind, no_lsp: bool, depth: usize) -> Result<BlastReport, RequestError> {
-        check_length("symbol", symbol, MAX_QUERY)?;
-        let symbol = symbol.trim();
-        let key = (symbol.to_string(), change, no_lsp, depth);
-        if let Some((generation, cached)) = self.blast_cache.get(&key)
-            && *generation == self.generation
-        {
-            return Ok(cached.clone());
-        }
-        let derived = match &self.derived {
-            Some((generation, d)) if *generation == self.generation => d.clone(),
-            _ => {
-                let d = Arc::new(Derived::new(&self.registry));
-                self.derived = Some((self.generation, d.clone()));
-                d
-            }
-        };
-        // Parsed files stay valid for one generation; a bound keeps memory in check.
-        if self.syntax.0 != self.generation || self.syntax.1.len() > 512 {
-            self.syntax = (self.generation, SyntaxCache::new());
-            for (path, content) in &self.overlays {
-                self.syntax.1.insert(path.clone(), content.as_deref().and_then(|b| maintaind_registry::Syntax::parse(path, b)));
-            }
-        }
-        let semantic = if no_lsp { None } else { self.semantic.as_ref() };
-        let mut answer =
-            Blast::new(&self.registry, &self.root, semantic, change, depth, derived, &mut self.syntax.1).run(symbol, self.generation).map_err(|e| RequestError::BadInput(e.to_string()))?;
-        answer.notes.append(&mut self.pending_notes);
-        // Only complete answers are worth keeping; an approximate one is recomputed next time.
-        if !answer.approximate {
-            self.remember(key, &answer);
-        }
-        Ok(answer)
-    }
-
-    fn remember(&mut self, key: (String, ChangeKind, bool, usize), answer: &BlastReport) {
-        self.blast_cache.put(key, (self.generation, answer.clone()));
-    }
-
     /// Bring registry and store up to date with the disk: parse only files that are new or
     /// whose size/mtime and content hash changed; drop files that are gone.
-    pub fn index(&mut self, progress: &dyn Progress) -> Result<IndexReport> {
-        self.index_suspects(progress, &HashSet::new())
-    }
-
     fn index_suspects(&mut self, progress: &dyn Progress, suspects: &HashSet<String>) -> Result<IndexReport> {
         let started = Instant::now();
         let walked = walk::walk(&self.root);
@@ -529,9 +421,9 @@ impl Workspace {
                 self.registry.remove_file(rel);
             }
         }
-        self.blast_cache.clear();
-        self.derived = None;
-        self.syntax.1.insert(rel.to_string(), content.and_then(|b| maintaind_registry::Syntax::parse(rel, b)));
+        self.caches.blast.clear();
+        self.caches.derived = None;
+        self.caches.syntax.1.insert(rel.to_string(), content.and_then(|b| maintaind_registry::Syntax::parse(rel, b)));
         self.overlays.insert(rel.to_string(), content.map(<[u8]>::to_vec));
         if let Some(sem) = &self.semantic
             && maintaind_registry::is_typescript(rel)
@@ -565,66 +457,6 @@ impl Workspace {
             }
         }
         self.forget_derived();
-    }
-
-    /// Search after an index refresh, so the answer reflects the files as they are now.
-    pub fn symbols(&mut self, query: &str, kind: Option<SymbolKind>, progress: &dyn Progress) -> Result<SymbolsReport, RequestError> {
-        check_query(query.trim())?;
-        let report = self.index(progress)?;
-        let mut answer = self.search(query, kind)?;
-        answer.notes = report.notes;
-        Ok(answer)
-    }
-
-    /// Search the registry as it is (no walk): what the daemon, whose watcher keeps the
-    /// registry current, serves.
-    pub fn search(&self, query: &str, kind: Option<SymbolKind>) -> Result<SymbolsReport, RequestError> {
-        let query = query.trim();
-        check_query(query)?;
-        let hits: Vec<SymbolHit> = self.registry.search(query, kind).into_iter().map(|m| SymbolHit::new(m.file, m.symbol, m.tier)).collect();
-        let suggestions = if hits.is_empty() { self.registry.suggest(query, 5) } else { Vec::new() };
-        Ok(SymbolsReport { hits, suggestions, notes: Vec::new() })
-    }
-
-    /// The exported declarations of one file (code lenses).
-    pub fn file_symbols(&self, rel: &str) -> Result<Vec<SymbolHit>, RequestError> {
-        let file = self.registry.file(rel).ok_or_else(|| RequestError::BadInput(format!("`{rel}` is not in the registry (not a TypeScript or Prisma file under the root, or ignored)")))?;
-        Ok(file.symbols.iter().filter(|s| s.exported && s.kind != SymbolKind::Reexport).map(|s| SymbolHit::new(file, s, MatchTier::Exact)).collect())
-    }
-
-    /// The symbol an editor position (0-based line, UTF-16 character) names, as a query for
-    /// [`Workspace::blast_current`]: the declaration whose name is under the cursor, else the
-    /// project-wide symbol spelled by the identifier there, else the innermost declaration
-    /// around the cursor.
-    pub fn symbol_at(&self, rel: &str, line: u32, character: u32) -> Result<String, RequestError> {
-        let bytes = crate::safefs::read_regular(&self.root.join(rel)).map_err(|e| RequestError::BadInput(format!("cannot read {rel}: {e}")))?;
-        let text = String::from_utf8_lossy(&bytes);
-        self.symbol_in(rel, &text, line, character)
-    }
-
-    /// [`Workspace::symbol_at`] against `text`, which the registry holds for `rel` (the disk,
-    /// or an editor's unsaved buffer given as an overlay).
-    pub fn symbol_in(&self, rel: &str, text: &str, line: u32, character: u32) -> Result<String, RequestError> {
-        let file = self.registry.file(rel).ok_or_else(|| RequestError::BadInput(format!("`{rel}` is not in the registry (not a TypeScript or Prisma file under the root, or ignored)")))?;
-        let Some(line_text) = text.split('\n').nth(line as usize) else {
-            return Err(RequestError::BadInput(format!("{rel} has no line {}", line + 1)));
-        };
-        let col = crate::semantic::byte_col(line_text, character as usize) as u32;
-        let at = |a: maintaind_registry::Pos, b: maintaind_registry::Pos| (a.line, a.col) <= (line, col) && (line, col) <= (b.line, b.col);
-        let size = |s: &&maintaind_registry::Symbol| s.span.end_byte - s.span.start_byte;
-        if let Some(s) = file.symbols.iter().filter(|s| at(s.name_span.start, s.name_span.end)).min_by_key(size) {
-            return Ok(format!("{rel}#{}", s.name));
-        }
-        let word = identifier_at(line_text, col as usize);
-        if !word.is_empty() && self.registry.search(word, None).iter().any(|m| m.tier == MatchTier::Exact && m.symbol.kind != SymbolKind::Reexport) {
-            return Ok(word.to_string());
-        }
-        file.symbols
-            .iter()
-            .filter(|s| s.kind != SymbolKind::Reexport && at(s.span.start, s.span.end))
-            .min_by_key(size)
-            .map(|s| format!("{rel}#{}", s.name))
-            .ok_or_else(|| RequestError::BadInput(format!("no symbol at {rel}:{}:{}", line + 1, character + 1)))
     }
 
     /// The registry generation (bumped by every persisted change).
@@ -716,6 +548,7 @@ pub fn inspect_store(root: &Path) -> store::DbInspection {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::blast::ChangeKind;
 
     #[test]
     fn file_deleted_between_walk_and_read_is_skipped() {
@@ -743,7 +576,7 @@ mod tests {
     fn every_import_in_the_fixture_resolves_through_paths_and_the_test_alias() {
         let dir = fixture_copy();
         let mut ws = Workspace::open(dir.path()).unwrap();
-        ws.index(&NoProgress).unwrap();
+        ws.refresh(&NoProgress).unwrap();
         let reg = ws.registry();
         let mut unresolved = Vec::new();
         let mut resolved = 0;
@@ -770,13 +603,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("a.ts"), "export function a() {}\n").unwrap();
         let mut ws = Workspace::open(dir.path()).unwrap();
-        ws.index(&NoProgress).unwrap();
+        ws.refresh(&NoProgress).unwrap();
         std::fs::write(dir.path().join("a.ts"), "export function a() { return 1; }\nexport function b() {}\n").unwrap();
         let delta = ws.update_file("a.ts").unwrap();
         assert_eq!((delta.added, delta.changed), (vec!["b".to_string()], vec!["a".to_string()]));
         // A fresh workspace sees the update without parsing: it was persisted with its stat.
         let mut fresh = Workspace::open(dir.path()).unwrap();
-        let report = fresh.index(&NoProgress).unwrap();
+        let report = fresh.refresh(&NoProgress).unwrap();
         assert_eq!((report.parsed, report.reused, report.symbols), (0, 1, 2));
         std::fs::remove_file(dir.path().join("a.ts")).unwrap();
         assert_eq!(ws.update_file("a.ts").unwrap().removed, vec!["a".to_string(), "b".to_string()]);
@@ -788,14 +621,15 @@ mod tests {
         std::fs::write(dir.path().join("a.ts"), "export function a() {}\n").unwrap();
         std::fs::write(dir.path().join("b.ts"), "import { a } from './a';\nexport function b() { return a(); }\n").unwrap();
         let mut ws = Workspace::open(dir.path()).unwrap();
-        ws.index(&NoProgress).unwrap();
+        ws.refresh(&NoProgress).unwrap();
         // One answer per depth, as a client asking for 3,000 depths would make (these are
         // registry-only, so approximate and never cached themselves: stored as if complete).
+        let mut analysis = ws.analysis();
         for depth in 1..=400 {
-            let answer = ws.blast_current("a", ChangeKind::Signature, true, depth).unwrap();
-            ws.remember(("a".into(), ChangeKind::Signature, false, depth), &answer);
+            let answer = analysis.blast("a", ChangeKind::Signature, true, depth).unwrap();
+            analysis.remember(("a".into(), ChangeKind::Signature, false, depth), &answer);
         }
-        assert_eq!(ws.blast_cache.len(), BLAST_CACHE_ENTRIES.get(), "bounded, and actually caching");
+        assert_eq!(ws.caches.blast.len(), BLAST_CACHE_ENTRIES.get(), "bounded, and actually caching");
     }
 
     #[test]
@@ -803,15 +637,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("a.ts"), "export function a() {}\n").unwrap();
         let mut ws = Workspace::open(dir.path()).unwrap();
-        ws.index(&NoProgress).unwrap();
+        ws.refresh(&NoProgress).unwrap();
         let huge = "x".repeat(15 << 20);
         let started = std::time::Instant::now();
-        let RequestError::BadInput(m) = ws.search(&huge, None).unwrap_err() else { panic!() };
+        let mut analysis = ws.analysis();
+        let RequestError::BadInput(m) = analysis.search(&huge, None).unwrap_err() else { panic!() };
         assert!(m.contains("limit 1024"), "{m}");
-        let RequestError::BadInput(m) = ws.blast_current(&huge, ChangeKind::Signature, true, 1).unwrap_err() else { panic!() };
+        let RequestError::BadInput(m) = analysis.blast(&huge, ChangeKind::Signature, true, 1).unwrap_err() else { panic!() };
         assert!(m.contains("limit 1024"), "{m}");
         // The longest accepted query still answers (a "did you mean" over every name).
-        assert!(ws.search(&"q".repeat(MAX_QUERY), None).unwrap().hits.is_empty());
+        assert!(analysis.search(&"q".repeat(MAX_QUERY), None).unwrap().hits.is_empty());
         let _ = started;
     }
 }

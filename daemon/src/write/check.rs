@@ -177,12 +177,13 @@ pub fn check(ws: &mut Workspace, commit: &Commit, no_lsp: bool) -> Result<CheckR
         ws.overlay(path, content.as_deref());
     }
     let committed: BTreeSet<&str> = commit.paths.iter().map(String::as_str).collect();
+    let mut analysis = ws.analysis();
     let mut candidates: BTreeMap<String, Vec<(usize, u32)>> = BTreeMap::new();
     for (i, c) in changes.iter().enumerate() {
         if c.kind == ChangeKind::Behavior {
             continue;
         }
-        let report = ws.blast_current(&format!("{}#{}", c.file, c.symbol), c.kind, no_lsp, crate::blast::DEFAULT_DEPTH)?;
+        let report = analysis.blast(&format!("{}#{}", c.file, c.symbol), c.kind, no_lsp, crate::blast::DEFAULT_DEPTH)?;
         if report.approximate && !no_lsp {
             notes.push(format!("the blast radius of {} is approximate: {}", c.symbol, report.notes.join("; ")));
         }

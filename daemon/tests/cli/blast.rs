@@ -184,6 +184,12 @@ fn broken_config_file_is_a_usage_error() {
     env.run(&["blast", "postBbsMemberArticles"]).expect_code(2).stderr_has("maintaind.toml");
 }
 
+/// What `maintaind blast IBbsArticle.ICreate --depth 2` does without a daemon: refresh, then ask.
+fn refreshed_blast(ws: &mut Workspace, change: ChangeKind) -> maintaind::blast::BlastReport {
+    ws.refresh(&NoProgress).unwrap();
+    ws.analysis().blast("IBbsArticle.ICreate", change, false, 2).unwrap()
+}
+
 /// The server killed between two requests: the next answer comes from a restarted server and
 /// is still precise.
 #[test]
@@ -192,11 +198,11 @@ fn killed_server_is_restarted_and_answers_precisely() {
     let mut ws = Workspace::open(env.root()).unwrap();
     let options = SemanticOptions { choice: ServerChoice::Native, offline: false, ready_timeout: std::time::Duration::from_secs(120) };
     ws.start_semantic(&options, &|m| eprintln!("{m}")).unwrap();
-    let before = ws.blast("IBbsArticle.ICreate", ChangeKind::Rename, false, 2, &NoProgress).unwrap();
+    let before = refreshed_blast(&mut ws, ChangeKind::Rename);
     let pid = ws.semantic().unwrap().server_pid().expect("a running server");
     unsafe { libc::kill(pid as i32, libc::SIGKILL) };
     // A different query, so the cache cannot answer it.
-    let after = ws.blast("IBbsArticle.ICreate", ChangeKind::Signature, false, 2, &NoProgress).unwrap();
+    let after = refreshed_blast(&mut ws, ChangeKind::Signature);
     assert!(!after.approximate, "{:?}", after.notes);
     assert_eq!(after.files, before.files);
     assert_eq!(after.server.as_ref().unwrap().restarts, 1);
@@ -209,13 +215,13 @@ fn edits_outside_an_editor_reach_the_server() {
     let mut ws = Workspace::open(env.root()).unwrap();
     let options = SemanticOptions { choice: ServerChoice::Native, offline: false, ready_timeout: std::time::Duration::from_secs(120) };
     ws.start_semantic(&options, &|m| eprintln!("{m}")).unwrap();
-    let before = ws.blast("IBbsArticle.ICreate", ChangeKind::Rename, false, 2, &NoProgress).unwrap();
+    let before = refreshed_blast(&mut ws, ChangeKind::Rename);
     let new_file = "test/features/api/article/test_api_article_extra.ts";
     env.write(
         new_file,
         "import { IBbsArticle } from \"@ORGANIZATION/PROJECT-api/lib/structures/IBbsArticle\";\n\nexport function extra(input: IBbsArticle.ICreate): string {\n  return input.title;\n}\n",
     );
-    let after = ws.blast("IBbsArticle.ICreate", ChangeKind::Rename, false, 2, &NoProgress).unwrap();
+    let after = refreshed_blast(&mut ws, ChangeKind::Rename);
     assert!(!before.files.contains(&new_file.to_string()));
     assert!(after.files.contains(&new_file.to_string()), "{:?}", after.files);
     assert!(!after.completeness.added_by_registry.contains(&new_file.to_string()), "the server itself found it: {:?}", after.completeness);
