@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use maintaind::blast::ChangeKind;
-use maintaind::rpc::{BlastParams, Client, Method, NoParams, SymbolsParams, method};
+use maintaind::rpc::{BlastParams, Client, Method, StatusParams, SymbolsParams, method};
 
 use crate::generate;
 
@@ -125,7 +125,7 @@ pub fn run(o: Options) -> Result<()> {
             0..=3 => ask::<method::Symbols>(c, &SymbolsParams::new(name), false)?,
             4 => ask::<method::Symbols>(c, &SymbolsParams::new(format!("{name}Missing{}", k % 97)), false)?,
             5..=7 => ask::<method::Blast>(c, &BlastParams { depth: 1 + (k % 3000) as usize, ..BlastParams::new(name.as_str(), ChangeKind::Shape) }, false)?,
-            8 => ask::<method::Status>(c, &NoParams {}, false)?,
+            8 => ask::<method::Status>(c, &StatusParams::default(), false)?,
             _ => {
                 // A save, undone ten rounds later.
                 let i = (k / 20) as usize % providers.len();
@@ -146,7 +146,7 @@ pub fn run(o: Options) -> Result<()> {
     for _ in 0..names.len() * 2 {
         step(&mut client)?;
     }
-    let server_pid = || -> Option<u32> { Client::connect(&root).ok().flatten()?.request::<method::Status>(&NoParams {}).ok()?.server_pid };
+    let server_pid = || -> Option<u32> { Client::connect(&root).ok().flatten()?.request::<method::Status>(&StatusParams::default()).ok()?.server_pid };
     let server = server_pid();
     let started = Instant::now();
     let total = Duration::from_secs(o.minutes * 60);

@@ -74,7 +74,7 @@ pub fn report(root: &Path) -> DoctorReport {
 /// Ask a running daemon for its status (read-only; never starts one).
 fn daemon_status(root: &Path) -> Option<crate::rpc::Status> {
     let mut client = crate::rpc::Client::connect(root).ok()??;
-    client.request::<crate::rpc::method::Status>(&crate::rpc::NoParams {}).ok()
+    client.request::<crate::rpc::method::Status>(&crate::rpc::StatusParams::default()).ok()
 }
 
 /// The project's `node_modules/.bin`, maintaind's cache, then `PATH`.

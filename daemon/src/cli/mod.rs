@@ -623,7 +623,7 @@ fn daemon_command(cli: &Cli, root: &Path, out: &Out, action: &DaemonAction) -> R
         }
         DaemonAction::Start(opts) => {
             if let Ok(Some(mut c)) = Client::connect(root) {
-                let status: crate::rpc::Status = remote::<method::Status>(&mut c, &crate::rpc::NoParams {})?;
+                let status: crate::rpc::Status = remote::<method::Status>(&mut c, &crate::rpc::StatusParams::default())?;
                 out.note(&format!("a daemon is already running for {} (pid {})", root.display(), status.pid));
                 output::daemon_status(out, &status);
                 return Ok(EXIT_OK);
@@ -658,7 +658,7 @@ fn daemon_command(cli: &Cli, root: &Path, out: &Out, action: &DaemonAction) -> R
         },
         DaemonAction::Status => match Client::connect(root) {
             Ok(Some(mut c)) => {
-                let status: crate::rpc::Status = remote::<method::Status>(&mut c, &crate::rpc::NoParams {})?;
+                let status: crate::rpc::Status = remote::<method::Status>(&mut c, &crate::rpc::StatusParams::default())?;
                 output::daemon_status(out, &status);
                 Ok(EXIT_OK)
             }

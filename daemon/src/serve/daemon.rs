@@ -145,6 +145,15 @@ struct Shared {
 const STOP_GRACE: Duration = Duration::from_secs(3);
 
 impl Shared {
+    /// The status as a client sees it now.
+    fn snapshot(&self) -> Status {
+        let mut s = self.status.lock().unwrap().clone();
+        s.uptime_ms = self.started.elapsed().as_millis() as u64;
+        s.clients = self.clients.load(Ordering::SeqCst);
+        s.requests = self.requests.load(Ordering::Relaxed);
+        s
+    }
+
     fn touch(&self) {
         *self.last_activity.lock().unwrap() = Instant::now();
     }
@@ -596,14 +605,17 @@ impl Host {
         use rpc::Method;
         use rpc::method::*;
         fn parse<M: Method>(params: Value) -> Result<M::Params, RpcError> {
-            // A method without params may be sent none at all.
-            let params = if params.is_null() { Value::Object(Default::default()) } else { params };
-            serde_path_to_error::deserialize(params).map_err(|e| RpcError::new(code::INVALID_PARAMS, format!("`{}` params: {e}", M::NAME)))
+            serde_path_to_error::deserialize(null_as_empty(params)).map_err(|e| RpcError::new(code::INVALID_PARAMS, format!("`{}` params: {e}", M::NAME)))
         }
         fn answer<M: Method>(result: M::Result) -> Result<Value, RpcError> {
             serde_json::to_value(result).map_err(|e| RpcError::new(code::INTERNAL, e.to_string()))
         }
         match method {
+            // Queued: the daemon is ready by the time the workspace thread takes it.
+            Status::NAME => {
+                parse::<Status>(params)?;
+                answer::<Status>(self.shared.snapshot())
+            }
             Index::NAME => {
                 parse::<Index>(params)?;
                 answer::<Index>(self.ws.refresh(&NoProgress).map_err(request_error)?)
@@ -903,13 +915,12 @@ fn serve_client(stream: UnixStream, shared: &Arc<Shared>, jobs: &Sender<Job>) ->
         shared.requests.fetch_add(1, Ordering::Relaxed);
         let result = match method {
             rpc::method::Hello::NAME => Err(RpcError::new(code::INVALID_REQUEST, "`hello` was already said on this connection")),
-            rpc::method::Status::NAME => {
-                let mut s = shared.status.lock().unwrap().clone();
-                s.uptime_ms = shared.started.elapsed().as_millis() as u64;
-                s.clients = shared.clients.load(Ordering::SeqCst);
-                s.requests = shared.requests.load(Ordering::Relaxed);
-                Ok(serde_json::to_value(s).expect("serialisable"))
-            }
+            // `sync` (a command-line client's read-your-writes barrier) means nothing to a
+            // status answered at once.
+            rpc::method::Status::NAME if !wants_ready(&request.params) => match serde_json::from_value::<rpc::StatusParams>(without_sync(null_as_empty(request.params))) {
+                Ok(_) => Ok(serde_json::to_value(shared.snapshot()).expect("serialisable")),
+                Err(e) => Err(RpcError::new(code::INVALID_PARAMS, format!("`status` params: {e}"))),
+            },
             _ if shared.stopping.load(Ordering::SeqCst) => Err(RpcError::new(code::SHUTTING_DOWN, "the daemon is shutting down")),
             // The control path never waits behind a request: the stop is queued, and if the
             // workspace thread is still busy after a grace period the process ends anyway.
@@ -941,6 +952,23 @@ fn serve_client(stream: UnixStream, shared: &Arc<Shared>, jobs: &Sender<Job>) ->
         };
         send(&mut writer, rpc::response(id, result))?;
     }
+}
+
+/// Whether a `status` request asks to wait until the daemon is ready.
+fn wants_ready(params: &Value) -> bool {
+    params.get("wait_ready") == Some(&Value::Bool(true))
+}
+
+fn without_sync(mut params: Value) -> Value {
+    if let Some(o) = params.as_object_mut() {
+        o.remove("sync");
+    }
+    params
+}
+
+/// A method without params may be sent none at all.
+fn null_as_empty(params: Value) -> Value {
+    if params.is_null() { Value::Object(Default::default()) } else { params }
 }
 
 /// Whether the client at the other end has closed its side (it was killed or gave up).
@@ -1034,7 +1062,7 @@ pub fn spawn(root: &Path, ts_server: Option<maintaind_lsp_bridge::ServerChoice>,
             child = Some(cmd.spawn().context("cannot start `maintaind daemon run`")?);
         }
         if let Ok(Some(mut client)) = rpc::Client::connect(root)
-            && let Ok(status) = client.request::<rpc::method::Status>(&rpc::NoParams {})
+            && let Ok(status) = client.request::<rpc::method::Status>(&rpc::StatusParams::default())
             && status.state == "ready"
         {
             // Reap the child when it exits, so it never lingers as a zombie of ours.

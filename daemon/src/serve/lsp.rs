@@ -6,7 +6,11 @@
 //!   `maintaind.showManifest`, `maintaind.clearManifest`, `maintaind.status`;
 //! - code lenses on exported declarations ("N references · M files in blast radius"),
 //!   computed only when the editor resolves one;
-//! - a warning diagnostic on a file edited outside the active manifest's scope.
+//! - a warning diagnostic on a file edited outside the active manifest's scope;
+//! - a `maintaind/status` notification with the daemon's status (`rpc::Status`, or
+//!   `{"state": "not running" | "unreachable", ...}`) when the editor connects, again when the
+//!   daemon is ready (`status` with `wait_ready`: no polling), and after every command, so an
+//!   editor can show it without asking on a timer.
 //!
 //! Every handler does its blocking work (daemon calls, manifest reads) on tokio's blocking
 //! pool; a panic there becomes an error reply for that request only. tower-lsp-server is the
@@ -24,6 +28,24 @@ use crate::blast::Relation;
 use crate::daemon::DaemonOptions;
 use crate::manifest::{Manifest, ManifestError, ManifestStore};
 use crate::rpc::{self, CallError, method};
+
+/// The daemon's status, pushed to the editor (see the module doc).
+enum StatusNotification {}
+impl notification::Notification for StatusNotification {
+    type Params = Value;
+    const METHOD: &'static str = "maintaind/status";
+}
+
+/// The daemon's status as `maintaind.status` and `maintaind/status` give it; `wait_ready`
+/// answers once the daemon has booted. Never starts a daemon.
+fn daemon_status(state: &State, wait_ready: bool) -> Result<Value> {
+    let root = state.root()?;
+    match rpc::Client::connect(&root) {
+        Ok(Some(mut c)) => c.request::<method::Status>(&rpc::StatusParams { wait_ready }).map(|s| serde_json::to_value(s).expect("a status serialises")).map_err(|e| internal(e.to_string())),
+        Ok(None) => Ok(json!({"state": "not running", "root": root.display().to_string()})),
+        Err(e) => Ok(json!({"state": "unreachable", "root": root.display().to_string(), "message": e.to_string()})),
+    }
+}
 
 pub const COMMANDS: [&str; 5] = ["maintaind.blastRadius", "maintaind.planChange", "maintaind.showManifest", "maintaind.clearManifest", "maintaind.status"];
 
@@ -151,8 +173,13 @@ impl LanguageServer for Backend {
         let state = self.state.clone();
         let client = self.client.clone();
         tokio::spawn(async move {
-            if let Err(e) = blocking("starting the daemon", move || state.daemon().map(drop)).await {
+            let starting = state.clone();
+            if let Err(e) = blocking("starting the daemon", move || starting.daemon().map(drop)).await {
                 client.show_message(MessageType::WARNING, format!("maintaind: {}", e.message)).await;
+            }
+            let now = publish_status(&client, &state, false).await;
+            if now.is_some_and(|s| s["state"] == "starting") {
+                publish_status(&client, &state, true).await;
             }
         });
     }
@@ -232,6 +259,14 @@ impl LanguageServer for Backend {
     }
 
     async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<LSPAny>> {
+        let answer = self.run_command(params).await;
+        publish_status(&self.client, &self.state, false).await;
+        answer
+    }
+}
+
+impl Backend {
+    async fn run_command(&self, params: ExecuteCommandParams) -> Result<Option<LSPAny>> {
         let state = self.state.clone();
         let command = params.command.clone();
         let answer = match command.as_str() {
@@ -252,22 +287,21 @@ impl LanguageServer for Backend {
                 }
                 answer
             }
-            "maintaind.status" => {
-                blocking("maintaind.status", move || {
-                    let root = state.root()?;
-                    match rpc::Client::connect(&root) {
-                        Ok(Some(mut c)) => c.request::<method::Status>(&rpc::NoParams {}).map(|s| serde_json::to_value(s).expect("a status serialises")).map_err(|e| internal(e.to_string())),
-                        _ => Ok(json!({"state": "not running", "root": root.display().to_string()})),
-                    }
-                })
-                .await?
-            }
+            "maintaind.status" => blocking("maintaind.status", move || daemon_status(&state, false)).await?,
             #[cfg(debug_assertions)]
             "maintaind.debugPanic" => blocking("maintaind.debugPanic", || -> Result<Value> { panic!("deliberate panic (debug builds only, for tests)") }).await?,
             other => return Err(invalid(format!("unknown command `{other}` (maintaind offers {})", COMMANDS.join(", ")))),
         };
         Ok(Some(answer))
     }
+}
+
+/// Send the daemon's status to the editor; `None` when it could not be read.
+async fn publish_status(client: &Client, state: &Arc<State>, wait_ready: bool) -> Option<Value> {
+    let state = state.clone();
+    let status = blocking("maintaind/status", move || daemon_status(&state, wait_ready)).await.ok()?;
+    client.send_notification::<StatusNotification>(status.clone()).await;
+    Some(status)
 }
 
 impl Backend {

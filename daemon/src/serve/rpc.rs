@@ -129,8 +129,9 @@ pub mod method {
     methods! {
         /// First on every connection: the client's protocol version.
         Hello = "hello", HelloParams => super::Hello;
-        /// The daemon's state (answered at once, even while it works).
-        Status = "status", NoParams => super::Status;
+        /// The daemon's state: at once, even while it works; with `wait_ready`, once it has
+        /// booted (queued behind the start, as every other request is).
+        Status = "status", StatusParams => super::Status;
         /// A full walk (the watcher normally makes it unnecessary).
         Index = "index", NoParams => IndexReport;
         /// A symbol search against the watched registry (no walk).
@@ -151,6 +152,14 @@ pub mod method {
         /// Stop the daemon.
         Shutdown = "shutdown", NoParams => ();
     }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusParams {
+    /// Answer once the daemon is ready (indexed, language server loaded) instead of at once.
+    #[serde(default)]
+    pub wait_ready: bool,
 }
 
 /// The params of a method that takes none (`{}`).

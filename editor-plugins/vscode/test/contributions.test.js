@@ -1,6 +1,7 @@
-// Contribution points: what package.json promises, the extension registers, and the other way
-// round; no palette command collides with a server command (vscode-languageclient registers
-// those itself); the built bundle and the packaged .vsix hold what VS Code loads.
+// Contribution points: the palette's commands are exactly the server's (one id per action;
+// vscode-languageclient registers them, the extension's middleware adds the editor's side);
+// the status comes from the server's notification, never a timer; the built bundle and the
+// packaged .vsix hold what VS Code loads.
 const { test } = require("node:test");
 const assert = require("node:assert");
 const fs = require("node:fs");
@@ -15,8 +16,12 @@ const contributed = pkg.contributes.commands.map((c) => c.command);
 const registered = [...source.matchAll(/registerCommand\("([^"]+)"/g)].map((m) => m[1]);
 const serverCommands = [...lsp.match(/pub const COMMANDS: \[&str; \d+\] = \[([^\]]+)\]/)[1].matchAll(/"([^"]+)"/g)].map((m) => m[1]);
 
-test("every contributed command is registered, and every registered one contributed", () => {
-  assert.deepStrictEqual([...contributed].sort(), [...registered].sort());
+test("one command id per action: the palette's commands are the server's commands", () => {
+  assert.deepStrictEqual([...contributed].sort(), [...serverCommands].sort());
+});
+
+test("the extension registers no command of its own (vscode-languageclient registers the server's)", () => {
+  assert.deepStrictEqual(registered, []);
 });
 
 test("every command is in the maintaind category with a title", () => {
@@ -26,14 +31,20 @@ test("every command is in the maintaind category with a title", () => {
   }
 });
 
-test("palette commands never collide with the server's executeCommand names", () => {
-  assert.ok(serverCommands.includes("maintaind.blastRadius"), `server commands: ${serverCommands}`);
-  for (const c of contributed) assert.ok(!serverCommands.includes(c), `${c} is also a server command`);
+test("the middleware gives every server command its editor side", () => {
+  assert.match(source, /middleware: \{ executeCommand \}/);
+  for (const c of serverCommands) assert.ok(source.includes(`case "${c}":`), `no middleware case for ${c}`);
 });
 
 test("the extension calls only commands the server offers", () => {
-  const called = [...source.matchAll(/"(maintaind\.[A-Za-z]+)"/g)].map((m) => m[1]).filter((c) => !contributed.includes(c));
+  const called = [...source.matchAll(/"(maintaind\.[A-Za-z]+)"/g)].map((m) => m[1]);
   for (const c of called) assert.ok(serverCommands.includes(c), `${c} is not a maintaind lsp command`);
+});
+
+test("the status bar follows the server's notification and never polls", () => {
+  assert.ok(lsp.includes('const METHOD: &\'static str = "maintaind/status";'), "maintaind lsp sends maintaind/status");
+  assert.match(source, /onNotification\("maintaind\/status"/);
+  assert.ok(!/setInterval|setTimeout/.test(source), "no timer in the extension");
 });
 
 test("menus reference contributed commands; the tree view id matches", () => {

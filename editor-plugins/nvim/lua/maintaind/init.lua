@@ -1,5 +1,5 @@
--- maintaind for Neovim (0.7 or newer): starts `maintaind lsp` for TypeScript and Prisma
--- buffers and adds
+-- maintaind for Neovim: the `maintaind lsp` language server for TypeScript and Prisma buffers,
+-- and commands over it:
 --   :MaintaindBlast [kind]       blast radius of the symbol under the cursor → quickfix,
 --                                must-change locations first (kind: rename, signature, shape,
 --                                return, remove, behavior; default behavior)
@@ -7,6 +7,11 @@
 --                                quickfix; the plan becomes the active manifest
 --   :MaintaindManifest           the active manifest's summary in a scratch buffer
 --   :MaintaindClearManifest      deactivate the manifest
+--   :checkhealth maintaind       the binary, the project root, the language server, the daemon
+--
+-- Neovim 0.11 or newer: `vim.lsp.enable("maintaind")` is enough (the server's configuration is
+-- `lsp/maintaind.lua`, the commands are `plugin/maintaind.lua`); `vim.lsp.config("maintaind",
+-- { cmd = ... })` changes it. `setup()` does both and also takes this plugin's own options:
 --
 --   require("maintaind").setup({
 --     cmd = { "maintaind", "lsp" },   -- how to start the server
@@ -14,31 +19,91 @@
 --     open_quickfix = true,            -- :copen after filling the list
 --     codelens = true,                 -- show "N references · M files in blast radius"
 --   })
+--
+-- Older Neovim (0.8–0.10: `vim.lsp.start`; 0.7, as Debian 12 ships: `vim.lsp.start_client`):
+-- `setup()` starts one client per project root for the file types above.
 
 local M = {}
 
 local KINDS = { "behavior", "rename", "signature", "shape", "return", "remove" }
 
-local config = {
+-- What the server is and where it runs; `lsp/maintaind.lua` returns these for vim.lsp.config.
+M.server = {
   cmd = { "maintaind", "lsp" },
   filetypes = { "typescript", "typescriptreact", "prisma" },
+  -- What maintaind calls the root: the nearest ancestor with either.
+  root_markers = { ".git", "package.json" },
+}
+
+local options = {
   open_quickfix = true,
   codelens = true,
 }
 
--- One client per project root.
-local clients = {}
+local function has(version)
+  return vim.fn.has("nvim-" .. version) == 1
+end
+
+-- The command that starts the server: on 0.11+ what vim.lsp.config resolved for "maintaind"
+-- (lsp/maintaind.lua and the user's overrides), else this plugin's.
+function M.cmd()
+  if M.startup() == "enable" then
+    local resolved = vim.lsp.config["maintaind"]
+    if resolved and type(resolved.cmd) == "table" then
+      return resolved.cmd
+    end
+  end
+  return M.server.cmd
+end
+
+-- How this Neovim starts the client: "enable" (vim.lsp.config/enable, 0.11+), "start"
+-- (vim.lsp.start, 0.8+) or "start_client" (0.7).
+function M.startup()
+  if vim.lsp.config ~= nil and vim.lsp.enable ~= nil then
+    return "enable"
+  elseif vim.lsp.start ~= nil then
+    return "start"
+  end
+  return "start_client"
+end
 
 local function notify(msg, level)
   vim.notify("maintaind: " .. msg, level or vim.log.levels.INFO)
 end
 
--- The nearest ancestor of `path` with .git or package.json (what maintaind calls the root).
-local function find_root(path)
+-- The maintaind clients, of one buffer or of any, without the APIs 0.10 and 0.11 deprecate.
+local function clients(bufnr)
+  local found = {}
+  if vim.lsp.get_clients ~= nil then
+    found = vim.lsp.get_clients({ name = "maintaind", bufnr = bufnr })
+  else
+    local all = bufnr and vim.lsp.buf_get_clients(bufnr) or vim.lsp.get_active_clients()
+    for _, c in pairs(all) do
+      if c.name == "maintaind" then
+        table.insert(found, c)
+      end
+    end
+  end
+  return found
+end
+M.clients = clients
+
+local function request(client, method, params, handler, bufnr)
+  if has("0.11") then
+    return client:request(method, params, handler, bufnr)
+  end
+  return client.request(method, params, handler, bufnr)
+end
+
+-- The nearest ancestor of `path` holding one of the root markers.
+function M.find_root(path)
+  local uv = vim.uv or vim.loop
   local dir = vim.fn.fnamemodify(path, ":p:h")
   while dir and dir ~= "" do
-    if vim.loop.fs_stat(dir .. "/.git") or vim.loop.fs_stat(dir .. "/package.json") then
-      return dir
+    for _, marker in ipairs(M.server.root_markers) do
+      if uv.fs_stat(dir .. "/" .. marker) then
+        return dir
+      end
     end
     local parent = vim.fn.fnamemodify(dir, ":h")
     if parent == dir then
@@ -49,45 +114,67 @@ local function find_root(path)
   return nil
 end
 
-local function attach(bufnr)
-  local name = vim.api.nvim_buf_get_name(bufnr)
-  if name == "" then
+-- Code lenses, refreshed as the buffer changes (every startup path calls this).
+function M.on_attach(_, bufnr)
+  if not options.codelens then
     return
   end
-  local root = find_root(name)
+  local refresh = function()
+    pcall(vim.lsp.codelens.refresh, { bufnr = bufnr })
+  end
+  vim.api.nvim_create_autocmd({ "BufEnter", "BufWritePost", "InsertLeave" }, {
+    buffer = bufnr,
+    group = vim.api.nvim_create_augroup("maintaind_codelens_" .. bufnr, { clear = true }),
+    callback = refresh,
+  })
+  refresh()
+end
+
+function M.on_exit(code, _)
+  if code ~= 0 then
+    vim.schedule(function()
+      notify("the language server exited with code " .. code, vim.log.levels.WARN)
+    end)
+  end
+end
+
+-- The configuration every startup path uses.
+local function client_config(root)
+  return {
+    name = "maintaind",
+    cmd = M.server.cmd,
+    root_dir = root,
+    workspace_folders = root and { { uri = vim.uri_from_fname(root), name = root } } or nil,
+    on_attach = M.on_attach,
+    on_exit = M.on_exit,
+  }
+end
+
+-- 0.8–0.10: vim.lsp.start reuses the client of the same name and root.
+local function attach_start(bufnr)
+  local name = vim.api.nvim_buf_get_name(bufnr)
+  local root = name ~= "" and M.find_root(name) or nil
+  if root then
+    vim.lsp.start(client_config(root), { bufnr = bufnr })
+  end
+end
+
+-- 0.7: one client per root, kept here.
+local started = {}
+local function attach_start_client(bufnr)
+  local name = vim.api.nvim_buf_get_name(bufnr)
+  local root = name ~= "" and M.find_root(name) or nil
   if not root then
     return
   end
-  local id = clients[root]
+  local id = started[root]
   if not id or vim.lsp.get_client_by_id(id) == nil then
-    id = vim.lsp.start_client({
-      name = "maintaind",
-      cmd = config.cmd,
-      root_dir = root,
-      workspace_folders = { { uri = vim.uri_from_fname(root), name = root } },
-      on_attach = function(_, buf)
-        if config.codelens then
-          vim.api.nvim_create_autocmd({ "BufEnter", "BufWritePost", "InsertLeave" }, {
-            buffer = buf,
-            group = vim.api.nvim_create_augroup("maintaind_codelens_" .. buf, { clear = true }),
-            callback = function()
-              pcall(vim.lsp.codelens.refresh)
-            end,
-          })
-          pcall(vim.lsp.codelens.refresh)
-        end
-      end,
-      on_exit = function(code, _)
-        if code ~= 0 then
-          notify("the language server exited with code " .. code, vim.log.levels.WARN)
-        end
-      end,
-    })
+    id = vim.lsp.start_client(client_config(root))
     if not id then
-      notify("cannot start " .. table.concat(config.cmd, " "), vim.log.levels.ERROR)
+      notify("cannot start " .. table.concat(M.server.cmd, " "), vim.log.levels.ERROR)
       return
     end
-    clients[root] = id
+    started[root] = id
   end
   vim.lsp.buf_attach_client(bufnr, id)
 end
@@ -96,28 +183,15 @@ end
 -- no position (plan, manifest), any running maintaind client will do, e.g. from a scratch
 -- buffer.
 local function client_for(bufnr, any)
-  for _, client in pairs(vim.lsp.buf_get_clients(bufnr)) do
-    if client.name == "maintaind" then
-      return client
-    end
+  local found = clients(bufnr)[1] or (any and clients(nil)[1])
+  if not found then
+    notify("no maintaind language server for this buffer (is it a TypeScript file under a project root?)", vim.log.levels.ERROR)
   end
-  if any then
-    for _, client in pairs(vim.lsp.get_active_clients()) do
-      if client.name == "maintaind" then
-        return client
-      end
-    end
-  end
-  notify("no maintaind language server for this buffer (is it a TypeScript file under a project root?)", vim.log.levels.ERROR)
-  return nil
+  return found
 end
 
-local function execute(bufnr, command, arguments, on_result)
-  local client = client_for(bufnr, command ~= "maintaind.blastRadius")
-  if not client then
-    return
-  end
-  client.request("workspace/executeCommand", { command = command, arguments = arguments }, function(err, result)
+local function execute(client, bufnr, command, arguments, on_result)
+  request(client, "workspace/executeCommand", { command = command, arguments = arguments }, function(err, result)
     if err then
       notify(command .. ": " .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
       return
@@ -144,7 +218,7 @@ end
 
 local function set_quickfix(title, items)
   vim.fn.setqflist({}, " ", { title = title, items = items })
-  if config.open_quickfix and #items > 0 then
+  if options.open_quickfix and #items > 0 then
     vim.cmd("copen")
   end
 end
@@ -168,9 +242,13 @@ function M.blast(kind)
     return
   end
   local bufnr = vim.api.nvim_get_current_buf()
-  local params = vim.lsp.util.make_position_params()
+  local client = client_for(bufnr, false)
+  if not client then
+    return
+  end
+  local params = vim.lsp.util.make_position_params(0, client.offset_encoding)
   local arg = { uri = params.textDocument.uri, position = params.position, change = kind }
-  execute(bufnr, "maintaind.blastRadius", { arg }, function(result)
+  execute(client, bufnr, "maintaind.blastRadius", { arg }, function(result)
     local t = result.target
     local title = string.format("maintaind blast: %s %s (%s) · %d must change · %d files%s", t.kind, t.name, kind,
       #result.must_change_files, #result.files, result.approximate and " · approximate" or "")
@@ -179,13 +257,17 @@ function M.blast(kind)
   end)
 end
 
-function M.change(request)
-  if not request or vim.trim(request) == "" then
+function M.change(request_text)
+  if not request_text or vim.trim(request_text) == "" then
     notify("say what should change: :MaintaindChange add view_count to the article model", vim.log.levels.ERROR)
     return
   end
   local bufnr = vim.api.nvim_get_current_buf()
-  execute(bufnr, "maintaind.planChange", { request }, function(result)
+  local client = client_for(bufnr, true)
+  if not client then
+    return
+  end
+  execute(client, bufnr, "maintaind.planChange", { request_text }, function(result)
     scratch("maintaind://change", result.summary)
     local must = {}
     for _, item in ipairs(to_items(result.locations)) do
@@ -198,27 +280,27 @@ function M.change(request)
 end
 
 function M.manifest()
-  execute(vim.api.nvim_get_current_buf(), "maintaind.showManifest", {}, function(result)
-    scratch("maintaind://manifest", result.summary)
-  end)
+  local bufnr = vim.api.nvim_get_current_buf()
+  local client = client_for(bufnr, true)
+  if client then
+    execute(client, bufnr, "maintaind.showManifest", {}, function(result)
+      scratch("maintaind://manifest", result.summary)
+    end)
+  end
 end
 
 function M.clear_manifest()
-  execute(vim.api.nvim_get_current_buf(), "maintaind.clearManifest", {}, function(result)
-    notify(result.cleared and "no manifest is active now" or "no manifest was active")
-  end)
+  local bufnr = vim.api.nvim_get_current_buf()
+  local client = client_for(bufnr, true)
+  if client then
+    execute(client, bufnr, "maintaind.clearManifest", {}, function(result)
+      notify(result.cleared and "no manifest is active now" or "no manifest was active")
+    end)
+  end
 end
 
-function M.setup(opts)
-  config = vim.tbl_deep_extend("force", config, opts or {})
-  local group = vim.api.nvim_create_augroup("maintaind", { clear = true })
-  vim.api.nvim_create_autocmd("FileType", {
-    group = group,
-    pattern = config.filetypes,
-    callback = function(args)
-      attach(args.buf)
-    end,
-  })
+-- The user commands (plugin/maintaind.lua calls this when the plugin loads; setup() too).
+function M.commands()
   vim.api.nvim_create_user_command("MaintaindBlast", function(o)
     M.blast(o.args)
   end, {
@@ -233,9 +315,33 @@ function M.setup(opts)
   end, { nargs = "+", desc = "maintaind: plan a change" })
   vim.api.nvim_create_user_command("MaintaindManifest", M.manifest, { desc = "maintaind: the active manifest" })
   vim.api.nvim_create_user_command("MaintaindClearManifest", M.clear_manifest, { desc = "maintaind: deactivate the manifest" })
+end
+
+function M.setup(opts)
+  opts = opts or {}
+  options.open_quickfix = opts.open_quickfix ~= false
+  options.codelens = opts.codelens ~= false
+  M.server.cmd = opts.cmd or M.server.cmd
+  M.server.filetypes = opts.filetypes or M.server.filetypes
+  M.commands()
+  local how = M.startup()
+  if how == "enable" then
+    vim.lsp.config("maintaind", { cmd = M.server.cmd, filetypes = M.server.filetypes })
+    vim.lsp.enable("maintaind")
+    return
+  end
+  local attach = how == "start" and attach_start or attach_start_client
+  local group = vim.api.nvim_create_augroup("maintaind", { clear = true })
+  vim.api.nvim_create_autocmd("FileType", {
+    group = group,
+    pattern = M.server.filetypes,
+    callback = function(args)
+      attach(args.buf)
+    end,
+  })
   -- Buffers already open when setup runs.
   for _, buf in ipairs(vim.api.nvim_list_bufs()) do
-    if vim.api.nvim_buf_is_loaded(buf) and vim.tbl_contains(config.filetypes, vim.bo[buf].filetype) then
+    if vim.api.nvim_buf_is_loaded(buf) and vim.tbl_contains(M.server.filetypes, vim.bo[buf].filetype) then
       attach(buf)
     end
   end
