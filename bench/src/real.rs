@@ -651,7 +651,8 @@ struct PlanOutcome {
 }
 
 fn plan(ws: &mut Workspace, c: &RequestCase, truth: &BTreeMap<String, Vec<String>>) -> Result<PlanOutcome> {
-    let answer = maintaind::synthesizer::change(ws, &c.request, &Planner::Offline, true, false, true, &NoProgress);
+    let answer =
+        maintaind::synthesizer::change(ws, &c.request, &Planner::Offline, &maintaind::synthesizer::ChangeOptions { dry_run: true, no_lsp: false, allow_no_tests: true, amend: false }, &NoProgress);
     let m = match answer {
         Err(e) => {
             let msg = e.to_string();

@@ -23,7 +23,7 @@ pub mod workspace;
 pub use workspace::{store, walk};
 
 pub mod plan;
-pub use plan::{llm, manifest, planner, synthesizer};
+pub use plan::{llm, manifest, planner, synthesizer, tree};
 
 pub mod write;
 pub use write::{apply, check, edits, gate, hook, journal};

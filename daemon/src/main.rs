@@ -6,7 +6,19 @@ use maintaind::cli::{Cli, Command, DaemonAction};
 fn main() {
     // Everything maintaind creates for itself is private to the user (see state.rs).
     maintaind::state::private_process();
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Under --json a usage error is also JSON on stdout, as every other failure is.
+            let usage = !matches!(e.kind(), clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion | clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand);
+            if usage && std::env::args_os().any(|a| a == "--json") {
+                let detail = e.to_string();
+                let first = detail.lines().next().unwrap_or_default().trim_start_matches("error: ").to_string();
+                println!("{}", serde_json::to_string_pretty(&maintaind::cli::output::json_error(maintaind::exit::EXIT_USAGE, &first)).expect("serialises"));
+            }
+            e.exit();
+        }
+    };
     // Logs (the language server's stderr, skipped junk, restarts) go to stderr when asked for:
     // `MAINTAIND_LOG=debug maintaind blast ...`. The daemon logs to .maintaind/daemon.log.
     let daemon_run = matches!(cli.command, Command::Daemon { action: DaemonAction::Run(_) });

@@ -117,6 +117,14 @@ pub enum Command {
         /// Plan even when the project has no test files
         #[arg(long)]
         allow_no_tests: bool,
+        /// Re-plan the active manifest's work from the tree as it is now: the new manifest
+        /// keeps the work's starting tree and the files already changed in its scope
+        #[arg(long)]
+        amend: bool,
+        /// Decisions written elsewhere (an agent planning itself): a JSON file in the planner
+        /// schema (`-` for stdin); the synthesizer fills every fact. Fact fields are refused
+        #[arg(long, value_name = "FILE", conflicts_with = "planner")]
+        decisions: Option<String>,
     },
     /// Show, list, activate or clear planned changes
     Manifest {
@@ -212,6 +220,9 @@ pub enum GateAction {
     },
     /// Claude Code PreToolUse hook: reads the hook JSON on stdin; exit 2 blocks the write
     ClaudeHook,
+    /// Every file created, changed or deleted since the active manifest was activated, however
+    /// it was written; exit 1 when any lies outside the manifest's scope
+    Audit,
 }
 
 #[derive(Subcommand, Debug)]
@@ -243,6 +254,19 @@ pub enum ManifestAction {
     Activate { id: String },
     /// Deactivate (manifests stay on disk)
     Clear,
+    /// Add PATHs to the active manifest's scope, recorded with who and why
+    Widen {
+        #[arg(required = true)]
+        paths: Vec<String>,
+        /// Why these files must change too (recorded in the manifest)
+        #[arg(long)]
+        reason: String,
+        /// Who asks (default: $MAINTAIND_ACTOR, else $USER)
+        #[arg(long)]
+        by: Option<String>,
+    },
+    /// The JSON Schema of decisions: what `change --decisions` reads
+    Schema,
 }
 
 fn kind_parser() -> impl clap::builder::TypedValueParser<Value = SymbolKind> {
@@ -304,7 +328,7 @@ pub fn run(cli: Cli) -> i32 {
             2
         }
         Err(f) => {
-            out.error(&f.message);
+            out.failure(f.code, &f.message);
             f.code
         }
     }
@@ -351,28 +375,34 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<i32, Failure> {
             output::blast(out, &report);
             Ok(EXIT_OK)
         }
-        Command::Change { request, planner, dry_run, no_lsp, allow_no_tests } => {
+        Command::Change { request, planner, dry_run, no_lsp, allow_no_tests, amend, decisions } => {
             crate::workspace::check_length("request", request, crate::workspace::MAX_REQUEST)?;
             if request.trim().is_empty() {
                 return Err(Failure::usage("empty request: say what should change, e.g. `maintaind change \"add view_count to the article model\"`"));
             }
-            let config = Config::load(&root).map_err(Failure::usage)?;
-            let planner = match planner {
-                PlannerChoice::Offline => crate::synthesizer::Planner::Offline,
-                PlannerChoice::Llm => crate::synthesizer::Planner::Llm(crate::llm::LlmConfig::load(&config).map_err(Failure::env)?),
+            let given = match decisions {
+                Some(source) => Some(read_decisions(source)?),
+                None => None,
             };
+            let config = Config::load(&root).map_err(Failure::usage)?;
+            let planner = match (planner, &given) {
+                (_, Some(d)) => crate::synthesizer::Planner::Given(Box::new(d.clone())),
+                (PlannerChoice::Offline, None) => crate::synthesizer::Planner::Offline,
+                (PlannerChoice::Llm, None) => crate::synthesizer::Planner::Llm(crate::llm::LlmConfig::load(&config).map_err(Failure::env)?),
+            };
+            let opts = crate::synthesizer::ChangeOptions { dry_run: *dry_run, no_lsp: *no_lsp, allow_no_tests: *allow_no_tests, amend: *amend };
             let local = |ws: &mut Workspace| -> Result<crate::manifest::Manifest, Failure> {
                 if !no_lsp {
                     start_server(cli, &config, ws, out)?;
                 }
-                Ok(crate::synthesizer::change(ws, request, &planner, *dry_run, *no_lsp, *allow_no_tests, &BarProgress::new("indexing"))?)
+                Ok(crate::synthesizer::change(ws, request, &planner, &opts, &BarProgress::new("indexing"))?)
             };
             // The LLM planner runs here: it needs this process's environment for its key.
-            let manifest = if matches!(planner, crate::synthesizer::Planner::Offline) {
-                let params = crate::rpc::ChangeParams { request: request.clone(), dry_run: *dry_run, no_lsp: *no_lsp, allow_no_tests: *allow_no_tests };
-                ask::<method::Change>(cli, &root, out, &params, local)?
-            } else {
+            let manifest = if matches!(planner, crate::synthesizer::Planner::Llm(_)) {
                 local(&mut Workspace::open(&root)?)?
+            } else {
+                let params = crate::rpc::ChangeParams { request: request.clone(), dry_run: *dry_run, no_lsp: *no_lsp, allow_no_tests: *allow_no_tests, amend: *amend, decisions: given };
+                ask::<method::Change>(cli, &root, out, &params, local)?
             };
             Ok(planned(out, &manifest, *dry_run))
         }
@@ -398,11 +428,26 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<i32, Failure> {
                         out.note(if was { "no manifest is active now" } else { "no manifest was active" });
                     }
                 }
+                ManifestAction::Widen { paths, reason, by } => {
+                    let by = by.clone().or_else(|| std::env::var("MAINTAIND_ACTOR").ok()).or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "unknown".into());
+                    let m = widen(&root, &store, paths, reason, &by)?;
+                    output::manifest(out, &m, true);
+                }
+                ManifestAction::Schema => output::json_always(out, &crate::manifest::decisions_schema()),
             }
             Ok(EXIT_OK)
         }
+        Command::Gate { action: GateAction::Audit } => {
+            let store = crate::manifest::ManifestStore::new(&root);
+            let manifest = store.active().map_err(|e| Failure::usage(e.to_string()))?;
+            let tree = store.tree(&manifest.id).map_err(|e| Failure::usage(e.to_string()))?;
+            let audit = crate::tree::audit(&root, &manifest, &tree).map_err(|e| Failure::env(format!("cannot read the tree: {e}")))?;
+            output::audit(out, &audit);
+            Ok(if audit.out_of_scope == 0 { EXIT_OK } else { EXIT_FOUND })
+        }
         Command::Gate { action } => {
             let paths = match action {
+                GateAction::Audit => unreachable!("answered above"),
                 GateAction::Check { paths } => paths.clone(),
                 GateAction::ClaudeHook => {
                     let mut input = String::new();
@@ -689,6 +734,54 @@ fn daemon_options(cli: &Cli, root: &Path, opts: &DaemonOptions) -> Result<crate:
     Ok(crate::daemon::Options { semantic, idle_exit: idle.map(std::time::Duration::from_secs), debounce: std::time::Duration::from_millis(opts.debounce_ms) })
 }
 
+/// `manifest widen`: every path is checked first (inside the root, not `.git/` or
+/// `.maintaind/`, not excluded); all or none are added, under the write lock.
+fn widen(root: &Path, store: &crate::manifest::ManifestStore, paths: &[String], reason: &str, by: &str) -> Result<crate::manifest::Manifest, Failure> {
+    crate::workspace::check_length("reason", reason, crate::workspace::MAX_REQUEST)?;
+    if reason.trim().is_empty() {
+        return Err(Failure::usage("say why with --reason \"...\": it is recorded in the manifest"));
+    }
+    let _lock = crate::journal::WriteLock::acquire(&crate::state::state_dir(root), &|_| {}, &|| false)?;
+    let mut manifest = store.active().map_err(|e| Failure::usage(e.to_string()))?;
+    let mut refused = Vec::new();
+    let mut added = Vec::new();
+    let scope = crate::tree::scope(&manifest);
+    for p in paths {
+        match crate::gate::widenable(root, &manifest, p) {
+            Ok(rel) if scope.contains(&rel) || added.contains(&rel) => {}
+            Ok(rel) => added.push(rel),
+            Err(why) => refused.push(format!("{p}: {why}")),
+        }
+    }
+    if !refused.is_empty() {
+        return Err(Failure::usage(format!("nothing was widened: {}", refused.join("; "))));
+    }
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    for path in added {
+        manifest.widened.push(crate::manifest::Widening { path, reason: reason.trim().to_string(), by: by.to_string(), at_unix: now });
+    }
+    store.resave(&mut manifest).map_err(|e| Failure::env(e.to_string()))?;
+    Ok(manifest)
+}
+
+/// The longest decisions file accepted (bytes): real ones are a few KB.
+const MAX_DECISIONS: u64 = 1 << 20;
+
+/// Read `--decisions FILE` (`-`: stdin) and parse it strictly (nothing is planned on error).
+fn read_decisions(source: &str) -> Result<crate::manifest::Decisions, Failure> {
+    let mut text = String::new();
+    let read = if source == "-" {
+        std::io::Read::read_to_string(&mut std::io::Read::take(std::io::stdin(), MAX_DECISIONS + 1), &mut text)
+    } else {
+        std::fs::File::open(source).and_then(|f| std::io::Read::read_to_string(&mut std::io::Read::take(f, MAX_DECISIONS + 1), &mut text))
+    };
+    read.map_err(|e| Failure::usage(format!("cannot read the decisions {source}: {e}")))?;
+    if text.len() as u64 > MAX_DECISIONS {
+        return Err(Failure::usage(format!("the decisions {source} are longer than {MAX_DECISIONS} bytes; nothing was planned")));
+    }
+    crate::manifest::parse_decisions(&text).map_err(|e| Failure::usage(format!("the decisions {source} are not valid ({e}); nothing was planned. The schema: maintaind manifest schema")))
+}
+
 /// Judge `paths` against the active manifest: every path is refused, with the manifest's
 /// problem as the reason, when there is none, it is damaged, from elsewhere, or stale.
 fn gate_verdicts(root: &Path, paths: &[String]) -> Vec<crate::gate::Verdict> {
@@ -705,7 +798,7 @@ fn gate_verdicts(root: &Path, paths: &[String]) -> Vec<crate::gate::Verdict> {
     if let Err(e) = ws.refresh(&crate::workspace::NoProgress) {
         return refuse_all(format!("cannot index the project: {e:#}"));
     }
-    if let Some(problem) = crate::gate::manifest_problem(&manifest, ws.registry()) {
+    if let Some(problem) = crate::gate::manifest_problem(root, &manifest, ws.registry()) {
         return refuse_all(problem);
     }
     paths.iter().map(|p| crate::gate::check(root, &manifest, p)).collect()

@@ -55,6 +55,27 @@ impl Out {
     pub fn error(&self, message: &str) {
         self.stderr(&format!("{ERR}error{ERR:#}: {message}\n"));
     }
+
+    /// A failed command: the message on stderr, and under `--json` also
+    /// `{"error": {"code", "exit", "message"}}` on stdout, so a program reading stdout learns
+    /// why (the exit code stays what it was).
+    pub fn failure(&self, exit: i32, message: &str) {
+        self.error(message);
+        if self.json {
+            self.json_value(&json_error(exit, message));
+        }
+    }
+}
+
+/// The `--json` form of a failure. `code` names the exit code's meaning: `bad_input` (2),
+/// `environment` (3), else `failed`.
+pub fn json_error(exit: i32, message: &str) -> serde_json::Value {
+    let code = match exit {
+        crate::exit::EXIT_USAGE => "bad_input",
+        crate::exit::EXIT_ENV => "environment",
+        _ => "failed",
+    };
+    serde_json::json!({"error": {"code": code, "exit": exit, "message": message}})
 }
 
 pub fn index(out: &Out, r: &IndexReport) {
@@ -220,6 +241,15 @@ pub fn manifest(out: &Out, m: &Manifest, active: bool) {
             format!(": {}", m.facts.test_files.iter().take(6).cloned().collect::<Vec<_>>().join(", ")) + if m.facts.test_files.len() > 6 { ", …" } else { "" }
         }
     ));
+    if !m.widened.is_empty() {
+        t.push_str(&format!("{BOLD}widened{BOLD:#} ({})\n", m.widened.len()));
+        for w in &m.widened {
+            t.push_str(&format!("  {}  {DIM}by {}: {}{DIM:#}\n", w.path, w.by, w.reason));
+        }
+    }
+    if let Some(previous) = &m.amends {
+        t.push_str(&format!("{DIM}amends {previous}{DIM:#}\n"));
+    }
     t.push_str(&format!("\n{BOLD}acceptance criteria{BOLD:#}\n"));
     for f in &m.feasibility {
         match &f.verdict {
@@ -256,6 +286,43 @@ pub fn manifest_list(out: &Out, list: &[(String, String)], active: Option<&str>)
     for (id, r) in list {
         let mark = if Some(id.as_str()) == active { format!("{OK}*{OK:#}") } else { " ".into() };
         t.push_str(&format!("{mark} {id}  {DIM}{r}{DIM:#}\n"));
+    }
+    out.stdout(&t);
+}
+
+/// JSON on stdout whether or not `--json` was given (a schema has no other form).
+pub fn json_always<T: Serialize>(out: &Out, value: &T) {
+    out.json_value(value);
+}
+
+pub fn audit(out: &Out, a: &crate::tree::Audit) {
+    if out.json {
+        out.json_value(a);
+        return;
+    }
+    let mut t = format!("{BOLD}audit{BOLD:#} of manifest {} {DIM}(since its activation, {} files touched){DIM:#}\n", a.manifest, a.touched.len());
+    for x in &a.touched {
+        let change = match x.change {
+            crate::tree::Change::Created => "created",
+            crate::tree::Change::Changed => "changed",
+            crate::tree::Change::Deleted => "deleted",
+        };
+        if x.in_scope {
+            t.push_str(&format!("  {OK}in scope{OK:#}      {change:<8} {}\n", x.path));
+        } else {
+            t.push_str(&format!("  {ERR}out of scope{ERR:#}  {change:<8} {}\n", x.path));
+        }
+    }
+    if a.out_of_scope == 0 {
+        t.push_str(&format!("{OK}every change is in the manifest's scope{OK:#}\n"));
+    } else {
+        t.push_str(&format!(
+            "{ERR}{} change{} outside the manifest's scope{ERR:#}: undo {}, or add {} with `maintaind manifest widen PATH --reason \"...\"`\n",
+            a.out_of_scope,
+            if a.out_of_scope == 1 { "" } else { "s" },
+            if a.out_of_scope == 1 { "it" } else { "them" },
+            if a.out_of_scope == 1 { "it" } else { "them" }
+        ));
     }
     out.stdout(&t);
 }
@@ -451,7 +518,8 @@ fn sarif_log(r: &crate::check::CheckReport) -> serde_json::Value {
                 "informationUri": "https://github.com/maintaind/maintaind",
                 "rules": [
                     {"id": "maintaind/broken-caller", "shortDescription": {"text": "A file outside the commit must change because of a symbol the commit changes"}},
-                    {"id": "maintaind/out-of-scope", "shortDescription": {"text": "A committed file is outside the active manifest's scope"}}
+                    {"id": "maintaind/out-of-scope", "shortDescription": {"text": "A committed file is outside the active manifest's scope"}},
+                    {"id": "maintaind/out-of-scope-write", "shortDescription": {"text": "A file was written outside the active manifest's scope since its activation"}}
                 ]
             }},
             "results": results

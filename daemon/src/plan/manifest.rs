@@ -125,10 +125,41 @@ pub struct ExclusionViolation {
     pub pattern: &'static str,
 }
 
-/// Parse planner output strictly: unknown fields (facts included) are errors.
+/// Parse planner output strictly: unknown fields (facts included) are errors, named by their
+/// JSON path (`$.changes[0]: unknown field ...`); a fact field says it is one.
 pub fn parse_decisions(json: &str) -> Result<Decisions, String> {
-    serde_json::from_str(json).map_err(|e| e.to_string())
+    let mut de = serde_json::Deserializer::from_str(json);
+    let decisions: Decisions = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let path = if path == "." { "$".to_string() } else { format!("$.{path}") };
+        let inner = e.inner().to_string();
+        match FACT_FIELDS.iter().find(|f| inner.contains(&format!("unknown field `{f}`"))) {
+            Some(f) => format!("{path}: `{f}` is a fact, not a decision: the synthesizer fills it from the registry and the language server ({inner})"),
+            None => format!("{path}: {inner}"),
+        }
+    })?;
+    // Trailing garbage after the object is not a decision either.
+    de.end().map_err(|e| format!("$: {e}"))?;
+    Ok(decisions)
 }
+
+/// The manifest's fact fields, which a planner may never write.
+pub const FACT_FIELDS: [&str; 14] = [
+    "targets",
+    "blast_radius",
+    "files_to_modify",
+    "files_to_read",
+    "test_files",
+    "dependency_signatures",
+    "excluded_patterns",
+    "generated_files",
+    "registry_generation",
+    "file",
+    "hash",
+    "line",
+    "start_line",
+    "end_line",
+];
 
 /// The JSON Schema an LLM planner fills (generated from [`Decisions`]).
 pub fn decisions_schema() -> serde_json::Value {
@@ -251,6 +282,12 @@ pub struct Manifest {
     pub facts: Facts,
     pub feasibility: Vec<Feasibility>,
     pub provenance: Provenance,
+    /// Files added to the scope after planning (`maintaind manifest widen`), with who and why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub widened: Vec<Widening>,
+    /// The manifest this one re-planned (`maintaind change --amend`); its work stays in scope.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amends: Option<String>,
     /// Keyed hash (BLAKE3, the user's secret) of everything above: a manifest edited by hand
     /// no longer matches, and without the secret a matching digest cannot be recomputed.
     pub digest: String,
@@ -263,9 +300,25 @@ impl Manifest {
     }
 
     pub fn compute_digest(&self, key: &[u8; 32]) -> String {
-        let body = serde_json::json!([self.id, self.root, self.request, self.created_unix, self.decisions, self.facts, self.feasibility, self.provenance]);
+        let mut body = serde_json::json!([self.id, self.root, self.request, self.created_unix, self.decisions, self.facts, self.feasibility, self.provenance]);
+        // Appended only when present, so manifests planned before these fields keep their digest.
+        if !self.widened.is_empty() || self.amends.is_some() {
+            body.as_array_mut().expect("an array").extend([serde_json::json!(self.widened), serde_json::json!(self.amends)]);
+        }
         blake3::keyed_hash(key, body.to_string().as_bytes()).to_hex().to_string()
     }
+}
+
+/// One path added to a manifest's scope after planning.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Widening {
+    /// Root-relative.
+    pub path: String,
+    pub reason: String,
+    /// Who asked (`--by`, else `$MAINTAIND_ACTOR`, else `$USER`).
+    pub by: String,
+    pub at_unix: u64,
 }
 
 /// The per-user secret that keys manifest digests: 32 random bytes in
@@ -322,6 +375,10 @@ pub enum ManifestError {
     OtherRoot { id: String, planned: String, here: String },
     #[error("no active manifest (plan one with `maintaind change \"...\"`)")]
     NoneActive,
+    #[error("manifest `{0}` has no tree recorded at its activation (activated by an older maintaind); activate it again with `maintaind manifest activate {0}`")]
+    NoTree(String),
+    #[error("the tree recorded for manifest `{0}` was edited by hand or is damaged; activate it again with `maintaind manifest activate {0}` (its audit then starts from now)")]
+    TreeEdited(String),
     #[error("cannot write {path}: {detail}")]
     Io { path: String, detail: String },
 }
@@ -381,12 +438,58 @@ impl ManifestStore {
         self.load(&self.active_id().ok_or(ManifestError::NoneActive)?)
     }
 
-    /// Make `id` active after verifying it.
+    /// Make `id` active after verifying it, recording the tree as it is now: the work it
+    /// orders starts here (see `tree.rs`).
     pub fn activate(&self, id: &str) -> Result<Manifest, ManifestError> {
+        self.activate_from(id, None)
+    }
+
+    /// [`ManifestStore::activate`]; `start` is the starting tree of work already under way
+    /// (an amended manifest keeps its predecessor's), `None` for now.
+    pub fn activate_from(&self, id: &str, start: Option<(u64, std::collections::BTreeMap<String, super::tree::Mark>)>) -> Result<Manifest, ManifestError> {
         let m = self.load(id)?;
+        let tree = super::tree::Tree::record(std::path::Path::new(&self.root), &m, start, &user_secret()?)
+            .map_err(|e| ManifestError::Io { path: self.root.clone(), detail: format!("cannot read the tree: {e}") })?;
+        self.write_atomic(&self.dir.join(format!("{id}.tree")), serde_json::to_string(&tree).expect("trees serialise").as_bytes())?;
         let pointer = self.dir.join("active");
-        std::fs::write(&pointer, format!("{id}\n")).map_err(|e| ManifestError::Io { path: pointer.display().to_string(), detail: e.to_string() })?;
+        self.write_atomic(&pointer, format!("{id}\n").as_bytes())?;
         Ok(m)
+    }
+
+    /// The tree recorded when `id` was last activated, verified.
+    pub fn tree(&self, id: &str) -> Result<super::tree::Tree, ManifestError> {
+        let path = self.dir.join(format!("{id}.tree"));
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(ManifestError::NoTree(id.to_string())),
+            Err(e) => return Err(ManifestError::Io { path: path.display().to_string(), detail: e.to_string() }),
+        };
+        let tree: super::tree::Tree = serde_json::from_str(&text).map_err(|_| ManifestError::TreeEdited(id.to_string()))?;
+        if tree.manifest != id || !tree.intact(&user_secret()?) {
+            return Err(ManifestError::TreeEdited(id.to_string()));
+        }
+        Ok(tree)
+    }
+
+    /// A new id for `request` planned at `now` that no stored manifest has: the same request
+    /// twice in one second (an `--amend` of it) gets `-2`, `-3`, … rather than replacing.
+    pub fn unused_id(&self, request: &str, now_unix: u64) -> String {
+        let base = new_id(request, now_unix);
+        (1..).map(|n| if n == 1 { base.clone() } else { format!("{base}-{n}") }).find(|id| !self.path(id).exists()).expect("some suffix is free")
+    }
+
+    /// Store a manifest changed after planning (widened) under a new digest.
+    pub fn resave(&self, m: &mut Manifest) -> Result<(), ManifestError> {
+        m.digest = m.compute_digest(&user_secret()?);
+        self.save(m).map(drop)
+    }
+
+    fn write_atomic(&self, path: &std::path::Path, bytes: &[u8]) -> Result<(), ManifestError> {
+        let io = |e: std::io::Error, p: &std::path::Path| ManifestError::Io { path: p.display().to_string(), detail: e.to_string() };
+        std::fs::create_dir_all(&self.dir).map_err(|e| io(e, &self.dir))?;
+        let tmp = self.dir.join(format!(".{}.{}.tmp", path.file_name().and_then(|n| n.to_str()).unwrap_or("x"), std::process::id()));
+        std::fs::write(&tmp, bytes).map_err(|e| io(e, &tmp))?;
+        std::fs::rename(&tmp, path).map_err(|e| io(e, path))
     }
 
     pub fn clear(&self) -> Result<bool, ManifestError> {

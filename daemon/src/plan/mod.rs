@@ -6,3 +6,4 @@ pub mod llm;
 pub mod manifest;
 pub mod planner;
 pub mod synthesizer;
+pub mod tree;

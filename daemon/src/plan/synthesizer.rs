@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use maintaind_registry::{FileLang, MatchTier, Registry, SymbolKind};
 
 use crate::blast::{DEFAULT_DEPTH, is_test_file};
-use crate::manifest::{self as manifest_store, Manifest, ManifestStore};
+use crate::manifest::{self as manifest_store, Manifest, ManifestError, ManifestStore, Widening};
 use crate::manifest::{Decisions, ExclusionViolation, Facts, SignatureFact, TargetFact, excluded_by};
 use crate::planner;
 use crate::workspace::{Analysis, Progress, RequestError, Workspace};
@@ -39,7 +39,9 @@ pub struct Synthesis {
     pub language_server: String,
 }
 
-pub fn synthesize(analysis: &mut Analysis, decisions: &Decisions, no_lsp: bool, allow_no_tests: bool) -> Result<Synthesis, SynthError> {
+/// `done`: files already changed by the work an amended plan continues; a new symbol found
+/// in one of them is that work, not a name collision.
+pub fn synthesize(analysis: &mut Analysis, decisions: &Decisions, no_lsp: bool, allow_no_tests: bool, done: &BTreeSet<String>) -> Result<Synthesis, SynthError> {
     let registry = analysis.registry();
     if !allow_no_tests && !registry.files().any(|f| is_test_file(&f.path)) {
         return Err(SynthError::NoTests);
@@ -155,14 +157,15 @@ pub fn synthesize(analysis: &mut Analysis, decisions: &Decisions, no_lsp: bool, 
         generated_files: generated.into_iter().collect(),
         registry_generation: 0,
     };
-    let feasibility = judge(registry, decisions, &blocked);
+    let feasibility = judge(registry, decisions, &blocked, done);
     Ok(Synthesis { facts, feasibility, approximate, language_server })
 }
 
 /// The feasibility gate: one verdict per acceptance criterion.
-fn judge(registry: &Registry, decisions: &Decisions, blocked: &[(String, &str, &str)]) -> Vec<Feasibility> {
+fn judge(registry: &Registry, decisions: &Decisions, blocked: &[(String, &str, &str)], done: &BTreeSet<String>) -> Vec<Feasibility> {
     let new_names: BTreeSet<&str> = decisions.new_symbols.iter().map(|n| n.name.as_str()).collect();
     let exists = |name: &str| registry.search(name, None).iter().any(|m| m.tier == MatchTier::Exact);
+    let exists_before_the_work = |name: &str| registry.search(name, None).iter().any(|m| m.tier == MatchTier::Exact && !done.contains(&m.file.path));
     decisions
         .acceptance_criteria
         .iter()
@@ -202,7 +205,7 @@ fn judge(registry: &Registry, decisions: &Decisions, blocked: &[(String, &str, &
                 // A new name that collides with an existing one where it is created.
                 for ns in &decisions.new_symbols {
                     let qualified = if ns.near.starts_with("prisma:") || ns.kind == crate::manifest::NewSymbolKind::Property { format!("{}.{}", ns.near, ns.name) } else { ns.name.clone() };
-                    if named.contains(&ns.name.as_str()) && named.contains(&ns.near.as_str()) && exists(&qualified) {
+                    if named.contains(&ns.name.as_str()) && named.contains(&ns.near.as_str()) && exists_before_the_work(&qualified) {
                         return Verdict::Rejected { reason: format!("`{qualified}` already exists"), alternative: format!("pick a name not used in `{}`", ns.near) };
                     }
                 }
@@ -227,17 +230,44 @@ pub enum Planner {
     Offline,
     /// An OpenAI-compatible model under the harness of `llm.rs`.
     Llm(crate::llm::LlmConfig),
+    /// Decisions written elsewhere (`maintaind change --decisions FILE`: an agent planning
+    /// itself), filled by the synthesizer exactly as the built-in planners' are.
+    Given(Box<Decisions>),
 }
 
-/// Plan a change: the offline planner decides, the synthesizer fills the facts and judges
-/// the criteria. Unless `dry_run`, the manifest is stored, and made active when no
-/// criterion was rejected.
-pub fn change(ws: &mut Workspace, request: &str, planner: &Planner, dry_run: bool, no_lsp: bool, allow_no_tests: bool, progress: &dyn Progress) -> Result<Manifest, RequestError> {
+/// How `change` stores its plan.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ChangeOptions {
+    /// Compute the manifest only: nothing stored or activated.
+    pub dry_run: bool,
+    /// Plan from the registry alone (recorded as approximate).
+    pub no_lsp: bool,
+    /// Plan even when the project has no test files.
+    pub allow_no_tests: bool,
+    /// Re-plan the active manifest's work: the new manifest keeps its starting tree and the
+    /// files it already changed in its scope.
+    pub amend: bool,
+}
+
+/// Plan a change: the planner decides, the synthesizer fills the facts and judges the
+/// criteria. Unless `dry_run`, the manifest is stored, and made active when no criterion was
+/// rejected.
+pub fn change(ws: &mut Workspace, request: &str, planner: &Planner, opts: &ChangeOptions, progress: &dyn Progress) -> Result<Manifest, RequestError> {
     crate::workspace::check_length("request", request, crate::workspace::MAX_REQUEST)?;
     let request = request.trim();
     if request.is_empty() {
         return Err(RequestError::BadInput("empty request: say what should change, e.g. `maintaind change \"add view_count to the article model\"`".into()));
     }
+    let store = ManifestStore::new(ws.root());
+    let environment = |e: ManifestError| RequestError::Environment(anyhow::anyhow!(e));
+    // The work under way, when amending: checked before anything else is done.
+    let amending = if opts.amend {
+        let previous = store.active().map_err(|e| RequestError::BadInput(format!("--amend re-plans the active manifest: {e}")))?;
+        let tree = store.tree(&previous.id).map_err(|e| RequestError::BadInput(e.to_string()))?;
+        Some((previous, tree))
+    } else {
+        None
+    };
     ws.refresh(progress)?;
     let mut analysis = ws.analysis();
     let (decisions, planner_name) = match planner {
@@ -246,31 +276,64 @@ pub fn change(ws: &mut Workspace, request: &str, planner: &Planner, dry_run: boo
             let (d, run) = crate::llm::plan_llm(request, analysis.registry(), cfg).map_err(|e| RequestError::Environment(anyhow::anyhow!(e)))?;
             (d, format!("llm:{} ({} attempt(s), {} tokens)", cfg.model, run.attempts, run.total_tokens))
         }
+        Planner::Given(d) => ((**d).clone(), "decisions given".to_string()),
     };
-    let synthesis = synthesize(&mut analysis, &decisions, no_lsp, allow_no_tests).map_err(|e| RequestError::BadInput(e.to_string()))?;
+    let done: BTreeSet<String> = match &amending {
+        Some((previous, tree)) => crate::tree::audit(analysis.root(), previous, tree)
+            .map_err(|e| RequestError::Environment(anyhow::anyhow!("cannot read the tree: {e}")))?
+            .touched
+            .into_iter()
+            .filter(|t| t.in_scope)
+            .map(|t| t.path)
+            .collect(),
+        None => BTreeSet::new(),
+    };
+    let synthesis = synthesize(&mut analysis, &decisions, opts.no_lsp, opts.allow_no_tests, &done).map_err(|e| RequestError::BadInput(e.to_string()))?;
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     let mut facts = synthesis.facts;
     facts.registry_generation = ws.generation();
     let mut manifest = Manifest {
-        id: manifest_store::new_id(request, now),
+        id: store.unused_id(request, now),
         root: ws.root().display().to_string(),
         request: request.to_string(),
         created_unix: now,
         decisions,
         facts,
         feasibility: synthesis.feasibility,
-        provenance: Provenance { planner: planner_name, language_server: synthesis.language_server, approximate: synthesis.approximate || no_lsp, maintaind: env!("CARGO_PKG_VERSION").into() },
+        provenance: Provenance { planner: planner_name, language_server: synthesis.language_server, approximate: synthesis.approximate || opts.no_lsp, maintaind: env!("CARGO_PKG_VERSION").into() },
+        widened: Vec::new(),
+        amends: None,
         digest: String::new(),
     };
-    manifest.digest = manifest.compute_digest(&manifest_store::user_secret().map_err(|e| RequestError::Environment(anyhow::anyhow!(e)))?);
-    if !dry_run {
-        let store = ManifestStore::new(ws.root());
-        store.save(&manifest).map_err(|e| RequestError::Environment(anyhow::anyhow!(e)))?;
+    if let Some((previous, _)) = &amending {
+        carry_over(&mut manifest, previous, &done, now);
+    }
+    manifest.digest = manifest.compute_digest(&manifest_store::user_secret().map_err(environment)?);
+    if !opts.dry_run {
+        store.save(&manifest).map_err(environment)?;
         // A rejected criterion is a stop: the plan is kept for inspection, but nothing
         // may be written under it until someone activates it on purpose.
         if !manifest.has_rejection() {
-            store.activate(&manifest.id).map_err(|e| RequestError::Environment(anyhow::anyhow!(e)))?;
+            let start = amending.map(|(_, tree)| (tree.since_unix, tree.files));
+            store.activate_from(&manifest.id, start).map_err(environment)?;
         }
     }
     Ok(manifest)
+}
+
+/// An amended plan keeps the work done so far: every file the previous manifest's scope
+/// already changed, and every path it was widened by, stay in scope (as widenings that say so).
+fn carry_over(manifest: &mut Manifest, previous: &Manifest, done: &BTreeSet<String>, now: u64) {
+    manifest.amends = Some(previous.id.clone());
+    let mut scope = crate::tree::scope(manifest);
+    for w in &previous.widened {
+        if scope.insert(w.path.clone()) {
+            manifest.widened.push(w.clone());
+        }
+    }
+    for path in done {
+        if scope.insert(path.clone()) {
+            manifest.widened.push(Widening { path: path.clone(), reason: format!("work done under {}", previous.id), by: "maintaind change --amend".into(), at_unix: now });
+        }
+    }
 }

@@ -657,8 +657,12 @@ impl Host {
             }
             Change::NAME => {
                 let p = parse::<Change>(params)?;
-                let manifest =
-                    crate::synthesizer::change(&mut self.ws, &p.request, &crate::synthesizer::Planner::Offline, p.dry_run, p.no_lsp, p.allow_no_tests, &NoProgress).map_err(request_error)?;
+                let planner = match p.decisions {
+                    Some(d) => crate::synthesizer::Planner::Given(Box::new(d)),
+                    None => crate::synthesizer::Planner::Offline,
+                };
+                let opts = crate::synthesizer::ChangeOptions { dry_run: p.dry_run, no_lsp: p.no_lsp, allow_no_tests: p.allow_no_tests, amend: p.amend };
+                let manifest = crate::synthesizer::change(&mut self.ws, &p.request, &planner, &opts, &NoProgress).map_err(request_error)?;
                 answer::<Change>(manifest)
             }
             Apply::NAME => {

@@ -413,7 +413,7 @@ fn plan_change(state: &State, args: &[Value]) -> Result<Value> {
     if request.trim().is_empty() {
         return Err(invalid("empty request: say what should change"));
     }
-    let manifest = state.request::<method::Change>(&rpc::ChangeParams { request, dry_run: false, no_lsp: false, allow_no_tests: false })?;
+    let manifest = state.request::<method::Change>(&rpc::ChangeParams { request, dry_run: false, no_lsp: false, allow_no_tests: false, amend: false, decisions: None })?;
     // A rejected criterion leaves the plan stored but not active (as `maintaind change` does).
     manifest_answer(&state.root()?, &manifest, !manifest.has_rejection())
 }

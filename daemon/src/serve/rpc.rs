@@ -264,6 +264,12 @@ pub struct ChangeParams {
     pub no_lsp: bool,
     #[serde(default)]
     pub allow_no_tests: bool,
+    /// Re-plan the active manifest's work (`change --amend`).
+    #[serde(default)]
+    pub amend: bool,
+    /// Decisions written by the client (`change --decisions`); the offline planner otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decisions: Option<crate::manifest::Decisions>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -73,6 +73,11 @@ impl<'a> Analysis<'a> {
         self.registry
     }
 
+    /// The project root.
+    pub fn root(&self) -> &'a Path {
+        self.root
+    }
+
     /// The language server, when one is running.
     pub fn semantic(&self) -> Option<&'a Semantic> {
         self.semantic

@@ -28,6 +28,8 @@ pub struct Found {
 pub struct Walk {
     pub sources: Vec<Found>,
     pub tsconfigs: Vec<Found>,
+    /// Every other regular file and every symbolic link (only from [`walk_everything`]).
+    pub others: Vec<Found>,
     /// Paths passed over, each with the reason (`symlink not followed`, `cannot read ...`).
     pub skipped: Vec<(String, String)>,
     /// Every directory entered (the root first): what the daemon's watcher watches.
@@ -36,7 +38,18 @@ pub struct Walk {
     pub gitignores: Vec<PathBuf>,
 }
 
+/// The files maintaind indexes (sources and tsconfigs) under `root`.
 pub fn walk(root: &Path) -> Walk {
+    walk_with(root, false)
+}
+
+/// Every file under `root` the walk would see (sources, tsconfigs and all others, links
+/// included but not followed), for the tree a manifest's audit compares against.
+pub fn walk_everything(root: &Path) -> Walk {
+    walk_with(root, true)
+}
+
+fn walk_with(root: &Path, everything: bool) -> Walk {
     let mut out = Walk::default();
     let walker = ignore::WalkBuilder::new(root)
         .hidden(false)
@@ -69,6 +82,10 @@ pub fn walk(root: &Path) -> Walk {
             continue;
         }
         if file_type.is_symlink() {
+            if everything {
+                let meta = entry.path().symlink_metadata();
+                out.others.push(Found { rel: rel.clone(), abs: entry.path().to_path_buf(), size: meta.as_ref().map(|m| m.len()).unwrap_or(0), mtime_ns: meta.as_ref().map(mtime_ns).unwrap_or(0) });
+            }
             if classify(&rel).is_some() || is_tsconfig(&rel) || std::fs::metadata(entry.path()).map(|m| m.is_dir()).unwrap_or(false) {
                 out.skipped.push((rel, "symbolic link not followed".into()));
             }
@@ -86,7 +103,7 @@ pub fn walk(root: &Path) -> Walk {
         }
         let wanted_source = classify(&rel).is_some();
         let wanted_config = is_tsconfig(&rel);
-        if !wanted_source && !wanted_config {
+        if !wanted_source && !wanted_config && !everything {
             continue;
         }
         let meta = match entry.metadata() {
@@ -99,12 +116,15 @@ pub fn walk(root: &Path) -> Walk {
         let found = Found { rel, abs: entry.path().to_path_buf(), size: meta.len(), mtime_ns: mtime_ns(&meta) };
         if wanted_source {
             out.sources.push(found);
-        } else {
+        } else if wanted_config {
             out.tsconfigs.push(found);
+        } else {
+            out.others.push(found);
         }
     }
     out.sources.sort_by(|a, b| a.rel.cmp(&b.rel));
     out.tsconfigs.sort_by(|a, b| a.rel.cmp(&b.rel));
+    out.others.sort_by(|a, b| a.rel.cmp(&b.rel));
     out
 }
 

@@ -64,7 +64,7 @@ pub enum ApplyError {
 /// Validate and apply `edits` under `manifest`; the caller holds the write lock and has
 /// refreshed the workspace (and started the server unless `no_lsp`).
 pub fn apply(ws: &mut Workspace, manifest: &Manifest, edits: &[Edit], no_lsp: bool, request: Option<&str>) -> Result<ApplyReport, ApplyError> {
-    if let Some(problem) = crate::gate::manifest_problem(manifest, ws.registry()) {
+    if let Some(problem) = crate::gate::manifest_problem(ws.root(), manifest, ws.registry()) {
         return Err(ApplyError::Manifest(problem));
     }
     let root = ws.root().to_path_buf();

@@ -14,7 +14,9 @@
 //! 4. With the server: the candidates' errors in the HEAD state are compared with their
 //!    errors in the new state; a new error fails the check. With `--no-lsp`: a candidate that
 //!    references a removed or renamed symbol fails it.
-//! 5. An active manifest also fails the check for every committed path outside its scope.
+//! 5. An active manifest also fails the check for every committed path outside its scope, and
+//!    for every file written outside its scope since it was activated (`gate audit`), committed
+//!    or not: a write that bypassed every hook is caught here at the latest.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -255,7 +257,8 @@ pub fn scope_only(root: &Path, commit: &Commit) -> CheckReport {
     }
 }
 
-/// Committed paths outside the active manifest's scope; returns the manifest's id.
+/// Committed paths outside the active manifest's scope, and files written outside it since
+/// its activation; returns the manifest's id.
 fn scope_violations(root: &Path, paths: &[String], violations: &mut Vec<Violation>) -> Option<String> {
     let store = crate::manifest::ManifestStore::new(root);
     store.active_id()?;
@@ -266,6 +269,29 @@ fn scope_violations(root: &Path, paths: &[String], violations: &mut Vec<Violatio
                 if !v.allowed {
                     violations.push(Violation { rule: "out-of-scope".into(), file: p.clone(), line: None, message: format!("outside the active manifest {}: {}", m.id, v.reason) });
                 }
+            }
+            let audit = store.tree(&m.id).map_err(|e| e.to_string()).and_then(|tree| crate::tree::audit(root, &m, &tree).map_err(|e| format!("cannot read the tree: {e}")));
+            match audit {
+                Ok(a) => {
+                    for t in a.touched.iter().filter(|t| !t.in_scope && !paths.contains(&t.path)) {
+                        let change = serde_json::to_value(t.change).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+                        violations.push(Violation {
+                            rule: "out-of-scope-write".into(),
+                            file: t.path.clone(),
+                            line: None,
+                            message: format!(
+                                "{change} outside the active manifest {} since its activation (not in this commit); undo it, or `maintaind manifest widen {} --reason \"...\"`",
+                                m.id, t.path
+                            ),
+                        });
+                    }
+                }
+                Err(e) => violations.push(Violation {
+                    rule: "out-of-scope-write".into(),
+                    file: ".maintaind/manifests".into(),
+                    line: None,
+                    message: format!("cannot audit the writes since the manifest's activation: {e}"),
+                }),
             }
             Some(m.id)
         }

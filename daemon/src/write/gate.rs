@@ -3,10 +3,12 @@
 //! A path is writable only when, after canonicalisation, it is inside the root (no `..` out,
 //! no absolute path elsewhere, no symbolic link leading out), its case matches the file on
 //! disk and the manifest exactly, it is not under `.maintaind/` or `.git/`, it matches no
-//! excluded pattern, and it is one of the active manifest's `files_to_modify` (or its
-//! `test_files`, unless tests are excluded). The manifest itself must be intact (keyed
-//! digest), planned for this root, and not stale: a target whose declaration changed on disk
-//! since planning refuses every write until the change is planned again.
+//! excluded pattern, and it is in the active manifest's scope: its `files_to_modify`, its
+//! `test_files` (unless tests are excluded), or a path widened since (`widen`). The manifest
+//! itself must be intact (keyed digest), planned for this root, and not stale. A manifest is
+//! a work order: its own edits never make it stale; the tree changing in a way the plan did
+//! not foresee does (`tree.rs` defines it), and that refuses every write until the change is
+//! planned again (`maintaind change --amend`).
 
 use std::path::{Component, Path, PathBuf};
 
@@ -30,25 +32,21 @@ pub struct Verdict {
     pub reason: String,
 }
 
-/// Why the manifest as a whole cannot authorise writes.
-pub fn manifest_problem(manifest: &Manifest, registry: &Registry) -> Option<String> {
-    for t in &manifest.facts.targets {
-        let current = registry.file(&t.file).and_then(|f| f.symbols.iter().find(|s| s.name == t.symbol));
-        match current {
-            None => return Some(format!("the manifest is stale: target `{}` is no longer in {}; re-plan with `maintaind change`", t.symbol, t.file)),
-            Some(s) if format!("{:016x}", s.hash) != t.hash => {
-                return Some(format!(
-                    "the manifest is stale: target `{}` in {} changed since planning (now lines {}-{}); re-plan with `maintaind change`",
-                    t.symbol,
-                    t.file,
-                    s.span.start.line + 1,
-                    s.span.end.line + 1
-                ));
-            }
-            Some(_) => {}
-        }
-    }
-    None
+/// Why the manifest as a whole cannot authorise writes: its tree is missing or damaged, or it
+/// is stale (`tree::stale`). `registry` is current (refreshed by the caller); `root` is
+/// canonical.
+pub fn manifest_problem(root: &Path, manifest: &Manifest, registry: &Registry) -> Option<String> {
+    let tree = match crate::manifest::ManifestStore::new(root).tree(&manifest.id) {
+        Ok(t) => t,
+        Err(e) => return Some(e.to_string()),
+    };
+    let now = match crate::tree::snapshot(root, Some(&tree.files)) {
+        Ok(n) => n,
+        Err(e) => return Some(format!("cannot read the tree to judge the manifest: {e}")),
+    };
+    let targets: std::collections::BTreeSet<&str> = manifest.facts.targets.iter().map(|t| t.file.as_str()).collect();
+    let imports_target = |p: &str| registry.file(p).is_some_and(|f| f.imports.iter().any(|i| registry.resolve_import(p, &i.specifier).is_some_and(|r| targets.contains(r.as_str()))));
+    crate::tree::stale(manifest, &tree, &now, &imports_target)
 }
 
 /// Decide one path against an intact, current manifest.
@@ -81,11 +79,34 @@ pub fn check(root: &Path, manifest: &Manifest, input: &str) -> Verdict {
     if !excluded.contains(&Category::Tests) && manifest.facts.test_files.contains(&rel) {
         return Verdict { input: input.to_string(), path: Some(rel), allowed: true, reason: "in test_files".into() };
     }
-    let case_twin = manifest.facts.files_to_modify.iter().chain(&manifest.facts.test_files).find(|f| f.eq_ignore_ascii_case(&rel));
+    if let Some(w) = manifest.widened.iter().find(|w| w.path == rel) {
+        return Verdict { input: input.to_string(), path: Some(rel), allowed: true, reason: format!("widened by {}: {}", w.by, w.reason) };
+    }
+    let scope = crate::tree::scope(manifest);
+    let case_twin = scope.iter().find(|f| f.eq_ignore_ascii_case(&rel));
     match case_twin {
         Some(twin) => refuse(Some(rel.clone()), format!("case differs from `{twin}` in the manifest; paths are case-exact")),
-        None => refuse(Some(rel.clone()), format!("not in the active manifest's files_to_modify ({} files); re-plan to widen the scope", manifest.facts.files_to_modify.len())),
+        None => refuse(Some(rel.clone()), format!("not in the active manifest's scope ({} files); to add it: maintaind manifest widen {} --reason \"...\"", scope.len(), shell_word(&rel))),
     }
+}
+
+/// `path` as one shell word (quoted when it needs to be).
+fn shell_word(path: &str) -> String {
+    if path.chars().all(|c| c.is_ascii_alphanumeric() || "/._-+@".contains(c)) { path.to_string() } else { format!("'{}'", path.replace('\'', "'\\''")) }
+}
+
+/// Why `path` cannot be added to a manifest's scope, or its root-relative form: it must
+/// resolve inside the root, not under `.git/` or `.maintaind/`, and match no excluded category.
+pub fn widenable(root: &Path, manifest: &Manifest, path: &str) -> Result<String, String> {
+    let rel = resolve(root, path)?;
+    let first = rel.split('/').next().unwrap_or("");
+    if first == ".maintaind" || first == ".git" {
+        return Err(format!("{first}/ is maintaind's or git's own state; no manifest can include it"));
+    }
+    if let Some((c, p)) = excluded_by(&rel, &manifest.decisions.excluded_categories) {
+        return Err(format!("{rel} is excluded by the manifest ({}: `{p}`); plan a change that does not exclude {} instead", c.as_str(), c.as_str()));
+    }
+    Ok(rel)
 }
 
 /// Canonicalise `input` against `root`: a root-relative, `/`-separated path, or why not.

@@ -162,7 +162,7 @@ fn bad_edits_are_refused_and_nothing_is_written() {
         (serde_json::json!({"edits": [{"op": "create_file", "path": ".git/hooks/pre-commit", "text": "x"}]}), ".git/ is maintaind's or git's own state"),
         (serde_json::json!({"edits": [{"op": "create_file", "path": ".maintaind/manifests/active", "text": "x"}]}), ".maintaind/ is maintaind's or git's own state"),
         (serde_json::json!({"edits": [{"op": "insert_symbol", "file": "src/Providers/postBbsMemberArticles.ts", "at": "end", "text": "x"}]}), "differs in case"),
-        (serde_json::json!({"edits": [{"op": "insert_symbol", "file": "src/MyGlobal.ts", "at": "end", "text": "x"}]}), "not in the active manifest's files_to_modify"),
+        (serde_json::json!({"edits": [{"op": "insert_symbol", "file": "src/MyGlobal.ts", "at": "end", "text": "x"}]}), "not in the active manifest's scope"),
         (serde_json::json!({"edits": [{"op": "insert_symbol", "file": "test/features/api/article/test_api_article_creation.ts", "at": "end", "text": "x"}]}), "excluded by the manifest (tests"),
         // One good op and one bad: the good one is not written either.
         (
@@ -210,11 +210,11 @@ fn no_manifest_a_hand_edited_one_or_a_stale_one_refuses_apply() {
     std::fs::write(&path, text.replacen("\"files_to_modify\": [", "\"files_to_modify\": [\n      \"src/MyGlobal.ts\",", 1)).unwrap();
     env.run(&["apply", &e, "--no-lsp"]).expect_code(2).stderr_has("edited by hand");
     std::fs::write(&path, &text).unwrap();
-    // A target moved since planning: stale.
-    let dto = "src/api/structures/IBbsArticle.ts";
-    std::fs::write(env.path(dto), read(&env, dto).replacen("export type IBbsArticle = {", "export type IBbsArticle = {\n  extra: string;", 1)).unwrap();
-    env.run(&["apply", &e, "--no-lsp"]).expect_code(2).stderr_has("the manifest is stale: target `IBbsArticle`");
-    git(&env, &["checkout", "--", dto]);
+    // A file the plan read but does not change was changed since: stale.
+    let read_only = "src/providers/patchBbsArticles.ts";
+    std::fs::write(env.path(read_only), read(&env, read_only) + "\n// behind the plan's back\n").unwrap();
+    env.run(&["apply", &e, "--no-lsp"]).expect_code(2).stderr_has(&format!("the manifest is stale: {read_only}"));
+    git(&env, &["checkout", "--", read_only]);
     assert_untouched(&env);
     env.run(&["apply", &e, "--no-lsp"]).expect_code(0);
 }

@@ -31,6 +31,35 @@ fn unknown_kind_and_unknown_command_are_usage_errors() {
     assert!(!env.path(".maintaind").exists());
 }
 
+/// Under `--json`, a failure is also JSON on stdout (`{"error": {code, exit, message}}`) with
+/// the exit code unchanged, whether clap, the command or the environment refused it.
+#[test]
+fn json_failures_say_why_on_stdout() {
+    let env = setup();
+    let error = |args: &[&str], exit: i32, code: &str, says: &str| {
+        let r = env.run(args);
+        r.expect_code(exit);
+        let j = r.json();
+        assert_eq!(j["error"]["code"], code, "{j}");
+        assert_eq!(j["error"]["exit"], exit, "{j}");
+        assert!(j["error"]["message"].as_str().unwrap().contains(says), "{j}");
+    };
+    error(&["symbols", "", "--json"], 2, "bad_input", "empty query");
+    error(&["--json", "blast", "  "], 2, "bad_input", "empty symbol");
+    error(&["symbols", "x", "--kind", "widget", "--json"], 2, "bad_input", "invalid value 'widget'");
+    error(&["--json", "frobnicate"], 2, "bad_input", "unrecognized subcommand");
+    error(&["--json", "symbols", "postBbsMemberArticles", "--daemon"], 3, "environment", "maintaind daemon start");
+    error(&["--json", "manifest", "show"], 2, "bad_input", "no active manifest");
+    assert!(!env.path(".maintaind/manifests").exists(), "nothing was planned");
+    // Help is not a failure, and without --json stdout stays empty on failure.
+    let help = env.run(&["--json", "--help"]);
+    help.expect_code(0);
+    assert!(String::from_utf8_lossy(&help.output.stdout).contains("Usage"));
+    let plain = env.run(&["symbols", ""]);
+    plain.expect_code(2);
+    assert!(plain.output.stdout.is_empty());
+}
+
 #[test]
 fn root_that_does_not_exist_or_is_a_file() {
     let env = empty();

@@ -38,7 +38,7 @@ fn add_field_plans_decisions_and_facts_and_activates() {
     assert_eq!(m["provenance"]["approximate"], false);
     assert!(m["feasibility"].as_array().unwrap().iter().all(|f| f["verdict"] == "ok"), "{}", m["feasibility"]);
     let id = m["id"].as_str().unwrap().to_string();
-    assert_eq!(manifests(&env), vec!["active".to_string(), format!("{id}.json")]);
+    assert_eq!(manifests(&env), vec!["active".to_string(), format!("{id}.json"), format!("{id}.tree")], "the manifest, and the tree it was activated on");
     // show / list / clear / activate round trip.
     env.run(&["manifest", "show"]).expect_code(0).stdout_has(&format!("manifest {id} (active)")).stdout_has("must change (4)");
     let list = env.run(&["manifest", "list", "--json"]).json();

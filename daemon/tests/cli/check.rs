@@ -115,6 +115,15 @@ fn a_commit_without_code_passes_at_once_and_the_manifest_scope_is_enforced() {
     let rules: Vec<&str> = log["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
     assert!(rules.contains(&"maintaind/out-of-scope"));
 
+    // A write outside the scope that no hook saw (and that is not even staged) fails it too.
+    std::fs::write(env.path("src/MyGlobal.ts"), std::fs::read_to_string(env.path("src/MyGlobal.ts")).unwrap() + "\n// sed -i\n").unwrap();
+    let r = env.run(&["check", "--staged", "--json"]);
+    r.expect_code(1);
+    let v = violations(&r);
+    assert_eq!(v.iter().map(|x| x.0.as_str()).collect::<Vec<_>>(), ["NOTES.md", "src/MyGlobal.ts"], "{v:?}");
+    assert!(v[1].1.contains("changed outside the active manifest") && v[1].1.contains("not in this commit"), "{v:?}");
+    git(&env, &["checkout", "--", "src/MyGlobal.ts"]);
+
     // A manifest edited by hand cannot authorise a commit either.
     let id = std::fs::read_to_string(env.path(".maintaind/manifests/active")).unwrap();
     let path = env.path(&format!(".maintaind/manifests/{}.json", id.trim()));

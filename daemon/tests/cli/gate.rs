@@ -45,7 +45,7 @@ fn manifest_scope_decides_and_every_escape_is_refused() {
     let abs_inside = env.path("src/providers/postBbsMemberArticles.ts").display().to_string();
     let long = format!("src/{}.ts", "x".repeat(5000));
     let attempts: Vec<(&str, &str)> = vec![
-        ("src/MyGlobal.ts", "not in the active manifest's files_to_modify"),
+        ("src/MyGlobal.ts", "not in the active manifest's scope"),
         ("../bbs-backend/src/providers/postBbsMemberArticles.ts", "outside the root"),
         ("src/../../x.ts", "`..` leads outside the root"),
         ("/etc/passwd", "absolute path outside the root"),
@@ -94,15 +94,51 @@ fn no_active_or_hand_edited_or_foreign_manifest_refuses_everything() {
     other.run(&["manifest", "activate", &id]).expect_code(2).stderr_has("was planned for");
 }
 
+/// A manifest is a work order: its own edits (the targets included) never make it stale; a
+/// file it read but does not write changing does, and so does a new caller it never saw.
 #[test]
-fn a_target_changed_on_disk_makes_the_manifest_stale() {
+fn a_manifest_goes_stale_only_on_what_the_plan_did_not_foresee() {
     let (env, _) = planned();
-    let dto = env.path("src/api/structures/IBbsArticle.ts");
-    let text = std::fs::read_to_string(&dto).unwrap();
-    std::fs::write(&dto, text.replacen("export type IBbsArticle = {", "export type IBbsArticle = {\n  /** Added behind the plan's back. */\n  extra: string;", 1)).unwrap();
-    env.run(&["gate", "check", "src/providers/postBbsMemberArticles.ts"])
+    let provider = "src/providers/postBbsMemberArticles.ts";
+    // The plan's own work: the target DTO and a provider, both in scope.
+    let dto = "src/api/structures/IBbsArticle.ts";
+    env.write(dto, std::fs::read_to_string(env.path(dto)).unwrap().replacen("export type IBbsArticle = {", "export type IBbsArticle = {\n  view_count: number & tags.Type<\"int32\">;", 1));
+    env.write(provider, &(std::fs::read_to_string(env.path(provider)).unwrap() + "\n// view_count is returned\n"));
+    env.run(&["gate", "check", provider]).expect_code(0).stdout_has("in files_to_modify");
+    // An unrelated file outside the scope: not stale (the audit names it).
+    env.write("src/MyGlobal.ts", &(std::fs::read_to_string(env.path("src/MyGlobal.ts")).unwrap() + "\n// unrelated\n"));
+    env.run(&["gate", "check", provider]).expect_code(0);
+    // A file the plan read but does not change: stale, until it is back as it was.
+    let read_only = "src/providers/patchBbsArticles.ts";
+    let before = std::fs::read_to_string(env.path(read_only)).unwrap();
+    env.write(read_only, &(before.clone() + "\n// changed behind the plan's back\n"));
+    env.run(&["gate", "check", provider])
         .expect_code(1)
-        .stdout_has("the manifest is stale: target `IBbsArticle` in src/api/structures/IBbsArticle.ts changed since planning");
+        .stdout_has(&format!("the manifest is stale: {read_only}, which the plan read but does not change, changed since activation"))
+        .stdout_has("change --amend");
+    env.write(read_only, &before);
+    env.run(&["gate", "check", provider]).expect_code(0);
+    // A new file outside the scope that imports a target's file: a caller the plan never saw.
+    env.write("src/providers/extraCaller.ts", "import { IBbsArticle } from \"@ORGANIZATION/PROJECT-api/lib/structures/IBbsArticle\";\n\nexport const extra = (a: IBbsArticle): string => a.title;\n");
+    env.run(&["gate", "check", provider]).expect_code(1).stdout_has("src/providers/extraCaller.ts is new since activation and imports a file the plan changes");
+}
+
+/// The issue's first failure: after step 1 of a planned rename (the definition), the callers
+/// in scope stay writable.
+#[test]
+fn a_rename_plan_survives_renaming_its_definition() {
+    let env = setup();
+    let m = env.run(&["change", "rename IBbsArticle.ICreate to IBbsArticle.ICreateBody", "--no-lsp", "--json"]).expect_code(0).json();
+    let scope: Vec<String> = m["facts"]["files_to_modify"].as_array().unwrap().iter().map(|f| f.as_str().unwrap().to_string()).collect();
+    let dto = "src/api/structures/IBbsArticle.ts";
+    assert!(scope.contains(&dto.to_string()), "{scope:?}");
+    let callers: Vec<&String> = scope.iter().filter(|f| *f != dto).collect();
+    assert!(!callers.is_empty(), "{scope:?}");
+    env.write(dto, std::fs::read_to_string(env.path(dto)).unwrap().replace("ICreate", "ICreateBody"));
+    for caller in &callers {
+        env.run(&["gate", "check", caller]).expect_code(0).stdout_has("allowed");
+    }
+    env.run(&["gate", "audit"]).expect_code(0).stdout_has(&format!("in scope      changed  {dto}"));
 }
 
 #[test]

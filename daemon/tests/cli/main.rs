@@ -14,6 +14,7 @@ mod hardening;
 mod index;
 mod llm;
 mod symbols;
+mod work_order;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
