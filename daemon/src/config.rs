@@ -13,6 +13,10 @@
 //! keep = 20              # finished transactions kept at most
 //! keep_days = 3          # and none older than this
 //!
+//! [hook]                 # maintaind gate claude-hook
+//! outside_root = "allow" # a write outside the project: not ours to judge ("deny" blocks it)
+//! allow_in_scope = false # true: answer "allow" for writes in scope (skips Claude's own prompt)
+//!
 //! [llm]                  # maintaind change --planner llm (environment variables win)
 //! base_url = "https://api.openai.com/v1"
 //! model = "gpt-4.1-mini"
@@ -40,6 +44,26 @@ pub struct Config {
     pub daemon: Option<DaemonTable>,
     /// How much of `.maintaind/journal/` is kept.
     pub journal: Option<JournalTable>,
+    /// The Claude Code hook.
+    pub hook: Option<HookTable>,
+}
+
+/// The `[hook]` table: how `gate claude-hook` answers what is not a write in scope.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HookTable {
+    /// A write outside the project root: `allow` (default: none of maintaind's business) or `deny`.
+    pub outside_root: Option<OutsideRoot>,
+    /// Answer `allow` for a write in scope, which skips Claude Code's own permission prompt
+    /// (default false: no answer, Claude Code asks as usual).
+    pub allow_in_scope: Option<bool>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OutsideRoot {
+    Allow,
+    Deny,
 }
 
 /// The `[llm]` table of `maintaind.toml`.

@@ -12,9 +12,8 @@ fn main() {
             // Under --json a usage error is also JSON on stdout, as every other failure is.
             let usage = !matches!(e.kind(), clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion | clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand);
             if usage && std::env::args_os().any(|a| a == "--json") {
-                let detail = e.to_string();
-                let first = detail.lines().next().unwrap_or_default().trim_start_matches("error: ").to_string();
-                println!("{}", serde_json::to_string_pretty(&maintaind::cli::output::json_error(maintaind::exit::EXIT_USAGE, &first)).expect("serialises"));
+                let message = maintaind::cli::output::clap_message(&e);
+                println!("{}", serde_json::to_string_pretty(&maintaind::cli::output::json_error(maintaind::exit::EXIT_USAGE, &message)).expect("serialises"));
             }
             e.exit();
         }

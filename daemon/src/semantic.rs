@@ -36,7 +36,7 @@ pub struct ServerRef {
     pub pos: Pos,
 }
 
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct ProjectStatus {
     /// The tsconfig directory (`""` for the root).
     pub dir: String,
@@ -45,7 +45,7 @@ pub struct ProjectStatus {
     pub loaded: bool,
 }
 
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct ServerStatus {
     pub kind: ServerKind,
     pub version: String,
@@ -300,7 +300,7 @@ impl Semantic {
 }
 
 /// One diagnostic from the server, positions 1-based (byte columns).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct ServerDiagnostic {
     pub file: String,
     pub line: u32,

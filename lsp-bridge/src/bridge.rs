@@ -16,7 +16,7 @@ use crate::client::{Client, Launch};
 use crate::error::BridgeError;
 use crate::uri::path_to_uri;
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case", tag = "state", content = "detail")]
 pub enum BridgeState {
     Running,

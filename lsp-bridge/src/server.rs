@@ -20,7 +20,7 @@ pub const TSLS_VERSION: &str = "5.3.0";
 pub const TSLS_TYPESCRIPT_VERSION: &str = "5.9.3";
 pub const NATIVE_TYPESCRIPT_VERSION: &str = "7.0.2";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ServerKind {
     Tsls,
@@ -70,7 +70,7 @@ impl std::str::FromStr for ServerChoice {
 }
 
 /// Where a server was found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Origin {
     Project,

@@ -7,14 +7,14 @@ use serde::{Deserialize, Serialize};
 
 /// A zero-based position. `col` counts bytes from the start of the line (tree-sitter's unit);
 /// a consumer that needs UTF-16 columns (LSP) converts with the line's text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default, schemars::JsonSchema)]
 pub struct Pos {
     pub line: u32,
     pub col: u32,
 }
 
 /// A half-open source range, in bytes and in positions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default, schemars::JsonSchema)]
 pub struct Span {
     pub start_byte: u32,
     pub end_byte: u32,
@@ -22,7 +22,7 @@ pub struct Span {
     pub end: Pos,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SymbolKind {
     Function,
@@ -88,14 +88,14 @@ impl std::fmt::Display for SymbolKind {
 /// A decorator on a class, method or property, with its string-literal arguments, e.g.
 /// `@TypedRoute.Get(":id")` is `{ name: "TypedRoute.Get", args: [":id"] }`. Non-string
 /// arguments are kept as `None` so positions still line up.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Decorator {
     pub name: String,
     pub args: Vec<Option<String>>,
 }
 
 /// Details of a Prisma model field.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PrismaField {
     /// The field's type name without `?`/`[]` (`String`, `bbs_members`, an enum name).
     pub type_name: String,
@@ -107,14 +107,14 @@ pub struct PrismaField {
     pub relation: Option<PrismaRelation>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PrismaRelation {
     pub name: Option<String>,
     pub fields: Vec<String>,
     pub references: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Symbol {
     /// Qualified name: `IBbsArticle.ICreate`, `BbsArticlesController.at`,
     /// `prisma:bbs_articles.title`. Overloads and declaration merging (a type alias and a
@@ -147,7 +147,7 @@ pub struct Symbol {
 }
 
 /// One imported name: `import { a as b }` is `{ imported: "a", local: "b" }`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ImportedName {
     pub imported: String,
     pub local: String,
@@ -155,7 +155,7 @@ pub struct ImportedName {
 }
 
 /// An `import` or `export ... from` statement.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Import {
     pub specifier: String,
     pub names: Vec<ImportedName>,
@@ -174,7 +174,7 @@ pub struct Import {
 
 /// What kind of token a reference is; the registry's reference index is approximate (it is a
 /// list of name tokens, not resolved bindings).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RefKind {
     /// A value identifier (`foo`, `foo()`).
@@ -185,7 +185,7 @@ pub enum RefKind {
     Property,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Ref {
     /// Index into [`References::names`].
     pub name: u32,
@@ -194,7 +194,7 @@ pub struct Ref {
 }
 
 /// Identifier references of one file, with names interned per file to keep the index small.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, schemars::JsonSchema)]
 pub struct References {
     pub names: Vec<String>,
     pub refs: Vec<Ref>,
@@ -211,7 +211,7 @@ impl References {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     Error,
@@ -219,14 +219,14 @@ pub enum Severity {
 }
 
 /// A problem found while reading or parsing a file. Parse problems never stop extraction.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Diagnostic {
     pub severity: Severity,
     pub message: String,
     pub pos: Pos,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FileLang {
     TypeScript,
@@ -237,7 +237,7 @@ pub enum FileLang {
 }
 
 /// Everything the registry knows about one file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FileIndex {
     /// Root-relative, `/`-separated.
     pub path: String,

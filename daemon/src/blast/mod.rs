@@ -40,7 +40,7 @@ pub enum ChangeKind {
     Behavior,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Relation {
     Caller,
@@ -51,7 +51,7 @@ pub enum Relation {
     Test,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Via {
     Lsp,
@@ -60,7 +60,7 @@ pub enum Via {
     Prisma,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Impact {
     pub file: String,
     /// The innermost registry symbol around the reference; `(import)` / `(top level)` outside
@@ -76,7 +76,7 @@ pub struct Impact {
     pub through: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Target {
     pub name: String,
     pub kind: SymbolKind,
@@ -85,13 +85,13 @@ pub struct Target {
     pub line: u32,
 }
 
-#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Completeness {
     /// Files the registry's import-resolved references reach but the server did not return.
     pub added_by_registry: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct BlastReport {
     pub target: Target,
     pub change: ChangeKind,

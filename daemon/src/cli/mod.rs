@@ -5,6 +5,7 @@
 //! usage (nothing written); 3 environment problem.
 
 pub mod doctor;
+pub mod mcp;
 pub mod output;
 
 use std::io::IsTerminal;
@@ -195,6 +196,9 @@ pub enum Command {
     /// Language server on stdio for editors (code lenses, blast radius, planned changes),
     /// backed by the daemon (started when needed)
     Lsp,
+    /// MCP server on stdio for AI agents: the commands above as tools (symbols, blast, change,
+    /// manifest, gate_check, gate_audit, apply, check), backed by the daemon (started when needed)
+    Mcp,
 }
 
 #[derive(Subcommand, Debug)]
@@ -307,14 +311,20 @@ impl From<anyhow::Error> for Failure {
 /// Run the CLI; returns the process exit code.
 pub fn run(cli: Cli) -> i32 {
     let mut out = Out::new(cli.json);
+    run_with(&cli, &mut out)
+}
+
+/// Run a parsed command line printing through `out` (a capturing `Out` keeps what it
+/// printed: `maintaind mcp` runs its tools this way); returns the exit code.
+pub fn run_with(cli: &Cli, out: &mut Out) -> i32 {
     // The Claude hook fails closed: Claude Code blocks a write only on exit 2, so every failure
     // of the hook (no root, a panic, anything) is exit 2, never a pass.
     let hook = matches!(&cli.command, Command::Gate { action: GateAction::ClaudeHook });
     let result = if hook {
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| dispatch(&cli, &mut out)))
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| dispatch(cli, out)))
             .unwrap_or_else(|p| Err(Failure { code: 2, message: format!("internal error: {}", crate::daemon::panic_message(p.as_ref())) }))
     } else {
-        dispatch(&cli, &mut out)
+        dispatch(cli, out)
     };
     match result {
         Ok(code) if hook && code != EXIT_OK => {
@@ -343,7 +353,14 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<i32, Failure> {
         };
         return crate::lsp::serve(crate::lsp::Start { ts_server: cli.ts_server, offline: cli.offline }, root).map(|()| EXIT_OK).map_err(|e| Failure::env(format!("{e:#}")));
     }
+    if let Command::Gate { action: GateAction::ClaudeHook } = cli.command {
+        return claude_hook(cli, out);
+    }
     let root = find_root(cli.root.as_deref())?;
+    if let Command::Mcp = cli.command {
+        let start = crate::lsp::Start { ts_server: cli.ts_server, offline: cli.offline };
+        return crate::cli::mcp::serve(root, start).map(|()| EXIT_OK).map_err(|e| Failure::env(format!("{e:#}")));
+    }
     match &cli.command {
         Command::Index => {
             let report = ask::<method::Index>(cli, &root, out, &crate::rpc::NoParams {}, |ws| Ok(ws.refresh(&BarProgress::new("indexing"))?))?;
@@ -381,7 +398,7 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<i32, Failure> {
                 return Err(Failure::usage("empty request: say what should change, e.g. `maintaind change \"add view_count to the article model\"`"));
             }
             let given = match decisions {
-                Some(source) => Some(read_decisions(source)?),
+                Some(source) => Some(read_decisions(out, source)?),
                 None => None,
             };
             let config = Config::load(&root).map_err(Failure::usage)?;
@@ -424,7 +441,9 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<i32, Failure> {
                 }
                 ManifestAction::Clear => {
                     let was = store.clear().map_err(usage)?;
-                    if !out.json {
+                    if out.json {
+                        output::json_always(out, &serde_json::json!({"cleared": was}));
+                    } else {
                         out.note(if was { "no manifest is active now" } else { "no manifest was active" });
                     }
                 }
@@ -447,30 +466,13 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<i32, Failure> {
         }
         Command::Gate { action } => {
             let paths = match action {
-                GateAction::Audit => unreachable!("answered above"),
+                GateAction::Audit | GateAction::ClaudeHook => unreachable!("answered above"),
                 GateAction::Check { paths } => paths.clone(),
-                GateAction::ClaudeHook => {
-                    let mut input = String::new();
-                    std::io::Read::read_to_string(&mut std::io::stdin(), &mut input).map_err(|e| Failure { code: 2, message: format!("cannot read the hook input: {e}") })?;
-                    let event: serde_json::Value =
-                        serde_json::from_str(&input).map_err(|e| Failure { code: 2, message: format!("maintaind gate: the hook input is not JSON ({e}); write blocked") })?;
-                    let paths = crate::gate::hook_paths(&event).map_err(|e| Failure { code: 2, message: format!("maintaind gate: {e}; write blocked") })?;
-                    if paths.is_empty() {
-                        return Ok(EXIT_OK); // not a write
-                    }
-                    paths
-                }
             };
             let verdicts = gate_verdicts(&root, &paths);
-            let refused: Vec<&crate::gate::Verdict> = verdicts.iter().filter(|v| !v.allowed).collect();
-            if matches!(action, GateAction::ClaudeHook) {
-                return match refused.first() {
-                    None => Ok(EXIT_OK),
-                    Some(v) => Err(Failure { code: 2, message: format!("maintaind gate refused {}: {}", v.input, v.reason) }),
-                };
-            }
+            let refused = verdicts.iter().any(|v| !v.allowed);
             output::gate(out, &verdicts);
-            Ok(if refused.is_empty() { EXIT_OK } else { EXIT_FOUND })
+            Ok(if refused { EXIT_FOUND } else { EXIT_OK })
         }
         Command::Apply { edits, patch, manifest, no_lsp } => apply(cli, &root, out, edits.as_deref(), patch.as_deref(), manifest.as_deref(), *no_lsp),
         Command::Rollback { txn, force, list } => {
@@ -515,7 +517,7 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<i32, Failure> {
             Ok(EXIT_OK)
         }
         Command::Daemon { action } => daemon_command(cli, &root, out, action),
-        Command::Lsp => unreachable!("served above"),
+        Command::Lsp | Command::Mcp => unreachable!("served above"),
         Command::Doctor => {
             let report = doctor::report(&root);
             output::doctor(out, &report);
@@ -529,9 +531,7 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<i32, Failure> {
 fn apply(cli: &Cli, root: &Path, out: &Out, edits: Option<&str>, patch: Option<&str>, manifest_id: Option<&str>, no_lsp: bool) -> Result<i32, Failure> {
     let read = |source: &str| -> Result<String, Failure> {
         if source == "-" {
-            let mut s = String::new();
-            std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).map_err(|e| Failure::usage(format!("cannot read the edits from stdin: {e}")))?;
-            Ok(s)
+            out.read_stdin(u64::MAX).map_err(|e| Failure::usage(format!("cannot read the edits from stdin: {e}")))
         } else {
             std::fs::read_to_string(source).map_err(|e| Failure::usage(format!("cannot read {source}: {e}")))
         }
@@ -734,6 +734,102 @@ fn daemon_options(cli: &Cli, root: &Path, opts: &DaemonOptions) -> Result<crate:
     Ok(crate::daemon::Options { semantic, idle_exit: idle.map(std::time::Duration::from_secs), debounce: std::time::Duration::from_millis(opts.debounce_ms) })
 }
 
+/// `gate claude-hook`: a Claude Code `PreToolUse` hook. It reads the event on stdin and
+/// answers in Claude Code's JSON (`hookSpecificOutput.permissionDecision`): `deny` with a reason
+/// the model reads (the scope, and the command that widens it) for a write the gate refuses;
+/// nothing (or `allow` with `[hook] allow_in_scope`) for one in scope; nothing for a write
+/// outside the project (`[hook] outside_root = "deny"` blocks those) and for other tools. The
+/// root is `--root`, else `$CLAUDE_PROJECT_DIR`, else the project around the event's `cwd`;
+/// relative paths are the event's `cwd`'s. Every failure to decide is exit 2 (see `run`).
+fn claude_hook(cli: &Cli, out: &Out) -> Result<i32, Failure> {
+    let blocked = |m: String| Failure { code: 2, message: format!("maintaind gate: {m}; write blocked") };
+    let input = out.read_stdin(16 << 20).map_err(|e| blocked(format!("cannot read the hook input: {e}")))?;
+    let event: serde_json::Value = serde_json::from_str(&input).map_err(|e| blocked(format!("the hook input is not JSON ({e})")))?;
+    let paths = crate::gate::hook_paths(&event).map_err(blocked)?;
+    if paths.is_empty() {
+        return Ok(EXIT_OK); // not a write
+    }
+    let cwd = event.get("cwd").and_then(|c| c.as_str()).filter(|c| !c.is_empty()).map(PathBuf::from);
+    let root = match (&cli.root, std::env::var_os("CLAUDE_PROJECT_DIR").filter(|d| !d.is_empty())) {
+        (Some(r), _) => find_root(Some(r)),
+        (None, Some(dir)) => find_root(Some(Path::new(&dir))),
+        (None, None) => match &cwd {
+            Some(c) => c
+                .ancestors()
+                .find(|d| d.join(".git").exists() || d.join("package.json").exists())
+                .map(|d| d.canonicalize().unwrap_or_else(|_| d.to_path_buf()))
+                .ok_or_else(|| Failure::usage(format!("no project root above the event's cwd {} (no .git or package.json)", c.display()))),
+            None => find_root(None),
+        },
+    }
+    .map_err(|f| blocked(f.message))?;
+    let config = Config::load(&root).map_err(|e| blocked(e.to_string()))?;
+    let hook = config.hook.unwrap_or_default();
+    let base = cwd.clone().unwrap_or_else(|| root.clone());
+    let mut inside = Vec::new();
+    for p in &paths {
+        let abs = if Path::new(p).is_absolute() { PathBuf::from(p) } else { base.join(p) };
+        // The directory as the kernel resolves it (links followed); the name itself is not
+        // followed, so a link in the project stays in the project, where the gate refuses it.
+        let normal = lexical(&abs);
+        let normal = match (normal.parent(), normal.file_name()) {
+            (Some(dir), Some(name)) => canonical_prefix(dir).join(name),
+            _ => normal,
+        };
+        if normal.starts_with(&root) {
+            inside.push(normal.display().to_string());
+        } else if hook.outside_root == Some(crate::config::OutsideRoot::Deny) {
+            output::hook_decision(out, "deny", &format!("maintaind: {p} is outside the project {} (`[hook] outside_root = \"deny\"` in maintaind.toml)", root.display()));
+            return Ok(EXIT_OK);
+        }
+    }
+    if inside.is_empty() {
+        return Ok(EXIT_OK); // none of the project's business
+    }
+    let verdicts = gate_verdicts(&root, &inside);
+    match verdicts.iter().find(|v| !v.allowed) {
+        Some(v) => output::hook_decision(out, "deny", &format!("maintaind refused {}: {}", v.path.as_deref().unwrap_or(&v.input), v.reason)),
+        None if hook.allow_in_scope == Some(true) => {
+            output::hook_decision(out, "allow", &format!("maintaind: in the active manifest's scope ({})", verdicts.iter().map(|v| v.reason.as_str()).collect::<Vec<_>>().join("; ")))
+        }
+        None => {}
+    }
+    Ok(EXIT_OK)
+}
+
+/// `path` with its deepest existing ancestor canonicalised (links resolved), the rest as is.
+fn canonical_prefix(path: &Path) -> PathBuf {
+    let mut existing = path.to_path_buf();
+    let mut rest = Vec::new();
+    while !existing.exists() {
+        match (existing.file_name().map(|n| n.to_os_string()), existing.parent().map(Path::to_path_buf)) {
+            (Some(name), Some(parent)) => {
+                rest.push(name);
+                existing = parent;
+            }
+            _ => return path.to_path_buf(),
+        }
+    }
+    let mut out = existing.canonicalize().unwrap_or(existing);
+    out.extend(rest.iter().rev());
+    out
+}
+
+/// `path` with `.` and `..` resolved without touching the file system.
+fn lexical(path: &Path) -> PathBuf {
+    let mut normal = PathBuf::new();
+    for c in path.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                normal.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => normal.push(other),
+        }
+    }
+    normal
+}
+
 /// `manifest widen`: every path is checked first (inside the root, not `.git/` or
 /// `.maintaind/`, not excluded); all or none are added, under the write lock.
 fn widen(root: &Path, store: &crate::manifest::ManifestStore, paths: &[String], reason: &str, by: &str) -> Result<crate::manifest::Manifest, Failure> {
@@ -768,14 +864,16 @@ fn widen(root: &Path, store: &crate::manifest::ManifestStore, paths: &[String], 
 const MAX_DECISIONS: u64 = 1 << 20;
 
 /// Read `--decisions FILE` (`-`: stdin) and parse it strictly (nothing is planned on error).
-fn read_decisions(source: &str) -> Result<crate::manifest::Decisions, Failure> {
-    let mut text = String::new();
+fn read_decisions(out: &Out, source: &str) -> Result<crate::manifest::Decisions, Failure> {
     let read = if source == "-" {
-        std::io::Read::read_to_string(&mut std::io::Read::take(std::io::stdin(), MAX_DECISIONS + 1), &mut text)
+        out.read_stdin(MAX_DECISIONS + 1)
     } else {
-        std::fs::File::open(source).and_then(|f| std::io::Read::read_to_string(&mut std::io::Read::take(f, MAX_DECISIONS + 1), &mut text))
+        std::fs::File::open(source).and_then(|f| {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut std::io::Read::take(f, MAX_DECISIONS + 1), &mut text).map(|_| text)
+        })
     };
-    read.map_err(|e| Failure::usage(format!("cannot read the decisions {source}: {e}")))?;
+    let text = read.map_err(|e| Failure::usage(format!("cannot read the decisions {source}: {e}")))?;
     if text.len() as u64 > MAX_DECISIONS {
         return Err(Failure::usage(format!("the decisions {source} are longer than {MAX_DECISIONS} bytes; nothing was planned")));
     }

@@ -21,14 +21,53 @@ const OK: Style = AnsiColor::Green.on_default();
 
 pub struct Out {
     pub json: bool,
+    /// Set when a command runs inside another server (`maintaind mcp`): what it prints is
+    /// kept here (colour stripped) instead of reaching the process's stdout, which is that
+    /// server's transport.
+    captured: Option<std::cell::RefCell<Captured>>,
+}
+
+/// What a command printed, when captured.
+#[derive(Debug, Default, Clone)]
+pub struct Captured {
+    pub stdout: String,
+    pub stderr: String,
+    /// What the command reads for `-` (stdin): `None` refuses `-`, since the real stdin is a
+    /// transport.
+    pub input: Option<String>,
 }
 
 impl Out {
     pub fn new(json: bool) -> Out {
-        Out { json }
+        Out { json, captured: None }
+    }
+
+    /// An `Out` that keeps everything printed, with `input` as what `-` reads.
+    pub fn capturing(json: bool, input: Option<String>) -> Out {
+        Out { json, captured: Some(std::cell::RefCell::new(Captured { input, ..Captured::default() })) }
+    }
+
+    /// What was printed so far (empty when not capturing).
+    pub fn captured(&self) -> Captured {
+        self.captured.as_ref().map(|c| c.borrow().clone()).unwrap_or_default()
+    }
+
+    /// Read what `-` names, at most `limit` bytes (one more tells the caller it was longer):
+    /// the process's stdin, or the text given to a captured run.
+    pub fn read_stdin(&self, limit: u64) -> std::io::Result<String> {
+        if let Some(c) = &self.captured {
+            return c.borrow().input.clone().ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "`-` (stdin) is not available here: pass the text itself"));
+        }
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::Read::take(std::io::stdin(), limit), &mut text)?;
+        Ok(text)
     }
 
     fn stdout(&self, text: &str) {
+        if let Some(c) = &self.captured {
+            c.borrow_mut().stdout.push_str(&anstream::adapter::strip_str(text).to_string());
+            return;
+        }
         let mut s = anstream::stdout();
         if let Err(e) = s.write_all(text.as_bytes()).and_then(|()| s.flush())
             && e.kind() == std::io::ErrorKind::BrokenPipe
@@ -38,6 +77,10 @@ impl Out {
     }
 
     fn stderr(&self, text: &str) {
+        if let Some(c) = &self.captured {
+            c.borrow_mut().stderr.push_str(&anstream::adapter::strip_str(text).to_string());
+            return;
+        }
         let mut s = anstream::stderr();
         let _ = s.write_all(text.as_bytes());
     }
@@ -65,6 +108,13 @@ impl Out {
             self.json_value(&json_error(exit, message));
         }
     }
+}
+
+/// clap's message without its usage and help lines, on one line.
+pub fn clap_message(e: &clap::Error) -> String {
+    let text = e.to_string();
+    let lines: Vec<&str> = text.lines().take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information")).map(str::trim).filter(|l| !l.is_empty()).collect();
+    lines.join(" ").trim_start_matches("error: ").to_string()
 }
 
 /// The `--json` form of a failure. `code` names the exit code's meaning: `bad_input` (2),
@@ -288,6 +338,11 @@ pub fn manifest_list(out: &Out, list: &[(String, String)], active: Option<&str>)
         t.push_str(&format!("{mark} {id}  {DIM}{r}{DIM:#}\n"));
     }
     out.stdout(&t);
+}
+
+/// A Claude Code `PreToolUse` decision on stdout.
+pub fn hook_decision(out: &Out, decision: &str, reason: &str) {
+    out.json_value(&serde_json::json!({"hookSpecificOutput": {"hookEventName": "PreToolUse", "permissionDecision": decision, "permissionDecisionReason": reason}}));
 }
 
 /// JSON on stdout whether or not `--json` was given (a schema has no other form).

@@ -115,7 +115,7 @@ pub fn excluded_by(path: &str, categories: &[Category]) -> Option<(Category, &'s
 }
 
 /// A decision that touches an excluded category, named precisely.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error, schemars::JsonSchema)]
 #[error("{field} touches {path}, which the request excluded ({category}: `{pattern}`)")]
 pub struct ExclusionViolation {
     /// The decision field, e.g. `changes[0].symbol`.
@@ -167,7 +167,7 @@ pub fn decisions_schema() -> serde_json::Value {
 }
 
 /// Facts the synthesizer filled from the registry and the language server.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Facts {
     pub targets: Vec<TargetFact>,
     pub blast_radius: Vec<Impact>,
@@ -181,7 +181,7 @@ pub struct Facts {
     pub registry_generation: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TargetFact {
     pub symbol: String,
     pub kind: String,
@@ -195,7 +195,7 @@ pub struct TargetFact {
     pub via: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SignatureFact {
     pub symbol: String,
     pub file: String,
@@ -204,21 +204,21 @@ pub struct SignatureFact {
 }
 
 /// One verdict per acceptance criterion.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Feasibility {
     pub criterion: String,
     #[serde(flatten)]
     pub verdict: Verdict,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "verdict", rename_all = "lowercase")]
 pub enum Verdict {
     Ok,
     Rejected { reason: String, alternative: String },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Provenance {
     /// `offline` or `llm:<model>`.
     pub planner: String,
@@ -269,7 +269,7 @@ mod tests {
 }
 
 /// One planned change, as stored in `.maintaind/manifests/<id>.json`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Manifest {
     pub id: String,
@@ -310,7 +310,7 @@ impl Manifest {
 }
 
 /// One path added to a manifest's scope after planning.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Widening {
     /// Root-relative.

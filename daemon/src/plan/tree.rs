@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use super::manifest::Manifest;
 
 /// One file as it was: size, modification time and content hash (the registry's xxh3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Mark {
     pub size: u64,
     pub mtime_ns: i64,
@@ -33,7 +33,7 @@ pub struct Mark {
 }
 
 /// The recorded tree of one activation.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Tree {
     /// The manifest this tree belongs to.
@@ -125,7 +125,7 @@ fn mark(f: &crate::walk::Found) -> Option<Mark> {
 }
 
 /// How one path differs from the recorded tree.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Change {
     Created,
@@ -155,7 +155,7 @@ pub fn diff(before: &BTreeMap<String, Mark>, now: &BTreeMap<String, Mark>) -> BT
 }
 
 /// One file changed since the work started, and whether the scope covers it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Touched {
     pub path: String,
     pub change: Change,
@@ -163,7 +163,7 @@ pub struct Touched {
 }
 
 /// What `maintaind gate audit` reports.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Audit {
     pub manifest: String,
     pub since_unix: u64,

@@ -175,7 +175,7 @@ impl<'a> Analysis<'a> {
     }
 }
 
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct SymbolsReport {
     pub hits: Vec<SymbolHit>,
     /// Closest names when nothing matched.
@@ -184,7 +184,7 @@ pub struct SymbolsReport {
 }
 
 /// One symbol as the CLI contract prints it (`line`/`end_line`/`column` are 1-based).
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct SymbolHit {
     pub name: String,
     pub kind: SymbolKind,

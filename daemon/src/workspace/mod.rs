@@ -37,7 +37,7 @@ pub enum RequestError {
     Environment(#[from] anyhow::Error),
 }
 
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct IndexReport {
     pub files: usize,
     pub symbols: usize,
@@ -64,7 +64,7 @@ pub struct IndexReport {
     pub created: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct SyntaxError {
     pub file: String,
     /// 1-based.
@@ -72,7 +72,7 @@ pub struct SyntaxError {
     pub message: String,
 }
 
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Skipped {
     pub path: String,
     pub reason: String,

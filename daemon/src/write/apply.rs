@@ -18,7 +18,7 @@ use crate::manifest::Manifest;
 use crate::semantic::{ServerDiagnostic, new_diagnostics};
 use crate::workspace::{RequestError, Workspace};
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ApplyReport {
     pub txn: String,
     pub manifest: String,
@@ -26,7 +26,7 @@ pub struct ApplyReport {
     pub diagnostics: DiagnosticsReport,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct WrittenFile {
     pub path: String,
     /// `created`, `modified` or `deleted`.
@@ -35,7 +35,7 @@ pub struct WrittenFile {
     pub ops: Vec<usize>,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DiagnosticsReport {
     /// False with `--no-lsp`: nothing was checked, and the report says so.
     pub checked: bool,

@@ -37,7 +37,7 @@ pub enum Source {
     WorkTree,
 }
 
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct SymbolChange {
     pub file: String,
     pub symbol: String,
@@ -47,7 +47,7 @@ pub struct SymbolChange {
     pub renamed_to: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Violation {
     /// `broken-caller` or `out-of-scope`.
     pub rule: String,
@@ -58,7 +58,7 @@ pub struct Violation {
     pub message: String,
 }
 
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct CheckReport {
     /// Every path the commit changes (root-relative).
     pub committed: Vec<String>,

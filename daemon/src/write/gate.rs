@@ -20,7 +20,7 @@ use crate::manifest::{Category, Manifest, excluded_by};
 /// Longest path accepted (bytes); longer input is refused before touching the file system.
 const MAX_PATH: usize = 4096;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Verdict {
     /// The path as given.
     pub input: String,

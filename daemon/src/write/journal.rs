@@ -20,7 +20,7 @@ use crate::config::Retention;
 use crate::edits::{FileChange, hash_text};
 use crate::safefs::{Expect, RootDir, content_hash};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TxnState {
     /// Written before the files: an entry still `prepared` was interrupted.
@@ -29,7 +29,7 @@ pub enum TxnState {
     RolledBack,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TxnFile {
     /// Root-relative.
     pub path: String,
@@ -43,7 +43,7 @@ pub struct TxnFile {
     pub created_dirs: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Txn {
     pub id: String,
     pub created_unix_ms: u64,

@@ -141,17 +141,81 @@ fn a_rename_plan_survives_renaming_its_definition() {
     env.run(&["gate", "audit"]).expect_code(0).stdout_has(&format!("in scope      changed  {dto}"));
 }
 
+/// The hook's JSON decision (`None`: it said nothing, Claude Code asks as usual).
+fn decision(r: &Run) -> Option<(String, String)> {
+    r.expect_code(0);
+    let out = String::from_utf8_lossy(&r.output.stdout);
+    if out.trim().is_empty() {
+        return None;
+    }
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("not JSON ({e}): {out}"));
+    assert_eq!(v["hookSpecificOutput"]["hookEventName"], "PreToolUse");
+    Some((v["hookSpecificOutput"]["permissionDecision"].as_str().unwrap().to_string(), v["hookSpecificOutput"]["permissionDecisionReason"].as_str().unwrap().to_string()))
+}
+
+/// The hook run as Claude Code runs it: no `--root`, from `cwd`, with `env`.
+fn hook_as_claude(cwd: &std::path::Path, event: &str, env: &[(&str, &str)]) -> Run {
+    let mut cmd = Command::new(bin());
+    cmd.args(["gate", "claude-hook"]).current_dir(cwd).env("NO_COLOR", "1").env_remove("CLAUDE_PROJECT_DIR").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    child.stdin.take().unwrap().write_all(event.as_bytes()).unwrap();
+    Run { args: vec!["gate claude-hook".into()], cwd: cwd.to_path_buf(), output: child.wait_with_output().unwrap() }
+}
+
 #[test]
-fn claude_code_hook_allows_blocks_and_ignores_other_tools() {
+fn claude_code_hook_denies_with_a_reason_and_passes_what_is_not_its_business() {
     let (env, _) = planned();
     let inside = env.path("src/providers/postBbsMemberArticles.ts").display().to_string();
     let outside = env.path("src/MyGlobal.ts").display().to_string();
-    let event = |tool: &str, path: &str| serde_json::json!({"session_id": "s", "hook_event_name": "PreToolUse", "tool_name": tool, "tool_input": {"file_path": path, "content": "x"}}).to_string();
-    hook(&env, &event("Write", &inside)).expect_code(0);
-    hook(&env, &event("Edit", &outside)).expect_code(2).stderr_has("maintaind gate refused").stderr_has("not in the active manifest");
-    hook(&env, &event("MultiEdit", "/etc/passwd")).expect_code(2).stderr_has("absolute path outside the root");
-    hook(&env, &serde_json::json!({"tool_name": "Write", "tool_input": {"file_path": "src/a\u{0}.ts"}}).to_string()).expect_code(2).stderr_has("NUL byte");
-    hook(&env, &serde_json::json!({"tool_name": "Bash", "tool_input": {"command": "ls"}}).to_string()).expect_code(0);
-    hook(&env, "{ not json").expect_code(2).stderr_has("the hook input is not JSON");
+    let event = |tool: &str, key: &str, path: &str, cwd: &str| {
+        serde_json::json!({"session_id": "s", "hook_event_name": "PreToolUse", "cwd": cwd, "tool_name": tool, "tool_input": {key: path, "content": "x"}}).to_string()
+    };
+    let root = env.root().to_str().unwrap();
+    // In scope: no answer, Claude Code's own permissions apply.
+    assert_eq!(decision(&hook(&env, &event("Write", "file_path", &inside, root))), None);
+    // Out of scope: deny, with the scope and the command that widens it.
+    for tool in ["Edit", "MultiEdit", "Write"] {
+        let (d, reason) = decision(&hook(&env, &event(tool, "file_path", &outside, root))).unwrap();
+        assert_eq!(d, "deny", "{tool}");
+        assert!(reason.contains("not in the active manifest's scope") && reason.contains("maintaind manifest widen src/MyGlobal.ts --reason"), "{reason}");
+    }
+    let (d, reason) = decision(&hook(&env, &event("NotebookEdit", "notebook_path", &env.path("notes/analysis.ipynb").display().to_string(), root))).unwrap();
+    assert_eq!(d, "deny", "{reason}");
+    // Relative paths are the event's cwd's.
+    let src = env.path("src").display().to_string();
+    assert_eq!(decision(&hook(&env, &event("Edit", "file_path", "providers/postBbsMemberArticles.ts", &src))), None);
+    let (_, reason) = decision(&hook(&env, &event("Edit", "file_path", "MyGlobal.ts", &src))).unwrap();
+    assert!(reason.contains("src/MyGlobal.ts"), "{reason}");
+    // A link in the project is the project's (refused), even when it points outside.
+    std::os::unix::fs::symlink("/etc/hostname", env.path("src/providers/link.ts")).unwrap();
+    assert_eq!(decision(&hook(&env, &event("Write", "file_path", &env.path("src/providers/link.ts").display().to_string(), root))).unwrap().0, "deny");
+    std::fs::remove_file(env.path("src/providers/link.ts")).unwrap();
+    // Outside the project (notes in /tmp, ~/.claude): none of its business...
+    assert_eq!(decision(&hook(&env, &event("Write", "file_path", "/tmp/agent-notes.md", root))), None);
+    assert_eq!(decision(&hook(&env, &event("Write", "file_path", "../elsewhere/x.ts", root))), None);
+    // ...unless configured; and `allow_in_scope` answers allow.
+    std::fs::write(env.path("maintaind.toml"), "[hook]\noutside_root = \"deny\"\nallow_in_scope = true\n").unwrap();
+    let (d, reason) = decision(&hook(&env, &event("Write", "file_path", "/tmp/agent-notes.md", root))).unwrap();
+    assert_eq!(d, "deny");
+    assert!(reason.contains("outside the project"), "{reason}");
+    let (d, reason) = decision(&hook(&env, &event("Write", "file_path", &inside, root))).unwrap();
+    assert_eq!(d, "allow");
+    assert!(reason.contains("in files_to_modify"), "{reason}");
+    std::fs::remove_file(env.path("maintaind.toml")).unwrap();
+    // Without --root: $CLAUDE_PROJECT_DIR, else the event's cwd, decides the root.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let (d, _) = decision(&hook_as_claude(elsewhere.path(), &event("Edit", "file_path", &outside, "/"), &[("CLAUDE_PROJECT_DIR", root)])).unwrap();
+    assert_eq!(d, "deny");
+    let (d, _) = decision(&hook_as_claude(elsewhere.path(), &event("Edit", "file_path", &outside, &src), &[])).unwrap();
+    assert_eq!(d, "deny");
+    // Other tools pass; input it cannot judge blocks (exit 2), as does a broken configuration.
+    assert_eq!(decision(&hook(&env, &serde_json::json!({"tool_name": "Bash", "tool_input": {"command": "ls"}}).to_string())), None);
+    hook(&env, "{ not json").expect_code(2).stderr_has("the hook input is not JSON").stderr_has("write blocked");
     hook(&env, &serde_json::json!({"tool_name": "Write", "tool_input": {}}).to_string()).expect_code(2).stderr_has("no `tool_input.file_path`");
+    assert_eq!(decision(&hook(&env, &serde_json::json!({"tool_name": "Write", "tool_input": {"file_path": "src/a\u{0}.ts"}}).to_string())).unwrap().0, "deny");
+    std::fs::write(env.path("maintaind.toml"), "[hook]\noutside_root = \"maybe\"\n").unwrap();
+    hook(&env, &event("Write", "file_path", &inside, root)).expect_code(2).stderr_has("write blocked");
 }

@@ -93,9 +93,11 @@ fn a_file_in_scope_replaced_by_a_link_is_never_written_through() {
         assert_eq!(verdict[0]["allowed"], false, "{kind}: {verdict:#}");
         let reason = verdict[0]["reason"].as_str().unwrap();
         assert!(reason.contains(if kind == "hard" { "hard links" } else { "symbolic link" }), "{kind}: {reason}");
-        let mut hook = Command::new(bin()).args(["--root", env.root().to_str().unwrap(), "gate", "claude-hook"]).stdin(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        let mut hook = Command::new(bin()).args(["--root", env.root().to_str().unwrap(), "gate", "claude-hook"]).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
         hook.stdin.take().unwrap().write_all(event.as_bytes()).unwrap();
-        assert_eq!(hook.wait_with_output().unwrap().status.code(), Some(2), "{kind}: the hook blocks");
+        let answer = hook.wait_with_output().unwrap();
+        let decision: serde_json::Value = serde_json::from_slice(&answer.stdout).unwrap_or_else(|e| panic!("{kind}: no decision ({e})"));
+        assert_eq!(decision["hookSpecificOutput"]["permissionDecision"], "deny", "{kind}: the hook blocks");
         let e = append(&env, kind, "export const escaped = 1;");
         env.run(&["--no-daemon", "apply", &e, "--no-lsp"]).expect_code(2).stderr_has("nothing written");
         assert_eq!(std::fs::read_to_string(&secret).unwrap(), "mine\n", "{kind}");

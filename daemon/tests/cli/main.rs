@@ -13,6 +13,7 @@ mod gate;
 mod hardening;
 mod index;
 mod llm;
+mod mcp;
 mod symbols;
 mod work_order;
 
