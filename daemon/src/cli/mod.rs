@@ -4,6 +4,7 @@
 //! Exit codes: 0 ok; 1 the command ran and found nothing / found violations; 2 bad input or
 //! usage (nothing written); 3 environment problem.
 
+pub mod agent;
 pub mod doctor;
 pub mod mcp;
 pub mod output;
@@ -199,6 +200,27 @@ pub enum Command {
     /// MCP server on stdio for AI agents: the commands above as tools (symbols, blast, change,
     /// manifest, gate_check, gate_audit, apply, check), backed by the daemon (started when needed)
     Mcp,
+    /// Configure an AI agent to use maintaind (MCP server, write hook)
+    Agent {
+        #[command(subcommand)]
+        action: AgentAction,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AgentAction {
+    /// Write the project's MCP (and, for Claude Code, hook) configuration for AGENT, merged into
+    /// what is there (never replacing a setting; idempotent)
+    Setup {
+        #[arg(value_enum)]
+        agent: agent::Agent,
+        /// Show the diff; write nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// How the agent starts maintaind (default: `maintaind` on PATH)
+        #[arg(long, default_value = "maintaind")]
+        command: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -518,6 +540,21 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<i32, Failure> {
         }
         Command::Daemon { action } => daemon_command(cli, &root, out, action),
         Command::Lsp | Command::Mcp => unreachable!("served above"),
+        Command::Agent { action: AgentAction::Setup { agent, dry_run, command } } => {
+            if command.trim().is_empty() || command.contains(['\n', '\0']) {
+                return Err(Failure::usage("--command must be a program name or path"));
+            }
+            let changes = agent::plan(&root, *agent, command).map_err(Failure::usage)?;
+            if !dry_run {
+                agent::write(&root, &changes).map_err(Failure::env)?;
+            }
+            let on_path = command.contains('/') || std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(command).is_file()));
+            if !on_path {
+                out.note(&format!("`{command}` is not on PATH: the agent will not find it (pass --command /path/to/maintaind)"));
+            }
+            output::agent_setup(out, &changes, *dry_run);
+            Ok(EXIT_OK)
+        }
         Command::Doctor => {
             let report = doctor::report(&root);
             output::doctor(out, &report);

@@ -340,6 +340,25 @@ pub fn manifest_list(out: &Out, list: &[(String, String)], active: Option<&str>)
     out.stdout(&t);
 }
 
+pub fn agent_setup(out: &Out, changes: &[crate::cli::agent::Change], dry_run: bool) {
+    if out.json {
+        out.json_value(&changes);
+        return;
+    }
+    let mut t = String::new();
+    for c in changes {
+        let action = if dry_run && c.action != "unchanged" { format!("would be {}", c.action) } else { c.action.to_string() };
+        t.push_str(&format!("{BOLD}{}{BOLD:#}  {action}\n", c.path));
+        for n in &c.notes {
+            t.push_str(&format!("  {DIM}{n}{DIM:#}\n"));
+        }
+        if dry_run && !c.diff.is_empty() {
+            t.push_str(&c.diff);
+        }
+    }
+    out.stdout(&t);
+}
+
 /// A Claude Code `PreToolUse` decision on stdout.
 pub fn hook_decision(out: &Out, decision: &str, reason: &str) {
     out.json_value(&serde_json::json!({"hookSpecificOutput": {"hookEventName": "PreToolUse", "permissionDecision": decision, "permissionDecisionReason": reason}}));

@@ -200,3 +200,53 @@ fn run_with_stdin(env: &Env, args: &[&str], input: &str) -> Run {
     let output = child.wait_with_output().unwrap();
     Run { args: args.iter().map(|a| a.to_string()).collect(), cwd: env.root().to_path_buf(), output }
 }
+
+#[test]
+fn agent_setup_merges_is_idempotent_and_refuses_what_it_cannot_read() {
+    let env = setup();
+    std::fs::create_dir_all(env.path(".claude")).unwrap();
+    std::fs::write(
+        env.path(".claude/settings.json"),
+        r#"{"permissions": {"allow": ["Bash(npm test)"]}, "hooks": {"PreToolUse": [{"matcher": "Bash", "hooks": [{"type": "command", "command": "./guard.sh"}]}]}}"#,
+    )
+    .unwrap();
+    // --dry-run shows the diff and writes nothing.
+    let dry = env.run(&["agent", "setup", "claude-code", "--dry-run"]);
+    dry.expect_code(0).stdout_has(".mcp.json  would be created").stdout_has("+++ b/.claude/settings.json").stdout_has("+            \"command\": \"maintaind gate claude-hook || exit 2\"");
+    assert!(!env.path(".mcp.json").exists());
+    let r = env.run(&["agent", "setup", "claude-code", "--json"]).expect_code(0).json();
+    assert_eq!(r.as_array().unwrap().iter().map(|c| c["action"].as_str().unwrap()).collect::<Vec<_>>(), ["created", "updated"]);
+    let mcp: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(env.path(".mcp.json")).unwrap()).unwrap();
+    assert_eq!(mcp["mcpServers"]["maintaind"], serde_json::json!({"command": "maintaind", "args": ["mcp"]}));
+    let settings: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(env.path(".claude/settings.json")).unwrap()).unwrap();
+    assert_eq!(settings["permissions"]["allow"][0], "Bash(npm test)", "kept");
+    assert_eq!(settings["hooks"]["PreToolUse"][0]["hooks"][0]["command"], "./guard.sh", "kept");
+    assert_eq!(
+        settings["hooks"]["PreToolUse"][1],
+        serde_json::json!({"matcher": "Write|Edit|MultiEdit|NotebookEdit", "hooks": [{"type": "command", "command": "maintaind gate claude-hook || exit 2"}]})
+    );
+    // Twice: nothing changes.
+    let again = env.run(&["agent", "setup", "claude-code", "--json"]).expect_code(0).json();
+    assert!(again.as_array().unwrap().iter().all(|c| c["action"] == "unchanged"), "{again}");
+    // Cursor and Codex: their project files.
+    env.run(&["agent", "setup", "cursor"]).expect_code(0);
+    assert!(std::fs::read_to_string(env.path(".cursor/mcp.json")).unwrap().contains("\"maintaind\""));
+    std::fs::create_dir_all(env.path(".codex")).unwrap();
+    std::fs::write(env.path(".codex/config.toml"), "model = \"o4-mini\"\n").unwrap();
+    env.run(&["agent", "setup", "codex"]).expect_code(0);
+    let codex = std::fs::read_to_string(env.path(".codex/config.toml")).unwrap();
+    assert!(codex.starts_with("model = \"o4-mini\"\n") && codex.contains("[mcp_servers.maintaind]\ncommand = \"maintaind\"\nargs = [\"mcp\"]"), "{codex}");
+    // What it cannot read or must not write through is refused, and nothing is written.
+    let bad = setup();
+    bad.write(".mcp.json", "{ not json");
+    bad.run(&["agent", "setup", "claude-code"]).expect_code(2).stderr_has(".mcp.json is not valid JSON").stderr_has("nothing was written");
+    assert!(!bad.path(".claude").exists());
+    assert_eq!(std::fs::read_to_string(bad.path(".mcp.json")).unwrap(), "{ not json");
+    std::fs::remove_file(bad.path(".mcp.json")).unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(outside.path().join("mcp.json"), bad.path(".mcp.json")).unwrap();
+    bad.run(&["agent", "setup", "claude-code"]).expect_code(2).stderr_has("symbolic link");
+    assert!(!outside.path().join("mcp.json").exists());
+    bad.run(&["agent", "setup", "emacs"]).expect_code(2).stderr_has("invalid value 'emacs'");
+    bad.run(&["agent", "setup", "cursor", "--command", ""]).expect_code(2).stderr_has("--command");
+}
