@@ -654,6 +654,9 @@ pub fn daemon_status(out: &Out, s: &crate::rpc::Status) {
         out.stdout(&format!("  {WARN}watcher problem{WARN:#}: {e}\n"));
     }
     out.stdout(&format!("  clients: {} · requests: {} · idle exit: {}\n  log: {}\n", s.clients, s.requests, s.idle_exit_secs.map(|x| format!("{x}s")).unwrap_or_else(|| "never".into()), s.log));
+    if !s.out_of_scope_writes.is_empty() {
+        out.stdout(&format!("  {ERR}written outside the active manifest's scope{ERR:#}: {} (`maintaind gate audit` for all)\n", s.out_of_scope_writes.join(", ")));
+    }
 }
 
 fn bridge_state(state: &maintaind_lsp_bridge::BridgeState) -> String {

@@ -108,6 +108,13 @@ pub fn snapshot(root: &Path, reuse: Option<&BTreeMap<String, Mark>>) -> std::io:
         .collect())
 }
 
+/// The mark of one root-relative path now (`None`: absent).
+pub fn mark_of(root: &Path, rel: &str) -> Option<Mark> {
+    let abs = root.join(rel);
+    let meta = std::fs::symlink_metadata(&abs).ok()?;
+    mark(&crate::walk::Found { rel: rel.to_string(), abs, size: meta.len(), mtime_ns: crate::walk::mtime_ns(&meta) })
+}
+
 /// A file's mark, or `None` when it vanished meanwhile or cannot be read (an unreadable file
 /// is recorded by size and time alone, hash 0).
 fn mark(f: &crate::walk::Found) -> Option<Mark> {

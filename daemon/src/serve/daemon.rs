@@ -252,6 +252,7 @@ pub fn run(root: &Path, options: Options, say: &dyn Fn(&str)) -> Result<Stopped>
             requests: 0,
             log: log.display().to_string(),
             idle_exit_secs: options.idle_exit.map(|d| d.as_secs()),
+            out_of_scope_writes: Vec::new(),
         }),
         clients: AtomicUsize::new(0),
         requests: AtomicU64::new(0),
@@ -306,7 +307,14 @@ pub fn run(root: &Path, options: Options, say: &dyn Fn(&str)) -> Result<Stopped>
     tracing::info!(files = report.files, parsed = report.parsed, reused = report.reused, "indexed");
 
     let mut watch = Watch::start(&root, jobs.clone())?;
-    let mut host = Host { ws, root: root.clone(), shared: shared.clone(), watch_stats: WatcherStats { dirs: watch.watched.len(), ..Default::default() }, server_note };
+    let mut host = Host {
+        ws,
+        root: root.clone(),
+        shared: shared.clone(),
+        watch_stats: WatcherStats { dirs: watch.watched.len(), ..Default::default() },
+        server_note,
+        out_of_scope: (String::new(), BTreeSet::new()),
+    };
     host.publish("ready");
     tracing::info!(dirs = watch.watched.len(), "ready");
     say("ready");
@@ -450,9 +458,38 @@ struct Host {
     shared: Arc<Shared>,
     watch_stats: WatcherStats,
     server_note: Option<String>,
+    /// Writes outside the active manifest's scope seen by the watcher: (manifest id, paths).
+    out_of_scope: (String, BTreeSet<String>),
 }
 
 impl Host {
+    /// Judge changed files against the active manifest and its recorded tree: a file outside
+    /// the scope that differs from the tree is an out-of-scope write (reported in `status`);
+    /// one back as it was is not any more.
+    fn watch_scope(&mut self, changed: &[String]) {
+        let store = crate::manifest::ManifestStore::new(&self.root);
+        let Some(id) = store.active_id() else {
+            self.out_of_scope = (String::new(), BTreeSet::new());
+            return;
+        };
+        if self.out_of_scope.0 != id {
+            self.out_of_scope = (id.clone(), BTreeSet::new());
+        }
+        let (Ok(manifest), Ok(tree)) = (store.load(&id), store.tree(&id)) else { return };
+        let scope = crate::tree::scope(&manifest);
+        for rel in changed.iter().filter(|r| !scope.contains(*r)) {
+            let (now, was) = (crate::tree::mark_of(&self.root, rel), tree.files.get(rel));
+            // Content, not time: a file put back as it was is no write.
+            if now.map(|m| (m.size, m.hash)) != was.map(|m| (m.size, m.hash)) {
+                if self.out_of_scope.1.insert(rel.clone()) {
+                    tracing::warn!(path = rel, manifest = id, "written outside the active manifest's scope");
+                }
+            } else {
+                self.out_of_scope.1.remove(rel);
+            }
+        }
+    }
+
     fn shutdown_requested(&self) -> bool {
         self.shared.stopping.load(Ordering::SeqCst)
     }
@@ -468,6 +505,7 @@ impl Host {
         s.server_pid = self.ws.semantic().and_then(|sem| sem.server_pid());
         s.server_note = self.server_note.clone();
         s.watcher = self.watch_stats.clone();
+        s.out_of_scope_writes = self.out_of_scope.1.iter().cloned().collect();
     }
 
     /// Bring the registry (and the server) in step with what the watcher saw.
@@ -483,6 +521,8 @@ impl Host {
             let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
             name == ".gitignore" || maintaind_registry::is_tsconfig(name) || (p.is_dir() && !watch.watched.contains(p)) || watch.watched.contains(p) && !p.exists()
         });
+        let all: Vec<String> = paths.iter().filter(|p| p.to_str().is_some() && !p.is_dir()).map(|p| walk::rel_path(&self.root, p)).collect();
+        self.watch_scope(&all);
         let wanted: Vec<String> = paths
             .iter()
             .filter(|p| {

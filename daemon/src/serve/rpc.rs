@@ -314,6 +314,10 @@ pub struct Status {
     pub log: String,
     /// Seconds of inactivity after which the daemon exits (`None`: never).
     pub idle_exit_secs: Option<u64>,
+    /// Files the watcher saw written outside the active manifest's scope since its
+    /// activation, as they happened (`gate audit` is the complete answer).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub out_of_scope_writes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

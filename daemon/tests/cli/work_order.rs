@@ -250,3 +250,21 @@ fn agent_setup_merges_is_idempotent_and_refuses_what_it_cannot_read() {
     bad.run(&["agent", "setup", "emacs"]).expect_code(2).stderr_has("invalid value 'emacs'");
     bad.run(&["agent", "setup", "cursor", "--command", ""]).expect_code(2).stderr_has("--command");
 }
+
+/// The daemon reports writes outside the scope as the watcher sees them, whoever made them.
+#[test]
+fn the_daemon_reports_out_of_scope_writes_as_they_happen() {
+    let (env, _) = planned();
+    let (_guard, _) = crate::daemon::start(&env, &["--no-lsp"]);
+    let status = || env.run(&["daemon", "status", "--json"]).expect_code(0).json();
+    append(&env, PROVIDER, "\n// in scope\n");
+    append(&env, "src/MyGlobal.ts", "\n// out of scope\n");
+    crate::daemon::eventually("the out-of-scope write in the status", || status()["out_of_scope_writes"] == serde_json::json!(["src/MyGlobal.ts"]));
+    env.write("NOTES.md", "not planned\n");
+    crate::daemon::eventually("a new file outside the scope", || status()["out_of_scope_writes"] == serde_json::json!(["NOTES.md", "src/MyGlobal.ts"]));
+    // Put back as it was: no longer a write.
+    let text = std::fs::read_to_string(env.path("src/MyGlobal.ts")).unwrap().replace("\n// out of scope\n", "");
+    std::fs::write(env.path("src/MyGlobal.ts"), text).unwrap();
+    crate::daemon::eventually("the restored file dropped", || status()["out_of_scope_writes"] == serde_json::json!(["NOTES.md"]));
+    env.run(&["daemon", "stop"]).expect_code(0);
+}
