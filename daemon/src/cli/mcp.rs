@@ -362,7 +362,8 @@ fn call(spec: &Spec, root: &std::path::Path, start: Start, args: &JsonObject) ->
         crate::exit::EXIT_ENV
     });
     let printed = out.captured();
-    let notes: Vec<&str> = printed.stderr.lines().filter(|l| l.starts_with("note: ")).map(|l| l.trim_start_matches("note: ")).collect();
+    // What the CLI says on stderr beside its answer: notes, and why a "no" is a no.
+    let notes: Vec<&str> = printed.stderr.lines().filter(|l| l.starts_with("note: ") || l.starts_with("error: ")).map(|l| l.trim_start_matches("note: ").trim_start_matches("error: ")).collect();
     let parsed: Option<Value> = serde_json::from_str(&printed.stdout).ok();
     if code != crate::exit::EXIT_OK && code != crate::exit::EXIT_FOUND {
         let message = parsed.as_ref().and_then(|v| v["error"]["message"].as_str().map(str::to_string)).unwrap_or_else(|| printed.stderr.trim().to_string());

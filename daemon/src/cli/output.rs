@@ -374,7 +374,7 @@ pub fn audit(out: &Out, a: &crate::tree::Audit) {
         out.json_value(a);
         return;
     }
-    let mut t = format!("{BOLD}audit{BOLD:#} of manifest {} {DIM}(since its activation, {} files touched){DIM:#}\n", a.manifest, a.touched.len());
+    let mut t = format!("{BOLD}audit{BOLD:#} of manifest {} {DIM}(since the work began, {} files touched){DIM:#}\n", a.manifest, a.touched.len());
     for x in &a.touched {
         let change = match x.change {
             crate::tree::Change::Created => "created",

@@ -164,12 +164,19 @@ fn a_directory_swapped_for_a_link_cannot_redirect_a_write() {
                 std::thread::sleep(Duration::from_millis(2));
                 std::fs::remove_file(&dir).unwrap();
                 std::fs::rename(&real, &dir).unwrap();
-                std::thread::sleep(Duration::from_millis(2));
+                // Longer in place than swapped: an apply looks at the tree several times (the
+                // index, the manifest's staleness, the gate, the write), and some must get
+                // through for the race to be exercised at all.
+                std::thread::sleep(Duration::from_millis(12));
             }
         })
     };
     let mut written = 0;
-    for i in 0..40 {
+    // Until a few applies got through while the swapping goes on (each is a full race), or give up.
+    for i in 0..300 {
+        if written >= 8 {
+            break;
+        }
         let e = append(&env, &format!("race{i}"), &format!("export const race{i} = {i};"));
         written += (env.run(&["--no-daemon", "apply", &e, "--no-lsp"]).code() == 0) as usize;
     }
