@@ -118,8 +118,8 @@ impl Drop for Lsp {
     }
 }
 
-/// Stops the daemon `maintaind lsp` started for the env's root.
-struct StopDaemon<'e>(&'e Env);
+/// Stops the daemon `maintaind lsp` (or `maintaind mcp`) started for the env's root.
+pub(crate) struct StopDaemon<'e>(pub(crate) &'e Env);
 
 impl Drop for StopDaemon<'_> {
     fn drop(&mut self) {

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use crate::editor::StopDaemon;
 use crate::*;
 
 struct Mcp {
@@ -93,15 +94,6 @@ impl Drop for Mcp {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-    }
-}
-
-/// Stops the daemon the server started for the env's root.
-struct StopDaemon<'e>(&'e Env);
-
-impl Drop for StopDaemon<'_> {
-    fn drop(&mut self) {
-        let _ = self.0.run(&["daemon", "stop"]);
     }
 }
 
