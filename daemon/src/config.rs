@@ -7,7 +7,8 @@
 //! ready_timeout_secs = 120
 //!
 //! [daemon]
-//! idle_exit_secs = 3600  # exit after an hour without clients (default: never)
+//! idle_exit_secs = 3600  # exit after an hour without clients (default: never for
+//!                        # `daemon start`, 600 for one an editor or agent started; 0: never)
 //!
 //! [journal]              # how much of .maintaind/journal/ is kept
 //! keep = 20              # finished transactions kept at most

@@ -146,7 +146,7 @@ impl Client {
             return Err(BridgeError::StreamClosed(reason));
         }
         let mut guard = CancelOnDrop { client: self, id, armed: true };
-        self.outgoing.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})).map_err(|_| BridgeError::StreamClosed("writer stopped".into()))?;
+        self.outgoing.send(message(Some(id), method, params)).map_err(|_| BridgeError::StreamClosed("writer stopped".into()))?;
         let answer = tokio::time::timeout(timeout, rx).await;
         match answer {
             Ok(Ok(reply)) => {
@@ -166,7 +166,7 @@ impl Client {
     }
 
     pub fn notify_raw(&self, method: &str, params: Value) -> Result<(), BridgeError> {
-        self.outgoing.send(json!({"jsonrpc": "2.0", "method": method, "params": params})).map_err(|_| BridgeError::StreamClosed("writer stopped".into()))
+        self.outgoing.send(message(None, method, params)).map_err(|_| BridgeError::StreamClosed("writer stopped".into()))
     }
 
     /// `Some(reason)` once the server's stream has closed.
@@ -208,6 +208,20 @@ impl Drop for Client {
             task.abort();
         }
     }
+}
+
+/// A JSON-RPC request (`id`) or notification. `null` params are left out: `shutdown` and `exit`
+/// take none, and TypeScript 7 refuses `"params": null` ("expected no params"), which left it
+/// running until the grace period ran out.
+fn message(id: Option<i64>, method: &str, params: Value) -> Value {
+    let mut m = json!({"jsonrpc": "2.0", "method": method});
+    if let Some(id) = id {
+        m["id"] = json!(id);
+    }
+    if !params.is_null() {
+        m["params"] = params;
+    }
+    m
 }
 
 /// Sends `$/cancelRequest` for a request whose future goes away before its answer arrives.

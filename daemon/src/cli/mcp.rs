@@ -439,7 +439,7 @@ pub fn serve(root: PathBuf, start: Start) -> anyhow::Result<()> {
         let daemon_root = root.clone();
         tokio::task::spawn_blocking(move || {
             if let Ok(None) = crate::rpc::Client::connect(&daemon_root) {
-                let opts = crate::daemon::DaemonOptions { no_lsp: false, idle_exit: None, debounce_ms: crate::daemon::DEFAULT_DEBOUNCE.as_millis() as u64 };
+                let opts = crate::daemon::DaemonOptions::on_behalf(&daemon_root);
                 if let Err(e) = crate::daemon::spawn(&daemon_root, start.ts_server, start.offline, &opts) {
                     eprintln!("maintaind mcp: cannot start the daemon ({e:#}); answering in this process");
                 }

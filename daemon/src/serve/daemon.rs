@@ -74,6 +74,21 @@ pub struct DaemonOptions {
     pub debounce_ms: u64,
 }
 
+/// How long a daemon started on behalf of an editor or an agent (`maintaind lsp`,
+/// `maintaind mcp`) may sit idle before it exits, unless `[daemon] idle_exit_secs` says
+/// otherwise (0: never). It holds the language server's memory, so it must not outlive its
+/// user by long; the next request starts a new one.
+pub const ON_BEHALF_IDLE_EXIT: Duration = Duration::from_secs(600);
+
+impl DaemonOptions {
+    /// The options of a daemon started on behalf of an editor or agent for `root`.
+    pub fn on_behalf(root: &Path) -> DaemonOptions {
+        let configured = crate::config::Config::load(root).ok().and_then(|c| c.daemon).and_then(|d| d.idle_exit_secs);
+        let idle = configured.unwrap_or(ON_BEHALF_IDLE_EXIT.as_secs());
+        DaemonOptions { no_lsp: false, idle_exit: (idle > 0).then_some(idle), debounce_ms: DEFAULT_DEBOUNCE.as_millis() as u64 }
+    }
+}
+
 pub struct Options {
     /// The language server to start at boot; `None` runs registry-only (answers are flagged
     /// approximate).
@@ -861,7 +876,6 @@ fn accept_loop(listener: UnixListener, shared: Arc<Shared>, jobs: Sender<Job>) {
         let shared = shared.clone();
         let jobs = jobs.clone();
         shared.clients.fetch_add(1, Ordering::SeqCst);
-        shared.touch();
         let spawned = std::thread::Builder::new().name("maintaind-client".into()).spawn({
             let shared = shared.clone();
             move || {
@@ -869,7 +883,6 @@ fn accept_loop(listener: UnixListener, shared: Arc<Shared>, jobs: Sender<Job>) {
                     tracing::debug!("client connection ended: {e}");
                 }
                 shared.clients.fetch_sub(1, Ordering::SeqCst);
-                shared.touch();
             }
         });
         if spawned.is_err() {
@@ -955,7 +968,11 @@ fn serve_client(stream: UnixStream, shared: &Arc<Shared>, jobs: &Sender<Job>) ->
                 }
             }
         }
-        shared.touch();
+        // Work keeps the daemon alive; asking how it is (a status bar, a monitor) does not.
+        let work = method != rpc::method::Status::NAME;
+        if work {
+            shared.touch();
+        }
         shared.requests.fetch_add(1, Ordering::Relaxed);
         let result = match method {
             rpc::method::Hello::NAME => Err(RpcError::new(code::INVALID_REQUEST, "`hello` was already said on this connection")),
@@ -994,6 +1011,10 @@ fn serve_client(stream: UnixStream, shared: &Arc<Shared>, jobs: &Sender<Job>) ->
                 }
             }
         };
+        if work {
+            // Idle time counts from the end of the last request, not its start.
+            shared.touch();
+        }
         send(&mut writer, rpc::response(id, result))?;
     }
 }
@@ -1131,6 +1152,11 @@ fn lock_held(root: &Path) -> bool {
 }
 
 /// Wait until the daemon with `pid` has let go of the root (its socket no longer answers).
+/// Whether `pid` has exited and waits to be reaped.
+fn is_zombie(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.rsplit_once(')').is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')))
+}
+
 pub fn wait_gone(root: &Path, pid: u32, limit: Duration) -> Result<()> {
     let started = Instant::now();
     loop {
@@ -1138,8 +1164,9 @@ pub fn wait_gone(root: &Path, pid: u32, limit: Duration) -> Result<()> {
             Ok(Some(c)) if c.hello.pid == pid => {}
             _ => {
                 // The socket is gone or is another daemon's; wait for the process itself.
-                // SAFETY: kill with signal 0 only checks that the process exists.
-                if unsafe { libc::kill(pid as i32, 0) } != 0 {
+                // SAFETY: kill with signal 0 only checks that the process exists. A zombie has
+                // exited: it only waits for whoever reaps it (an init that may take its time).
+                if unsafe { libc::kill(pid as i32, 0) } != 0 || is_zombie(pid) {
                     return Ok(());
                 }
             }

@@ -91,7 +91,7 @@ impl State {
             Ok(None) => {}
             Err(e) => return Err(internal(format!("cannot talk to the maintaind daemon: {e}"))),
         }
-        let opts = DaemonOptions { no_lsp: false, idle_exit: None, debounce_ms: crate::daemon::DEFAULT_DEBOUNCE.as_millis() as u64 };
+        let opts = DaemonOptions::on_behalf(&root);
         crate::daemon::spawn(&root, self.start.ts_server, self.start.offline, &opts).map_err(|e| internal(format!("cannot start the maintaind daemon: {e:#}")))?;
         rpc::Client::connect(&root).map_err(|e| internal(e.to_string()))?.ok_or_else(|| internal("the maintaind daemon started but does not answer"))
     }

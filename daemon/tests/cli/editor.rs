@@ -348,3 +348,34 @@ fn neovim_session(nvim: &std::path::Path, startup: &str) -> Value {
 fn which(name: &str) -> Option<std::path::PathBuf> {
     std::env::var_os("PATH").and_then(|paths| std::env::split_paths(&paths).map(|p| p.join(name)).find(|p| p.is_file()))
 }
+
+/// A daemon an editor started exits by itself once idle (10 minutes by default; here the
+/// project says 2 s), and it stops cleanly, taking its language server with it.
+#[test]
+fn an_editor_started_daemon_exits_when_idle() {
+    let env = setup();
+    let _stop = StopDaemon(&env);
+    {
+        let mut lsp = Lsp::start(&env);
+        while !lsp.statuses.iter().any(|s| s["state"] == "ready") {
+            lsp.next("the daemon ready");
+        }
+        let ready = lsp.statuses.iter().find(|s| s["state"] == "ready").unwrap().clone();
+        assert_eq!(ready["idle_exit_secs"], 600, "the default for a daemon started on an editor's behalf: {ready}");
+    }
+    env.run(&["daemon", "stop"]).expect_code(0);
+    env.write("maintaind.toml", "[daemon]\nidle_exit_secs = 2\n");
+    let server_pid;
+    {
+        let mut lsp = Lsp::start(&env);
+        while !lsp.statuses.iter().any(|s| s["state"] == "ready") {
+            lsp.next("the daemon ready");
+        }
+        let ready = lsp.statuses.iter().find(|s| s["state"] == "ready").unwrap().clone();
+        assert_eq!(ready["idle_exit_secs"], 2, "{ready}");
+        server_pid = ready["server_pid"].as_i64().unwrap();
+        // The editor closes.
+    }
+    crate::daemon::eventually("the idle daemon gone", || env.run(&["daemon", "status"]).code() == 1);
+    crate::daemon::eventually("its language server gone", || !crate::daemon::alive(server_pid as i32) || crate::daemon::is_zombie(server_pid as i32));
+}
