@@ -604,7 +604,7 @@ fn blast_section(root: &Path, files: &std::collections::BTreeMap<String, String>
                 t.elapsed()
             })
             .collect();
-        let rss = ws.semantic().and_then(|s| s.server_pid()).map(process_tree_rss_kib).unwrap_or(0);
+        let rss = ws.semantic().and_then(|s| s.server_pid()).map(maintaind::memory::tree_rss_kib).unwrap_or(0);
         ws.stop_semantic();
         let _ = writeln!(
             md,
@@ -672,23 +672,6 @@ fn copy_tree(from: &Path, to: &Path) -> Result<()> {
 }
 
 /// Resident memory of a process and all its descendants, in KiB (from /proc).
-fn process_tree_rss_kib(pid: u32) -> u64 {
-    let mut total = 0;
-    let mut stack = vec![pid];
-    while let Some(p) = stack.pop() {
-        if let Ok(status) = std::fs::read_to_string(format!("/proc/{p}/status"))
-            && let Some(kb) = status.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse::<u64>().ok())
-        {
-            total += kb;
-        }
-        for task in std::fs::read_dir(format!("/proc/{p}/task")).into_iter().flatten().flatten() {
-            if let Ok(children) = std::fs::read_to_string(task.path().join("children")) {
-                stack.extend(children.split_whitespace().filter_map(|c| c.parse::<u32>().ok()));
-            }
-        }
-    }
-    total
-}
 
 /// `maintaind-bench keep-trees DIR`: parse every TypeScript file under DIR and keep every tree
 /// alive — the memory peer for `index`.

@@ -35,13 +35,6 @@ pub struct Options {
     pub no_lsp: bool,
 }
 
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse().ok()))
-        .unwrap_or(0)
-}
-
 struct Sample {
     at: Duration,
     daemon_kib: u64,
@@ -150,7 +143,7 @@ pub fn run(o: Options) -> Result<()> {
     let server = server_pid();
     let started = Instant::now();
     let total = Duration::from_secs(o.minutes * 60);
-    let mut samples = vec![Sample { at: Duration::ZERO, daemon_kib: rss_kib(pid), server_kib: server.map_or(0, rss_kib), requests: 0 }];
+    let mut samples = vec![Sample { at: Duration::ZERO, daemon_kib: maintaind::memory::rss_kib(pid), server_kib: server.map_or(0, maintaind::memory::rss_kib), requests: 0 }];
     let mut next_sample = Duration::from_secs(60);
     let mut requests = 0u64;
     while started.elapsed() < total {
@@ -161,12 +154,12 @@ pub fn run(o: Options) -> Result<()> {
             client = Client::connect(&root)?.context("the daemon went away")?;
         }
         if started.elapsed() >= next_sample {
-            samples.push(Sample { at: started.elapsed(), daemon_kib: rss_kib(pid), server_kib: server.map_or(0, rss_kib), requests });
+            samples.push(Sample { at: started.elapsed(), daemon_kib: maintaind::memory::rss_kib(pid), server_kib: server.map_or(0, maintaind::memory::rss_kib), requests });
             next_sample += Duration::from_secs(60);
         }
     }
     if samples.last().is_none_or(|s| s.requests != requests) {
-        samples.push(Sample { at: started.elapsed(), daemon_kib: rss_kib(pid), server_kib: server.map_or(0, rss_kib), requests });
+        samples.push(Sample { at: started.elapsed(), daemon_kib: maintaind::memory::rss_kib(pid), server_kib: server.map_or(0, maintaind::memory::rss_kib), requests });
     }
 
     let mb = |kib: u64| kib as f64 / 1024.0;

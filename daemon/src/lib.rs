@@ -12,6 +12,7 @@
 // (`crate::gate`), not where it sits.
 pub mod config;
 pub mod exit;
+pub mod memory;
 pub mod safefs;
 pub mod semantic;
 pub mod state;

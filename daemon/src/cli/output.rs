@@ -654,6 +654,7 @@ pub fn daemon_status(out: &Out, s: &crate::rpc::Status) {
         out.stdout(&format!("  {WARN}watcher problem{WARN:#}: {e}\n"));
     }
     out.stdout(&format!("  clients: {} · requests: {} · idle exit: {}\n  log: {}\n", s.clients, s.requests, s.idle_exit_secs.map(|x| format!("{x}s")).unwrap_or_else(|| "never".into()), s.log));
+    out.stdout(&format!("  memory: daemon {:.1} MiB · language server {:.1} MiB\n", s.memory.daemon_kib as f64 / 1024.0, s.memory.server_kib as f64 / 1024.0));
     if !s.out_of_scope_writes.is_empty() {
         out.stdout(&format!("  {ERR}written outside the active manifest's scope{ERR:#}: {} (`maintaind gate audit` for all)\n", s.out_of_scope_writes.join(", ")));
     }

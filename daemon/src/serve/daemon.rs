@@ -166,6 +166,7 @@ impl Shared {
         s.uptime_ms = self.started.elapsed().as_millis() as u64;
         s.clients = self.clients.load(Ordering::SeqCst);
         s.requests = self.requests.load(Ordering::Relaxed);
+        s.memory = rpc::Memory { daemon_kib: crate::memory::rss_kib(s.pid), server_kib: s.server_pid.map(crate::memory::tree_rss_kib).unwrap_or(0) };
         s
     }
 
@@ -268,6 +269,7 @@ pub fn run(root: &Path, options: Options, say: &dyn Fn(&str)) -> Result<Stopped>
             log: log.display().to_string(),
             idle_exit_secs: options.idle_exit.map(|d| d.as_secs()),
             out_of_scope_writes: Vec::new(),
+            memory: rpc::Memory::default(),
         }),
         clients: AtomicUsize::new(0),
         requests: AtomicU64::new(0),

@@ -154,6 +154,13 @@ pub mod method {
     }
 }
 
+/// What the daemon and its language server hold in memory (resident, KiB).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Memory {
+    pub daemon_kib: u64,
+    pub server_kib: u64,
+}
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StatusParams {
@@ -314,6 +321,9 @@ pub struct Status {
     pub log: String,
     /// Seconds of inactivity after which the daemon exits (`None`: never).
     pub idle_exit_secs: Option<u64>,
+    /// Resident memory now: the daemon's own, and its language server's process tree (KiB).
+    #[serde(default)]
+    pub memory: Memory,
     /// Files the watcher saw written outside the active manifest's scope since its
     /// activation, as they happened (`gate audit` is the complete answer).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -85,6 +85,8 @@ fn daemon_serves_the_cli_and_follows_saved_files() {
     assert!(status["generation"].as_u64().unwrap() >= 1);
     assert!(status["files"].as_u64().unwrap() > 100);
     assert_eq!(status["protocol"], 1);
+    assert!(status["memory"]["daemon_kib"].as_u64().unwrap() > 1024, "the daemon reports its memory: {status}");
+    assert_eq!(status["memory"]["server_kib"], 0, "no server (--no-lsp)");
     let mode = std::fs::metadata(socket(&env)).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600, "the socket is owner-only");
 
@@ -217,6 +219,7 @@ fn a_killed_language_server_is_restarted_and_answers_stay_right_or_flagged() {
     let before = env.run(&["blast", "postBbsMemberArticles", "--change", "signature", "--daemon", "--json"]).expect_code(0).json();
     assert_eq!(before["approximate"], false);
     let server_pid = status["server_pid"].as_i64().expect("the server's pid") as i32;
+    assert!(status["memory"]["server_kib"].as_u64().unwrap() > 10 * 1024, "the language server's memory is reported: {status}");
     // SAFETY: killing the language server the daemon started.
     unsafe { libc::kill(server_pid, libc::SIGKILL) };
     eventually("the server gone", || !alive(server_pid) || is_zombie(server_pid));
