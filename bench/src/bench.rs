@@ -671,8 +671,6 @@ fn copy_tree(from: &Path, to: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Resident memory of a process and all its descendants, in KiB (from /proc).
-
 /// `maintaind-bench keep-trees DIR`: parse every TypeScript file under DIR and keep every tree
 /// alive — the memory peer for `index`.
 pub fn keep_trees(dir: &Path) -> Result<()> {
