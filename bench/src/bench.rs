@@ -777,7 +777,6 @@ fn machine() -> String {
         .map(|kb| format!("{:.0} GiB", kb as f64 / 1048576.0))
         .unwrap_or_default();
     let rustc = Command::new("rustc").arg("--version").output().ok().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()).unwrap_or_default();
-    let commit = Command::new("git").args(["rev-parse", "--short", "HEAD"]).output().ok().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()).unwrap_or_default();
-    let date = Command::new("date").arg("-u").arg("+%Y-%m-%d").output().ok().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()).unwrap_or_default();
+    let (commit, date) = (crate::commit(), crate::today());
     format!("{date}, commit `{commit}`, {} cores ({cpu}), {mem} RAM, {rustc}, release build", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1))
 }

@@ -8,6 +8,7 @@
 
 mod accuracy;
 mod bench;
+mod floor;
 mod generate;
 mod real;
 mod soak;
@@ -25,7 +26,7 @@ fn main() {
 }
 
 fn usage() -> &'static str {
-    "usage:\n  maintaind-bench gen (--preset bbs | --entities N) --out DIR [--force]\n  maintaind-bench traits --corpora DIR [--fixture DIR] [--write docs/real-output.md]\n  maintaind-bench real --corpora DIR [--out docs/benchmarks.md] [--backends a,b] [--requests FILE] [--sample N] [--prisma-fields N]\n  maintaind-bench run [--entities N] [--edits N] [--out FILE] [--maintaind PATH] [--no-lsp] [--large-truth FILE]\n  maintaind-bench soak [--minutes N] [--entities N | --root REAL_BACKEND] [--out FILE] [--maintaind PATH] [--no-lsp]"
+    "usage:\n  maintaind-bench gen (--preset bbs | --entities N) --out DIR [--force]\n  maintaind-bench traits --corpora DIR [--fixture DIR] [--write docs/real-output.md]\n  maintaind-bench real --corpora DIR [--out docs/benchmarks.md] [--backends a,b] [--requests FILE] [--sample N] [--prisma-fields N]\n  maintaind-bench run [--entities N] [--edits N] [--out FILE] [--maintaind PATH] [--no-lsp] [--large-truth FILE]\n  maintaind-bench soak [--minutes N] [--entities N | --root REAL_BACKEND] [--out FILE] [--maintaind PATH] [--no-lsp]\n  maintaind-bench floor [--entities N | --root REAL_BACKEND] [--symbols N] [--out FILE] [--maintaind PATH]"
 }
 
 fn run() -> Result<()> {
@@ -100,10 +101,32 @@ fn run() -> Result<()> {
             maintaind: flag("--maintaind").map(PathBuf::from),
             no_lsp: args.iter().any(|a| a == "--no-lsp"),
         }),
+        Some("floor") => floor::run(floor::Options {
+            entities: flag("--entities").map(|n| n.parse()).transpose().context("--entities takes a number")?.unwrap_or(58),
+            root: flag("--root").map(PathBuf::from),
+            symbols: flag("--symbols").map(|n| n.parse()).transpose().context("--symbols takes a number")?.unwrap_or(30),
+            out: flag("--out").map(PathBuf::from),
+            maintaind: flag("--maintaind").map(PathBuf::from),
+        }),
         Some("extract-only") => bench::extract_only(std::path::Path::new(args.get(1).context(usage())?)),
         Some("keep-trees") => bench::keep_trees(std::path::Path::new(args.get(1).context(usage())?)),
         _ => bail!("{}", usage()),
     }
+}
+
+/// The short hash of the commit the benchmarks run on (empty outside git).
+pub fn commit() -> String {
+    std::process::Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default()
+}
+
+/// Today's date, UTC, as `YYYY-MM-DD`.
+pub fn today() -> String {
+    std::process::Command::new("date").args(["-u", "+%Y-%m-%d"]).output().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()).unwrap_or_default()
 }
 
 /// Replace the section between `begin` and `end` in `out` (appended when absent): each

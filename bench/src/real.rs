@@ -97,8 +97,7 @@ pub fn run(o: Options) -> Result<()> {
     let requests: RequestFile = serde_json::from_str(&std::fs::read_to_string(&o.requests).with_context(|| format!("cannot read {}", o.requests.display()))?)
         .with_context(|| format!("{} is not a request table", o.requests.display()))?;
     let mut md = String::new();
-    let now = std::process::Command::new("date").arg("+%Y-%m-%d").output().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()).unwrap_or_default();
-    let commit = Command::new("git").args(["rev-parse", "--short", "HEAD"]).current_dir(repo()).output().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()).unwrap_or_default();
+    let (now, commit) = (crate::today(), crate::commit());
     let _ = writeln!(
         md,
         "## Real backends (issue 11)\n\nProduced by `maintaind-bench real --corpora DIR` on {now}, commit `{commit}`, over real AutoBE output exported with `bash scripts/real-corpora SRC DIR` from `wrtnlabs/autobe-examples` (MIT; none of it is committed). Native TypeScript 7 server. Compiler truth uses each backend's own `tsc` (TypeScript 5.9) on `test/tsconfig.json`, which includes `src`.\n"

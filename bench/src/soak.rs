@@ -173,7 +173,7 @@ pub fn run(o: Options) -> Result<()> {
         "`maintaind-bench soak --minutes {}{}` at commit `{}` on {}, `maintaind daemon start{}`: one client looping over searches (one in ten a miss, which computes \"did you mean\"), blast radii at a new depth each time (depth 1…3000: a new cache key per request), saves of a provider undone ten requests later, `status`, and a new connection every 200 requests.\n",
         o.minutes,
         o.root.as_ref().map(|_| " --root DIR").unwrap_or_default(),
-        Command::new("git").args(["rev-parse", "--short", "HEAD"]).current_dir(env!("CARGO_MANIFEST_DIR")).output().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()).unwrap_or_default(),
+        crate::commit(),
         described,
         if o.no_lsp { " --no-lsp" } else { " --ts-server native" }
     );

@@ -1,0 +1,294 @@
+//! `maintaind-bench floor`: maintaind against the floor it sits on, raw TypeScript 7
+//! (`tsc --lsp --stdio`) driven by a small LSP client here, in one run, on the same backend and
+//! the same symbols (issue 15):
+//! - peak resident memory of the process tree: the daemon and its server, against the raw
+//!   server (sampled every 25 ms);
+//! - cold start to the first complete cross-file answer: `maintaind daemon start` and a first
+//!   `blast`, against spawn + initialize + open + `references` until the answer reaches another
+//!   project's file;
+//! - a warm uncached query: `blast --change rename` over one persistent daemon connection
+//!   (`fresh`, so no answer cache), and through the CLI (a process per query, each symbol's
+//!   first), against the raw `textDocument/references` round trip for the same symbol.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use maintaind::blast::ChangeKind;
+use maintaind::rpc::{BlastParams, Client, method};
+use maintaind::workspace::{NoProgress, Workspace};
+
+pub struct Options {
+    pub entities: usize,
+    pub root: Option<PathBuf>,
+    pub symbols: usize,
+    pub out: Option<PathBuf>,
+    pub maintaind: Option<PathBuf>,
+}
+
+/// One symbol: root-relative file, 0-based line and column (ASCII names: bytes = UTF-16 units).
+struct Symbol {
+    file: String,
+    line: u32,
+    col: u32,
+    query: String,
+}
+
+/// Samples the peak resident memory of a process tree until dropped.
+struct PeakSampler {
+    peak: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl PeakSampler {
+    fn start(pid: impl Fn() -> Option<u32> + Send + 'static) -> PeakSampler {
+        let (peak, stop) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicBool::new(false)));
+        let thread = {
+            let (peak, stop) = (peak.clone(), stop.clone());
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::SeqCst) {
+                    if let Some(p) = pid() {
+                        peak.fetch_max(maintaind::memory::tree_rss_kib(p), Ordering::SeqCst);
+                    }
+                    // Sampling: /proc has no "tell me the peak of a tree" call.
+                    std::thread::sleep(Duration::from_millis(25));
+                }
+            })
+        };
+        PeakSampler { peak, stop, thread: Some(thread) }
+    }
+
+    fn finish(mut self) -> u64 {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        self.peak.load(Ordering::SeqCst)
+    }
+}
+
+struct Figures {
+    peak_kib: u64,
+    cold: Duration,
+    warm: Vec<Duration>,
+    cli: Vec<Duration>,
+}
+
+fn median(v: &[Duration]) -> Duration {
+    let mut v = v.to_vec();
+    v.sort();
+    v.get(v.len() / 2).copied().unwrap_or_default()
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// The symbols to ask about (DTO types, the ones changes touch), and a test file importing the
+/// first one's file (the raw server's cross-file probe).
+fn symbols(root: &Path, n: usize) -> Result<(Vec<Symbol>, String)> {
+    let mut ws = Workspace::open(root)?;
+    ws.refresh(&NoProgress)?;
+    let reg = ws.registry();
+    let mut out = Vec::new();
+    let mut files: Vec<&maintaind_registry::FileIndex> = reg.files().filter(|f| f.path.starts_with("src/api/structures/") && f.path.ends_with(".ts")).collect();
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    for f in files {
+        if let Some(s) = f.symbols.iter().find(|s| s.exported && matches!(s.kind, maintaind_registry::SymbolKind::Type | maintaind_registry::SymbolKind::Interface) && !s.name.contains('.')) {
+            out.push(Symbol { file: f.path.clone(), line: s.name_span.start.line, col: s.name_span.start.col, query: format!("{}#{}", f.path, s.name) });
+        }
+        if out.len() == n * 3 {
+            break;
+        }
+    }
+    if out.is_empty() {
+        bail!("no DTO types under src/api/structures in {}", root.display());
+    }
+    // The first symbol is one a test file imports: the cross-file probe of the cold start.
+    let importer = |target: &str| {
+        reg.files().filter(|f| f.path.starts_with("test/")).find(|f| f.imports.iter().any(|i| reg.resolve_import(&f.path, &i.specifier).as_deref() == Some(target))).map(|f| f.path.clone())
+    };
+    let (first, probe) = out.iter().enumerate().find_map(|(i, s)| importer(&s.file).map(|p| (i, p))).context("no test file imports any of the DTO files")?;
+    out.swap(0, first);
+    out.truncate(n);
+    let _ = std::fs::remove_dir_all(root.join(".maintaind"));
+    Ok((out, probe))
+}
+
+/// Raw TypeScript 7 over one connection: the floor.
+fn raw(root: &Path, syms: &[Symbol], probe: &str) -> Result<Figures> {
+    use lsp_types::*;
+    let found = maintaind_lsp_bridge::server::find_or_install(maintaind_lsp_bridge::ServerKind::Native, root, &maintaind_lsp_bridge::server::cache_dir(), false, &|m| eprintln!("{m}"))
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let started = Instant::now();
+    let mut child = rt.block_on(async {
+        tokio::process::Command::new(&found.launch.program)
+            .args(&found.launch.args)
+            .current_dir(root)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+    })?;
+    let pid = child.id().context("the raw server's pid")?;
+    let sampler = PeakSampler::start(move || Some(pid));
+    let (stdin, stdout) = (child.stdin.take().unwrap(), child.stdout.take().unwrap());
+    let client = rt.block_on(maintaind_lsp_bridge::client::Client::over(stdout, stdin, root, found.launch.init_options.clone(), Duration::from_secs(120))).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let uri = |rel: &str| -> Uri { maintaind_lsp_bridge::path_to_uri(&root.join(rel)).parse().expect("a file URI") };
+    let mut opened = std::collections::HashSet::new();
+    let mut open = |rel: &str| -> Result<()> {
+        if opened.insert(rel.to_string()) {
+            let text = std::fs::read_to_string(root.join(rel))?;
+            client
+                .notify::<notification::DidOpenTextDocument>(DidOpenTextDocumentParams { text_document: TextDocumentItem { uri: uri(rel), language_id: "typescript".into(), version: 1, text } })
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+        Ok(())
+    };
+    let refs = |s: &Symbol| -> Result<Vec<Location>> {
+        let params = ReferenceParams {
+            text_document_position: TextDocumentPositionParams { text_document: TextDocumentIdentifier { uri: uri(&s.file) }, position: Position { line: s.line, character: s.col } },
+            context: ReferenceContext { include_declaration: true },
+            work_done_progress_params: Default::default(),
+            partial_result_params: Default::default(),
+        };
+        Ok(rt.block_on(client.request::<request::References>(params, Duration::from_secs(120))).map_err(|e| anyhow::anyhow!("{e}"))?.unwrap_or_default())
+    };
+    open(probe)?;
+    open(&syms[0].file)?;
+    let probe_path = root.join(probe);
+    let cold = loop {
+        if refs(&syms[0])?.iter().any(|l| maintaind_lsp_bridge::uri_to_path(l.uri.as_str()).as_deref() == Some(probe_path.as_path())) {
+            break started.elapsed();
+        }
+        if started.elapsed() > Duration::from_secs(300) {
+            bail!("the raw server never answered across projects");
+        }
+        // Polling: the server has no "projects loaded" signal.
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let mut warm = Vec::new();
+    for s in syms {
+        open(&s.file)?;
+        let t = Instant::now();
+        std::hint::black_box(refs(s)?);
+        warm.push(t.elapsed());
+    }
+    drop(client);
+    let peak_kib = sampler.finish();
+    let _ = rt.block_on(child.kill());
+    Ok(Figures { peak_kib, cold, warm: warm[1..].to_vec(), cli: Vec::new() })
+}
+
+/// maintaind: the daemon with its native server.
+fn ours(root: &Path, syms: &[Symbol], maintaind: &Path) -> Result<Figures> {
+    let started = Instant::now();
+    let status = Command::new(maintaind).args(["--root", root.to_str().unwrap(), "daemon", "start", "--ts-server", "native"]).output()?;
+    if !status.status.success() {
+        bail!("daemon start failed: {}", String::from_utf8_lossy(&status.stderr));
+    }
+    let pid = Client::connect(root)?.context("the daemon answers")?.hello.pid;
+    let sampler = PeakSampler::start(move || Some(pid));
+    let mut client = Client::connect(root)?.context("the daemon answers")?;
+    let cold = loop {
+        let r = client.request::<method::Blast>(&BlastParams { fresh: true, ..BlastParams::new(syms[0].query.as_str(), ChangeKind::Rename) }).map_err(|e| anyhow::anyhow!("{e}"))?;
+        if !r.approximate {
+            break started.elapsed();
+        }
+        if started.elapsed() > Duration::from_secs(300) {
+            bail!("maintaind never answered completely: {:?}", r.notes);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    // Through the CLI first, so each symbol's answer there is not cached.
+    let mut cli = Vec::new();
+    for s in &syms[1..] {
+        let t = Instant::now();
+        let out = Command::new(maintaind).args(["--root", root.to_str().unwrap(), "blast", &s.query, "--change", "rename", "--json"]).output()?;
+        cli.push(t.elapsed());
+        if !out.status.success() {
+            bail!("blast {} failed: {}", s.query, String::from_utf8_lossy(&out.stderr));
+        }
+    }
+    let mut warm = Vec::new();
+    for s in &syms[1..] {
+        let t = Instant::now();
+        let r = client.request::<method::Blast>(&BlastParams { fresh: true, ..BlastParams::new(s.query.as_str(), ChangeKind::Rename) }).map_err(|e| anyhow::anyhow!("{e}"))?;
+        warm.push(t.elapsed());
+        anyhow::ensure!(!r.approximate, "{}: approximate: {:?}", s.query, r.notes);
+    }
+    drop(client);
+    let peak_kib = sampler.finish();
+    let _ = Command::new(maintaind).args(["--root", root.to_str().unwrap(), "daemon", "stop"]).output();
+    Ok(Figures { peak_kib, cold, warm, cli })
+}
+
+pub fn run(o: Options) -> Result<()> {
+    let maintaind = o.maintaind.clone().unwrap_or_else(|| std::env::current_exe().unwrap().with_file_name("maintaind"));
+    let tmp = std::env::temp_dir().join(format!("maintaind-floor-{}", std::process::id()));
+    let (root, described, section) = match &o.root {
+        Some(r) => (r.canonicalize()?, format!("the real backend `{}`", r.file_name().unwrap_or_default().to_string_lossy()), ("<!-- floor-real:begin -->", "<!-- floor-real:end -->")),
+        None => {
+            let root = tmp.join("backend");
+            let files = crate::generate::generate(&crate::generate::scale(o.entities), "floor-backend");
+            crate::write_backend(&root, &files, true)?;
+            (root, format!("a generated backend (`maintaind-bench gen --entities {}`, {} files)", o.entities, files.len()), ("<!-- floor:begin -->", "<!-- floor:end -->"))
+        }
+    };
+    let (syms, probe) = symbols(&root, o.symbols + 1)?;
+    eprintln!("floor: {} symbols on {}; raw TypeScript 7 first", syms.len() - 1, root.display());
+    let raw = raw(&root, &syms, &probe)?;
+    eprintln!("floor: maintaind");
+    let ours = ours(&root, &syms, &maintaind)?;
+    let _ = std::fs::remove_dir_all(&tmp);
+    let mib = |k: u64| k as f64 / 1024.0;
+    let mut md = String::new();
+    let _ = writeln!(md, "\n## At the floor: maintaind against raw TypeScript 7 (issue 15)\n");
+    let _ = writeln!(
+        md,
+        "Produced by `maintaind-bench floor {}` on {}, commit `{}`: {}, the same {} DTO types on both sides. Raw: TypeScript 7's `tsc --lsp --stdio` driven over one connection by the bench's LSP client (the test project opened, as maintaind does). maintaind: the daemon with its native server, release build.\n",
+        match &o.root {
+            Some(r) => format!("--root {}", r.display()),
+            None => format!("--entities {}", o.entities),
+        },
+        crate::today(),
+        crate::commit(),
+        described,
+        syms.len() - 1
+    );
+    let _ = writeln!(md, "| measure | maintaind | raw TypeScript 7 (same run) | ratio | target |");
+    let _ = writeln!(md, "|---|---|---|---|---|");
+    let _ = writeln!(
+        md,
+        "| peak resident memory of the process tree | {:.0} MiB | {:.0} MiB | **{:.2}×** | ≤ 1.2× |",
+        mib(ours.peak_kib),
+        mib(raw.peak_kib),
+        ours.peak_kib as f64 / raw.peak_kib.max(1) as f64
+    );
+    let _ =
+        writeln!(md, "| cold start → first complete cross-file answer | {:.0} ms | {:.0} ms | **{:.2}×** | ≤ 1.2× |", ms(ours.cold), ms(raw.cold), ours.cold.as_secs_f64() / raw.cold.as_secs_f64());
+    let (w, r, c) = (median(&ours.warm), median(&raw.warm), median(&ours.cli));
+    let _ = writeln!(
+        md,
+        "| warm uncached `blast --change rename` over the daemon's socket (median of {}) | {:.1} ms | `references` round trip: {:.1} ms | **{:.2}×** | ≤ 1.2× |",
+        ours.warm.len(),
+        ms(w),
+        ms(r),
+        w.as_secs_f64() / r.as_secs_f64()
+    );
+    let _ = writeln!(md, "| the same through the CLI, a process per query (median of {}) | {:.1} ms | {:.1} ms | **{:.2}×** | ≤ 2× |", ours.cli.len(), ms(c), ms(r), c.as_secs_f64() / r.as_secs_f64());
+    let _ = writeln!(md, "\nRe-run with `maintaind-bench floor [--root BACKEND]` (release build).");
+    print!("{md}");
+    if let Some(out) = &o.out {
+        crate::write_section(out, section.0, section.1, &md)?;
+        eprintln!("wrote the floor section of {}", out.display());
+    }
+    Ok(())
+}
