@@ -205,6 +205,8 @@ fn ours(root: &Path, syms: &[Symbol], maintaind: &Path) -> Result<Figures> {
         if started.elapsed() > Duration::from_secs(300) {
             bail!("maintaind never answered completely: {:?}", r.notes);
         }
+        // Polling, as the raw side does: an answer flagged approximate (a project still
+        // loading) is no complete answer, so the cold start is when the first complete one comes.
         std::thread::sleep(Duration::from_millis(100));
     };
     // Through the CLI first, so each symbol's answer there is not cached.
