@@ -22,6 +22,12 @@ use maintaind::blast::ChangeKind;
 use maintaind::rpc::{BlastParams, Client, method};
 use maintaind::workspace::{NoProgress, Workspace};
 
+/// Each run owns its section of docs/benchmarks.md (`run` keeps them as they are).
+pub const BEGIN: &str = "<!-- floor:begin (maintaind-bench floor) -->";
+pub const END: &str = "<!-- floor:end -->";
+pub const REAL_BEGIN: &str = "<!-- floor-real:begin (maintaind-bench floor --root) -->";
+pub const REAL_END: &str = "<!-- floor-real:end -->";
+
 pub struct Options {
     pub entities: usize,
     pub root: Option<PathBuf>,
@@ -236,12 +242,12 @@ pub fn run(o: Options) -> Result<()> {
     let maintaind = o.maintaind.clone().unwrap_or_else(|| std::env::current_exe().unwrap().with_file_name("maintaind"));
     let tmp = std::env::temp_dir().join(format!("maintaind-floor-{}", std::process::id()));
     let (root, described, section) = match &o.root {
-        Some(r) => (r.canonicalize()?, format!("the real backend `{}`", r.file_name().unwrap_or_default().to_string_lossy()), ("<!-- floor-real:begin -->", "<!-- floor-real:end -->")),
+        Some(r) => (r.canonicalize()?, format!("the real backend `{}`", r.file_name().unwrap_or_default().to_string_lossy()), (REAL_BEGIN, REAL_END)),
         None => {
             let root = tmp.join("backend");
             let files = crate::generate::generate(&crate::generate::scale(o.entities), "floor-backend");
             crate::write_backend(&root, &files, true)?;
-            (root, format!("a generated backend (`maintaind-bench gen --entities {}`, {} files)", o.entities, files.len()), ("<!-- floor:begin -->", "<!-- floor:end -->"))
+            (root, format!("a generated backend (`maintaind-bench gen --entities {}`, {} files)", o.entities, files.len()), (BEGIN, END))
         }
     };
     let (syms, probe) = symbols(&root, o.symbols + 1)?;
