@@ -240,7 +240,13 @@ pub fn run(o: Options) -> Result<()> {
         // The real-backend, soak and floor sections come from `maintaind-bench real`, `soak`
         // and `floor`; they are kept as they are.
         let old = std::fs::read_to_string(out).unwrap_or_default();
-        for (begin, end) in [(crate::real::BEGIN, crate::real::END), (crate::soak::BEGIN, crate::soak::END), (crate::soak::REAL_BEGIN, crate::soak::REAL_END), (crate::floor::BEGIN, crate::floor::END), (crate::floor::REAL_BEGIN, crate::floor::REAL_END)] {
+        for (begin, end) in [
+            (crate::real::BEGIN, crate::real::END),
+            (crate::soak::BEGIN, crate::soak::END),
+            (crate::soak::REAL_BEGIN, crate::soak::REAL_END),
+            (crate::floor::BEGIN, crate::floor::END),
+            (crate::floor::REAL_BEGIN, crate::floor::REAL_END),
+        ] {
             if let (Some(b), Some(e)) = (old.find(begin), old.find(end)) {
                 md.push('\n');
                 md.push_str(&old[b..e + end.len()]);
