@@ -118,6 +118,18 @@ impl Semantic {
         self.found.kind
     }
 
+    /// Open `files` (root-relative) now, before the registry is built: each file's project
+    /// starts loading in the server while maintaind parses. Files that cannot be read are
+    /// passed over; [`Semantic::load_projects`] still proves every project loaded.
+    pub fn open_early(&self, files: &[String]) {
+        for rel in files {
+            let abs = self.root.join(rel);
+            if let Ok(text) = std::fs::read_to_string(&abs) {
+                let _ = self.rt.block_on(self.bridge.open(&abs, text));
+            }
+        }
+    }
+
     /// Open one file per tsconfig project and wait until each project answers across files.
     pub fn load_projects(&mut self, registry: &Registry) {
         let probes = choose_probes(registry);
@@ -125,6 +137,9 @@ impl Semantic {
         for p in &probes {
             if let Some(importer) = &p.importer {
                 let abs = self.root.join(importer);
+                if self.bridge.is_open(&abs) {
+                    continue;
+                }
                 if let Ok(text) = std::fs::read_to_string(&abs) {
                     let _ = self.rt.block_on(self.bridge.open(&abs, text));
                 }
@@ -132,18 +147,22 @@ impl Semantic {
         }
         let deadline = self.started + self.ready_timeout;
         loop {
-            for (status, probe) in self.projects.iter_mut().zip(&probes) {
-                if status.loaded {
-                    continue;
-                }
-                let (Some(importer), Some((file, pos))) = (&probe.importer, &probe.target) else {
-                    // A project with no cross-file import cannot be probed; nothing to miss.
-                    status.loaded = true;
-                    continue;
-                };
-                if let Ok(refs) = references_on(self.rt.handle(), &self.bridge, &self.root, file, *pos) {
-                    status.loaded = refs.iter().any(|r| &r.file == importer);
-                }
+            // Every project's probe at once: the server answers them side by side.
+            let answers: Vec<(usize, bool)> = {
+                let pending: Vec<(usize, Option<(&String, PendingRefs)>)> = probes
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| !self.projects[*i].loaded)
+                    .map(|(i, probe)| match (&probe.importer, &probe.target) {
+                        (Some(importer), Some((file, pos))) => (i, Some((importer, self.references_start(file, *pos)))),
+                        // A project with no cross-file import cannot be probed; nothing to miss.
+                        _ => (i, None),
+                    })
+                    .collect();
+                pending.into_iter().map(|(i, p)| (i, p.is_none_or(|(importer, p)| p.wait().is_ok_and(|refs| refs.iter().any(|r| &r.file == importer))))).collect()
+            };
+            for (i, loaded) in answers {
+                self.projects[i].loaded = loaded;
             }
             if self.projects.iter().all(|p| p.loaded) {
                 self.ready_after = Some(self.started.elapsed());

@@ -131,7 +131,9 @@ pub fn discover(kind: ServerKind, root: &Path, cache: &Path) -> Option<Found> {
         if !program.is_file() {
             continue;
         }
-        let Some(version) = version_of(&program) else { continue };
+        // The package's own manifest says the version without starting node (~100 ms a probe,
+        // twice when the project pins a TypeScript 5); a shim outside any package is asked.
+        let Some(version) = package_version(&program, bin).or_else(|| version_of(&program)) else { continue };
         match kind {
             ServerKind::Native if !version.starts_with('7') => continue, // a tsc 5/6: no --lsp
             _ => {}
@@ -254,6 +256,17 @@ fn native_binary(shim: &Path) -> Option<PathBuf> {
 /// How long a version probe may take: a binary that never exits must not hang a request.
 pub const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
+/// The version in the `package.json` of the npm package a `node_modules/.bin` shim belongs to
+/// (`typescript` for `tsc`, `typescript-language-server` for itself).
+fn package_version(shim: &Path, bin: &str) -> Option<String> {
+    let package = if bin == "tsc" { "typescript" } else { bin };
+    let real = std::fs::canonicalize(shim).ok()?;
+    let dir = real.ancestors().skip(1).find(|d| d.file_name().is_some_and(|n| n == package))?;
+    let manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("package.json")).ok()?).ok()?;
+    (manifest.get("name")?.as_str()? == package).then_some(())?;
+    manifest.get("version")?.as_str().map(str::to_string)
+}
+
 /// `program --version`, first line without a leading "Version ".
 fn version_of(program: &Path) -> Option<String> {
     probe_version(program, "--version", PROBE_TIMEOUT)
@@ -282,4 +295,28 @@ pub fn probe_version(program: &Path, flag: &str, timeout: std::time::Duration) -
     let text = String::from_utf8_lossy(&out.stdout);
     let line = text.lines().next()?.trim();
     (!line.is_empty()).then(|| line.trim_start_matches("Version ").to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shims_version_comes_from_its_package_without_running_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let nm = dir.path().join("node_modules");
+        std::fs::create_dir_all(nm.join("typescript/bin")).unwrap();
+        std::fs::create_dir_all(nm.join(".bin")).unwrap();
+        // Not executable, and not a program: running it would fail.
+        std::fs::write(nm.join("typescript/bin/tsc"), "not a program").unwrap();
+        std::fs::write(nm.join("typescript/package.json"), r#"{"name": "typescript", "version": "7.0.2"}"#).unwrap();
+        std::os::unix::fs::symlink("../typescript/bin/tsc", nm.join(".bin/tsc")).unwrap();
+        assert_eq!(package_version(&nm.join(".bin/tsc"), "tsc").as_deref(), Some("7.0.2"));
+        // Another package's manifest on the way is not taken for it.
+        std::fs::write(nm.join("typescript/package.json"), r#"{"name": "other", "version": "1.0.0"}"#).unwrap();
+        assert_eq!(package_version(&nm.join(".bin/tsc"), "tsc"), None);
+        // A shim outside any package: no version from a manifest.
+        std::fs::write(dir.path().join("tsc"), "").unwrap();
+        assert_eq!(package_version(&dir.path().join("tsc"), "tsc"), None);
+    }
 }

@@ -205,6 +205,11 @@ impl References {
         self.refs.iter().map(|r| (self.names[r.name as usize].as_str(), r))
     }
 
+    /// The interned index of `name`, when the file names it at all.
+    pub fn index_of(&self, name: &str) -> Option<u32> {
+        self.names.iter().position(|n| n == name).map(|i| i as u32)
+    }
+
     pub fn of<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a Ref> + 'a {
         let idx = self.names.iter().position(|n| n == name);
         self.refs.iter().filter(move |r| Some(r.name as usize) == idx)

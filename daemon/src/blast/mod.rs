@@ -190,6 +190,36 @@ fn importers(registry: &Registry) -> Importers {
     map
 }
 
+/// The uses of `token` in one file that carry `quals`: each qualifier named on the use's line
+/// before it (or up to two lines above, for a chain broken over lines), the last one right
+/// before it (`articles.create`, not `articles.comments.create`). Names are compared by their
+/// interned index; refs come in document order, which makes "the token right before" the
+/// previous ref on the line (a file whose refs are out of order is scanned instead).
+fn qualified_uses<'r>(refs: &'r maintaind_registry::References, token: &str, quals: &[String]) -> impl Iterator<Item = Pos> + 'r {
+    let token = refs.index_of(token);
+    // A qualifier the file never names rules every use out.
+    let quals: Option<Vec<u32>> = quals.iter().map(|q| refs.index_of(q)).collect();
+    let ordered = refs.refs.is_sorted_by_key(|r| (r.pos.line, r.pos.col));
+    let all = &refs.refs;
+    let hits = match (token, &quals) {
+        (Some(t), Some(_)) => all.iter().enumerate().filter(move |(_, r)| r.name == t).collect::<Vec<_>>(),
+        _ => Vec::new(),
+    };
+    let quals = quals.unwrap_or_default();
+    hits.into_iter()
+        .filter(move |(i, r)| {
+            let qualified =
+                quals.iter().all(|&q| all.iter().any(|x| x.name == q && ((x.pos.line == r.pos.line && x.pos.col < r.pos.col) || (x.pos.line < r.pos.line && x.pos.line + 2 >= r.pos.line))));
+            let before = if ordered {
+                i.checked_sub(1).map(|j| &all[j]).filter(|x| x.pos.line == r.pos.line)
+            } else {
+                all.iter().filter(|x| x.pos.line == r.pos.line && x.pos.col < r.pos.col).max_by_key(|x| x.pos.col)
+            };
+            qualified && quals.last().is_none_or(|&q| before.is_none_or(|x| x.name == q))
+        })
+        .map(|(_, r)| r.pos)
+}
+
 /// A symbol as blast knows it: its file and every declaration with that name there.
 struct Resolved<'r> {
     file: &'r FileIndex,
@@ -255,6 +285,7 @@ impl<'a> Blast<'a> {
         // (aliases, callers of what passes the type on) from the registry's import graph,
         // which costs no round trips and matched the compiler on the accuracy corpus.
         let refs = if depth == 0 { self.references(target) } else { self.follow_references(target) };
+        self.prefetch(refs.iter().map(|(f, _, _)| f.as_str()));
         for (file, pos, via) in refs {
             let cx = self.context(&file, pos);
             let enclosing = enclosing_symbol(self.registry.file(&file), pos);
@@ -317,7 +348,9 @@ impl<'a> Blast<'a> {
     /// Follow-through to the call sites of `callee` that `pick` selects, labelled with it.
     fn callers_through(&mut self, file: &FileIndex, callee: &Symbol, pick: fn(&RefContext) -> bool, must: impl Fn(&RefContext) -> bool) {
         let target = Resolved { file, decls: vec![callee] };
-        for (cfile, cpos, via) in self.follow_references(&target) {
+        let refs = self.follow_references(&target);
+        self.prefetch(refs.iter().map(|(f, _, _)| f.as_str()));
+        for (cfile, cpos, via) in refs {
             let cx = self.context(&cfile, cpos);
             if !(cx.is_call && pick(&cx)) {
                 continue;
@@ -333,14 +366,27 @@ impl<'a> Blast<'a> {
     /// registry works while it answers.
     fn references(&mut self, target: &Resolved) -> Vec<(String, Pos, Via)> {
         let decl_positions: BTreeSet<(String, Pos)> = target.decls.iter().map(|d| (target.file.path.clone(), d.name_span.start)).collect();
-        // Merged declarations (a type and a namespace of one name, overloads) are asked at
-        // each name: uses of `T.ICreate` refer to the namespace, not to the type.
-        let positions: BTreeSet<Pos> = target.decls.iter().map(|d| d.name_span.start).collect();
+        // Merged declarations (a type and a namespace of one name) are one symbol with two
+        // meanings: asked at a declaration, the server finds the uses of that declaration's
+        // meaning only (`T.ICreate` uses the namespace, not the type). Asked at an import of
+        // the name, it finds every meaning's: one request instead of one per declaration.
+        // Without such an import, each meaning's declaration is asked. Overloads and merged
+        // interfaces are one symbol of one meaning: one request.
+        let positions: BTreeSet<(String, Pos)> = match self.import_site(target) {
+            Some(at) => BTreeSet::from([at]),
+            None => {
+                let mut seen = BTreeSet::new();
+                target.decls.iter().filter(|d| seen.insert(d.kind)).map(|d| (target.file.path.clone(), d.name_span.start)).collect()
+            }
+        };
         let pending: Vec<_> = match self.semantic {
-            Some(s) => positions.iter().map(|pos| s.references_start(&target.file.path, *pos)).collect(),
+            Some(s) => positions.iter().map(|(file, pos)| s.references_start(file, *pos)).collect(),
             None => Vec::new(),
         };
         let registry_refs = self.registry_refs(target);
+        if !pending.is_empty() {
+            self.warm_up(&registry_refs);
+        }
         let server_refs = if self.semantic.is_none() {
             None
         } else {
@@ -386,6 +432,27 @@ impl<'a> Blast<'a> {
         out
     }
 
+    /// Where a named import of a merged target (declarations of more than one meaning) names
+    /// it: the first importing file in path order, at the imported name in its import clause.
+    fn import_site(&self, target: &Resolved) -> Option<(String, Pos)> {
+        let kinds: BTreeSet<SymbolKind> = target.decls.iter().map(|d| d.kind).collect();
+        if kinds.len() < 2 {
+            return None;
+        }
+        let name = &target.decls[0].name;
+        let mut importers: Vec<&(String, usize)> = self.derived.importers.get(&target.file.path)?.iter().collect();
+        importers.sort();
+        importers.into_iter().find_map(|(file, i)| {
+            let f = self.registry.file(file)?;
+            let import = &f.imports[*i];
+            if import.reexport || !import.names.iter().any(|n| &n.imported == name) {
+                return None;
+            }
+            // The first use of the name at or after the statement's line is the one in its clause.
+            f.references.of(name).filter(|r| r.pos.line >= import.line).min_by_key(|r| (r.pos.line, r.pos.col)).map(|r| (file.clone(), r.pos))
+        })
+    }
+
     /// References for follow-through: the registry's import-resolved ones.
     fn follow_references(&mut self, target: &Resolved) -> Vec<(String, Pos, Via)> {
         let decls: BTreeSet<(String, Pos)> = target.decls.iter().map(|d| (target.file.path.clone(), d.name_span.start)).collect();
@@ -426,30 +493,32 @@ impl<'a> Blast<'a> {
             for (importer, idx) in importers.get(&file).map(Vec::as_slice).unwrap_or_default() {
                 let Some(f) = self.registry.file(importer) else { continue };
                 let import = &f.imports[*idx];
-                let mut q = quals.clone();
-                let local = if import.reexport {
+                // The name the importer sees, and the qualifier it gains (a namespace, a default).
+                let (local, qualifier): (Option<&str>, Option<&String>) = if import.reexport {
                     match &import.namespace {
-                        Some(ns) => {
-                            q.insert(0, ns.clone());
-                            Some(exposed.clone())
-                        }
-                        None if import.star => Some(exposed.clone()),
-                        None => import.names.iter().find(|n| n.imported == exposed).map(|n| n.local.clone()),
+                        Some(ns) => (Some(&exposed), Some(ns)),
+                        None if import.star => (Some(&exposed), None),
+                        None => (import.names.iter().find(|n| n.imported == exposed).map(|n| n.local.as_str()), None),
                     }
                 } else if let Some(ns) = &import.namespace {
-                    q.insert(0, ns.clone());
-                    Some(exposed.clone())
+                    (Some(&exposed), Some(ns))
                 } else if let Some(default) = import.default.as_ref().filter(|_| file != target.file.path || target.decls.iter().any(|d| d.default_export)) {
                     // The target's own default export, or the default export of a barrel
                     // (nestia's `export default api` is the namespace of the SDK).
-                    if file != target.file.path {
-                        q.insert(0, default.clone());
-                    }
-                    Some(exposed.clone())
+                    (Some(&exposed), (file != target.file.path).then_some(default))
                 } else {
-                    import.names.iter().find(|n| n.imported == exposed).map(|n| n.local.clone())
+                    (import.names.iter().find(|n| n.imported == exposed).map(|n| n.local.as_str()), None)
                 };
                 let Some(local) = local else { continue };
+                // A file nothing imports passes the name on to no one: it matters only if it
+                // names the token (most files reached through an SDK barrel do not).
+                if importers.get(importer).is_none_or(Vec::is_empty) && f.references.index_of(if segments.len() == 1 { local } else { &last }).is_none() {
+                    continue;
+                }
+                let mut q = Vec::with_capacity(quals.len() + 1);
+                q.extend(qualifier.cloned());
+                q.extend(quals.iter().cloned());
+                let local = local.to_string();
                 if seen.insert(format!("{importer}\0{local}\0{}", q.join("."))) {
                     reach.push((importer.clone(), local.clone(), q.clone()));
                     queue.push_back((importer.clone(), local, q, depth + 1));
@@ -469,22 +538,46 @@ impl<'a> Blast<'a> {
                 quals.extend(segments[1..segments.len() - 1].iter().map(|s| s.to_string()));
             }
             let token = if segments.len() == 1 { local_top.clone() } else { last.clone() };
-            for r in fi.references.of(&token) {
-                let qualified = quals.iter().all(|q| fi.references.of(q).any(|x| (x.pos.line == r.pos.line && x.pos.col < r.pos.col) || (x.pos.line < r.pos.line && x.pos.line + 2 >= r.pos.line)));
-                // The innermost qualifier is the token right before the use on its line:
-                // `articles.create`, not `articles.comments.create`.
-                let innermost_ok = quals.last().is_none_or(|q| {
-                    let before = fi.references.iter().filter(|(_, x)| x.pos.line == r.pos.line && x.pos.col < r.pos.col).max_by_key(|(_, x)| x.pos.col);
-                    before.is_none_or(|(name, _)| name == q)
-                });
-                if qualified && innermost_ok {
-                    out.push((file.clone(), r.pos));
-                }
-            }
+            out.extend(qualified_uses(&fi.references, &token, &quals).map(|pos| (file.clone(), pos)));
         }
         out.sort();
         out.dedup();
         out
+    }
+
+    /// While the server answers: do for the registry's references (nearly always the server's
+    /// too) the work classifying them will need, so that it is cached when the answer comes:
+    /// parse their files, and walk the references follow-through starts from (the uses of an
+    /// alias of the target, the callers of a function returning it). Nothing is decided here.
+    fn warm_up(&mut self, refs: &[(String, Pos)]) {
+        self.prefetch(refs.iter().map(|(f, _)| f.as_str()));
+        if self.depth == 0 || matches!(self.change, ChangeKind::Behavior | ChangeKind::Signature | ChangeKind::Return) {
+            return;
+        }
+        let registry = self.registry;
+        for (file, pos) in refs {
+            let cx = self.context(file, *pos);
+            let Some(fi) = registry.file(file) else { continue };
+            let Some(enc) = enclosing_symbol(Some(fi), *pos) else { continue };
+            let passes_on = (cx.in_type_alias_value && enc.kind == SymbolKind::Type) || (cx.in_return_type && matches!(enc.kind, SymbolKind::Function | SymbolKind::Method));
+            if passes_on {
+                let next = self.follow_references(&Resolved { file: fi, decls: vec![enc] });
+                self.prefetch(next.iter().map(|(f, _, _)| f.as_str()));
+            }
+        }
+    }
+
+    /// Parse the files among `files` not parsed yet, side by side (a first query meets a few
+    /// dozen), before [`Blast::context`] asks them one position at a time.
+    fn prefetch<'f>(&mut self, files: impl Iterator<Item = &'f str>) {
+        use rayon::prelude::*;
+        let todo: BTreeSet<&str> = files.filter(|f| !self.syntax.contains_key(*f)).collect();
+        if todo.len() < 2 {
+            return;
+        }
+        let root = self.root;
+        let parsed: Vec<(String, Option<Syntax>)> = todo.into_par_iter().map(|f| (f.to_string(), crate::safefs::read_regular(&root.join(f)).ok().and_then(|t| Syntax::parse(f, &t)))).collect();
+        self.syntax.extend(parsed);
     }
 
     fn context(&mut self, file: &str, pos: Pos) -> RefContext {

@@ -23,7 +23,7 @@
 use std::collections::{BTreeSet, HashSet, VecDeque};
 use std::fs::File;
 use std::io::{BufReader, Write};
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -126,21 +126,85 @@ enum Job {
         method: String,
         params: Value,
         reply: Sender<Result<Value, RpcError>>,
-        barrier: Option<Instant>,
+        barrier: Option<Barrier>,
         gone: Arc<AtomicBool>,
     },
     Paths(Vec<PathBuf>),
+    /// The watcher saw the sync cookie with this number created.
+    Cookie(u64),
     Rescan(String),
     Stop(Stopped),
 }
 
-/// A request taken from the queue, answered once `ready_at` (its `sync` barrier) has passed.
+/// A `sync` request's read-your-writes barrier. The connection thread creates a cookie file in
+/// `.maintaind/cookies/` when the request arrives (watchman's technique): the watcher reports
+/// events in the order they happened, so once the cookie's creation is seen, every write the
+/// client made before asking has been seen too. Without a cookie (none could be written, or
+/// the watch is missing) the barrier falls back to waiting one debounce plus a margin.
+struct Barrier {
+    arrived: Instant,
+    cookie: Option<u64>,
+}
+
+/// A request taken from the queue, answered once its `sync` barrier has passed: its cookie was
+/// seen, or `ready_at` came.
 struct Pending {
     method: String,
     params: Value,
     reply: Sender<Result<Value, RpcError>>,
     ready_at: Option<Instant>,
+    cookie: Option<u64>,
     gone: Arc<AtomicBool>,
+}
+
+impl Pending {
+    fn ready(&self, now: Instant, cookies: &HashSet<u64>) -> bool {
+        self.ready_at.is_none_or(|t| t <= now) || self.cookie.is_some_and(|c| cookies.contains(&c))
+    }
+}
+
+/// What one round of the workspace thread took from the queue.
+#[derive(Default)]
+struct Round {
+    paths: BTreeSet<PathBuf>,
+    rescan: Option<String>,
+    requests: VecDeque<Pending>,
+    stop: Option<Stopped>,
+}
+
+impl Round {
+    fn take(&mut self, job: Job, cookies: &mut HashSet<u64>, shared: &Shared, sync_wait: Duration) {
+        match job {
+            Job::Paths(p) => self.paths.extend(p),
+            Job::Rescan(why) => self.rescan = Some(why),
+            Job::Cookie(n) => {
+                let _ = std::fs::remove_file(shared.cookies.join(format!("cookie-{n}")));
+                cookies.insert(n);
+            }
+            Job::Request { method, params, reply, barrier, gone } => {
+                let (ready_at, cookie) = barrier.map_or((None, None), |b| (Some(b.arrived + sync_wait), b.cookie));
+                self.requests.push_back(Pending { method, params, reply, ready_at, cookie, gone })
+            }
+            Job::Stop(s) => self.stop = self.stop.take().or(Some(s)),
+        }
+    }
+
+    /// Some request waits on a cookie, and every such cookie has been seen.
+    fn synced_and_seen(&self, cookies: &HashSet<u64>) -> bool {
+        let mut waiting = self.requests.iter().filter_map(|r| r.cookie).peekable();
+        waiting.peek().is_some() && waiting.all(|c| cookies.contains(&c))
+    }
+}
+
+/// The directory of sync cookies (see [`Barrier`]).
+fn cookie_dir(root: &Path) -> PathBuf {
+    state_dir(root).join("cookies")
+}
+
+/// The cookie number a watcher path names, when it is one of `dir`'s cookies.
+fn cookie_of(dir: &Path, path: &Path) -> Option<u64> {
+    (path.parent()? == dir).then_some(())?;
+    path.file_name()?.to_str()?.strip_prefix("cookie-")?.parse().ok()
 }
 
 /// State the connection threads read without waiting for the workspace thread.
@@ -154,6 +218,9 @@ struct Shared {
     /// The socket this daemon bound (removed by a forced exit when still ours).
     socket: PathBuf,
     socket_id: Option<(u64, u64)>,
+    /// Where sync cookies are planted, and the last cookie's number.
+    cookies: PathBuf,
+    cookie_seq: AtomicU64,
 }
 
 /// How long a stop waits for the request in progress before the process ends anyway.
@@ -172,6 +239,20 @@ impl Shared {
 
     fn touch(&self) {
         *self.last_activity.lock().unwrap() = Instant::now();
+    }
+
+    /// Create the next sync cookie (empty, owner-only); its number, or `None` when it cannot be
+    /// written (the barrier then waits out the debounce instead).
+    fn plant_cookie(&self) -> Option<u64> {
+        let n = self.cookie_seq.fetch_add(1, Ordering::SeqCst) + 1;
+        let path = self.cookies.join(format!("cookie-{n}"));
+        match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path) {
+            Ok(_) => Some(n),
+            Err(e) => {
+                tracing::debug!("cannot plant the sync cookie {}: {e}", path.display());
+                None
+            }
+        }
     }
 
     /// End the process after [`STOP_GRACE`] if the workspace thread has not stopped by then
@@ -278,6 +359,8 @@ pub fn run(root: &Path, options: Options, say: &dyn Fn(&str)) -> Result<Stopped>
         stopping: AtomicBool::new(false),
         socket: socket.clone(),
         socket_id: socket_id(&socket),
+        cookies: cookie_dir(&root),
+        cookie_seq: AtomicU64::new(0),
     });
     let (jobs, queue) = mpsc::channel::<Job>();
 
@@ -307,23 +390,44 @@ pub fn run(root: &Path, options: Options, say: &dyn Fn(&str)) -> Result<Stopped>
     tracing::info!(root = %root.display(), pid = std::process::id(), "daemon starting");
     let mut ws = Workspace::open(&root)?;
     let mut server_note = None;
-    if let Some(opts) = &options.semantic {
-        say("starting the TypeScript language server");
-        if let Err(e) = ws.start_semantic(opts, &|m| {
-            tracing::info!("{m}");
-            say(m)
-        }) {
-            tracing::warn!("no language server: {e}");
-            server_note = Some(format!("no language server: {e}; answers come from the registry alone (approximate)"));
+    // The server starts, and loads its projects, on its own thread while the registry is built.
+    let early = match &options.semantic {
+        Some(opts) => {
+            say("starting the TypeScript language server");
+            let (tx, rx) = mpsc::channel();
+            Some((crate::workspace::start_semantic_early(&root, opts, tx).context("cannot start a thread for the language server")?, rx))
         }
-    } else {
-        server_note = Some("started with --no-lsp; answers come from the registry alone (approximate)".into());
-    }
+        None => {
+            server_note = Some("started with --no-lsp; answers come from the registry alone (approximate)".into());
+            None
+        }
+    };
+    // Watching starts before the index, so a file written while it runs is an event taken
+    // in right after boot rather than a change nobody saw.
+    let mut watch = Watch::start(&root, jobs.clone())?;
     say("indexing");
     let report = ws.refresh(&NoProgress).map_err(|e| anyhow::anyhow!("{e}"))?;
-    tracing::info!(files = report.files, parsed = report.parsed, reused = report.reused, "indexed");
+    tracing::info!(files = report.files, parsed = report.parsed, reused = report.reused, ms = report.elapsed_ms, "indexed");
+    if let Some((thread, messages)) = early {
+        // Relayed as they come (a first-time install says what it downloads), until the thread ends.
+        for m in messages {
+            tracing::info!("{m}");
+            say(&m);
+        }
+        match thread.join() {
+            Ok(Ok(semantic)) => {
+                ws.adopt_semantic(semantic);
+                ws.load_projects();
+                tracing::info!(ms = shared.started.elapsed().as_millis() as u64, "language server projects loaded");
+            }
+            Ok(Err(e)) => {
+                tracing::warn!("no language server: {e}");
+                server_note = Some(format!("no language server: {e}; answers come from the registry alone (approximate)"));
+            }
+            Err(panic) => bail!("the language server's start panicked: {}", panic_message(panic.as_ref())),
+        }
+    }
 
-    let mut watch = Watch::start(&root, jobs.clone())?;
     let mut host = Host {
         ws,
         root: root.clone(),
@@ -341,6 +445,8 @@ pub fn run(root: &Path, options: Options, say: &dyn Fn(&str)) -> Result<Stopped>
     // while other work goes on.
     let sync_wait = options.debounce + SYNC_MARGIN;
     let mut waiting: VecDeque<Pending> = VecDeque::new();
+    // Cookies seen whose request has not been answered yet (the event can beat the request).
+    let mut cookies: HashSet<u64> = HashSet::new();
     let stopped = loop {
         let now = Instant::now();
         let wake = waiting.iter().filter_map(|r| r.ready_at).map(|t| t.saturating_duration_since(now)).min().map_or(TICK, |d| d.min(TICK));
@@ -352,35 +458,41 @@ pub fn run(root: &Path, options: Options, say: &dyn Fn(&str)) -> Result<Stopped>
         // The debounce: drain everything queued, and after a file event keep collecting until
         // the events are one debounce apart (up to SETTLE_MAX): a save's several events, or a
         // burst such as a `git checkout`, become one update, applied before any request.
-        let mut paths: BTreeSet<PathBuf> = BTreeSet::new();
-        let mut rescan: Option<String> = None;
-        let mut requests: VecDeque<Pending> = std::mem::take(&mut waiting);
-        let mut stop: Option<Stopped> = None;
-        let mut take = |job: Job| match job {
-            Job::Paths(p) => paths.extend(p),
-            Job::Rescan(why) => rescan = Some(why),
-            Job::Request { method, params, reply, barrier, gone } => requests.push_back(Pending { method, params, reply, ready_at: barrier.map(|b| b + sync_wait), gone }),
-            Job::Stop(s) => stop = stop.take().or(Some(s)),
-        };
+        let mut round = Round { requests: std::mem::take(&mut waiting), ..Round::default() };
         let files_changed = matches!(&first, Some(Job::Paths(_)) | Some(Job::Rescan(_)));
         if let Some(job) = first {
-            take(job);
+            round.take(job, &mut cookies, &shared, sync_wait);
         }
         while let Ok(job) = queue.try_recv() {
-            take(job);
+            round.take(job, &mut cookies, &shared, sync_wait);
         }
         if files_changed {
             let settle_started = Instant::now();
-            while settle_started.elapsed() < SETTLE_MAX {
+            // A synced request whose cookie came has seen every write it must see: it does
+            // not wait for the burst after it to settle.
+            while settle_started.elapsed() < SETTLE_MAX && !round.synced_and_seen(&cookies) {
                 match queue.recv_timeout(options.debounce) {
-                    Ok(job) => take(job),
+                    Ok(job) => round.take(job, &mut cookies, &shared, sync_wait),
                     Err(_) => break,
                 }
             }
         }
+        let Round { paths, rescan, requests, stop } = round;
         // Requests whose barrier has not passed wait for a later round.
         let now = Instant::now();
-        let (ready, later): (VecDeque<Pending>, VecDeque<Pending>) = requests.into_iter().partition(|r| r.ready_at.is_none_or(|t| t <= now));
+        let (ready, later): (VecDeque<Pending>, VecDeque<Pending>) = requests.into_iter().partition(|r| r.ready(now, &cookies));
+        for r in ready.iter().filter(|r| r.ready_at.is_some()) {
+            match r.cookie.filter(|c| cookies.remove(c)) {
+                Some(_) => host.watch_stats.synced_by_cookie += 1,
+                None => host.watch_stats.synced_by_wait += 1,
+            }
+        }
+        // A cookie can be seen before its request is queued, and a request answered by its
+        // deadline leaves its cookie behind: keep the newest few.
+        while cookies.len() > 256 {
+            let oldest = *cookies.iter().min().expect("not empty");
+            cookies.remove(&oldest);
+        }
         waiting = later;
         let requests = ready;
         if let Some(s) = stop {
@@ -777,7 +889,15 @@ impl Watch {
     fn start(root: &Path, jobs: Sender<Job>) -> Result<Watch> {
         // Raw events, straight to the workspace thread, which debounces them (see `run`): the
         // watcher's own thread sleeps in the kernel until something changes.
+        let cookies = cookie_dir(root);
         let handler = move |result: notify::Result<notify::Event>| match result {
+            Ok(event) if event.paths.first().is_some_and(|p| p.parent() == Some(cookies.as_path())) => {
+                if matches!(event.kind, EventKind::Create(_))
+                    && let Some(n) = event.paths.first().and_then(|p| cookie_of(&cookies, p))
+                {
+                    let _ = jobs.send(Job::Cookie(n));
+                }
+            }
             Ok(event) if event.need_rescan() => {
                 let _ = jobs.send(Job::Rescan(format!("the file watcher lost events ({:?})", event.kind)));
             }
@@ -799,6 +919,14 @@ impl Watch {
         watch.resync(root, &mut stats);
         if let Some(e) = stats.last_error {
             bail!("cannot watch the project: {e}");
+        }
+        // Sync cookies: a fresh directory (a crashed daemon's cookies are stale), watched apart
+        // from the project's directories.
+        let cookies = cookie_dir(root);
+        let _ = std::fs::remove_dir_all(&cookies);
+        match crate::state::ensure_private_dir(&cookies).map_err(|e| e.to_string()).and_then(|()| watch.watcher.watch(&cookies, RecursiveMode::NonRecursive).map_err(|e| e.to_string())) {
+            Ok(()) => {}
+            Err(e) => tracing::warn!("no sync cookies ({e}): `sync` requests wait one debounce instead"),
         }
         Ok(watch)
     }
@@ -997,7 +1125,7 @@ fn serve_client(stream: UnixStream, shared: &Arc<Shared>, jobs: &Sender<Job>) ->
                 let (reply, answer) = mpsc::channel();
                 let mut params = request.params;
                 let sync = params.as_object_mut().and_then(|o| o.remove("sync")).is_some_and(|v| v == Value::Bool(true));
-                let barrier = sync.then_some(arrived);
+                let barrier = sync.then(|| Barrier { arrived, cookie: shared.plant_cookie() });
                 let gone = Arc::new(AtomicBool::new(false));
                 if jobs.send(Job::Request { method: method.to_string(), params, reply, barrier, gone: gone.clone() }).is_err() {
                     Err(RpcError::new(code::SHUTTING_DOWN, "the daemon is shutting down"))
@@ -1128,8 +1256,11 @@ pub fn spawn(root: &Path, ts_server: Option<maintaind_lsp_bridge::ServerChoice>,
             }
             child = Some(cmd.spawn().context("cannot start `maintaind daemon run`")?);
         }
+        // Once the socket answers, the daemon says when it is ready (the request waits behind
+        // its boot); a daemon that dies meanwhile closes the connection and is seen above.
         if let Ok(Some(mut client)) = rpc::Client::connect(root)
-            && let Ok(status) = client.request::<rpc::method::Status>(&rpc::StatusParams::default())
+            && client.set_timeout(Some(limit.saturating_sub(started.elapsed()).max(Duration::from_millis(1)))).is_ok()
+            && let Ok(status) = client.request::<rpc::method::Status>(&rpc::StatusParams { wait_ready: true })
             && status.state == "ready"
         {
             // Reap the child when it exits, so it never lingers as a zombie of ours.
@@ -1142,7 +1273,7 @@ pub fn spawn(root: &Path, ts_server: Option<maintaind_lsp_bridge::ServerChoice>,
             bail!("the daemon did not become ready within {}s; see {}", limit.as_secs(), dir.join("daemon.log").display());
         }
         // Polling: the daemon has no channel back to us until its socket answers.
-        std::thread::sleep(Duration::from_millis(25));
+        std::thread::sleep(Duration::from_millis(10));
     }
 }
 

@@ -340,6 +340,12 @@ pub struct WatcherStats {
     pub files_updated: u64,
     /// Full walks (bursts, overflows, new directories, .gitignore or tsconfig changes).
     pub full_refreshes: u64,
+    /// `sync` barriers passed by their cookie (the watcher saw every earlier write), and by
+    /// waiting out the debounce (no cookie could be written, or its event never came).
+    #[serde(default)]
+    pub synced_by_cookie: u64,
+    #[serde(default)]
+    pub synced_by_wait: u64,
     /// The last watcher problem, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
@@ -397,6 +403,11 @@ impl Client {
         // Answers may take as long as the work (a first project load, a planned change).
         client.writer.set_read_timeout(None)?;
         Ok(Some(client))
+    }
+
+    /// Give up on an answer after `limit` (`None`: wait as long as the work takes).
+    pub fn set_timeout(&mut self, limit: Option<std::time::Duration>) -> std::io::Result<()> {
+        self.writer.set_read_timeout(limit)
     }
 
     /// Make request `M` and decode its answer.

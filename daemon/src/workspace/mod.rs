@@ -13,6 +13,7 @@ pub use analysis::{Analysis, BLAST_CACHE_ENTRIES, SymbolHit, SymbolsReport, chec
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
@@ -173,6 +174,14 @@ impl Workspace {
         Ok(())
     }
 
+    /// Take a server started elsewhere ([`start_semantic_early`]); its projects are loaded by
+    /// the next [`Workspace::refresh`].
+    pub fn adopt_semantic(&mut self, semantic: Semantic) {
+        self.stop_semantic();
+        self.semantic = Some(semantic);
+        self.projects_loaded = false;
+    }
+
     pub fn semantic(&self) -> Option<&Semantic> {
         self.semantic.as_ref()
     }
@@ -195,6 +204,24 @@ impl Workspace {
         }
     }
 
+    /// Have the server load every tsconfig project (once; see [`Semantic::load_projects`]).
+    /// Meanwhile the facts every blast needs (reverse imports, the SDK's routes) are built on
+    /// the other core, so the first answer does not build them.
+    pub fn load_projects(&mut self) {
+        let Some(sem) = &mut self.semantic else { return };
+        if self.projects_loaded {
+            return;
+        }
+        let registry = &self.registry;
+        let derived = std::thread::scope(|scope| {
+            let derived = scope.spawn(|| Arc::new(crate::blast::Derived::new(registry)));
+            sem.load_projects(registry);
+            derived.join().expect("building the derived facts does not panic")
+        });
+        self.caches.derived = Some((self.generation, derived));
+        self.projects_loaded = true;
+    }
+
     /// Bring the registry up to date, load the server's projects on first use, and tell the
     /// server what changed on disk since.
     pub fn refresh(&mut self, progress: &dyn Progress) -> Result<IndexReport, RequestError> {
@@ -207,17 +234,14 @@ impl Workspace {
     pub fn refresh_suspects(&mut self, progress: &dyn Progress, suspects: &HashSet<String>) -> Result<IndexReport, RequestError> {
         let report = self.index_suspects(progress, suspects)?;
         self.pending_notes.extend(report.notes.iter().cloned());
-        if let Some(sem) = &mut self.semantic {
-            if !self.projects_loaded {
-                sem.load_projects(&self.registry);
-                self.projects_loaded = true;
-            } else {
-                for path in &report.created {
-                    sem.file_changed(path, true);
-                }
-                for path in &report.changed {
-                    sem.file_changed(path, false);
-                }
+        if !self.projects_loaded {
+            self.load_projects();
+        } else if let Some(sem) = &self.semantic {
+            for path in &report.created {
+                sem.file_changed(path, true);
+            }
+            for path in &report.changed {
+                sem.file_changed(path, false);
             }
         }
         Ok(report)
@@ -478,6 +502,21 @@ pub const MAX_QUERY: usize = 1024;
 pub const MAX_REQUEST: usize = 8 * 1024;
 
 /// Refuse an over-long symbol query or name before any work is done.
+/// Start the language server on a thread of its own and open one file per tsconfig project
+/// ([`walk::early_files`]), so that the server starts and loads its projects while the caller
+/// builds the registry. Progress messages (an install, the start) go to `say` as they come;
+/// hand the server to [`Workspace::adopt_semantic`].
+pub fn start_semantic_early(root: &Path, options: &SemanticOptions, say: std::sync::mpsc::Sender<String>) -> std::io::Result<std::thread::JoinHandle<Result<Semantic, Unavailable>>> {
+    let (root, options) = (root.to_path_buf(), options.clone());
+    std::thread::Builder::new().name("maintaind-server-start".into()).spawn(move || {
+        let semantic = Semantic::start(&root, &options, &|m| {
+            let _ = say.send(m.to_string());
+        })?;
+        semantic.open_early(&walk::early_files(&root));
+        Ok(semantic)
+    })
+}
+
 pub fn check_length(what: &str, text: &str, limit: usize) -> Result<(), RequestError> {
     if text.len() > limit {
         return Err(RequestError::BadInput(format!("the {what} is {} bytes long (limit {limit}); nothing was searched", text.len())));

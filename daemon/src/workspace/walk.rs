@@ -43,6 +43,26 @@ pub fn walk(root: &Path) -> Walk {
     walk_with(root, false)
 }
 
+/// One TypeScript source per tsconfig directory, for a language server to load that project
+/// early: the first in path order whose nearest tsconfig is that one, preferring a file in a
+/// subdirectory (`src/…`, not a config file beside the tsconfig), never a declaration file.
+pub fn early_files(root: &Path) -> Vec<String> {
+    let w = walk(root);
+    let mut dirs: Vec<String> = w.tsconfigs.iter().map(|f| f.rel.rsplit_once('/').map_or(String::new(), |(d, _)| d.to_string())).collect();
+    dirs.sort();
+    dirs.dedup();
+    let mut sources: Vec<&str> = w.sources.iter().map(|f| f.rel.as_str()).filter(|r| (r.ends_with(".ts") || r.ends_with(".tsx")) && !r.ends_with(".d.ts")).collect();
+    sources.sort_unstable();
+    let nearest = |file: &str| dirs.iter().filter(|d| d.is_empty() || file.starts_with(&format!("{d}/"))).max_by_key(|d| d.len());
+    dirs.iter()
+        .filter_map(|dir| {
+            let own = |f: &&&str| nearest(f) == Some(dir);
+            let nested = |f: &&&str| own(f) && f[if dir.is_empty() { 0 } else { dir.len() + 1 }..].contains('/');
+            sources.iter().find(nested).or_else(|| sources.iter().find(own)).map(|f| f.to_string())
+        })
+        .collect()
+}
+
 /// Every file under `root` the walk would see (sources, tsconfigs and all others, links
 /// included but not followed), for the tree a manifest's audit compares against.
 pub fn walk_everything(root: &Path) -> Walk {
@@ -215,5 +235,28 @@ mod tests {
         assert!(!rules.is_ignored(&root.join("src/gen/keep.gen.ts"), false));
         assert!(rules.is_ignored(&root.join("node_modules/x/index.ts"), false));
         assert!(rules.is_ignored(&root.join(".maintaind/registry.db"), false));
+    }
+
+    #[test]
+    fn early_files_are_one_source_per_tsconfig_below_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for (rel, text) in [
+            ("tsconfig.json", "{}"),
+            ("nestia.config.ts", "export default {};\n"),
+            ("src/z.ts", "export const z = 1;\n"),
+            ("src/api/a.ts", "export const a = 1;\n"),
+            ("src/types.d.ts", "declare const d: number;\n"),
+            ("test/tsconfig.json", "{}"),
+            ("test/index.ts", "export {};\n"),
+            ("test/features/t.ts", "export {};\n"),
+            ("empty/tsconfig.json", "{}"),
+        ] {
+            std::fs::create_dir_all(root.join(rel).parent().unwrap()).unwrap();
+            std::fs::write(root.join(rel), text).unwrap();
+        }
+        // A file in a subdirectory, in path order, never a declaration, never another
+        // project's; a tsconfig with no source of its own opens nothing.
+        assert_eq!(early_files(root), vec!["src/api/a.ts".to_string(), "test/features/t.ts".to_string()]);
     }
 }

@@ -208,6 +208,24 @@ fn killed_server_is_restarted_and_answers_precisely() {
     assert_eq!(after.server.as_ref().unwrap().restarts, 1);
 }
 
+/// A type merged with a namespace of its name is one symbol with two meanings: the server is
+/// asked once, at an import of the name, and its answer holds the uses of both (`T` as a type
+/// and `T.ICreate`), with nothing left for the registry to add.
+#[test]
+fn a_type_merged_with_its_namespace_is_found_whole_by_the_server() {
+    let env = empty();
+    env.write("tsconfig.json", "{\"compilerOptions\": {\"strict\": true, \"module\": \"commonjs\", \"target\": \"es2020\"}, \"include\": [\"src\"]}\n");
+    env.write("src/dto.ts", "export type IThing = { name: string };\nexport namespace IThing {\n  export type ICreate = { name: string };\n}\n");
+    env.write("src/a_type_use.ts", "import { IThing } from \"./dto\";\n\nexport const thing: IThing = { name: \"a\" };\n");
+    env.write("src/b_namespace_use.ts", "import { IThing } from \"./dto\";\n\nexport const input: IThing.ICreate = { name: \"b\" };\n");
+    let j = env.run(&["blast", "src/dto.ts#IThing", "--change", "rename", "--ts-server", "native", "--json"]).expect_code(0).json();
+    assert_eq!(j["approximate"], false, "{j}");
+    assert_eq!(j["files"], serde_json::json!(["src/a_type_use.ts", "src/b_namespace_use.ts"]), "{j}");
+    assert_eq!(j["completeness"]["added_by_registry"], serde_json::json!([]), "the server found both meanings' uses: {j}");
+    let via: std::collections::BTreeSet<&str> = j["impacted"].as_array().unwrap().iter().map(|i| i["via"].as_str().unwrap()).collect();
+    assert_eq!(via, std::collections::BTreeSet::from(["lsp"]), "{j}");
+}
+
 /// An edit made outside any editor (a new test file using the DTO) shows up in the next answer.
 #[test]
 fn edits_outside_an_editor_reach_the_server() {

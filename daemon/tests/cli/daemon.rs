@@ -321,6 +321,27 @@ fn ten_thousand_files_at_once_are_coalesced_and_none_is_lost() {
     assert_eq!(fresh["files"], status["files"]);
 }
 
+/// A command-line request sees every write made before it (read-your-writes), and on a quiet
+/// tree it does not wait out the debounce: a cookie file the daemon plants when the request
+/// arrives is seen by the watcher after every earlier write.
+#[test]
+fn a_synced_request_sees_earlier_writes_through_its_cookie() {
+    let env = setup();
+    let (_guard, _) = start(&env, &["--no-lsp", "--debounce-ms", "10000"]);
+    for i in 0..3 {
+        env.write(&format!("src/providers/written{i}.ts"), format!("export function writtenJustBefore{i}(): number {{\n  return {i};\n}}\n"));
+        env.run(&["symbols", &format!("writtenJustBefore{i}"), "--daemon", "--json"]).expect_code(0);
+    }
+    for _ in 0..3 {
+        env.run(&["symbols", "postBbsMemberArticles", "--daemon", "--json"]).expect_code(0);
+    }
+    let w = env.run(&["daemon", "status", "--json"]).json()["watcher"].clone();
+    assert!(w["synced_by_cookie"].as_u64().unwrap() >= 6, "every synced request passed by its cookie: {w}");
+    assert_eq!(w["synced_by_wait"], 0, "none waited out the 10 s debounce: {w}");
+    let left: Vec<_> = std::fs::read_dir(env.path(".maintaind/cookies")).unwrap().collect();
+    assert!(left.is_empty(), "cookies are removed once seen: {left:?}");
+}
+
 #[test]
 fn daemon_bad_options_are_refused_before_anything_starts() {
     let env = setup();
