@@ -131,7 +131,8 @@ impl Semantic {
     }
 
     /// Open one file per tsconfig project and wait until each project answers across files.
-    pub fn load_projects(&mut self, registry: &Registry) {
+    /// `waiting` hears what is still loading before each round of probes.
+    pub fn load_projects(&mut self, registry: &Registry, waiting: &dyn Fn(&str)) {
         let probes = choose_probes(registry);
         self.projects = probes.iter().map(|p| ProjectStatus { dir: p.dir.clone(), probe: p.importer.clone(), loaded: false }).collect();
         for p in &probes {
@@ -147,6 +148,8 @@ impl Semantic {
         }
         let deadline = self.started + self.ready_timeout;
         loop {
+            let pending: Vec<String> = self.unloaded_projects();
+            waiting(&format!("loading TypeScript projects {}/{}: {}", self.projects.len() - pending.len(), self.projects.len(), pending.join(", ")));
             // Every project's probe at once: the server answers them side by side.
             let answers: Vec<(usize, bool)> = {
                 let pending: Vec<(usize, Option<(&String, PendingRefs)>)> = probes
@@ -459,7 +462,11 @@ fn choose_probes(registry: &Registry) -> Vec<Probe> {
     let nearest_dir = |file: &str| -> Option<String> { dirs.iter().filter(|d| d.is_empty() || file.starts_with(&format!("{d}/"))).max_by_key(|d| d.len()).cloned() };
     dirs.iter()
         .map(|dir| {
-            for file in registry.files() {
+            let config = registry.tsconfigs().configs().iter().find(|c| &c.dir == dir);
+            // Files the config includes first: one it does not include would be loaded into an
+            // inferred project of its own.
+            let (included, others): (Vec<&maintaind_registry::FileIndex>, Vec<&maintaind_registry::FileIndex>) = registry.files().partition(|f| config.is_none_or(|c| c.includes(&f.path)));
+            for file in included.into_iter().chain(others) {
                 if file.lang == FileLang::Prisma || file.lang == FileLang::Declaration || nearest_dir(&file.path).as_deref() != Some(dir.as_str()) {
                     continue;
                 }

@@ -25,6 +25,21 @@ pub struct TsConfig {
     pub paths: Vec<(String, Vec<String>)>,
     /// Problems reading it (bad JSONC, an `extends` that is not in the workspace).
     pub problems: Vec<String>,
+    /// The directories its own `include` patterns start from (root-relative: `src/**/*.ts` and
+    /// `./src` give `src`); `None` when it has no `include` of its own (everything under `dir`).
+    pub include: Option<Vec<String>>,
+}
+
+impl TsConfig {
+    /// Whether `file` (root-relative) is under one of the directories the config includes.
+    /// An approximation of TypeScript's matching (no `exclude`, no `files`, no inheritance),
+    /// enough to tell `src/x.ts` from a `build/env.ts` beside an `"include": ["src"]`.
+    pub fn includes(&self, file: &str) -> bool {
+        match &self.include {
+            None => is_within(file, &self.dir),
+            Some(dirs) => dirs.iter().any(|d| is_within(file, d)),
+        }
+    }
 }
 
 /// One `compilerOptions.paths` entry: the pattern and its target patterns.
@@ -40,6 +55,7 @@ struct RawConfig {
     /// `baseUrl` (the directory of the config that defines `paths`).
     paths: Option<(Vec<PathMapping>, String)>,
     problem: Option<String>,
+    include: Option<Vec<String>>,
 }
 
 /// Every tsconfig in the workspace, resolved.
@@ -69,7 +85,8 @@ impl TsConfigSet {
                             .collect()
                     })
                     .unwrap_or_default();
-                TsConfig { path: path.clone(), dir: parent(path).to_string(), base_url, paths, problems }
+                let include = raw.get(path.as_str()).and_then(|r| r.include.clone());
+                TsConfig { path: path.clone(), dir: parent(path).to_string(), base_url, paths, problems, include }
             })
             .collect();
         // Nearest first: deeper directories before shallower; `tsconfig.json` before variants.
@@ -128,6 +145,21 @@ fn parse_raw(path: &str, text: &str) -> RawConfig {
         Some(Value::String(s)) => raw.extends.push(s.clone()),
         Some(Value::Array(items)) => raw.extends.extend(items.iter().filter_map(|v| v.as_str().map(str::to_string))),
         _ => {}
+    }
+    if let Some(Value::Array(patterns)) = value.get("include") {
+        // The literal directory each pattern starts from: up to its first wildcard segment.
+        let dirs = patterns
+            .iter()
+            .filter_map(Value::as_str)
+            .filter_map(|p| {
+                let literal: Vec<&str> = p.split('/').take_while(|seg| !seg.contains('*') && !seg.contains('?')).collect();
+                let literal = literal.join("/");
+                // A pattern naming a file (`src/main.ts`) includes that file's directory.
+                let literal = if literal.ends_with(".ts") || literal.ends_with(".tsx") { parent(&literal).to_string() } else { literal };
+                join(dir, if literal.is_empty() { "." } else { &literal })
+            })
+            .collect();
+        raw.include = Some(dirs);
     }
     let options = value.get("compilerOptions");
     if let Some(base) = options.and_then(|o| o.get("baseUrl")).and_then(Value::as_str) {

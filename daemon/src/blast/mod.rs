@@ -174,6 +174,17 @@ impl Derived {
     }
 }
 
+/// How many reference walks or route joins one generation keeps: a long quiet session asks
+/// about many symbols, and memory is bounded (issue 15). Past it, the memo starts over.
+const MEMO_ENTRIES: usize = 4096;
+
+fn remember_bounded<K: std::hash::Hash + Eq, V>(memo: &mut HashMap<K, V>, key: K, value: V) {
+    if memo.len() >= MEMO_ENTRIES {
+        memo.clear();
+    }
+    memo.insert(key, value);
+}
+
 /// Parsed files reused across queries of one registry generation.
 pub type SyntaxCache = HashMap<String, Option<Syntax>>;
 
@@ -471,7 +482,7 @@ impl<'a> Blast<'a> {
             return found.as_ref().clone();
         }
         let found = self.registry_refs_uncached(target);
-        self.derived.refs.lock().unwrap().insert(key, Arc::new(found.clone()));
+        remember_bounded(&mut self.derived.refs.lock().unwrap(), key, Arc::new(found.clone()));
         found
     }
 
@@ -606,7 +617,7 @@ impl<'a> Blast<'a> {
                 Some(found) => found,
                 None => {
                     let found = self.route_of_provider(&provider.0, &provider.1, &derived.sdk);
-                    derived.routes.lock().unwrap().insert(provider.clone(), found.clone());
+                    remember_bounded(&mut derived.routes.lock().unwrap(), provider.clone(), found.clone());
                     found
                 }
             };

@@ -967,10 +967,12 @@ pub fn find_root(given: Option<&Path>) -> Result<PathBuf, Failure> {
         .ok_or_else(|| Failure::usage(format!("no project root above {} (no .git or package.json); pass --root DIR", cwd.display())))
 }
 
-/// A progress bar on stderr for indexing, drawn only on a terminal and only once the work
-/// has run for about a second (short runs stay quiet).
+/// A progress bar on stderr for indexing, drawn only on a terminal and only once the work has
+/// run for about a second (short runs stay quiet), and a spinner saying what a cold command
+/// waits for (the language server's projects), on a terminal only.
 struct BarProgress {
     bar: Option<indicatif::ProgressBar>,
+    spinner: std::sync::OnceLock<indicatif::ProgressBar>,
     started: std::time::Instant,
 }
 
@@ -982,7 +984,7 @@ impl BarProgress {
             bar.set_message(label);
             bar
         });
-        BarProgress { bar, started: std::time::Instant::now() }
+        BarProgress { bar, spinner: std::sync::OnceLock::new(), started: std::time::Instant::now() }
     }
 }
 
@@ -1003,6 +1005,26 @@ impl Progress for BarProgress {
     fn finish(&self) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
+        }
+        if let Some(spinner) = self.spinner.get() {
+            spinner.finish_and_clear();
+        }
+    }
+    fn waiting(&self, what: &str) {
+        if self.bar.is_none() {
+            return; // not a terminal
+        }
+        let spinner = self.spinner.get_or_init(|| {
+            let s = indicatif::ProgressBar::hidden();
+            s.set_style(indicatif::ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("valid template"));
+            s
+        });
+        spinner.set_message(what.to_string());
+        // Drawn at once: a project load is one blocking wait of a second or more on a real
+        // backend, with no later call to reveal a spinner held back.
+        if spinner.is_hidden() && !spinner.is_finished() {
+            spinner.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            spinner.enable_steady_tick(std::time::Duration::from_millis(120));
         }
     }
 }

@@ -417,7 +417,7 @@ pub fn run(root: &Path, options: Options, say: &dyn Fn(&str)) -> Result<Stopped>
         match thread.join() {
             Ok(Ok(semantic)) => {
                 ws.adopt_semantic(semantic);
-                ws.load_projects();
+                ws.load_projects(&NoProgress);
                 tracing::info!(ms = shared.started.elapsed().as_millis() as u64, "language server projects loaded");
             }
             Ok(Err(e)) => {
@@ -511,6 +511,7 @@ pub fn run(root: &Path, options: Options, say: &dyn Fn(&str)) -> Result<Stopped>
             host.apply_changes(&mut watch, paths, rescan);
         }
         host.retry_unreadable();
+        let answered = requests.len();
         for r in requests {
             // A client that hung up before its turn asked for nothing any more: above all, an
             // apply nobody waits for is not carried out.
@@ -526,6 +527,13 @@ pub fn run(root: &Path, options: Options, say: &dyn Fn(&str)) -> Result<Stopped>
         }
         if host.shutdown_requested() {
             break Stopped::Shutdown;
+        }
+        if answered > 0 {
+            // A query's parse trees and walks are freed by now, but glibc keeps the pages in its
+            // per-thread arenas (rayon's workers each have one): on a real backend the daemon
+            // held 73 MiB after 20 queries, 46 MiB with this. Costs 0.3-3 ms, after the answers
+            // went out. SAFETY: malloc_trim only hands free heap pages back to the kernel.
+            unsafe { libc::malloc_trim(0) };
         }
         host.publish("ready");
         if let Some(idle) = options.idle_exit

@@ -79,11 +79,15 @@ pub struct Skipped {
     pub reason: String,
 }
 
-/// Receives indexing progress (the CLI draws a bar on a TTY; others ignore it).
+/// Receives indexing progress, and what a cold command waits for (the CLI draws a bar or a
+/// spinner on a TTY; others ignore it).
 pub trait Progress: Sync {
     fn start(&self, _total: u64) {}
     fn advance(&self) {}
     fn finish(&self) {}
+    /// The work is waiting for something it does not control: `what` says for what
+    /// ("loading TypeScript projects 1/2: test/tsconfig.json"). Ends with [`Progress::finish`].
+    fn waiting(&self, _what: &str) {}
 }
 
 pub struct NoProgress;
@@ -207,7 +211,7 @@ impl Workspace {
     /// Have the server load every tsconfig project (once; see [`Semantic::load_projects`]).
     /// Meanwhile the facts every blast needs (reverse imports, the SDK's routes) are built on
     /// the other core, so the first answer does not build them.
-    pub fn load_projects(&mut self) {
+    pub fn load_projects(&mut self, progress: &dyn Progress) {
         let Some(sem) = &mut self.semantic else { return };
         if self.projects_loaded {
             return;
@@ -215,7 +219,8 @@ impl Workspace {
         let registry = &self.registry;
         let derived = std::thread::scope(|scope| {
             let derived = scope.spawn(|| Arc::new(crate::blast::Derived::new(registry)));
-            sem.load_projects(registry);
+            sem.load_projects(registry, &|what| progress.waiting(what));
+            progress.finish();
             derived.join().expect("building the derived facts does not panic")
         });
         self.caches.derived = Some((self.generation, derived));
@@ -235,7 +240,7 @@ impl Workspace {
         let report = self.index_suspects(progress, suspects)?;
         self.pending_notes.extend(report.notes.iter().cloned());
         if !self.projects_loaded {
-            self.load_projects();
+            self.load_projects(progress);
         } else if let Some(sem) = &self.semantic {
             for path in &report.created {
                 sem.file_changed(path, true);

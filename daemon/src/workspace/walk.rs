@@ -44,11 +44,15 @@ pub fn walk(root: &Path) -> Walk {
 }
 
 /// One TypeScript source per tsconfig directory, for a language server to load that project
-/// early: the first in path order whose nearest tsconfig is that one, preferring a file in a
-/// subdirectory (`src/…`, not a config file beside the tsconfig), never a declaration file.
+/// early: the first in path order whose nearest tsconfig is that one, preferring one its
+/// `include` names (a file it does not include lands in an inferred project of its own, which
+/// costs the server memory for nothing) and one in a subdirectory (`src/…`, not a config file
+/// beside the tsconfig), never a declaration file.
 pub fn early_files(root: &Path) -> Vec<String> {
     let w = walk(root);
-    let mut dirs: Vec<String> = w.tsconfigs.iter().map(|f| f.rel.rsplit_once('/').map_or(String::new(), |(d, _)| d.to_string())).collect();
+    let texts: Vec<(String, String)> = w.tsconfigs.iter().filter_map(|f| Some((f.rel.clone(), String::from_utf8_lossy(&crate::safefs::read_regular(&f.abs).ok()?).into_owned()))).collect();
+    let configs = maintaind_registry::TsConfigSet::new(&texts);
+    let mut dirs: Vec<String> = configs.configs().iter().map(|c| c.dir.clone()).collect();
     dirs.sort();
     dirs.dedup();
     let mut sources: Vec<&str> = w.sources.iter().map(|f| f.rel.as_str()).filter(|r| (r.ends_with(".ts") || r.ends_with(".tsx")) && !r.ends_with(".d.ts")).collect();
@@ -56,9 +60,12 @@ pub fn early_files(root: &Path) -> Vec<String> {
     let nearest = |file: &str| dirs.iter().filter(|d| d.is_empty() || file.starts_with(&format!("{d}/"))).max_by_key(|d| d.len());
     dirs.iter()
         .filter_map(|dir| {
+            // The directory's `tsconfig.json` comes first among its configs.
+            let config = configs.configs().iter().find(|c| &c.dir == dir)?;
             let own = |f: &&&str| nearest(f) == Some(dir);
-            let nested = |f: &&&str| own(f) && f[if dir.is_empty() { 0 } else { dir.len() + 1 }..].contains('/');
-            sources.iter().find(nested).or_else(|| sources.iter().find(own)).map(|f| f.to_string())
+            let included = |f: &&&str| own(f) && config.includes(f);
+            let nested = |f: &&&str| included(f) && f[if dir.is_empty() { 0 } else { dir.len() + 1 }..].contains('/');
+            sources.iter().find(nested).or_else(|| sources.iter().find(included)).or_else(|| sources.iter().find(own)).map(|f| f.to_string())
         })
         .collect()
 }
@@ -242,8 +249,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
         for (rel, text) in [
-            ("tsconfig.json", "{}"),
+            ("tsconfig.json", "{\"include\": [\"src\"]}"),
             ("nestia.config.ts", "export default {};\n"),
+            ("build/env.ts", "export const env = 1;\n"),
             ("src/z.ts", "export const z = 1;\n"),
             ("src/api/a.ts", "export const a = 1;\n"),
             ("src/types.d.ts", "declare const d: number;\n"),
@@ -255,8 +263,8 @@ mod tests {
             std::fs::create_dir_all(root.join(rel).parent().unwrap()).unwrap();
             std::fs::write(root.join(rel), text).unwrap();
         }
-        // A file in a subdirectory, in path order, never a declaration, never another
-        // project's; a tsconfig with no source of its own opens nothing.
+        // A file the config includes, in a subdirectory, in path order, never a declaration,
+        // never another project's; a tsconfig with no source of its own opens nothing.
         assert_eq!(early_files(root), vec!["src/api/a.ts".to_string(), "test/features/t.ts".to_string()]);
     }
 }

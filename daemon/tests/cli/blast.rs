@@ -226,6 +226,27 @@ fn a_type_merged_with_its_namespace_is_found_whole_by_the_server() {
     assert_eq!(via, std::collections::BTreeSet::from(["lsp"]), "{j}");
 }
 
+/// A cold command says what it waits for: the projects the language server is still loading
+/// (the CLI shows it as a spinner on a terminal).
+#[test]
+fn a_cold_start_says_which_projects_it_waits_for() {
+    struct Recording(std::sync::Mutex<Vec<String>>);
+    impl maintaind::workspace::Progress for Recording {
+        fn waiting(&self, what: &str) {
+            self.0.lock().unwrap().push(what.to_string());
+        }
+    }
+    let env = setup();
+    let mut ws = Workspace::open(env.root()).unwrap();
+    let options = SemanticOptions { choice: ServerChoice::Native, offline: false, ready_timeout: std::time::Duration::from_secs(120) };
+    ws.start_semantic(&options, &|m| eprintln!("{m}")).unwrap();
+    let said = Recording(Default::default());
+    ws.refresh(&said).unwrap();
+    let said = said.0.into_inner().unwrap();
+    assert_eq!(said.first().map(String::as_str), Some("loading TypeScript projects 0/2: tsconfig.json, test/tsconfig.json"), "{said:?}");
+    assert!(ws.semantic().unwrap().is_ready());
+}
+
 /// An edit made outside any editor (a new test file using the DTO) shows up in the next answer.
 #[test]
 fn edits_outside_an_editor_reach_the_server() {
