@@ -200,10 +200,14 @@ fn raw(root: &Path, syms: &[Symbol], probe: &str) -> Result<Figures> {
     Ok(Figures { peak_kib, cold, restart: Duration::ZERO, warm: warm[1..].to_vec(), cli: Vec::new() })
 }
 
-/// The symbols of the socket set and of the CLI set: the halves of all but the first.
-fn halves(syms: &[Symbol]) -> (&[Symbol], &[Symbol]) {
-    let rest = &syms[1..];
-    rest.split_at(rest.len().div_ceil(2))
+/// The socket set and the CLI set: alternate items (paths sort alike symbols together;
+/// alternating gives both sets the same mix).
+fn halves<T>(items: &[T]) -> (Vec<&T>, Vec<&T>) {
+    let (mut even, mut odd) = (Vec::new(), Vec::new());
+    for (i, item) in items.iter().enumerate() {
+        if i % 2 == 0 { even.push(item) } else { odd.push(item) }
+    }
+    (even, odd)
 }
 
 /// `maintaind daemon start`, then `blast` of the first symbol until the answer is complete:
@@ -234,7 +238,7 @@ fn ours(root: &Path, syms: &[Symbol], maintaind: &Path) -> Result<Figures> {
     let (cold, mut client) = start_and_answer(root, maintaind, &syms[0])?;
     let pid = client.hello.pid;
     let sampler = PeakSampler::start(move || Some(pid));
-    let (socket_set, cli_set) = halves(syms);
+    let (socket_set, cli_set) = halves(&syms[1..]);
     let mut warm = Vec::new();
     for s in socket_set {
         let t = Instant::now();
@@ -323,8 +327,10 @@ pub fn run(o: Options) -> Result<()> {
         ours.restart.as_secs_f64() / raw.cold.as_secs_f64()
     );
     let (socket_n, cli_n) = (ours.warm.len(), ours.cli.len());
-    let (raw_socket, raw_cli) = raw.warm.split_at(socket_n.min(raw.warm.len()));
-    let (w, rw, c, rc) = (median(&ours.warm), median(raw_socket), median(&ours.cli), median(raw_cli));
+    // The raw figures of the same two sets (raw.warm follows the symbols after the first).
+    let (raw_socket, raw_cli) = halves(&raw.warm);
+    let copied = |v: Vec<&Duration>| v.into_iter().copied().collect::<Vec<_>>();
+    let (w, rw, c, rc) = (median(&ours.warm), median(&copied(raw_socket)), median(&ours.cli), median(&copied(raw_cli)));
     let _ = writeln!(
         md,
         "| warm, a symbol's first `blast --change rename`, over the daemon's socket (median of {socket_n}) | {:.1} ms | its first `references`: {:.1} ms | **{:.2}×** | ≤ 1.2× |",

@@ -635,9 +635,13 @@ impl Host {
     fn publish(&self, state: &str) {
         let mut s = self.shared.status.lock().unwrap();
         s.state = state.into();
-        s.generation = self.ws.generation();
-        s.files = self.ws.registry().file_count();
-        s.symbols = self.ws.registry().symbol_count();
+        // Counting symbols walks every file: done when the registry changed, not every tick
+        // (it was most of an idle daemon's CPU).
+        if s.generation != self.ws.generation() || s.files == 0 {
+            s.generation = self.ws.generation();
+            s.files = self.ws.registry().file_count();
+            s.symbols = self.ws.registry().symbol_count();
+        }
         s.server = self.ws.semantic().map(|sem| sem.status());
         s.server_pid = self.ws.semantic().and_then(|sem| sem.server_pid());
         s.server_note = self.server_note.clone();
