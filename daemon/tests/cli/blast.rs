@@ -196,8 +196,7 @@ fn refreshed_blast(ws: &mut Workspace, change: ChangeKind) -> maintaind::blast::
 fn killed_server_is_restarted_and_answers_precisely() {
     let env = setup();
     let mut ws = Workspace::open(env.root()).unwrap();
-    let options = SemanticOptions { choice: ServerChoice::Native, offline: false, ready_timeout: std::time::Duration::from_secs(120) };
-    ws.start_semantic(&options, &|m| eprintln!("{m}")).unwrap();
+    start_native(&mut ws);
     let before = refreshed_blast(&mut ws, ChangeKind::Rename);
     let pid = ws.semantic().unwrap().server_pid().expect("a running server");
     unsafe { libc::kill(pid as i32, libc::SIGKILL) };
@@ -226,6 +225,12 @@ fn a_type_merged_with_its_namespace_is_found_whole_by_the_server() {
     assert_eq!(via, std::collections::BTreeSet::from(["lsp"]), "{j}");
 }
 
+/// Start TypeScript 7's server for `ws`, as the daemon would.
+fn start_native(ws: &mut Workspace) {
+    let options = SemanticOptions { choice: ServerChoice::Native, offline: false, ready_timeout: std::time::Duration::from_secs(120) };
+    ws.start_semantic(&options, &|m| eprintln!("{m}")).unwrap();
+}
+
 /// A cold command says what it waits for: the projects the language server is still loading
 /// (the CLI shows it as a spinner on a terminal).
 #[test]
@@ -238,8 +243,7 @@ fn a_cold_start_says_which_projects_it_waits_for() {
     }
     let env = setup();
     let mut ws = Workspace::open(env.root()).unwrap();
-    let options = SemanticOptions { choice: ServerChoice::Native, offline: false, ready_timeout: std::time::Duration::from_secs(120) };
-    ws.start_semantic(&options, &|m| eprintln!("{m}")).unwrap();
+    start_native(&mut ws);
     let said = Recording(Default::default());
     ws.refresh(&said).unwrap();
     let said = said.0.into_inner().unwrap();
@@ -252,8 +256,7 @@ fn a_cold_start_says_which_projects_it_waits_for() {
 fn edits_outside_an_editor_reach_the_server() {
     let env = setup();
     let mut ws = Workspace::open(env.root()).unwrap();
-    let options = SemanticOptions { choice: ServerChoice::Native, offline: false, ready_timeout: std::time::Duration::from_secs(120) };
-    ws.start_semantic(&options, &|m| eprintln!("{m}")).unwrap();
+    start_native(&mut ws);
     let before = refreshed_blast(&mut ws, ChangeKind::Rename);
     let new_file = "test/features/api/article/test_api_article_extra.ts";
     env.write(
