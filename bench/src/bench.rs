@@ -627,7 +627,7 @@ fn blast_section(root: &Path, files: &std::collections::BTreeMap<String, String>
     }
     let _ = writeln!(
         md,
-        "\nTargets: warm `blast` ≤ 1.2× the raw round trip; repeated query ≤ 5 ms. \"Answer not cached\": the answer cache is cleared before each run, while facts that depend only on the registry generation stay (reverse import map, SDK route index, route joins, registry reference walks, parsed referencing files); \"first query after a registry change\" rebuilds those too. A `blast` is one `references` request per declaration of the target, with the registry's completeness guard computed while the server answers; follow-through and the route join use the registry. The registry refresh a one-shot CLI query does first is the warm `index` above."
+        "\nTargets: warm `blast` ≤ 1.2× the raw round trip; repeated query ≤ 5 ms. \"Answer not cached\": the answer cache is cleared before each run, while facts that depend only on the registry generation stay (reverse import map, SDK route index, route joins, registry reference walks, parsed referencing files); \"first query after a registry change\" rebuilds those too. A `blast` is one `references` request (a type merged with its namespace is asked at an import of it, which covers both meanings), with the registry's completeness guard and the parsing of the referencing files done while the server answers; follow-through and the route join use the registry. The registry refresh a one-shot CLI query does first is the warm `index` above."
     );
 
     // Accuracy against compiler truth.
