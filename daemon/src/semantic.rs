@@ -453,21 +453,21 @@ struct Probe {
 
 /// One probe per tsconfig directory, deterministic (the first qualifying file in path order).
 fn choose_probes(registry: &Registry) -> Vec<Probe> {
-    let mut dirs: Vec<String> = registry.tsconfigs().configs().iter().map(|c| c.dir.clone()).collect();
-    dirs.sort();
-    dirs.dedup();
+    let configs = registry.tsconfigs();
+    let mut dirs = configs.dirs();
     if dirs.is_empty() {
         dirs.push(String::new());
     }
-    let nearest_dir = |file: &str| -> Option<String> { dirs.iter().filter(|d| d.is_empty() || file.starts_with(&format!("{d}/"))).max_by_key(|d| d.len()).cloned() };
+    // Without any config, every file is the root's.
+    let nearest_dir = |file: &str| configs.nearest_dir(file).unwrap_or("");
     dirs.iter()
         .map(|dir| {
-            let config = registry.tsconfigs().configs().iter().find(|c| &c.dir == dir);
+            let config = configs.main_config(dir);
             // Files the config includes first: one it does not include would be loaded into an
             // inferred project of its own.
             let (included, others): (Vec<&maintaind_registry::FileIndex>, Vec<&maintaind_registry::FileIndex>) = registry.files().partition(|f| config.is_none_or(|c| c.includes(&f.path)));
             for file in included.into_iter().chain(others) {
-                if file.lang == FileLang::Prisma || file.lang == FileLang::Declaration || nearest_dir(&file.path).as_deref() != Some(dir.as_str()) {
+                if file.lang == FileLang::Prisma || file.lang == FileLang::Declaration || nearest_dir(&file.path) != dir.as_str() {
                     continue;
                 }
                 for import in file.imports.iter().filter(|i| !i.reexport) {

@@ -105,6 +105,25 @@ impl TsConfigSet {
         &self.configs
     }
 
+    /// The directories that hold a config, each once, in path order.
+    pub fn dirs(&self) -> Vec<String> {
+        let mut dirs: Vec<String> = self.configs.iter().map(|c| c.dir.clone()).collect();
+        dirs.sort();
+        dirs.dedup();
+        dirs
+    }
+
+    /// The directory of the config nearest above `file` (root-relative): its project's, as
+    /// `tsc` and the language servers pick it.
+    pub fn nearest_dir(&self, file: &str) -> Option<&str> {
+        self.configs.iter().find(|c| is_within(file, &c.dir)).map(|c| c.dir.as_str())
+    }
+
+    /// The main config of `dir`: its `tsconfig.json` before variants such as `tsconfig.build.json`.
+    pub fn main_config(&self, dir: &str) -> Option<&TsConfig> {
+        self.configs.iter().find(|c| c.dir == dir)
+    }
+
     /// Resolve `specifier` imported from `from` (root-relative) to a known file.
     pub fn resolve(&self, from: &str, specifier: &str, exists: &dyn Fn(&str) -> bool) -> Option<String> {
         if specifier.starts_with("./") || specifier.starts_with("../") || specifier == "." || specifier == ".." {
@@ -112,7 +131,7 @@ impl TsConfigSet {
         }
         // The file belongs to the project(s) of the nearest directory that has a tsconfig, as
         // with tsc; configs further up only apply through `extends`.
-        let nearest = self.configs.iter().find(|c| is_within(from, &c.dir)).map(|c| c.dir.as_str())?;
+        let nearest = self.nearest_dir(from)?;
         for config in self.configs.iter().filter(|c| c.dir == nearest) {
             for (pattern, targets) in &config.paths {
                 let Some(star) = match_pattern(pattern, specifier) else { continue };

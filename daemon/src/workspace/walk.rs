@@ -52,17 +52,14 @@ pub fn early_files(root: &Path) -> Vec<String> {
     let w = walk(root);
     let texts: Vec<(String, String)> = w.tsconfigs.iter().filter_map(|f| Some((f.rel.clone(), String::from_utf8_lossy(&crate::safefs::read_regular(&f.abs).ok()?).into_owned()))).collect();
     let configs = maintaind_registry::TsConfigSet::new(&texts);
-    let mut dirs: Vec<String> = configs.configs().iter().map(|c| c.dir.clone()).collect();
-    dirs.sort();
-    dirs.dedup();
     let mut sources: Vec<&str> = w.sources.iter().map(|f| f.rel.as_str()).filter(|r| (r.ends_with(".ts") || r.ends_with(".tsx")) && !r.ends_with(".d.ts")).collect();
     sources.sort_unstable();
-    let nearest = |file: &str| dirs.iter().filter(|d| d.is_empty() || file.starts_with(&format!("{d}/"))).max_by_key(|d| d.len());
-    dirs.iter()
+    configs
+        .dirs()
+        .iter()
         .filter_map(|dir| {
-            // The directory's `tsconfig.json` comes first among its configs.
-            let config = configs.configs().iter().find(|c| &c.dir == dir)?;
-            let own = |f: &&&str| nearest(f) == Some(dir);
+            let config = configs.main_config(dir)?;
+            let own = |f: &&&str| configs.nearest_dir(f) == Some(dir.as_str());
             let included = |f: &&&str| own(f) && config.includes(f);
             let nested = |f: &&&str| included(f) && f[if dir.is_empty() { 0 } else { dir.len() + 1 }..].contains('/');
             sources.iter().find(nested).or_else(|| sources.iter().find(included)).or_else(|| sources.iter().find(own)).map(|f| f.to_string())
