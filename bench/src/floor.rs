@@ -45,6 +45,17 @@ struct Symbol {
     line: u32,
     col: u32,
     query: String,
+    /// Where maintaind asks the server instead (a named import in a file of a loaded project;
+    /// [`maintaind::blast::import_site`]), when the declaring file's project is covered.
+    site: Option<(String, u32, u32)>,
+}
+
+/// Where the raw server is asked: at each symbol's declaration, as an editor asks (which loads
+/// the declaring file's project, the root one, beside the test one), or at maintaind's sites.
+#[derive(Clone, Copy, PartialEq)]
+enum Ask {
+    Declaration,
+    AsMaintaind,
 }
 
 /// Samples the peak resident memory of a process tree until dropped.
@@ -108,12 +119,16 @@ fn symbols(root: &Path, n: usize) -> Result<(Vec<Symbol>, String)> {
     let mut ws = Workspace::open(root)?;
     ws.refresh(&NoProgress)?;
     let reg = ws.registry();
+    let importers = maintaind::blast::Derived::new(reg).importers;
+    let covered = maintaind::semantic::covered_projects(reg);
+    let loaded = |f: &str| !covered.contains_key(reg.tsconfigs().nearest_dir(f).unwrap_or(""));
     let mut out = Vec::new();
     let mut files: Vec<&maintaind_registry::FileIndex> = reg.files().filter(|f| f.path.starts_with("src/api/structures/") && f.path.ends_with(".ts")).collect();
     files.sort_by(|a, b| a.path.cmp(&b.path));
     for f in files {
         if let Some(s) = f.symbols.iter().find(|s| s.exported && matches!(s.kind, maintaind_registry::SymbolKind::Type | maintaind_registry::SymbolKind::Interface) && !s.name.contains('.')) {
-            out.push(Symbol { file: f.path.clone(), line: s.name_span.start.line, col: s.name_span.start.col, query: format!("{}#{}", f.path, s.name) });
+            let site = (!loaded(&f.path)).then(|| maintaind::blast::import_site(reg, &importers, &f.path, &s.name, &loaded)).flatten().map(|(file, pos)| (file, pos.line, pos.col));
+            out.push(Symbol { file: f.path.clone(), line: s.name_span.start.line, col: s.name_span.start.col, query: format!("{}#{}", f.path, s.name), site });
         }
         if out.len() == n * 3 {
             break;
@@ -134,7 +149,7 @@ fn symbols(root: &Path, n: usize) -> Result<(Vec<Symbol>, String)> {
 }
 
 /// Raw TypeScript 7 over one connection: the floor.
-fn raw(root: &Path, syms: &[Symbol], probe: &str) -> Result<Figures> {
+fn raw_server(root: &Path, syms: &[Symbol], probe: &str, ask: Ask) -> Result<Figures> {
     use lsp_types::*;
     let found = maintaind_lsp_bridge::server::find_or_install(maintaind_lsp_bridge::ServerKind::Native, root, &maintaind_lsp_bridge::server::cache_dir(), false, &|m| eprintln!("{m}"))
         .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -165,9 +180,16 @@ fn raw(root: &Path, syms: &[Symbol], probe: &str) -> Result<Figures> {
         }
         Ok(())
     };
+    let at = |s: &Symbol| -> (String, u32, u32) {
+        match (&s.site, ask) {
+            (Some(site), Ask::AsMaintaind) => site.clone(),
+            _ => (s.file.clone(), s.line, s.col),
+        }
+    };
     let refs = |s: &Symbol| -> Result<Vec<Location>> {
+        let (file, line, col) = at(s);
         let params = ReferenceParams {
-            text_document_position: TextDocumentPositionParams { text_document: TextDocumentIdentifier { uri: uri(&s.file) }, position: Position { line: s.line, character: s.col } },
+            text_document_position: TextDocumentPositionParams { text_document: TextDocumentIdentifier { uri: uri(&file) }, position: Position { line, character: col } },
             context: ReferenceContext { include_declaration: true },
             work_done_progress_params: Default::default(),
             partial_result_params: Default::default(),
@@ -175,10 +197,12 @@ fn raw(root: &Path, syms: &[Symbol], probe: &str) -> Result<Figures> {
         Ok(rt.block_on(client.request::<request::References>(params, Duration::from_secs(120))).map_err(|e| anyhow::anyhow!("{e}"))?.unwrap_or_default())
     };
     open(probe)?;
-    open(&syms[0].file)?;
-    let probe_path = root.join(probe);
+    open(&at(&syms[0]).0)?;
+    // Complete when the answer crosses projects: asked at the declaration it reaches the test
+    // file; asked at a test file's import it reaches the declaration.
+    let other = root.join(if at(&syms[0]).0 == syms[0].file { probe } else { &syms[0].file });
     let cold = loop {
-        if refs(&syms[0])?.iter().any(|l| maintaind_lsp_bridge::uri_to_path(l.uri.as_str()).as_deref() == Some(probe_path.as_path())) {
+        if refs(&syms[0])?.iter().any(|l| maintaind_lsp_bridge::uri_to_path(l.uri.as_str()).as_deref() == Some(other.as_path())) {
             break started.elapsed();
         }
         if started.elapsed() > Duration::from_secs(300) {
@@ -189,7 +213,7 @@ fn raw(root: &Path, syms: &[Symbol], probe: &str) -> Result<Figures> {
     };
     let mut warm = Vec::new();
     for s in syms {
-        open(&s.file)?;
+        open(&at(s).0)?;
         let t = Instant::now();
         std::hint::black_box(refs(s)?);
         warm.push(t.elapsed());
@@ -284,7 +308,14 @@ pub fn run(o: Options) -> Result<()> {
     let (syms, probe) = symbols(&root, 2 * o.symbols + 1)?;
     anyhow::ensure!(syms.len() >= 3, "{} has too few DTO types for the comparison ({})", root.display(), syms.len());
     eprintln!("floor: {} symbols on {}; raw TypeScript 7 first", syms.len() - 1, root.display());
-    let raw = raw(&root, &syms, &probe)?;
+    let raw = raw_server(&root, &syms, &probe, Ask::Declaration)?;
+    let sited = syms.iter().filter(|s| s.site.is_some()).count();
+    let raw_sites = if sited > 0 {
+        eprintln!("floor: raw TypeScript 7 asked at maintaind's sites");
+        Some(raw_server(&root, &syms, &probe, Ask::AsMaintaind)?)
+    } else {
+        None
+    };
     eprintln!("floor: maintaind");
     let ours = ours(&root, &syms, &maintaind)?;
     let _ = std::fs::remove_dir_all(&tmp);
@@ -331,6 +362,24 @@ pub fn run(o: Options) -> Result<()> {
         "≤ 1.2×",
     );
     row(format!("the same through the CLI, a process per query (other symbols, median of {cli_n})"), median(&ours.cli), "", median(&copied(raw_cli)), 1, "≤ 2×");
+    if let Some(r) = &raw_sites {
+        let (r_socket, r_cli) = halves(&r.warm);
+        let _ = writeln!(
+            md,
+            "\nRaw TypeScript 7 is asked at each symbol's declaration, as an editor asks: a `src` file's project is the root one, so the server loads it beside the test project that already holds every `src` file, and searches both on each request. maintaind loads each file once: it leaves the covered root project unloaded and asks at a test file's import of the symbol ({sited} of the {} symbols have one{}). The same raw server asked at maintaind's sites, in the same run, for comparison:\n",
+            syms.len(),
+            if sited < syms.len() { "; the others are asked at their declaration, which loads the root project on demand, on both sides" } else { "" }
+        );
+        let _ = writeln!(md, "| measure | maintaind | raw TypeScript 7 asked at maintaind's sites | ratio |");
+        let _ = writeln!(md, "|---|---|---|---|");
+        let _ = writeln!(md, "| peak resident memory of the process tree | {:.0} MiB | {:.0} MiB | {:.2}× |", mib(ours.peak_kib), mib(r.peak_kib), ours.peak_kib as f64 / r.peak_kib.max(1) as f64);
+        let line = |md: &mut String, label: &str, ours: Duration, raw: Duration| {
+            let _ = writeln!(md, "| {label} | {:.1} ms | {:.1} ms | {:.2}× |", ms(ours), ms(raw), ours.as_secs_f64() / raw.as_secs_f64());
+        };
+        line(&mut md, "cold start → first complete cross-file answer (first start)", ours.cold, r.cold);
+        line(&mut md, "warm, a symbol's first blast over the socket / first `references`", median(&ours.warm), median(&copied(r_socket)));
+        line(&mut md, "the same through the CLI", median(&ours.cli), median(&copied(r_cli)));
+    }
     let _ = writeln!(md, "\nRe-run with `maintaind-bench floor [--root BACKEND]` (release build).");
     print!("{md}");
     if let Some(out) = &o.out {

@@ -4,9 +4,13 @@
 //!
 //! Readiness: a server answers `references` early from whatever it has loaded (tsls from its
 //! syntax server, both from only the projects of opened files). For each tsconfig directory we
-//! open one file of that project that imports a symbol from another file, then ask for that
-//! symbol's references until the importing file appears. Until every project passes, answers
-//! are flagged approximate.
+//! open one file of that project that imports a symbol from another file, then ask, at the
+//! import, for that symbol's references until its declaration appears. Until every project
+//! passes, answers are flagged approximate.
+//!
+//! Each file is loaded once: a project whose files another project holds (a generated
+//! backend's root project, inside `test/tsconfig.json`'s) is *covered* and not loaded, and
+//! nothing is asked at its files while another site exists ([`Semantic::is_covered`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -43,6 +47,10 @@ pub struct ProjectStatus {
     /// The file opened to load the project, and the probe that proved it loaded.
     pub probe: Option<String>,
     pub loaded: bool,
+    /// The project directory that holds every file of this one, when this one is not loaded
+    /// for that reason (each file is checked once).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub covered_by: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
@@ -66,6 +74,8 @@ pub struct Semantic {
     projects: Vec<ProjectStatus>,
     ready_after: Option<Duration>,
     ready_timeout: Duration,
+    /// Covered project directory → the one holding its files.
+    covered: std::collections::HashMap<String, String>,
 }
 
 /// Why the server could not be used at all (exit 3 at the CLI).
@@ -109,7 +119,17 @@ impl Semantic {
                 rt.block_on(bridge.stop());
                 continue;
             }
-            return Ok(Semantic { rt, bridge: Arc::new(bridge), root: root.to_path_buf(), found, started, projects: Vec::new(), ready_after: None, ready_timeout: options.ready_timeout });
+            return Ok(Semantic {
+                rt,
+                bridge: Arc::new(bridge),
+                root: root.to_path_buf(),
+                found,
+                started,
+                projects: Vec::new(),
+                ready_after: None,
+                ready_timeout: options.ready_timeout,
+                covered: Default::default(),
+            });
         }
         Err(Unavailable(last_error))
     }
@@ -133,8 +153,15 @@ impl Semantic {
     /// Open one file per tsconfig project and wait until each project answers across files.
     /// `waiting` hears what is still loading before each round of probes.
     pub fn load_projects(&mut self, registry: &Registry, waiting: &dyn Fn(&str)) {
-        let probes = choose_probes(registry);
-        self.projects = probes.iter().map(|p| ProjectStatus { dir: p.dir.clone(), probe: p.importer.clone(), loaded: false }).collect();
+        self.covered = covered_projects(registry);
+        let probes = choose_probes(registry, &self.covered);
+        self.projects = probes
+            .iter()
+            .map(|p| {
+                let covered_by = self.covered.get(&p.dir).cloned();
+                ProjectStatus { dir: p.dir.clone(), probe: p.importer.clone(), loaded: covered_by.is_some(), covered_by }
+            })
+            .collect();
         for p in &probes {
             if let Some(importer) = &p.importer {
                 let abs = self.root.join(importer);
@@ -149,7 +176,9 @@ impl Semantic {
         let deadline = self.started + self.ready_timeout;
         loop {
             let pending: Vec<String> = self.unloaded_projects();
-            waiting(&format!("loading TypeScript projects {}/{}: {}", self.projects.len() - pending.len(), self.projects.len(), pending.join(", ")));
+            // Covered projects are not loaded, so not counted.
+            let to_load = self.projects.iter().filter(|p| p.covered_by.is_none()).count();
+            waiting(&format!("loading TypeScript projects {}/{}: {}", to_load - pending.len(), to_load, pending.join(", ")));
             // Every project's probe at once: the server answers them side by side.
             let answers: Vec<(usize, bool)> = {
                 let pending: Vec<(usize, Option<(&String, PendingRefs)>)> = probes
@@ -157,12 +186,14 @@ impl Semantic {
                     .enumerate()
                     .filter(|(i, _)| !self.projects[*i].loaded)
                     .map(|(i, probe)| match (&probe.importer, &probe.target) {
-                        (Some(importer), Some((file, pos))) => (i, Some((importer, self.references_start(file, *pos)))),
+                        // Asked at the import, in the project's own file: asked at the
+                        // declaration, the server would load the declaring file's project too.
+                        (Some(importer), Some((target, _, at))) => (i, Some((target, self.references_start(importer, *at)))),
                         // A project with no cross-file import cannot be probed; nothing to miss.
                         _ => (i, None),
                     })
                     .collect();
-                pending.into_iter().map(|(i, p)| (i, p.is_none_or(|(importer, p)| p.wait().is_ok_and(|refs| refs.iter().any(|r| &r.file == importer))))).collect()
+                pending.into_iter().map(|(i, p)| (i, p.is_none_or(|(target, p)| p.wait().is_ok_and(|refs| refs.iter().any(|r| &r.file == target))))).collect()
             };
             for (i, loaded) in answers {
                 self.projects[i].loaded = loaded;
@@ -181,6 +212,12 @@ impl Semantic {
 
     pub fn is_ready(&self) -> bool {
         self.ready_after.is_some()
+    }
+
+    /// Whether the project of tsconfig directory `dir` is covered by another (not loaded;
+    /// asking at one of its files would load it).
+    pub fn is_covered(&self, dir: &str) -> bool {
+        self.covered.contains_key(dir)
     }
 
     pub fn unloaded_projects(&self) -> Vec<String> {
@@ -447,12 +484,21 @@ struct Probe {
     dir: String,
     /// The file opened to load the project; it imports `target`.
     importer: Option<String>,
-    /// (file, name position) of a symbol `importer` imports from another file.
-    target: Option<(String, Pos)>,
+    /// (file, name position) of a symbol `importer` imports from another file, and the
+    /// position of its name in `importer`'s import clause.
+    target: Option<(String, Pos, Pos)>,
 }
 
-/// One probe per tsconfig directory, deterministic (the first qualifying file in path order).
-fn choose_probes(registry: &Registry) -> Vec<Probe> {
+/// The covered projects of the registry's tsconfigs ([`maintaind_registry::TsConfigSet::covered`]),
+/// over its TypeScript files.
+pub fn covered_projects(registry: &Registry) -> std::collections::HashMap<String, String> {
+    let files: Vec<&str> = registry.files().filter(|f| f.lang != FileLang::Prisma).map(|f| f.path.as_str()).collect();
+    registry.tsconfigs().covered(&files)
+}
+
+/// One probe per tsconfig directory that is not covered, deterministic (the first qualifying
+/// file in path order); a covered one gets none.
+fn choose_probes(registry: &Registry, covered: &std::collections::HashMap<String, String>) -> Vec<Probe> {
     let configs = registry.tsconfigs();
     let mut dirs = configs.dirs();
     if dirs.is_empty() {
@@ -462,6 +508,9 @@ fn choose_probes(registry: &Registry) -> Vec<Probe> {
     let nearest_dir = |file: &str| configs.nearest_dir(file).unwrap_or("");
     dirs.iter()
         .map(|dir| {
+            if covered.contains_key(dir) {
+                return Probe { dir: dir.clone(), importer: None, target: None };
+            }
             let config = configs.main_config(dir);
             // Files the config includes first: one it does not include would be loaded into an
             // inferred project of its own.
@@ -477,9 +526,9 @@ fn choose_probes(registry: &Registry) -> Vec<Probe> {
                         continue;
                     }
                     for name in &import.names {
-                        if let Some(sym) = tf.symbols.iter().find(|s| s.name == name.imported && s.exported && s.kind != SymbolKind::Reexport) {
-                            return Probe { dir: dir.clone(), importer: Some(file.path.clone()), target: Some((target.clone(), sym.name_span.start)) };
-                        }
+                        let Some(sym) = tf.symbols.iter().find(|s| s.name == name.imported && s.exported && s.kind != SymbolKind::Reexport) else { continue };
+                        let Some(at) = file.imported_name_at(import, &name.imported) else { continue };
+                        return Probe { dir: dir.clone(), importer: Some(file.path.clone()), target: Some((target.clone(), sym.name_span.start, at)) };
                     }
                 }
             }

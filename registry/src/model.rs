@@ -262,4 +262,10 @@ impl FileIndex {
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(|d| d.severity == Severity::Error)
     }
+
+    /// Where `import` (one of this file's) names `name` in its clause: the first use of the
+    /// name at or after the statement's line.
+    pub fn imported_name_at(&self, import: &Import, name: &str) -> Option<Pos> {
+        self.references.of(name).filter(|r| r.pos.line >= import.line).min_by_key(|r| (r.pos.line, r.pos.col)).map(|r| r.pos)
+    }
 }

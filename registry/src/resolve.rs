@@ -28,6 +28,8 @@ pub struct TsConfig {
     /// The directories its own `include` patterns start from (root-relative: `src/**/*.ts` and
     /// `./src` give `src`); `None` when it has no `include` of its own (everything under `dir`).
     pub include: Option<Vec<String>>,
+    /// The workspace configs it extends, directly or through others (root-relative paths).
+    pub extends: Vec<String>,
 }
 
 impl TsConfig {
@@ -72,7 +74,8 @@ impl TsConfigSet {
             .iter()
             .map(|(path, _)| {
                 let mut problems = Vec::new();
-                let (base_url, paths) = effective(path, &raw, &mut problems, 0);
+                let mut extends = Vec::new();
+                let (base_url, paths) = effective(path, &raw, &mut problems, &mut extends, 0);
                 let paths = paths
                     .map(|(patterns, defined_in)| {
                         let base = base_url.clone().unwrap_or(defined_in);
@@ -86,7 +89,7 @@ impl TsConfigSet {
                     })
                     .unwrap_or_default();
                 let include = raw.get(path.as_str()).and_then(|r| r.include.clone());
-                TsConfig { path: path.clone(), dir: parent(path).to_string(), base_url, paths, problems, include }
+                TsConfig { path: path.clone(), dir: parent(path).to_string(), base_url, paths, problems, include, extends }
             })
             .collect();
         // Nearest first: deeper directories before shallower; `tsconfig.json` before variants.
@@ -122,6 +125,42 @@ impl TsConfigSet {
     /// The main config of `dir`: its `tsconfig.json` before variants such as `tsconfig.build.json`.
     pub fn main_config(&self, dir: &str) -> Option<&TsConfig> {
         self.configs.iter().find(|c| c.dir == dir)
+    }
+
+    /// The project directories a language server need not load, each with the one whose
+    /// project holds all of its files (`files`: root-relative, the workspace's sources). A
+    /// project is covered when another one's main config extends its own (the same compiler
+    /// options, a few overridden) and includes every file of `files` that it includes:
+    /// a generated backend's `test/tsconfig.json` extends `../tsconfig.json` and includes
+    /// `../src`, so loading both would check each `src` file twice (issue 15). Covering is
+    /// followed to its end (`a` in `b` in `c` gives `a → c`).
+    pub fn covered(&self, files: &[&str]) -> HashMap<String, String> {
+        let dirs = self.dirs();
+        let mains: Vec<&TsConfig> = dirs.iter().filter_map(|d| self.main_config(d)).collect();
+        let mut direct: HashMap<String, String> = HashMap::new();
+        for small in &mains {
+            let mine: Vec<&&str> = files.iter().filter(|f| small.includes(f)).collect();
+            let by = mains.iter().filter(|big| big.dir != small.dir && big.extends.contains(&small.path) && mine.iter().all(|f| big.includes(f))).map(|big| big.dir.clone()).min();
+            if let Some(by) = by {
+                direct.insert(small.dir.clone(), by);
+            }
+        }
+        // `extends` has no cycles that reach here (a cycle stops at depth 16 with a problem),
+        // but a bound keeps a malformed set from looping.
+        let mut out = HashMap::new();
+        for dir in direct.keys() {
+            let mut end = &direct[dir];
+            for _ in 0..mains.len() {
+                match direct.get(end) {
+                    Some(next) if next != dir => end = next,
+                    _ => break,
+                }
+            }
+            if end != dir {
+                out.insert(dir.clone(), end.clone());
+            }
+        }
+        out
     }
 
     /// Resolve `specifier` imported from `from` (root-relative) to a known file.
@@ -200,7 +239,7 @@ fn parse_raw(path: &str, text: &str) -> RawConfig {
 type Effective = (Option<String>, Option<(Vec<(String, Vec<String>)>, String)>);
 
 /// Merge a config with what it extends: own settings win over inherited ones.
-fn effective(path: &str, raw: &HashMap<&str, RawConfig>, problems: &mut Vec<String>, depth: usize) -> Effective {
+fn effective(path: &str, raw: &HashMap<&str, RawConfig>, problems: &mut Vec<String>, chain: &mut Vec<String>, depth: usize) -> Effective {
     let Some(me) = raw.get(path) else {
         problems.push(format!("extends `{path}`, which is not in the workspace"));
         return (None, None);
@@ -223,7 +262,10 @@ fn effective(path: &str, raw: &HashMap<&str, RawConfig>, problems: &mut Vec<Stri
         if !target.ends_with(".json") {
             target.push_str(".json");
         }
-        let (b, p) = effective(&target, raw, problems, depth + 1);
+        if raw.contains_key(target.as_str()) && !chain.contains(&target) {
+            chain.push(target.clone());
+        }
+        let (b, p) = effective(&target, raw, problems, chain, depth + 1);
         if b.is_some() {
             base_url = b;
         }
@@ -385,6 +427,36 @@ mod tests {
         assert!(a.problems.iter().any(|p| p.contains("cycle")), "{:?}", a.problems);
         let b = s.configs().iter().find(|c| c.path == "b/tsconfig.json").unwrap();
         assert!(b.problems.iter().any(|p| p.contains("not in the workspace")), "{:?}", b.problems);
+    }
+
+    #[test]
+    fn a_project_whose_files_another_extending_project_includes_is_covered() {
+        let files = ["src/a.ts", "src/api/b.ts", "test/t.ts", "test/features/u.ts", "build/env.ts", "tools/x.ts"];
+        // AutoBE's layout: test extends the root and includes `../src`.
+        let s = set(&[
+            ("tsconfig.json", "{ \"include\": [\"src\"] }"),
+            ("test/tsconfig.json", "{ \"extends\": \"../tsconfig.json\", \"include\": [\".\", \"../src\"] }"),
+            ("tools/tsconfig.json", "{ \"include\": [\".\", \"../src\"] }"),
+        ]);
+        let covered = s.covered(&files);
+        assert_eq!(covered.get(""), Some(&"test".to_string()));
+        // Including the root's files is not enough without extending it (other options).
+        assert_eq!(covered.len(), 1, "{covered:?}");
+        // A test project that does not include `../src` covers nothing: the root loads.
+        let s = set(&[("tsconfig.json", "{ \"include\": [\"src\"] }"), ("test/tsconfig.json", "{ \"extends\": \"../tsconfig.json\", \"include\": [\".\"] }")]);
+        assert!(s.covered(&files).is_empty());
+        // A root without `include` holds everything under it, `build/` too: not covered.
+        let s = set(&[("tsconfig.json", "{}"), ("test/tsconfig.json", "{ \"extends\": \"../tsconfig.json\", \"include\": [\".\", \"../src\"] }")]);
+        assert!(s.covered(&files).is_empty());
+        // Covering is followed to its end.
+        let s = set(&[
+            ("tsconfig.json", "{ \"include\": [\"src\"] }"),
+            ("test/tsconfig.json", "{ \"extends\": \"../tsconfig.json\", \"include\": [\".\", \"../src\"] }"),
+            ("all/tsconfig.json", "{ \"extends\": \"../test/tsconfig.json\", \"include\": [\"../test\", \"../src\", \"../build\"] }"),
+        ]);
+        let covered = s.covered(&files);
+        assert_eq!(covered.get(""), Some(&"all".to_string()));
+        assert_eq!(covered.get("test"), Some(&"all".to_string()));
     }
 
     #[test]

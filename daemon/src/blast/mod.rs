@@ -148,6 +148,9 @@ type FileSymbol = (String, String);
 type RouteJoin = (Vec<Impact>, Vec<String>);
 /// Where a symbol is used: (file, position) pairs.
 type Uses = Vec<(String, Pos)>;
+/// Where to ask the server, when not at the declarations; whether that is away from them; and
+/// the registry's references, when they were computed to choose ([`Blast::server_sites`]).
+type ServerSites = (Option<(String, Pos)>, bool, Option<Uses>);
 
 /// Facts derived from the whole registry, built once per registry generation and shared by
 /// every query of that generation.
@@ -231,6 +234,23 @@ fn qualified_uses<'r>(refs: &'r maintaind_registry::References, token: &str, qua
         .map(|(_, r)| r.pos)
 }
 
+/// Where a named import of `name` (declared in `file`) names it, in a file `usable` accepts:
+/// the first such importing file in path order, at the imported name in its import clause.
+/// Asked there, a server finds the uses of every meaning of the name (a type and a namespace
+/// merged), and loads the importing file's project rather than the declaring file's.
+pub fn import_site(registry: &Registry, importers: &Importers, file: &str, name: &str, usable: &dyn Fn(&str) -> bool) -> Option<(String, Pos)> {
+    let mut importers: Vec<&(String, usize)> = importers.get(file)?.iter().filter(|(f, _)| usable(f)).collect();
+    importers.sort();
+    importers.into_iter().find_map(|(file, i)| {
+        let f = registry.file(file)?;
+        let import = &f.imports[*i];
+        if import.reexport || !import.names.iter().any(|n| n.imported == name) {
+            return None;
+        }
+        f.imported_name_at(import, name).map(|pos| (file.clone(), pos))
+    })
+}
+
 /// A symbol as blast knows it: its file and every declaration with that name there.
 struct Resolved<'r> {
     file: &'r FileIndex,
@@ -243,6 +263,7 @@ impl<'a> Blast<'a> {
     }
 
     pub fn run(mut self, query: &str, generation: u64) -> Result<BlastReport, BlastError> {
+        let started = std::time::Instant::now();
         let target = resolve(self.registry, query)?;
         let first = target.decls[0];
         match self.semantic {
@@ -261,7 +282,9 @@ impl<'a> Blast<'a> {
         } else {
             self.symbol_refs(&target, None, 0);
         }
+        let refs_done = started.elapsed();
         self.route_join(&target);
+        tracing::debug!(refs_us = refs_done.as_micros() as u64, total_us = started.elapsed().as_micros() as u64, impacts = self.impacts.len(), parsed = self.syntax.len(), "blast");
 
         let target_file = target.file.path.clone();
         let impacted: Vec<Impact> = {
@@ -377,36 +400,44 @@ impl<'a> Blast<'a> {
     /// registry works while it answers.
     fn references(&mut self, target: &Resolved) -> Vec<(String, Pos, Via)> {
         let decl_positions: BTreeSet<(String, Pos)> = target.decls.iter().map(|d| (target.file.path.clone(), d.name_span.start)).collect();
-        // Merged declarations (a type and a namespace of one name) are one symbol with two
-        // meanings: asked at a declaration, the server finds the uses of that declaration's
-        // meaning only (`T.ICreate` uses the namespace, not the type). Asked at an import of
-        // the name, it finds every meaning's: one request instead of one per declaration.
-        // Without such an import, each meaning's declaration is asked. Overloads and merged
-        // interfaces are one symbol of one meaning: one request.
-        let positions: BTreeSet<(String, Pos)> = match self.import_site(target) {
-            Some(at) => BTreeSet::from([at]),
-            None => {
-                let mut seen = BTreeSet::new();
-                target.decls.iter().filter(|d| seen.insert(d.kind)).map(|d| (target.file.path.clone(), d.name_span.start)).collect()
-            }
+        let declarations = || {
+            // One request per meaning: overloads and merged interfaces are one symbol of one
+            // meaning; a type and a namespace of one name are two.
+            let mut seen = BTreeSet::new();
+            target.decls.iter().filter(|d| seen.insert(d.kind)).map(|d| (target.file.path.clone(), d.name_span.start)).collect::<BTreeSet<_>>()
         };
+        let (positions, elsewhere, early_refs) = self.server_sites(target);
+        let positions = positions.map(|at| BTreeSet::from([at])).unwrap_or_else(declarations);
         let pending: Vec<_> = match self.semantic {
             Some(s) => positions.iter().map(|(file, pos)| s.references_start(file, *pos)).collect(),
             None => Vec::new(),
         };
-        let registry_refs = self.registry_refs(target);
+        let registry_refs = match early_refs {
+            Some(r) => r,
+            None => self.registry_refs(target),
+        };
         if !pending.is_empty() {
             self.warm_up(&registry_refs);
         }
-        let server_refs = if self.semantic.is_none() {
-            None
-        } else {
+        let server_refs = if let Some(semantic) = self.semantic {
             let mut all = Vec::new();
             let mut failed = None;
             for p in pending {
                 match p.wait() {
                     Ok(r) => all.extend(r),
                     Err(e) => failed = Some(e),
+                }
+            }
+            // An answer asked away from the declaration must hold it: otherwise the site named
+            // something else (a shadowing local, a registry guess), and the declaration is asked.
+            if failed.is_none() && elsewhere && !all.iter().any(|r| decl_positions.contains(&(r.file.clone(), r.pos))) {
+                tracing::debug!(target = %target.decls[0].name, "the answer at a use site missed the declaration; asking at the declaration");
+                all.clear();
+                for (file, pos) in declarations() {
+                    match semantic.references(&file, pos) {
+                        Ok(r) => all.extend(r),
+                        Err(e) => failed = Some(e),
+                    }
                 }
             }
             match failed {
@@ -417,6 +448,8 @@ impl<'a> Blast<'a> {
                     None
                 }
             }
+        } else {
+            None
         };
         let mut out: Vec<(String, Pos, Via)> = Vec::new();
         match server_refs {
@@ -443,25 +476,38 @@ impl<'a> Blast<'a> {
         out
     }
 
-    /// Where a named import of a merged target (declarations of more than one meaning) names
-    /// it: the first importing file in path order, at the imported name in its import clause.
-    fn import_site(&self, target: &Resolved) -> Option<(String, Pos)> {
-        let kinds: BTreeSet<SymbolKind> = target.decls.iter().map(|d| d.kind).collect();
-        if kinds.len() < 2 {
-            return None;
+    /// Where to ask the server about `target`, when not at its declarations: `(site, away from
+    /// the declaration, the registry's references when they were needed to choose)`.
+    ///
+    /// - Merged declarations (a type and a namespace of one name) are one symbol with two
+    ///   meanings: asked at a declaration, the server finds the uses of that declaration's
+    ///   meaning only (`T.ICreate` uses the namespace, not the type). Asked at a named import,
+    ///   it finds every meaning's: one request instead of one per declaration.
+    /// - A file of a covered project (`src/`, inside `test/tsconfig.json`'s) is never asked at
+    ///   when another site exists: the server would load that project as well, checking each of
+    ///   its files twice, and each later request would search both (issue 15, "load each file
+    ///   once"). A named import in a loaded project's file is asked instead, else a use of the
+    ///   target there (an SDK function is used as `api.functional.….fn(...)` in the tests).
+    ///   Only a target used in covered files alone (a provider) loads that project, on demand.
+    fn server_sites(&mut self, target: &Resolved) -> ServerSites {
+        let Some(semantic) = self.semantic else { return (None, false, None) };
+        let tsconfigs = self.registry.tsconfigs();
+        let loaded = |file: &str| !semantic.is_covered(tsconfigs.nearest_dir(file).unwrap_or(""));
+        let merged = target.decls.iter().map(|d| d.kind).collect::<BTreeSet<_>>().len() > 1;
+        let away = !loaded(&target.file.path);
+        if !merged && !away {
+            return (None, false, None);
         }
-        let name = &target.decls[0].name;
-        let mut importers: Vec<&(String, usize)> = self.derived.importers.get(&target.file.path)?.iter().collect();
-        importers.sort();
-        importers.into_iter().find_map(|(file, i)| {
-            let f = self.registry.file(file)?;
-            let import = &f.imports[*i];
-            if import.reexport || !import.names.iter().any(|n| &n.imported == name) {
-                return None;
-            }
-            // The first use of the name at or after the statement's line is the one in its clause.
-            f.references.of(name).filter(|r| r.pos.line >= import.line).min_by_key(|r| (r.pos.line, r.pos.col)).map(|r| (file.clone(), r.pos))
-        })
+        if let Some(at) = import_site(self.registry, &self.derived.importers, &target.file.path, &target.decls[0].name, &loaded) {
+            return (Some(at), true, None);
+        }
+        if merged || !away {
+            return (None, false, None);
+        }
+        let refs = self.registry_refs(target);
+        let decls: BTreeSet<Pos> = target.decls.iter().map(|d| d.name_span.start).collect();
+        let site = refs.iter().find(|(f, p)| loaded(f) && !(f == &target.file.path && decls.contains(p))).cloned();
+        (site.clone(), site.is_some(), Some(refs))
     }
 
     /// References for follow-through: the registry's import-resolved ones.

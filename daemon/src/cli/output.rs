@@ -645,6 +645,10 @@ pub fn daemon_status(out: &Out, s: &crate::rpc::Status) {
                 sv.restarts,
                 s.server_pid.map(|p| format!(", pid {p}")).unwrap_or_default()
             ));
+            let config = |dir: &str| if dir.is_empty() { "tsconfig.json".to_string() } else { format!("{dir}/tsconfig.json") };
+            for p in sv.projects.iter().filter_map(|p| p.covered_by.as_ref().map(|by| (&p.dir, by))) {
+                out.stdout(&format!("  {DIM}{} not loaded: {} holds its files (each file is checked once){DIM:#}\n", config(p.0), config(p.1)));
+            }
         }
         None => out.stdout(&format!("  server: {WARN}none{WARN:#} {DIM}({}){DIM:#}\n", s.server_note.as_deref().unwrap_or("not started"))),
     }

@@ -47,16 +47,21 @@ pub fn walk(root: &Path) -> Walk {
 /// early: the first in path order whose nearest tsconfig is that one, preferring one its
 /// `include` names (a file it does not include lands in an inferred project of its own, which
 /// costs the server memory for nothing) and one in a subdirectory (`src/…`, not a config file
-/// beside the tsconfig), never a declaration file.
+/// beside the tsconfig), never a declaration file; none for a project another one covers
+/// ([`maintaind_registry::TsConfigSet::covered`]).
 pub fn early_files(root: &Path) -> Vec<String> {
     let w = walk(root);
     let texts: Vec<(String, String)> = w.tsconfigs.iter().filter_map(|f| Some((f.rel.clone(), String::from_utf8_lossy(&crate::safefs::read_regular(&f.abs).ok()?).into_owned()))).collect();
     let configs = maintaind_registry::TsConfigSet::new(&texts);
-    let mut sources: Vec<&str> = w.sources.iter().map(|f| f.rel.as_str()).filter(|r| (r.ends_with(".ts") || r.ends_with(".tsx")) && !r.ends_with(".d.ts")).collect();
+    let typescript: Vec<&str> = w.sources.iter().map(|f| f.rel.as_str()).filter(|r| r.ends_with(".ts") || r.ends_with(".tsx")).collect();
+    // A covered project is not loaded (each file once): it gets no early file.
+    let covered = configs.covered(&typescript);
+    let mut sources: Vec<&str> = typescript.into_iter().filter(|r| !r.ends_with(".d.ts")).collect();
     sources.sort_unstable();
     configs
         .dirs()
         .iter()
+        .filter(|dir| !covered.contains_key(*dir))
         .filter_map(|dir| {
             let config = configs.main_config(dir)?;
             let own = |f: &&&str| configs.nearest_dir(f) == Some(dir.as_str());
@@ -263,5 +268,9 @@ mod tests {
         // A file the config includes, in a subdirectory, in path order, never a declaration,
         // never another project's; a tsconfig with no source of its own opens nothing.
         assert_eq!(early_files(root), vec!["src/api/a.ts".to_string(), "test/features/t.ts".to_string()]);
+        // AutoBE's layout: the test project extends the root and includes `../src`, so the
+        // root project is covered and only the test project is loaded.
+        std::fs::write(root.join("test/tsconfig.json"), "{ \"extends\": \"../tsconfig.json\", \"include\": [\".\", \"../src\"] }").unwrap();
+        assert_eq!(early_files(root), vec!["test/features/t.ts".to_string()]);
     }
 }

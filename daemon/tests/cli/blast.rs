@@ -247,8 +247,15 @@ fn a_cold_start_says_which_projects_it_waits_for() {
     let said = Recording(Default::default());
     ws.refresh(&said).unwrap();
     let said = said.0.into_inner().unwrap();
-    assert_eq!(said.first().map(String::as_str), Some("loading TypeScript projects 0/2: tsconfig.json, test/tsconfig.json"), "{said:?}");
-    assert!(ws.semantic().unwrap().is_ready());
+    // The root project is covered by the test project (which extends it and includes `../src`):
+    // only the test project is loaded, each file once.
+    assert_eq!(said.first().map(String::as_str), Some("loading TypeScript projects 0/1: test/tsconfig.json"), "{said:?}");
+    let semantic = ws.semantic().unwrap();
+    assert!(semantic.is_ready());
+    let projects = semantic.status().projects;
+    let root = projects.iter().find(|p| p.dir.is_empty()).expect("the root project is listed");
+    assert_eq!(root.covered_by.as_deref(), Some("test"), "{projects:?}");
+    assert!(semantic.is_covered("") && !semantic.is_covered("test"));
 }
 
 /// An edit made outside any editor (a new test file using the DTO) shows up in the next answer.

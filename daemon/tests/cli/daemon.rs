@@ -435,3 +435,42 @@ fn check_goes_through_the_daemon_and_leaves_no_overlay_behind() {
     crate::git(&env, &["add", "NOTES.md"]);
     env.run(&["check", "--staged", "--daemon"]).expect_code(0);
 }
+
+/// Each file is loaded once (issue 15): the fixture's root project is covered by the test
+/// project (which extends it and includes `../src`), so the server loads only the test project,
+/// and a DTO the tests import is asked at such an import. A provider, used in `src` alone, is
+/// asked at its declaration: the server loads the root project then, on demand, and the answer
+/// is still complete. Which projects TypeScript 7 loaded is read from its own log lines
+/// (`Project '<tsconfig>'`), which the daemon logs at debug level.
+#[test]
+fn the_covered_root_project_is_loaded_only_when_a_question_needs_it() {
+    let env = setup();
+    env.run_env(&["daemon", "start", "--ts-server", "native"], &[("MAINTAIND_LOG", "debug")]).expect_code(0);
+    let status = env.run(&["daemon", "status", "--json"]).expect_code(0).json();
+    let _guard = Guard { pid: status["pid"].as_i64().unwrap() as i32 };
+    let projects = status["server"]["projects"].as_array().unwrap();
+    let root_project = projects.iter().find(|p| p["dir"] == "").expect("the root project is listed");
+    assert_eq!(root_project["covered_by"], "test", "{status}");
+    let human = env.run(&["daemon", "status"]).expect_code(0).stdout();
+    assert!(human.contains("tsconfig.json not loaded: test/tsconfig.json holds its files"), "{human}");
+
+    let dto = env.run(&["blast", "src/api/structures/IBbsArticle.ts#IBbsArticle", "--change", "rename", "--json"]).expect_code(0).json();
+    assert_eq!(dto["approximate"], false, "{dto}");
+    assert!(dto["tests"].as_array().is_some_and(|t| !t.is_empty()), "{dto}");
+    let provider = env.run(&["blast", "src/providers/getBbsArticlesArticleId.ts#getBbsArticlesArticleId", "--change", "rename", "--json"]).expect_code(0).json();
+    assert_eq!(provider["approximate"], false, "{provider}");
+    assert!(provider["impacted"].as_array().unwrap().iter().any(|i| i["via"] == "lsp" && i["file"].as_str().unwrap().starts_with("src/controllers/")), "{provider}");
+
+    let root = env.root().canonicalize().unwrap();
+    let loaded = |log: &str, config: &str| log.find(&format!("Project '{}'", root.join(config).display()));
+    let mut log = String::new();
+    eventually("the server to log the root project it loaded for the provider", || {
+        log = std::fs::read_to_string(env.path(".maintaind/daemon.log")).unwrap();
+        loaded(&log, "tsconfig.json").is_some()
+    });
+    let test_project = loaded(&log, "test/tsconfig.json").expect("the test project was loaded");
+    let first_answer = log.find("answered method=\"blast\"").expect("the blasts were logged");
+    let root_project = loaded(&log, "tsconfig.json").unwrap();
+    assert!(test_project < first_answer, "the test project loads at start");
+    assert!(root_project > first_answer, "the root project loaded only after the DTO's answer, for the provider");
+}

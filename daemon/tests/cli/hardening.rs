@@ -160,7 +160,15 @@ fn a_directory_swapped_for_a_link_cannot_redirect_a_write() {
         std::thread::spawn(move || {
             while !stop.load(Ordering::SeqCst) {
                 std::fs::rename(&dir, &real).unwrap();
-                std::os::unix::fs::symlink(&target, &dir).unwrap();
+                if let Err(e) = std::os::unix::fs::symlink(&target, &dir) {
+                    // An apply re-created the directory in that window (a new file's parent is
+                    // created when missing): it wrote inside the root, which is allowed. Put
+                    // the real directory back and stop swapping.
+                    assert_eq!(e.kind(), std::io::ErrorKind::AlreadyExists, "{e}");
+                    std::fs::rename(&dir, dir.with_extension("recreated")).unwrap();
+                    std::fs::rename(&real, &dir).unwrap();
+                    break;
+                }
                 std::thread::sleep(Duration::from_millis(2));
                 std::fs::remove_file(&dir).unwrap();
                 std::fs::rename(&real, &dir).unwrap();
