@@ -1254,8 +1254,9 @@ impl<'a> Gen<'a> {
             (
                 "list",
                 format!(
-                    "{create}  const page = await {}.index(connection, {{\n{pp}    body: {{ page: 1, limit: 10 }} satisfies {dto}.IRequest,\n  }});\n  typia.assert(page);\n  TestValidator.predicate(\"has records\", page.data.length > 0);\n",
-                    ns("index")
+                    "{create}  const page: IPage{dto}.ISummary =\n    await {}.index(connection, {{\n{}      body: {{ page: 1, limit: 10 }} satisfies {dto}.IRequest,\n    }});\n  typia.assert(page);\n  TestValidator.predicate(\"has records\", page.data.length > 0);\n",
+                    ns("index"),
+                    pp.replace("    ", "      ")
                 ),
             ),
             (
@@ -1283,12 +1284,18 @@ impl<'a> Gen<'a> {
             cases.push((
                 "search",
                 format!(
-                    "{create}  const page = await {}.index(connection, {{\n{pp}    body: {{ search: {var}.{} }} satisfies {dto}.IRequest,\n  }});\n  typia.assert(page);\n  TestValidator.predicate(\"found\", page.data.some((s) => s.id === {var}.id));\n",
+                    "{create}  const page: IPage{dto}.ISummary =\n    await {}.index(connection, {{\n{}      body: {{ search: {var}.{} }} satisfies {dto}.IRequest,\n    }});\n  typia.assert(page);\n  TestValidator.predicate(\"found\", page.data.some((s) => s.id === {var}.id));\n",
                     ns("index"),
+                    pp.replace("    ", "      "),
                     f.name
                 ),
             ));
         }
+        // A list or search test types its page as real ones do (`const page: IPageIX.ISummary =
+        // await …index(…)`; all 67 such tests of the real shopping backend import their page
+        // type), and imports come in name order, as theirs do.
+        dtos.push(format!("IPage{dto}"));
+        dtos.sort();
         dtos.dedup();
         for (case, body) in cases {
             let name = format!("test_api_{group}_{case}");

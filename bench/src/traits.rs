@@ -226,6 +226,13 @@ pub static TRAITS: &[Trait] = &[
         .files_matching("test/features/", r#"(?m)^import api from "@ORGANIZATION/PROJECT-api";"#)),
     t!("test.sdk-call", Present, "calls", "tests call `api.functional.<route>.<name>(connection, { … })` on one line", |b| b.matches("test/features/", r"api\.functional(\.\w+)+\(")),
     t!("test.satisfies", Present, "files", "request bodies are literals checked with `satisfies IX.ICreate`", |b| b.files_matching("test/features/", r"\} satisfies I\w+\.\w+")),
+    t!(
+        "test.page-type",
+        Present,
+        "files",
+        "a test listing or searching types the page it gets and imports that type: `const page: IPageIX.ISummary =` then `await api.functional….index(…)` on the next line",
+        |b| b.files_matching("test/features/", r": IPageI\w+(\.\w+)? =\n")
+    ),
     t!("test.typia-assert", Present, "files", "answers are checked with `typia.assert(x)`", |b| b.files_matching("test/features/", r"typia\.assert\(")),
     t!("test.validator", Present, "files", "`TestValidator.*` from `@nestia/e2e`", |b| b.files_matching("test/features/", r"TestValidator\.")),
     t!("test.tsconfig", Present, "files", "`test/tsconfig.json` extends the root one and includes `../src` (a second project)", |b| b
