@@ -188,8 +188,9 @@ fn remember_bounded<K: std::hash::Hash + Eq, V>(memo: &mut HashMap<K, V>, key: K
     memo.insert(key, value);
 }
 
-/// Parsed files reused across queries of one registry generation.
-pub type SyntaxCache = HashMap<String, Option<Syntax>>;
+/// Parsed files reused across queries of one registry generation, least recently used first
+/// out (a query can need any number; between queries the cache is cut to its bound).
+pub type SyntaxCache = lru::LruCache<String, Option<Syntax>>;
 
 /// Build the reverse import map (resolving every import once).
 fn importers(registry: &Registry) -> Importers {
@@ -628,19 +629,28 @@ impl<'a> Blast<'a> {
     /// dozen), before [`Blast::context`] asks them one position at a time.
     fn prefetch<'f>(&mut self, files: impl Iterator<Item = &'f str>) {
         use rayon::prelude::*;
-        let todo: BTreeSet<&str> = files.filter(|f| !self.syntax.contains_key(*f)).collect();
+        let todo: BTreeSet<&str> = files.filter(|f| !self.syntax.contains(*f)).collect();
         if todo.len() < 2 {
             return;
         }
         let root = self.root;
         let parsed: Vec<(String, Option<Syntax>)> = todo.into_par_iter().map(|f| (f.to_string(), crate::safefs::read_regular(&root.join(f)).ok().and_then(|t| Syntax::parse(f, &t)))).collect();
-        self.syntax.extend(parsed);
+        for (file, syntax) in parsed {
+            self.syntax.put(file, syntax);
+        }
     }
 
     fn context(&mut self, file: &str, pos: Pos) -> RefContext {
-        let root = self.root;
-        let syntax = self.syntax.entry(file.to_string()).or_insert_with(|| crate::safefs::read_regular(&root.join(file)).ok().and_then(|t| Syntax::parse(file, &t)));
-        syntax.as_ref().map(|s| s.context_at(pos)).unwrap_or_default()
+        self.syntax_of(file).map(|s| s.context_at(pos)).unwrap_or_default()
+    }
+
+    /// `file` parsed, from the cache or read now (`None`: unreadable, or not TypeScript).
+    fn syntax_of(&mut self, file: &str) -> Option<&Syntax> {
+        if !self.syntax.contains(file) {
+            let parsed = crate::safefs::read_regular(&self.root.join(file)).ok().and_then(|t| Syntax::parse(file, &t));
+            self.syntax.put(file.to_string(), parsed);
+        }
+        self.syntax.get(file).and_then(Option::as_ref)
     }
 
     /// Provider → controller route → SDK function → e2e tests, for the target and for every
@@ -824,9 +834,7 @@ impl<'a> Blast<'a> {
 
     /// The Prisma accesses of one file, from its parsed tree (cached with the other trees).
     fn prisma_accesses(&mut self, file: &str, models: &maintaind_registry::PrismaModels) -> Vec<maintaind_registry::PrismaAccess> {
-        let root = self.root;
-        let syntax = self.syntax.entry(file.to_string()).or_insert_with(|| crate::safefs::read_regular(&root.join(file)).ok().and_then(|t| Syntax::parse(file, &t)));
-        syntax.as_ref().map(|s| s.prisma_accesses(models)).unwrap_or_default()
+        self.syntax_of(file).map(|s| s.prisma_accesses(models)).unwrap_or_default()
     }
 }
 

@@ -6,7 +6,6 @@
 //!
 //! Fixture syntax: `//- /path/to/file.ts` starts a file; `$0` marks the cursor (exactly one).
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
@@ -43,10 +42,10 @@ fn blast(fixture: &str, change: ChangeKind) -> String {
     let mut registry = Registry::new();
     let configs: Vec<(String, String)> = files.iter().filter(|(p, _)| p.ends_with("tsconfig.json")).cloned().collect();
     registry.set_tsconfigs(&configs);
-    let mut syntax: HashMap<String, Option<Syntax>> = HashMap::new();
+    let mut syntax = super::SyntaxCache::unbounded();
     for (path, text) in files.iter().filter(|(p, _)| !p.ends_with(".json")) {
         registry.update_file(path, text.as_bytes()).unwrap_or_else(|| panic!("{path} is not a TypeScript or Prisma file"));
-        syntax.insert(path.clone(), Syntax::parse(path, text.as_bytes()));
+        syntax.put(path.clone(), Syntax::parse(path, text.as_bytes()));
     }
     let file = registry.file(&cursor_file).expect("the cursor's file is indexed");
     let target = file

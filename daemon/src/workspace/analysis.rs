@@ -34,14 +34,14 @@ pub(super) struct Caches {
 
 impl Caches {
     pub(super) fn new() -> Caches {
-        Caches { blast: lru::LruCache::new(BLAST_CACHE_ENTRIES), derived: None, syntax: (0, SyntaxCache::new()) }
+        Caches { blast: lru::LruCache::new(BLAST_CACHE_ENTRIES), derived: None, syntax: (0, SyntaxCache::unbounded()) }
     }
 
     /// Drop everything, as a registry change does.
     pub(super) fn forget(&mut self, generation: u64) {
         self.blast.clear();
         self.derived = None;
-        self.syntax = (generation, SyntaxCache::new());
+        self.syntax = (generation, SyntaxCache::unbounded());
     }
 }
 
@@ -106,12 +106,19 @@ impl<'a> Analysis<'a> {
             }
         };
         // Parsed files stay valid for one generation; a bound keeps memory in check (a parsed
-        // file of a real backend holds ~100 KiB: 512 of them made the daemon 83 MiB).
+        // file of a real backend holds ~100 KiB: 512 of them made the daemon 83 MiB). The most
+        // recently used stay: queries about neighbouring symbols meet the same SDK and test
+        // files. Overlays (in-memory contents) are put back if they went out.
         let syntax = &mut self.caches.syntax;
-        if syntax.0 != self.generation || syntax.1.len() > SYNTAX_CACHE_FILES {
-            *syntax = (self.generation, SyntaxCache::new());
-            for (path, content) in self.overlays {
-                syntax.1.insert(path.clone(), content.as_deref().and_then(|b| maintaind_registry::Syntax::parse(path, b)));
+        if syntax.0 != self.generation {
+            *syntax = (self.generation, SyntaxCache::unbounded());
+        }
+        while syntax.1.len() > SYNTAX_CACHE_FILES {
+            syntax.1.pop_lru();
+        }
+        for (path, content) in self.overlays {
+            if !syntax.1.contains(path) {
+                syntax.1.put(path.clone(), content.as_deref().and_then(|b| maintaind_registry::Syntax::parse(path, b)));
             }
         }
         let semantic = if no_lsp { None } else { self.semantic };

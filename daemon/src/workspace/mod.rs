@@ -283,6 +283,7 @@ impl Workspace {
             }
         }
 
+        let phase = std::time::Instant::now();
         progress.start(todo.len() as u64);
         let outcomes: Vec<Outcome> = todo
             .par_iter()
@@ -293,6 +294,7 @@ impl Workspace {
             })
             .collect();
         progress.finish();
+        let parsed_in = phase.elapsed();
 
         let mut upserts: Vec<(Encoded, FileIndex)> = Vec::new();
         let mut restat: Vec<(String, FileStat)> = Vec::new();
@@ -359,11 +361,13 @@ impl Workspace {
             self.registry.remove_file(rel);
         }
 
+        let before_write = phase.elapsed();
         let generation = self.store.write(
             &upserts.iter().map(|(e, _)| e).collect::<Vec<_>>(),
             &restat.iter().map(|(r, s)| (r.as_str(), *s)).collect::<Vec<_>>(),
             &removed.iter().map(String::as_str).collect::<Vec<_>>(),
         )?;
+        tracing::debug!(parse_ms = parsed_in.as_millis() as u64, to_write_ms = before_write.as_millis() as u64, written_ms = phase.elapsed().as_millis() as u64, "index phases");
         let (created, mut changed): (Vec<String>, Vec<String>) = upserts.iter().map(|(_, f)| f.path.clone()).partition(|p| !stored.contains_key(p));
         changed.extend(removed.iter().cloned());
         for (_, file) in upserts {
@@ -452,7 +456,7 @@ impl Workspace {
         }
         self.caches.blast.clear();
         self.caches.derived = None;
-        self.caches.syntax.1.insert(rel.to_string(), content.and_then(|b| maintaind_registry::Syntax::parse(rel, b)));
+        self.caches.syntax.1.put(rel.to_string(), content.and_then(|b| maintaind_registry::Syntax::parse(rel, b)));
         self.overlays.insert(rel.to_string(), content.map(<[u8]>::to_vec));
         if let Some(sem) = &self.semantic
             && maintaind_registry::is_typescript(rel)
