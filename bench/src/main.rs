@@ -26,7 +26,7 @@ fn main() {
 }
 
 fn usage() -> &'static str {
-    "usage:\n  maintaind-bench gen (--preset bbs | --entities N) --out DIR [--force]\n  maintaind-bench traits --corpora DIR [--fixture DIR] [--write docs/real-output.md]\n  maintaind-bench real --corpora DIR [--out docs/benchmarks.md] [--backends a,b] [--requests FILE] [--sample N] [--prisma-fields N]\n  maintaind-bench run [--entities N] [--edits N] [--out FILE] [--maintaind PATH] [--no-lsp] [--large-truth FILE]\n  maintaind-bench soak [--minutes N] [--entities N | --root REAL_BACKEND] [--out FILE] [--maintaind PATH] [--no-lsp]\n  maintaind-bench floor [--entities N | --root REAL_BACKEND] [--symbols N] [--out FILE] [--maintaind PATH]"
+    "usage:\n  maintaind-bench gen (--preset bbs | --entities N) --out DIR [--force]\n  maintaind-bench traits --corpora DIR [--fixture DIR] [--write docs/real-output.md]\n  maintaind-bench real --corpora DIR [--out docs/benchmarks.md] [--backends a,b] [--requests FILE] [--sample N] [--prisma-fields N]\n  maintaind-bench run [--entities N] [--edits N] [--out FILE] [--maintaind PATH] [--no-lsp] [--large-truth FILE]\n  maintaind-bench soak [--minutes N] [--entities N | --root REAL_BACKEND] [--out FILE] [--maintaind PATH] [--no-lsp]\n  maintaind-bench floor [--entities N | --root REAL_BACKEND] [--symbols N] [--runs N] [--out FILE] [--maintaind PATH]"
 }
 
 fn run() -> Result<()> {
@@ -105,6 +105,7 @@ fn run() -> Result<()> {
             entities: flag("--entities").map(|n| n.parse()).transpose().context("--entities takes a number")?.unwrap_or(58),
             root: flag("--root").map(PathBuf::from),
             symbols: flag("--symbols").map(|n| n.parse()).transpose().context("--symbols takes a number")?.unwrap_or(30),
+            runs: flag("--runs").map(|n| n.parse()).transpose().context("--runs takes a number")?.unwrap_or(3).max(1),
             out: flag("--out").map(PathBuf::from),
             maintaind: flag("--maintaind").map(PathBuf::from),
         }),

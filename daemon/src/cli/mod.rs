@@ -652,8 +652,73 @@ fn ask<M: crate::rpc::Method>(cli: &Cli, root: &Path, out: &Out, params: &M::Par
 
 /// Call the daemon; its errors map to the exit codes in-process work would give.
 fn remote<M: crate::rpc::Method>(client: &mut crate::rpc::Client, params: &M::Params) -> Result<M::Result, Failure> {
+    let _boot = BootWatch::start(Path::new(&client.hello.root));
     // Read-your-writes: a file saved just before this command is in the answer.
     client.request_synced::<M>(params).map_err(remote_failure)
+}
+
+/// A command sent to a daemon that is still starting waits for it: on a terminal, after a
+/// moment without an answer, a spinner says what the daemon is doing (its status's `phase`),
+/// asked on a second connection. Gone when the answer comes (dropped).
+struct BootWatch {
+    done: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// How long an answer may take before the spinner asks the daemon what it is doing: a warm
+/// answer comes well before, and costs nothing but this thread.
+const BOOT_WATCH_AFTER: std::time::Duration = std::time::Duration::from_millis(300);
+
+impl BootWatch {
+    fn start(root: &Path) -> Option<BootWatch> {
+        use std::sync::mpsc::RecvTimeoutError;
+        if !std::io::stderr().is_terminal() {
+            return None;
+        }
+        let root = root.to_path_buf();
+        let (done, wait) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            if wait.recv_timeout(BOOT_WATCH_AFTER) != Err(RecvTimeoutError::Timeout) {
+                return;
+            }
+            let Ok(Some(mut client)) = crate::rpc::Client::connect(&root) else { return };
+            let spinner = indicatif::ProgressBar::hidden();
+            spinner.set_style(indicatif::ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("valid template"));
+            while let Ok(status) = client.request::<crate::rpc::method::Status>(&crate::rpc::StatusParams::default()) {
+                spinner.set_message(boot_message(&status));
+                if spinner.is_hidden() {
+                    spinner.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+                }
+                // The status is asked again until the answer comes (the sender is dropped).
+                if wait.recv_timeout(std::time::Duration::from_millis(250)) != Err(RecvTimeoutError::Timeout) {
+                    break;
+                }
+            }
+            spinner.finish_and_clear();
+        });
+        Some(BootWatch { done: Some(done), thread: Some(thread) })
+    }
+}
+
+impl Drop for BootWatch {
+    fn drop(&mut self) {
+        drop(self.done.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// What a command waiting on the daemon says: what a starting daemon is doing, else that the
+/// request is being worked on.
+fn boot_message(status: &crate::rpc::Status) -> String {
+    match (status.state.as_str(), &status.phase) {
+        ("starting", Some(phase)) => format!("waiting for the daemon to start: {phase}"),
+        ("starting", None) => "waiting for the daemon to start".into(),
+        ("stopping", _) => "the daemon is stopping".into(),
+        _ => "waiting for the daemon's answer".into(),
+    }
 }
 
 fn remote_failure(e: crate::rpc::CallError) -> Failure {

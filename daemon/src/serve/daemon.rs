@@ -310,6 +310,16 @@ impl DaemonLock {
     }
 }
 
+/// Progress of a booting daemon's project load, published as its status's `phase` (a CLI
+/// command waiting on the daemon shows it).
+struct PhaseProgress<'a>(&'a (dyn Fn(&str) + Sync));
+
+impl crate::workspace::Progress for PhaseProgress<'_> {
+    fn waiting(&self, what: &str) {
+        (self.0)(what);
+    }
+}
+
 /// Run the daemon for `root` in the foreground until it is stopped. `say` reports progress
 /// while booting (the log gets everything).
 pub fn run(root: &Path, options: Options, say: &dyn Fn(&str)) -> Result<Stopped> {
@@ -338,6 +348,7 @@ pub fn run(root: &Path, options: Options, say: &dyn Fn(&str)) -> Result<Stopped>
             protocol: rpc::PROTOCOL,
             uptime_ms: 0,
             state: "starting".into(),
+            phase: Some("starting".into()),
             generation: 0,
             files: 0,
             symbols: 0,
@@ -405,19 +416,24 @@ pub fn run(root: &Path, options: Options, say: &dyn Fn(&str)) -> Result<Stopped>
     // Watching starts before the index, so a file written while it runs is an event taken
     // in right after boot rather than a change nobody saw.
     let mut watch = Watch::start(&root, jobs.clone())?;
+    let phase = |what: &str| shared.status.lock().unwrap().phase = Some(what.to_string());
     say("indexing");
+    phase(if early.is_some() { "indexing files while the TypeScript server starts" } else { "indexing files" });
+    crate::journal::fault_point("daemon-indexing");
     let report = ws.refresh(&NoProgress).map_err(|e| anyhow::anyhow!("{e}"))?;
     tracing::info!(files = report.files, parsed = report.parsed, reused = report.reused, ms = report.elapsed_ms, "indexed");
     if let Some((thread, messages)) = early {
+        phase("starting the TypeScript server");
         // Relayed as they come (a first-time install says what it downloads), until the thread ends.
         for m in messages {
             tracing::info!("{m}");
             say(&m);
+            phase(&m);
         }
         match thread.join() {
             Ok(Ok(semantic)) => {
                 ws.adopt_semantic(semantic);
-                ws.load_projects(&NoProgress);
+                ws.load_projects(&PhaseProgress(&phase));
                 tracing::info!(ms = shared.started.elapsed().as_millis() as u64, "language server projects loaded");
             }
             Ok(Err(e)) => {
@@ -635,6 +651,8 @@ impl Host {
     fn publish(&self, state: &str) {
         let mut s = self.shared.status.lock().unwrap();
         s.state = state.into();
+        // Booting is over once anything else is published.
+        s.phase = None;
         // Counting symbols walks every file: done when the registry changed, not every tick
         // (it was most of an idle daemon's CPU).
         if s.generation != self.ws.generation() || s.files == 0 {

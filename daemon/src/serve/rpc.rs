@@ -304,6 +304,10 @@ pub struct Status {
     pub uptime_ms: u64,
     /// `starting` (indexing, loading the server), `ready`, `stopping`.
     pub state: String,
+    /// While `starting`: what the daemon is doing (`indexing`, `loading TypeScript projects
+    /// 0/1: test/tsconfig.json`), for a client waiting on it to show.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<String>,
     pub generation: u64,
     pub files: usize,
     pub symbols: usize,

@@ -474,3 +474,33 @@ fn the_covered_root_project_is_loaded_only_when_a_question_needs_it() {
     assert!(test_project < first_answer, "the test project loads at start");
     assert!(root_project > first_answer, "the root project loaded only after the DTO's answer, for the provider");
 }
+
+/// A daemon that is still starting says what it is doing in its status (`phase`), which a
+/// command waiting on it shows as a spinner on a terminal; once ready, the phase is gone.
+#[test]
+fn a_starting_daemon_says_what_it_is_doing() {
+    let env = setup();
+    let mut child = std::process::Command::new(bin())
+        .args(["daemon", "run", "--no-lsp", "--root", env.root().to_str().unwrap()])
+        .env("MAINTAIND_FAULT_STALL", "daemon-indexing")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut status = Value::Null;
+    eventually("the stalled daemon to answer `status`", || {
+        let r = env.run(&["daemon", "status", "--json"]);
+        status = if r.code() == 0 { r.json() } else { Value::Null };
+        status != Value::Null
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(status["state"], "starting", "{status}");
+    assert_eq!(status["phase"], "indexing files", "{status}");
+
+    let env = setup();
+    let (_guard, ready) = start(&env, &["--no-lsp"]);
+    assert_eq!(ready["state"], "ready", "{ready}");
+    assert!(ready.get("phase").is_none(), "no phase once ready: {ready}");
+}
