@@ -413,12 +413,12 @@ pub fn run(o: Options) -> Result<()> {
         let _ = writeln!(md, "| measure | maintaind | raw TypeScript 7 asked at maintaind's sites | ratio |");
         let _ = writeln!(md, "|---|---|---|---|");
         let _ = writeln!(md, "| peak resident memory of the process tree | {:.0} MiB | {:.0} MiB | {:.2}× |", mib(ours.peak_kib), mib(r.peak_kib), ours.peak_kib as f64 / r.peak_kib.max(1) as f64);
-        let line = |md: &mut String, label: &str, ours: Duration, raw: Duration| {
-            let _ = writeln!(md, "| {label} | {:.1} ms | {:.1} ms | {:.2}× |", ms(ours), ms(raw), ours.as_secs_f64() / raw.as_secs_f64());
+        let line = |md: &mut String, label: &str, ours: Duration, raw: Duration, digits: usize| {
+            let _ = writeln!(md, "| {label} | {:.*} ms | {:.*} ms | {:.2}× |", digits, ms(ours), digits, ms(raw), ours.as_secs_f64() / raw.as_secs_f64());
         };
-        line(&mut md, "cold start → first complete cross-file answer (first start)", ours.cold, r.cold);
-        line(&mut md, "warm, a symbol's first blast over the socket / first `references`", median(&ours.warm), median(&r_socket));
-        line(&mut md, "the same through the CLI", median(&ours.cli), median(&r_cli));
+        line(&mut md, "cold start → first complete cross-file answer (first start)", ours.cold, r.cold, 0);
+        line(&mut md, "warm, a symbol's first blast over the socket / first `references`", median(&ours.warm), median(&r_socket), 1);
+        line(&mut md, "the same through the CLI", median(&ours.cli), median(&r_cli), 1);
     }
     let _ = writeln!(md, "\nRe-run with `maintaind-bench floor [--root BACKEND]` (release build).");
     print!("{md}");
