@@ -569,8 +569,13 @@ impl<'a> Blast<'a> {
                 };
                 let Some(local) = local else { continue };
                 // A file nothing imports passes the name on to no one: it matters only if it
-                // names the token (most files reached through an SDK barrel do not).
-                if importers.get(importer).is_none_or(Vec::is_empty) && f.references.index_of(if segments.len() == 1 { local } else { &last }).is_none() {
+                // names the token and every qualifier a use there needs (most files reached
+                // through an SDK barrel do not: they name `api` and `functional`, not the route's
+                // other segments). `qualified_uses` would find nothing in it.
+                let names = |n: &str| f.references.index_of(n).is_some();
+                if importers.get(importer).is_none_or(Vec::is_empty)
+                    && !(names(if segments.len() == 1 { local } else { &last }) && qualifier.is_none_or(|q| names(q)) && quals.iter().all(|q| names(q)))
+                {
                     continue;
                 }
                 let mut q = Vec::with_capacity(quals.len() + 1);
