@@ -18,6 +18,8 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 
+use std::io::Write as _;
+
 fn main() {
     if let Err(e) = run() {
         eprintln!("error: {e:#}");
@@ -32,6 +34,12 @@ fn usage() -> &'static str {
 fn run() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let flag = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
+    // Flags are read by name: `--help` anywhere would otherwise be ignored and the bench run.
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        // A closed pipe (`| head`) is no error here.
+        let _ = writeln!(std::io::stdout(), "{}", usage());
+        return Ok(());
+    }
     match args.first().map(String::as_str) {
         Some("gen") => {
             let out = PathBuf::from(flag("--out").context(usage())?);
