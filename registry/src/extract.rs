@@ -702,7 +702,7 @@ fn collect_references(tree: &Tree, src: &[u8], symbols: &[Symbol], config: &Lang
                 break;
             }
             if !cursor.goto_parent() {
-                return References { names, refs };
+                return References::new(names, refs);
             }
         }
     }

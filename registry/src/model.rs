@@ -194,6 +194,8 @@ pub struct Ref {
 }
 
 /// Identifier references of one file, with names interned per file to keep the index small.
+/// `names` is sorted ([`References::new`]), so a name is found by binary search: a blast asks
+/// every file a walk reaches whether it names the target.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, schemars::JsonSchema)]
 pub struct References {
     pub names: Vec<String>,
@@ -201,18 +203,35 @@ pub struct References {
 }
 
 impl References {
+    /// From names in any order and references into them: the names are sorted and the
+    /// references renumbered.
+    pub fn new(names: Vec<String>, mut refs: Vec<Ref>) -> References {
+        let mut order: Vec<u32> = (0..names.len() as u32).collect();
+        order.sort_unstable_by(|a, b| names[*a as usize].cmp(&names[*b as usize]));
+        let mut renumber = vec![0u32; names.len()];
+        for (new, old) in order.iter().enumerate() {
+            renumber[*old as usize] = new as u32;
+        }
+        for r in &mut refs {
+            r.name = renumber[r.name as usize];
+        }
+        let mut slots: Vec<Option<String>> = names.into_iter().map(Some).collect();
+        let names = order.iter().map(|old| slots[*old as usize].take().unwrap_or_default()).collect();
+        References { names, refs }
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Ref)> {
         self.refs.iter().map(|r| (self.names[r.name as usize].as_str(), r))
     }
 
     /// The interned index of `name`, when the file names it at all.
     pub fn index_of(&self, name: &str) -> Option<u32> {
-        self.names.iter().position(|n| n == name).map(|i| i as u32)
+        self.names.binary_search_by(|n| n.as_str().cmp(name)).ok().map(|i| i as u32)
     }
 
     pub fn of<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a Ref> + 'a {
-        let idx = self.names.iter().position(|n| n == name);
-        self.refs.iter().filter(move |r| Some(r.name as usize) == idx)
+        let idx = self.index_of(name);
+        self.refs.iter().filter(move |r| Some(r.name) == idx)
     }
 }
 
@@ -267,5 +286,29 @@ impl FileIndex {
     /// name at or after the statement's line.
     pub fn imported_name_at(&self, import: &Import, name: &str) -> Option<Pos> {
         self.references.of(name).filter(|r| r.pos.line >= import.line).min_by_key(|r| (r.pos.line, r.pos.col)).map(|r| r.pos)
+    }
+}
+
+#[cfg(test)]
+mod references_tests {
+    use super::*;
+
+    #[test]
+    fn names_are_sorted_and_references_follow_them() {
+        let at = |line| Pos { line, col: 0 };
+        let refs = vec![
+            Ref { name: 0, kind: RefKind::Value, pos: at(0) },
+            Ref { name: 1, kind: RefKind::Type, pos: at(1) },
+            Ref { name: 2, kind: RefKind::Value, pos: at(2) },
+            Ref { name: 0, kind: RefKind::Value, pos: at(3) },
+        ];
+        let r = References::new(vec!["zeta".into(), "alpha".into(), "mid".into()], refs);
+        assert_eq!(r.names, ["alpha", "mid", "zeta"]);
+        let lines = |name: &str| r.of(name).map(|x| x.pos.line).collect::<Vec<_>>();
+        assert_eq!(lines("zeta"), [0, 3]);
+        assert_eq!(lines("alpha"), [1]);
+        assert_eq!(lines("mid"), [2]);
+        assert!(lines("absent").is_empty() && r.index_of("absent").is_none());
+        assert_eq!(r.iter().map(|(n, x)| (n, x.pos.line)).collect::<Vec<_>>(), [("zeta", 0), ("alpha", 1), ("mid", 2), ("zeta", 3)]);
     }
 }

@@ -111,7 +111,17 @@ pub(crate) fn extract_prisma(path: &str, src: &[u8]) -> FileIndex {
             sym.hash = hash_bytes(&src[sym.span.start_byte as usize..sym.span.end_byte as usize]);
         }
     }
-    FileIndex { path: path.to_string(), lang: FileLang::Prisma, hash: hash_bytes(src), len: src.len() as u64, symbols, imports: Vec::new(), references: refs, diagnostics, not_parsed: None }
+    FileIndex {
+        path: path.to_string(),
+        lang: FileLang::Prisma,
+        hash: hash_bytes(src),
+        len: src.len() as u64,
+        symbols,
+        imports: Vec::new(),
+        references: References::new(refs.names, refs.refs),
+        diagnostics,
+        not_parsed: None,
+    }
 }
 
 /// The block a line belongs to.

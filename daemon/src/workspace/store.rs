@@ -19,7 +19,8 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 /// Bump when the table layout or the blob format ([`FileIndex`] and everything in it)
 /// changes; an older database is then rebuilt rather than misread.
-pub const SCHEMA_VERSION: i64 = 1;
+/// 2: reference names sorted ([`maintaind_registry::References::new`]).
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// How long to wait for another process's write lock before indexing in memory instead.
 fn busy_timeout() -> Duration {
