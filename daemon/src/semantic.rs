@@ -63,6 +63,10 @@ pub struct ServerStatus {
     /// From start to every project loaded (`None` while some project is not).
     pub ready_ms: Option<u64>,
     pub restarts: usize,
+    /// Documents the server has open: each project's anchor and overlays; a query's are
+    /// closed after it.
+    #[serde(default)]
+    pub open_documents: usize,
 }
 
 pub struct Semantic {
@@ -72,6 +76,9 @@ pub struct Semantic {
     found: Found,
     started: Instant,
     projects: Vec<ProjectStatus>,
+    /// Files opened to load their projects (early files, probes): kept open, since the server
+    /// drops a project no open file needs.
+    anchors: std::sync::Mutex<std::collections::HashSet<String>>,
     ready_after: Option<Duration>,
     ready_timeout: Duration,
     /// Covered project directory → the one holding its files.
@@ -129,6 +136,7 @@ impl Semantic {
                 ready_after: None,
                 ready_timeout: options.ready_timeout,
                 covered: Default::default(),
+                anchors: Default::default(),
             });
         }
         Err(Unavailable(last_error))
@@ -146,6 +154,7 @@ impl Semantic {
             let abs = self.root.join(rel);
             if let Ok(text) = std::fs::read_to_string(&abs) {
                 let _ = self.rt.block_on(self.bridge.open(&abs, text));
+                self.anchors.lock().unwrap().insert(rel.clone());
             }
         }
     }
@@ -170,6 +179,7 @@ impl Semantic {
                 }
                 if let Ok(text) = std::fs::read_to_string(&abs) {
                     let _ = self.rt.block_on(self.bridge.open(&abs, text));
+                    self.anchors.lock().unwrap().insert(importer.clone());
                 }
             }
         }
@@ -214,10 +224,17 @@ impl Semantic {
         self.ready_after.is_some()
     }
 
-    /// Whether the project of tsconfig directory `dir` is covered by another (not loaded;
-    /// asking at one of its files would load it).
+    /// Whether the project of tsconfig directory `dir` is covered by another (not loaded).
     pub fn is_covered(&self, dir: &str) -> bool {
         self.covered.contains_key(dir)
+    }
+
+    /// Whether asking at a file of a covered project would load that project. tsserver
+    /// answers only about open files, and opening one loads its nearest project. TypeScript 7
+    /// answers about files it does not have open from the loaded project holding them, so
+    /// maintaind does not open them, and the covered project stays unloaded.
+    pub fn asking_loads_covered(&self) -> bool {
+        self.found.kind != ServerKind::Native
     }
 
     pub fn unloaded_projects(&self) -> Vec<String> {
@@ -227,7 +244,7 @@ impl Semantic {
     /// `textDocument/references` (declarations included, as TypeScript 7 omits import-only
     /// files otherwise) at a registry position of a root-relative file.
     pub fn references(&self, file: &str, pos: Pos) -> Result<Vec<ServerRef>, BridgeError> {
-        references_on(self.rt.handle(), &self.bridge, &self.root, file, pos)
+        references_on(self.rt.handle(), &self.bridge, self.found.kind, &self.root, file, pos)
     }
 
     /// Start a references request and return at once; the caller does other work while the
@@ -237,7 +254,8 @@ impl Semantic {
         let root = self.root.clone();
         let file = file.to_string();
         let rt = self.rt.handle().clone();
-        let handle = self.rt.spawn_blocking(move || references_on(&rt, &bridge, &root, &file, pos));
+        let kind = self.found.kind;
+        let handle = self.rt.spawn_blocking(move || references_on(&rt, &bridge, kind, &root, &file, pos));
         PendingRefs { rt: &self.rt, handle }
     }
 
@@ -248,6 +266,15 @@ impl Semantic {
         let _ = self.rt.block_on(self.bridge.changed(&abs, text, created));
     }
 
+    /// Undo [`Semantic::set_text`]: the server sees the disk again. A project's anchor stays
+    /// open with the disk's text; any other document is closed.
+    pub fn restore(&self, file: &str) {
+        if self.anchors.lock().unwrap().contains(file) {
+            return self.file_changed(file, false);
+        }
+        let _ = self.rt.block_on(self.bridge.close(&self.root.join(file)));
+    }
+
     /// Give the server `text` as the content of `file` without touching the disk (an open
     /// document overrides the file on disk). `None` stands for "absent in this state": an empty
     /// module, so importers of it fail as they would without it.
@@ -256,18 +283,22 @@ impl Semantic {
         self.rt.block_on(self.bridge.open(&abs, text.unwrap_or_default()))
     }
 
-    /// The server's current errors and warnings for `file` (opened from disk if it is not
-    /// open yet). Asked, not waited for: TypeScript 7 answers `textDocument/diagnostic`;
+    /// The server's current errors and warnings for `file` (held open from disk for the
+    /// request when it is not open, then closed). Asked, not waited for: TypeScript 7 answers `textDocument/diagnostic`;
     /// typescript-language-server has no pull diagnostics, so tsserver's own
     /// `syntacticDiagnosticsSync`/`semanticDiagnosticsSync` are asked through its
     /// `typescript.tsserverRequest` command. Either way the answer reflects every change sent
     /// before the request.
     pub fn diagnostics(&self, file: &str) -> Result<Vec<ServerDiagnostic>, BridgeError> {
         let abs = self.root.join(file);
-        if !self.bridge.is_open(&abs) {
-            let text = std::fs::read_to_string(&abs).unwrap_or_default();
-            self.rt.block_on(self.bridge.open(&abs, text))?;
-        }
+        self.rt.block_on(self.bridge.lease(&abs, || Some(std::fs::read_to_string(&abs).unwrap_or_default())))?;
+        let answer = self.diagnostics_open(file, &abs);
+        self.rt.block_on(self.bridge.release(&abs));
+        answer
+    }
+
+    fn diagnostics_open(&self, file: &str, abs: &Path) -> Result<Vec<ServerDiagnostic>, BridgeError> {
+        let abs = abs.to_path_buf();
         let text = self.bridge.text_of(&abs).unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();
         let byte = |line: usize, utf16: usize| lines.get(line).map(|l| byte_col(l, utf16)).unwrap_or(utf16) as u32;
@@ -345,6 +376,7 @@ impl Semantic {
             projects: self.projects.clone(),
             ready_ms: self.ready_after.map(|d| d.as_millis() as u64),
             restarts: self.bridge.restarts(),
+            open_documents: self.bridge.open_documents(),
         }
     }
 
@@ -406,8 +438,22 @@ pub struct PendingRefs<'s> {
 }
 
 impl PendingRefs<'_> {
+    /// Whether the answer is in (without waiting for it).
+    pub fn watch(&self) -> AnswerWatch {
+        AnswerWatch(self.handle.abort_handle())
+    }
+
     pub fn wait(self) -> Result<Vec<ServerRef>, BridgeError> {
         self.rt.block_on(self.handle).unwrap_or_else(|e| Err(BridgeError::StreamClosed(format!("request task failed: {e}"))))
+    }
+}
+
+/// Tells whether a [`PendingRefs`] has its answer.
+pub struct AnswerWatch(tokio::task::AbortHandle);
+
+impl AnswerWatch {
+    pub fn answered(&self) -> bool {
+        self.0.is_finished()
     }
 }
 
@@ -416,19 +462,27 @@ fn capabilities_suffice(c: &maintaind_lsp_bridge::Client) -> bool {
     c.capabilities.references_provider.is_some() && c.capabilities.call_hierarchy_provider.is_some()
 }
 
-fn references_on(rt: &tokio::runtime::Handle, bridge: &Bridge, root: &Path, file: &str, pos: Pos) -> Result<Vec<ServerRef>, BridgeError> {
+fn references_on(rt: &tokio::runtime::Handle, bridge: &Bridge, kind: ServerKind, root: &Path, file: &str, pos: Pos) -> Result<Vec<ServerRef>, BridgeError> {
     let abs = root.join(file);
-    // tsserver answers only about files it has open.
-    if !bridge.is_open(&abs)
-        && let Ok(text) = std::fs::read_to_string(&abs)
-    {
-        rt.block_on(bridge.open(&abs, text))?;
+    // TypeScript 7 answers about a file it does not have open, from the loaded project that
+    // holds it: nothing to open (an open would clone its snapshot, and opening a file of a
+    // covered project would load that project). tsserver answers only about open files: the
+    // file is held open for this request and closed after it.
+    if kind == ServerKind::Native {
+        return references_asked(rt, bridge, root, &abs, pos);
     }
-    let line_text = line_of(&abs, pos.line);
+    rt.block_on(bridge.lease(&abs, || std::fs::read_to_string(&abs).ok()))?;
+    let answer = references_asked(rt, bridge, root, &abs, pos);
+    rt.block_on(bridge.release(&abs));
+    answer
+}
+
+fn references_asked(rt: &tokio::runtime::Handle, bridge: &Bridge, root: &Path, abs: &Path, pos: Pos) -> Result<Vec<ServerRef>, BridgeError> {
+    let line_text = line_of(abs, pos.line);
     let character = utf16_col(&line_text, pos.col as usize);
     let params = lsp_types::ReferenceParams {
         text_document_position: lsp_types::TextDocumentPositionParams {
-            text_document: lsp_types::TextDocumentIdentifier { uri: uri_of(&abs)? },
+            text_document: lsp_types::TextDocumentIdentifier { uri: uri_of(abs)? },
             position: lsp_types::Position { line: pos.line, character: character as u32 },
         },
         context: lsp_types::ReferenceContext { include_declaration: true },

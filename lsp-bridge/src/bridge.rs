@@ -45,6 +45,9 @@ struct Doc {
     version: i32,
     text: String,
     language_id: String,
+    /// Queries holding the document open ([`Bridge::lease`]); `None` for a document opened for
+    /// good ([`Bridge::open`]: a project's anchor, an overlay), which no query closes.
+    leases: Option<usize>,
 }
 
 pub struct Bridge {
@@ -158,13 +161,70 @@ impl Bridge {
         let uri = path_to_uri(path);
         let language_id = language_id(path).to_string();
         let client = self.client().await?;
-        let known = self.docs.lock().unwrap().contains_key(&uri);
+        let known = match self.docs.lock().unwrap().get_mut(&uri) {
+            Some(doc) => {
+                doc.leases = None;
+                true
+            }
+            None => false,
+        };
         if known {
             return self.changed(path, Some(text), false).await;
         }
         client.notify_raw("textDocument/didOpen", json!({"textDocument": {"uri": uri, "languageId": language_id, "version": 1, "text": text}}))?;
-        self.docs.lock().unwrap().insert(uri, Doc { version: 1, text, language_id });
+        self.docs.lock().unwrap().insert(uri, Doc { version: 1, text, language_id, leases: None });
         Ok(())
+    }
+
+    /// Hold `path` open for one query: opened from `text` unless it is open already. Pair with
+    /// [`Bridge::release`]; the document is closed when its last lease ends, unless it was
+    /// opened for good meanwhile. A document left open costs the server memory and keeps its
+    /// project loaded (TypeScript 7 drops a project only when no open file needs it).
+    pub async fn lease(&self, path: &Path, text: impl FnOnce() -> Option<String>) -> Result<(), BridgeError> {
+        let uri = path_to_uri(path);
+        let client = self.client().await?;
+        let mut docs = self.docs.lock().unwrap();
+        if let Some(doc) = docs.get_mut(&uri) {
+            if let Some(n) = &mut doc.leases {
+                *n += 1;
+            }
+            return Ok(());
+        }
+        let Some(text) = text() else { return Ok(()) };
+        let language_id = language_id(path).to_string();
+        // Sent under the lock, so a release racing this lease cannot close it in between.
+        client.notify_raw("textDocument/didOpen", json!({"textDocument": {"uri": uri, "languageId": language_id, "version": 1, "text": text}}))?;
+        docs.insert(uri, Doc { version: 1, text, language_id, leases: Some(1) });
+        Ok(())
+    }
+
+    /// End a [`Bridge::lease`]: the last one closes the document.
+    pub async fn release(&self, path: &Path) {
+        let uri = path_to_uri(path);
+        let Ok(client) = self.client().await else { return };
+        let mut docs = self.docs.lock().unwrap();
+        let Some(doc) = docs.get_mut(&uri) else { return };
+        let Some(n) = &mut doc.leases else { return };
+        *n = n.saturating_sub(1);
+        if *n == 0 {
+            docs.remove(&uri);
+            let _ = client.notify_raw("textDocument/didClose", json!({"textDocument": {"uri": uri}}));
+        }
+    }
+
+    /// Close `path` whatever holds it: the server reads it from the disk again.
+    pub async fn close(&self, path: &Path) -> Result<(), BridgeError> {
+        let uri = path_to_uri(path);
+        let client = self.client().await?;
+        if self.docs.lock().unwrap().remove(&uri).is_some() {
+            client.notify_raw("textDocument/didClose", json!({"textDocument": {"uri": uri}}))?;
+        }
+        Ok(())
+    }
+
+    /// How many documents the server has open (`daemon status`, tests).
+    pub fn open_documents(&self) -> usize {
+        self.docs.lock().unwrap().len()
     }
 
     /// The text the server has for an open document.

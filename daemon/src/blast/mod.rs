@@ -137,10 +137,55 @@ pub struct Blast<'a> {
     added_by_registry: BTreeSet<String>,
     impacts: BTreeSet<Impact>,
     derived: Arc<Derived>,
+    /// Contexts already worked out this query: the warm-up works out the registry's
+    /// references while the server answers, and the server's are nearly always the same.
+    contexts: HashMap<(String, Pos), RefContext>,
+    /// The server's answers still to come (while the warm-up works).
+    awaiting: Vec<crate::semantic::AnswerWatch>,
+    /// When the query started, and when its phases ended (µs since), for the debug log.
+    started: std::time::Instant,
+    phases: Vec<(&'static str, u64)>,
 }
 
 /// file → the files importing or re-exporting it, with the index of the import statement.
-pub type Importers = HashMap<String, Vec<(String, usize)>>;
+pub type Importers = HashMap<String, Vec<Importer>>;
+
+/// A file importing another (through which of its imports), and, when nothing imports it in
+/// turn (a leaf: a reference walk ends there), a filter of the names it uses.
+pub struct Importer {
+    pub file: String,
+    pub import: usize,
+    pub leaf: Option<Arc<NameFilter>>,
+}
+
+/// A Bloom filter of the names a file uses (1024 bits, two probes: about 6% false positives at
+/// 150 names). "Does not name" is certain, so a reference walk passes over the files that
+/// lack a qualifier without looking them up: walks through the SDK barrel reach every test.
+pub struct NameFilter([u64; 16]);
+
+impl NameFilter {
+    fn of(refs: &maintaind_registry::References) -> NameFilter {
+        let mut bits = [0u64; 16];
+        for name in &refs.names {
+            for bit in Self::probes(name) {
+                bits[bit / 64] |= 1 << (bit % 64);
+            }
+        }
+        NameFilter(bits)
+    }
+
+    pub fn might_name(&self, name: &str) -> bool {
+        Self::probes(name).iter().all(|bit| self.0[bit / 64] & (1 << (bit % 64)) != 0)
+    }
+
+    fn probes(name: &str) -> [usize; 2] {
+        use std::hash::Hasher;
+        let mut h = rustc_hash::FxHasher::default();
+        h.write(name.as_bytes());
+        let h = h.finish();
+        [(h & 1023) as usize, ((h >> 32) & 1023) as usize]
+    }
+}
 
 /// A (file, symbol name) key.
 type FileSymbol = (String, String);
@@ -194,13 +239,20 @@ pub type SyntaxCache = lru::LruCache<String, Option<Syntax>>;
 
 /// Build the reverse import map (resolving every import once).
 fn importers(registry: &Registry) -> Importers {
-    let mut map: Importers = HashMap::new();
+    let mut edges: Vec<(String, &FileIndex, usize)> = Vec::new();
     for f in registry.files() {
         for (i, import) in f.imports.iter().enumerate() {
             if let Some(target) = registry.resolve_import(&f.path, &import.specifier) {
-                map.entry(target).or_default().push((f.path.clone(), i));
+                edges.push((target, f, i));
             }
         }
+    }
+    let imported: std::collections::HashSet<&str> = edges.iter().map(|(target, _, _)| target.as_str()).collect();
+    let mut filters: HashMap<&str, Arc<NameFilter>> = HashMap::new();
+    let mut map: Importers = HashMap::new();
+    for (target, f, i) in &edges {
+        let leaf = (!imported.contains(f.path.as_str())).then(|| filters.entry(f.path.as_str()).or_insert_with(|| Arc::new(NameFilter::of(&f.references))).clone());
+        map.entry(target.clone()).or_default().push(Importer { file: f.path.clone(), import: *i, leaf });
     }
     map
 }
@@ -240,11 +292,11 @@ fn qualified_uses<'r>(refs: &'r maintaind_registry::References, token: &str, qua
 /// Asked there, a server finds the uses of every meaning of the name (a type and a namespace
 /// merged), and loads the importing file's project rather than the declaring file's.
 pub fn import_site(registry: &Registry, importers: &Importers, file: &str, name: &str, usable: &dyn Fn(&str) -> bool) -> Option<(String, Pos)> {
-    let mut importers: Vec<&(String, usize)> = importers.get(file)?.iter().filter(|(f, _)| usable(f)).collect();
+    let mut importers: Vec<(&String, usize)> = importers.get(file)?.iter().filter(|i| usable(&i.file)).map(|i| (&i.file, i.import)).collect();
     importers.sort();
     importers.into_iter().find_map(|(file, i)| {
         let f = registry.file(file)?;
-        let import = &f.imports[*i];
+        let import = &f.imports[i];
         if import.reexport || !import.names.iter().any(|n| n.imported == name) {
             return None;
         }
@@ -260,11 +312,28 @@ struct Resolved<'r> {
 
 impl<'a> Blast<'a> {
     pub fn new(registry: &'a Registry, root: &'a Path, semantic: Option<&'a Semantic>, change: ChangeKind, depth: usize, derived: Arc<Derived>, syntax: &'a mut SyntaxCache) -> Blast<'a> {
-        Blast { registry, root, semantic, change, depth, syntax, approximate: false, notes: BTreeSet::new(), added_by_registry: BTreeSet::new(), impacts: BTreeSet::new(), derived }
+        Blast {
+            registry,
+            root,
+            semantic,
+            change,
+            depth,
+            syntax,
+            approximate: false,
+            notes: BTreeSet::new(),
+            added_by_registry: BTreeSet::new(),
+            impacts: BTreeSet::new(),
+            derived,
+            contexts: HashMap::new(),
+            awaiting: Vec::new(),
+            started: std::time::Instant::now(),
+            phases: Vec::new(),
+        }
     }
 
     pub fn run(mut self, query: &str, generation: u64) -> Result<BlastReport, BlastError> {
         let started = std::time::Instant::now();
+        self.started = started;
         let target = resolve(self.registry, query)?;
         let first = target.decls[0];
         match self.semantic {
@@ -285,7 +354,8 @@ impl<'a> Blast<'a> {
         }
         let refs_done = started.elapsed();
         self.route_join(&target);
-        tracing::debug!(refs_us = refs_done.as_micros() as u64, total_us = started.elapsed().as_micros() as u64, impacts = self.impacts.len(), parsed = self.syntax.len(), "blast");
+        let phases = self.phases.iter().map(|(what, us)| format!("{what} {us}")).collect::<Vec<_>>().join(", ");
+        tracing::debug!(refs_us = refs_done.as_micros() as u64, total_us = started.elapsed().as_micros() as u64, impacts = self.impacts.len(), parsed = self.syntax.len(), phases, "blast");
 
         let target_file = target.file.path.clone();
         let impacted: Vec<Impact> = {
@@ -320,7 +390,10 @@ impl<'a> Blast<'a> {
         // (aliases, callers of what passes the type on) from the registry's import graph,
         // which costs no round trips and matched the compiler on the accuracy corpus.
         let refs = if depth == 0 { self.references(target) } else { self.follow_references(target) };
-        self.prefetch(refs.iter().map(|(f, _, _)| f.as_str()));
+        if depth == 0 {
+            self.phase("references");
+        }
+        self.work_out(&refs.iter().map(|(f, p, _)| (f.clone(), *p)).collect::<Vec<_>>());
         for (file, pos, via) in refs {
             let cx = self.context(&file, pos);
             let enclosing = enclosing_symbol(self.registry.file(&file), pos);
@@ -384,7 +457,7 @@ impl<'a> Blast<'a> {
     fn callers_through(&mut self, file: &FileIndex, callee: &Symbol, pick: fn(&RefContext) -> bool, must: impl Fn(&RefContext) -> bool) {
         let target = Resolved { file, decls: vec![callee] };
         let refs = self.follow_references(&target);
-        self.prefetch(refs.iter().map(|(f, _, _)| f.as_str()));
+        self.work_out(&refs.iter().map(|(f, p, _)| (f.clone(), *p)).collect::<Vec<_>>());
         for (cfile, cpos, via) in refs {
             let cx = self.context(&cfile, cpos);
             if !(cx.is_call && pick(&cx)) {
@@ -413,12 +486,17 @@ impl<'a> Blast<'a> {
             Some(s) => positions.iter().map(|(file, pos)| s.references_start(file, *pos)).collect(),
             None => Vec::new(),
         };
+        self.phase("asked");
         let registry_refs = match early_refs {
             Some(r) => r,
             None => self.registry_refs(target),
         };
+        self.phase("registry references");
         if !pending.is_empty() {
-            self.warm_up(&registry_refs);
+            self.awaiting = pending.iter().map(|p| p.watch()).collect();
+            self.warm_up(&registry_refs, 0);
+            self.awaiting.clear();
+            self.phase("warmed up");
         }
         let server_refs = if let Some(semantic) = self.semantic {
             let mut all = Vec::new();
@@ -441,6 +519,7 @@ impl<'a> Blast<'a> {
                     }
                 }
             }
+            self.phase("answered");
             match failed {
                 None => Some(all),
                 Some(e) => {
@@ -484,16 +563,19 @@ impl<'a> Blast<'a> {
     ///   meanings: asked at a declaration, the server finds the uses of that declaration's
     ///   meaning only (`T.ICreate` uses the namespace, not the type). Asked at a named import,
     ///   it finds every meaning's: one request instead of one per declaration.
-    /// - A file of a covered project (`src/`, inside `test/tsconfig.json`'s) is never asked at
-    ///   when another site exists: the server would load that project as well, checking each of
-    ///   its files twice, and each later request would search both (issue 15, "load each file
-    ///   once"). A named import in a loaded project's file is asked instead, else a use of the
-    ///   target there (an SDK function is used as `api.functional.….fn(...)` in the tests).
-    ///   Only a target used in covered files alone (a provider) loads that project, on demand.
+    /// - With tsserver, a file of a covered project (`src/`, inside `test/tsconfig.json`'s) is
+    ///   never asked at when another site exists: the file must be open to be asked about, and
+    ///   opening it loads that project as well, checking each of its files twice, and each later
+    ///   request would search both (issue 15, "load each file once"). A named import in a loaded
+    ///   project's file is asked instead, else a use of the target there (an SDK function is
+    ///   used as `api.functional.….fn(...)` in the tests). Only a target used in covered files
+    ///   alone (a provider) loads that project, on demand. TypeScript 7 is asked at the
+    ///   declaration without opening it, from the loaded project ([`Semantic::asking_loads_covered`]).
     fn server_sites(&mut self, target: &Resolved) -> ServerSites {
         let Some(semantic) = self.semantic else { return (None, false, None) };
         let tsconfigs = self.registry.tsconfigs();
-        let loaded = |file: &str| !semantic.is_covered(tsconfigs.nearest_dir(file).unwrap_or(""));
+        let loads = semantic.asking_loads_covered();
+        let loaded = |file: &str| !loads || !semantic.is_covered(tsconfigs.nearest_dir(file).unwrap_or(""));
         let merged = target.decls.iter().map(|d| d.kind).collect::<BTreeSet<_>>().len() > 1;
         let away = !loaded(&target.file.path);
         if !merged && !away {
@@ -509,6 +591,10 @@ impl<'a> Blast<'a> {
         let decls: BTreeSet<Pos> = target.decls.iter().map(|d| d.name_span.start).collect();
         let site = refs.iter().find(|(f, p)| loaded(f) && !(f == &target.file.path && decls.contains(p))).cloned();
         (site.clone(), site.is_some(), Some(refs))
+    }
+
+    fn phase(&mut self, what: &'static str) {
+        self.phases.push((what, self.started.elapsed().as_micros() as u64));
     }
 
     /// References for follow-through: the registry's import-resolved ones.
@@ -548,7 +634,14 @@ impl<'a> Blast<'a> {
             if depth > 8 {
                 continue;
             }
-            for (importer, idx) in importers.get(&file).map(Vec::as_slice).unwrap_or_default() {
+            for Importer { file: importer, import: idx, leaf } in importers.get(&file).map(Vec::as_slice).unwrap_or_default() {
+                // A leaf lacking a qualifier the use needs (or the last segment of a member)
+                // holds no use: passed over without looking it up.
+                if let Some(filter) = leaf
+                    && !(quals.iter().all(|q| filter.might_name(q)) && (segments.len() == 1 || filter.might_name(&last)))
+                {
+                    continue;
+                }
                 let Some(f) = self.registry.file(importer) else { continue };
                 let import = &f.imports[*idx];
                 // The name the importer sees, and the qualifier it gains (a namespace, a default).
@@ -610,43 +703,79 @@ impl<'a> Blast<'a> {
 
     /// While the server answers: do for the registry's references (nearly always the server's
     /// too) the work classifying them will need, so that it is cached when the answer comes:
-    /// parse their files, and walk the references follow-through starts from (the uses of an
-    /// alias of the target, the callers of a function returning it). Nothing is decided here.
-    fn warm_up(&mut self, refs: &[(String, Pos)]) {
-        self.prefetch(refs.iter().map(|(f, _)| f.as_str()));
-        if self.depth == 0 || matches!(self.change, ChangeKind::Behavior | ChangeKind::Signature | ChangeKind::Return) {
-            return;
-        }
+    /// parse their files, work out each reference's context, and walk the references
+    /// follow-through starts from (the uses of an alias of the target, the callers of a
+    /// function returning it) with theirs. Nothing is decided here.
+    fn warm_up(&mut self, refs: &[(String, Pos)], depth: usize) {
+        self.work_out(refs);
+        let follows = depth < self.depth && !matches!(self.change, ChangeKind::Behavior | ChangeKind::Signature | ChangeKind::Return);
         let registry = self.registry;
         for (file, pos) in refs {
             let cx = self.context(file, *pos);
+            if !follows || (self.change == ChangeKind::Shape && cx.as_qualifier) {
+                continue;
+            }
             let Some(fi) = registry.file(file) else { continue };
             let Some(enc) = enclosing_symbol(Some(fi), *pos) else { continue };
-            let passes_on = (cx.in_type_alias_value && enc.kind == SymbolKind::Type) || (cx.in_return_type && matches!(enc.kind, SymbolKind::Function | SymbolKind::Method));
-            if passes_on {
-                let next = self.follow_references(&Resolved { file: fi, decls: vec![enc] });
-                self.prefetch(next.iter().map(|(f, _, _)| f.as_str()));
-            }
+            let function = matches!(enc.kind, SymbolKind::Function | SymbolKind::Method);
+            // As [`Blast::symbol_refs`] follows through: an alias's uses, a callee's callers.
+            let next: Vec<(String, Pos)> = if cx.in_type_alias_value && enc.kind == SymbolKind::Type {
+                let uses = self.follow_references(&Resolved { file: fi, decls: vec![enc] });
+                self.warm_up(&uses.into_iter().map(|(f, p, _)| (f, p)).collect::<Vec<_>>(), depth + 1);
+                continue;
+            } else if (cx.in_return_type || (self.change == ChangeKind::Shape && cx.in_parameter_type)) && function {
+                self.follow_references(&Resolved { file: fi, decls: vec![enc] }).into_iter().map(|(f, p, _)| (f, p)).collect()
+            } else {
+                continue;
+            };
+            self.work_out(&next);
         }
     }
 
-    /// Parse the files among `files` not parsed yet, side by side (a first query meets a few
-    /// dozen), before [`Blast::context`] asks them one position at a time.
-    fn prefetch<'f>(&mut self, files: impl Iterator<Item = &'f str>) {
+    /// Work out the contexts of `refs` not known yet, parsing their files as needed (a first
+    /// query meets a few dozen files), before [`Blast::context`] asks them one at a time. File
+    /// by file, side by side, except while the server is still answering: then one file at a
+    /// time on this thread (on two cores, the other one is the server's) until the answer is in.
+    fn work_out(&mut self, refs: &[(String, Pos)]) {
         use rayon::prelude::*;
-        let todo: BTreeSet<&str> = files.filter(|f| !self.syntax.contains(*f)).collect();
-        if todo.len() < 2 {
-            return;
+        let mut by_file: BTreeMap<&str, Vec<Pos>> = BTreeMap::new();
+        for (file, pos) in refs {
+            if !self.contexts.contains_key(&(file.clone(), *pos)) {
+                by_file.entry(file.as_str()).or_default().push(*pos);
+            }
         }
+        let mut todo: VecDeque<(&str, Vec<Pos>)> = by_file.into_iter().collect();
         let root = self.root;
-        let parsed: Vec<(String, Option<Syntax>)> = todo.into_par_iter().map(|f| (f.to_string(), crate::safefs::read_regular(&root.join(f)).ok().and_then(|t| Syntax::parse(f, &t)))).collect();
-        for (file, syntax) in parsed {
-            self.syntax.put(file, syntax);
+        while self.awaiting.iter().any(|w| !w.answered())
+            && let Some((file, positions)) = todo.pop_front()
+        {
+            let done = worked(root, self.syntax.peek(file), file, positions);
+            self.keep(done);
+        }
+        let syntax = &*self.syntax;
+        let done: Vec<Worked> = todo.into_par_iter().map(|(file, positions)| worked(root, syntax.peek(file), file, positions)).collect();
+        for w in done {
+            self.keep(w);
+        }
+    }
+
+    fn keep(&mut self, w: Worked) {
+        for (pos, cx) in w.contexts {
+            self.contexts.insert((w.file.clone(), pos), cx);
+        }
+        if let Some(parsed) = w.parsed {
+            self.syntax.put(w.file, parsed);
         }
     }
 
     fn context(&mut self, file: &str, pos: Pos) -> RefContext {
-        self.syntax_of(file).map(|s| s.context_at(pos)).unwrap_or_default()
+        let key = (file.to_string(), pos);
+        if let Some(cx) = self.contexts.get(&key) {
+            return *cx;
+        }
+        let cx = self.syntax_of(file).map(|s| s.context_at(pos)).unwrap_or_default();
+        self.contexts.insert(key, cx);
+        cx
     }
 
     /// `file` parsed, from the cache or read now (`None`: unreadable, or not TypeScript).
@@ -845,6 +974,23 @@ impl<'a> Blast<'a> {
 
 /// Resolve a query to one symbol (all its declarations in one file).
 /// The file declaring `query` and the declaration's name there (for `apply`).
+/// One file's share of [`Blast::work_out`]: its contexts, and its tree when it was parsed for them.
+struct Worked {
+    file: String,
+    parsed: Option<Option<Syntax>>,
+    contexts: Vec<(Pos, RefContext)>,
+}
+
+fn worked(root: &Path, cached: Option<&Option<Syntax>>, file: &str, positions: Vec<Pos>) -> Worked {
+    let parsed = match cached {
+        Some(_) => None,
+        None => Some(crate::safefs::read_regular(&root.join(file)).ok().and_then(|t| Syntax::parse(file, &t))),
+    };
+    let syntax = cached.or(parsed.as_ref()).and_then(Option::as_ref);
+    let contexts = positions.into_iter().map(|pos| (pos, syntax.map(|s| s.context_at(pos)).unwrap_or_default())).collect();
+    Worked { file: file.to_string(), parsed, contexts }
+}
+
 pub fn locate(registry: &Registry, query: &str) -> Result<(String, String), BlastError> {
     let r = resolve(registry, query)?;
     Ok((r.file.path.clone(), r.decls[0].name.clone()))

@@ -636,12 +636,13 @@ pub fn daemon_status(out: &Out, s: &crate::rpc::Status) {
         Some(sv) => {
             let loaded = sv.projects.iter().filter(|p| p.loaded).count();
             out.stdout(&format!(
-                "  server: {} {} ({}, {}/{} projects loaded, {} restart(s){})\n",
+                "  server: {} {} ({}, {}/{} projects loaded, {} document(s) open, {} restart(s){})\n",
                 sv.kind.as_str(),
                 sv.version,
                 bridge_state(&sv.state),
                 loaded,
                 sv.projects.len(),
+                sv.open_documents,
                 sv.restarts,
                 s.server_pid.map(|p| format!(", pid {p}")).unwrap_or_default()
             ));

@@ -486,7 +486,7 @@ impl Workspace {
             if let Some(sem) = &self.semantic
                 && maintaind_registry::is_typescript(rel)
             {
-                sem.file_changed(rel, false);
+                sem.restore(rel);
             }
         }
         self.forget_derived();
