@@ -740,9 +740,17 @@ impl<'a> Blast<'a> {
         use rayon::prelude::*;
         let mut by_file: BTreeMap<&str, Vec<Pos>> = BTreeMap::new();
         for (file, pos) in refs {
-            if !self.contexts.contains_key(&(file.clone(), *pos)) {
-                by_file.entry(file.as_str()).or_default().push(*pos);
+            let key = (file.clone(), *pos);
+            if self.contexts.contains_key(&key) {
+                continue;
             }
+            // A name in an import clause: the registry knows it, no tree needed (most of a
+            // widely imported type's files name it there alone).
+            if self.registry.file(file).is_some_and(|fi| in_import_clause(fi, *pos)) {
+                self.contexts.insert(key, RefContext { in_import: true, ..RefContext::default() });
+                continue;
+            }
+            by_file.entry(file.as_str()).or_default().push(*pos);
         }
         let mut todo: VecDeque<(&str, Vec<Pos>)> = by_file.into_iter().collect();
         let root = self.root;
@@ -974,6 +982,18 @@ impl<'a> Blast<'a> {
 
 /// Resolve a query to one symbol (all its declarations in one file).
 /// The file declaring `query` and the declaration's name there (for `apply`).
+/// Whether `pos` is a name in the clause of one of `file`'s imports (the imported name, its
+/// local alias, a default or namespace name): the context [`Syntax::context_at`] gives there is
+/// `in_import` alone. Not `export … from`: the name of `export * as ns` is a declaration, not
+/// a reference, so the first reference after the statement can be a use elsewhere.
+fn in_import_clause(file: &FileIndex, pos: Pos) -> bool {
+    let Some(name) = file.references.refs.iter().find(|r| r.pos == pos).map(|r| file.references.names[r.name as usize].as_str()) else { return false };
+    file.imports.iter().filter(|i| !i.reexport && i.line <= pos.line).any(|import| {
+        let names = import.names.iter().flat_map(|n| [n.imported.as_str(), n.local.as_str()]).chain(import.default.as_deref()).chain(import.namespace.as_deref());
+        names.filter(|n| *n == name).any(|n| file.imported_name_at(import, n) == Some(pos))
+    })
+}
+
 /// One file's share of [`Blast::work_out`]: its contexts, and its tree when it was parsed for them.
 struct Worked {
     file: String,
@@ -1112,6 +1132,46 @@ mod spec;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The registry's shortcut for names in import clauses gives what the tree gives there, on
+    /// every file of the fixture, and covers each import's names.
+    #[test]
+    fn import_clause_names_have_the_tree_s_context() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/bbs-backend");
+        let mut checked = 0;
+        let mut files = vec![root.clone()];
+        while let Some(dir) = files.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    if path.file_name().is_some_and(|n| n != "node_modules" && n != ".maintaind") {
+                        files.push(path);
+                    }
+                    continue;
+                }
+                let rel = path.strip_prefix(&root).unwrap().to_string_lossy().replace('\\', "/");
+                if !rel.ends_with(".ts") {
+                    continue;
+                }
+                let text = std::fs::read(&path).unwrap();
+                let fi = maintaind_registry::index_file(&rel, &text).unwrap();
+                let syntax = Syntax::parse(&rel, &text).unwrap();
+                for r in &fi.references.refs {
+                    if in_import_clause(&fi, r.pos) {
+                        assert_eq!(syntax.context_at(r.pos), RefContext { in_import: true, ..RefContext::default() }, "{rel} {:?}", r.pos);
+                        checked += 1;
+                    }
+                }
+                for import in fi.imports.iter().filter(|i| !i.reexport) {
+                    for n in &import.names {
+                        let at = fi.imported_name_at(import, &n.local).unwrap();
+                        assert!(in_import_clause(&fi, at), "{rel}: {} of line {}", n.local, import.line + 1);
+                    }
+                }
+            }
+        }
+        assert!(checked > 500, "only {checked} import names checked");
+    }
 
     #[test]
     fn routes_normalise() {
