@@ -197,6 +197,12 @@ impl Registry {
 
     /// Symbols matching `query`, best first: exact qualified name, then a dotted segment, then
     /// prefix, substring and case-insensitive matches. `path#Name` restricts to one file.
+    /// Every symbol named exactly `name`, with its file, in path order: what
+    /// [`Registry::search`] ranks [`MatchTier::Exact`], without ranking the rest.
+    pub fn named(&self, name: &str) -> Vec<(&FileIndex, &Symbol)> {
+        self.files.values().flat_map(|f| f.symbols.iter().filter(|s| s.name == name).map(move |s| (f, s))).collect()
+    }
+
     pub fn search(&self, query: &str, kind: Option<SymbolKind>) -> Vec<Match<'_>> {
         let (file_filter, name_query) = match query.split_once('#') {
             Some((f, n)) => (Some(f.trim_start_matches("./")), n),

@@ -1028,12 +1028,11 @@ fn resolve<'r>(registry: &'r Registry, query: &str) -> Result<Resolved<'r>, Blas
         }
         return Ok(Resolved { file, decls });
     }
-    let exact: Vec<_> = registry.search(query, None).into_iter().filter(|m| m.tier == maintaind_registry::MatchTier::Exact).collect();
     let mut groups: BTreeMap<String, Vec<&Symbol>> = BTreeMap::new();
     let mut files: HashMap<String, &FileIndex> = HashMap::new();
-    for m in &exact {
-        groups.entry(m.file.path.clone()).or_default().push(m.symbol);
-        files.insert(m.file.path.clone(), m.file);
+    for (file, symbol) in registry.named(query) {
+        groups.entry(file.path.clone()).or_default().push(symbol);
+        files.insert(file.path.clone(), file);
     }
     // A re-export of the name elsewhere is not a second definition.
     if groups.len() > 1 {
