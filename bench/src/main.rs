@@ -4,9 +4,11 @@
 //! `maintaind-bench gen --entities N --out DIR` a scale backend;
 //! `maintaind-bench run [--entities N] [--out docs/benchmarks.md]` measures (see bench.rs);
 //! `maintaind-bench real --corpora DIR` measures on real generated backends (see real.rs);
+//! `maintaind-bench apply --corpora DIR` runs `change --apply` on real backends (see apply.rs);
 //! `maintaind-bench traits --corpora DIR` counts what real output contains (see traits.rs).
 
 mod accuracy;
+mod apply;
 mod bench;
 mod floor;
 mod generate;
@@ -28,7 +30,7 @@ fn main() {
 }
 
 fn usage() -> &'static str {
-    "usage:\n  maintaind-bench gen (--preset bbs | --entities N) --out DIR [--force]\n  maintaind-bench traits --corpora DIR [--fixture DIR] [--write docs/real-output.md]\n  maintaind-bench real --corpora DIR [--out docs/benchmarks.md] [--backends a,b] [--requests FILE] [--sample N] [--prisma-fields N]\n  maintaind-bench run [--entities N] [--edits N] [--out FILE] [--maintaind PATH] [--no-lsp] [--large-truth FILE]\n  maintaind-bench soak [--minutes N] [--entities N | --root REAL_BACKEND] [--out FILE] [--maintaind PATH] [--no-lsp]\n  maintaind-bench floor [--entities N | --root REAL_BACKEND] [--symbols N] [--runs N] [--out FILE] [--maintaind PATH]"
+    "usage:\n  maintaind-bench gen (--preset bbs | --entities N) --out DIR [--force]\n  maintaind-bench traits --corpora DIR [--fixture DIR] [--write docs/real-output.md]\n  maintaind-bench real --corpora DIR [--out docs/benchmarks.md] [--backends a,b] [--requests FILE] [--sample N] [--prisma-fields N]\n  maintaind-bench run [--entities N] [--edits N] [--out FILE] [--maintaind PATH] [--no-lsp] [--large-truth FILE]\n  maintaind-bench soak [--minutes N] [--entities N | --root REAL_BACKEND] [--out FILE] [--maintaind PATH] [--no-lsp]\n  maintaind-bench floor [--entities N | --root REAL_BACKEND] [--symbols N] [--runs N] [--out FILE] [--maintaind PATH]\n  maintaind-bench apply --corpora DIR [--requests FILE] [--out FILE] [--maintaind PATH]"
 }
 
 fn run() -> Result<()> {
@@ -115,6 +117,12 @@ fn run() -> Result<()> {
             symbols: flag("--symbols").map(|n| n.parse()).transpose().context("--symbols takes a number")?.unwrap_or(30),
             runs: flag("--runs").map(|n| n.parse()).transpose().context("--runs takes a number")?.unwrap_or(3).max(1),
             out: flag("--out").map(PathBuf::from),
+            maintaind: flag("--maintaind").map(PathBuf::from),
+        }),
+        Some("apply") => apply::run(apply::Options {
+            corpora: PathBuf::from(flag("--corpora").context("--corpora DIR: real backends exported by `bash scripts/real-corpora SRC DIR`")?),
+            out: flag("--out").map(PathBuf::from),
+            requests: flag("--requests").map(PathBuf::from).unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("real-requests.json")),
             maintaind: flag("--maintaind").map(PathBuf::from),
         }),
         Some("extract-only") => bench::extract_only(std::path::Path::new(args.get(1).context(usage())?)),

@@ -70,13 +70,13 @@ const TOOLS: [Spec; 8] = [
     Spec {
         name: "change",
         title: "Plan a change",
-        description: "Plan a change from plain words (or from your own decisions in `decisions_json`, the planner schema: `manifest` with action `schema` prints it). Facts come from the registry and the language server; the manifest is stored and made active unless `dry_run`. `amend` re-plans the active manifest's work from the tree as it is.",
+        description: "Plan a change from plain words (or from your own decisions in `decisions_json`, the planner schema: `manifest` with action `schema` prints it). Facts come from the registry and the language server; the manifest is stored and made active unless `dry_run`. `amend` re-plans the active manifest's work from the tree as it is. `apply` carries a mechanical plan out itself (a validation tag): written in one transaction and kept only when the language server finds no new error (else rolled back, `outcome` says so); a plan that is not mechanical is an error \"plan only: needs a coder\" with the plan stored and active for you to code.",
         argv: &["change"],
         read_only: false,
         destructive: false,
         array_field: None,
         inline: Some(("decisions", "decisions_json", true)),
-        output: schema::<crate::manifest::Manifest>,
+        output: change_output,
     },
     Spec {
         name: "manifest",
@@ -156,6 +156,16 @@ fn wrapped<T: schemars::JsonSchema>(field: &str) -> Value {
     if !defs.is_empty() {
         v["$defs"] = Value::Object(defs);
     }
+    v
+}
+
+/// `change` prints the manifest, or with `apply` what became of it (the manifest inside).
+fn change_output() -> Value {
+    let mut g = generator();
+    let manifest = g.subschema_for::<crate::manifest::Manifest>();
+    let applied = g.subschema_for::<crate::mechanical::ChangeApplied>();
+    let mut v = json!({"type": "object", "anyOf": [manifest, applied]});
+    v["$defs"] = Value::Object(g.take_definitions(true));
     v
 }
 

@@ -491,6 +491,56 @@ pub fn applied(out: &Out, r: &crate::apply::ApplyReport) {
     out.stdout(&t);
 }
 
+/// `change --apply`: the plan, then what became of it. `stored`: the manifest was stored and
+/// activated (not `--dry-run`).
+pub fn change_applied(out: &Out, r: &crate::mechanical::ChangeApplied, stored: bool) {
+    use crate::mechanical::Outcome;
+    let id = &r.manifest.id;
+    if out.json {
+        out.json_value(r);
+    } else {
+        manifest(out, &r.manifest, stored);
+        match r.outcome {
+            Outcome::DryRun => out.stdout(&format!("\n{BOLD}would apply{BOLD:#} ({}; --dry-run, nothing written):\n{}", distinct(&r.kinds), r.diff.as_deref().unwrap_or(""))),
+            Outcome::PlanOnly => {}
+            _ => {
+                out.stdout("\n");
+                if let Some(a) = &r.applied {
+                    applied(out, a);
+                }
+            }
+        }
+    }
+    // What went wrong goes to stderr in either form.
+    match r.outcome {
+        Outcome::PlanOnly => {
+            let reason = r.reason.as_deref().unwrap_or("plan only: needs a coder");
+            if stored {
+                out.error(&format!("{reason}; manifest {id} is active: edits inside its scope are allowed (`maintaind apply`, an agent, an editor)"));
+            } else {
+                out.error(&format!("{reason}; nothing stored (--dry-run)"));
+            }
+        }
+        Outcome::RolledBack => out.error(&format!("the change added errors, so it was rolled back (nothing of it remains); manifest {id} stays active for a coder")),
+        Outcome::Unverified => out.error(&format!(
+            "the language server could not check {}, so the change was rolled back; manifest {id} stays active",
+            r.applied.as_ref().map(|a| if a.diagnostics.unchecked.is_empty() { "the files".to_string() } else { a.diagnostics.unchecked.join(", ") }).unwrap_or_default()
+        )),
+        Outcome::Applied | Outcome::DryRun => {}
+    }
+}
+
+/// `a, b` from `[a, a, b]`, first seen first.
+fn distinct(items: &[String]) -> String {
+    let mut seen: Vec<&str> = Vec::new();
+    for i in items {
+        if !seen.contains(&i.as_str()) {
+            seen.push(i);
+        }
+    }
+    seen.join(", ")
+}
+
 pub fn journal(out: &Out, txns: &[crate::journal::Txn]) {
     if out.json {
         out.json_value(&txns);

@@ -1,8 +1,8 @@
 //! `maintaind apply`: validate every edit against the manifest and the files (nothing written
 //! if any fails), journal, write atomically, then ask the language server what broke.
 //!
-//! The server is asked for the diagnostics of the touched files and of the manifest's
-//! must-change files *before* the write and again after; only diagnostics that were not there
+//! The server is asked for the diagnostics of the touched files and of every file in the
+//! manifest's blast radius (must change and may be affected) *before* the write and again after; only diagnostics that were not there
 //! before are reported, and new errors make the exit code 1 (the write stays: the journal
 //! holds the way back, `maintaind rollback`).
 
@@ -72,9 +72,10 @@ pub fn apply(ws: &mut Workspace, manifest: &Manifest, edits: &[Edit], no_lsp: bo
     let locate = |q: &str| crate::blast::locate(registry, q).map_err(|e| e.to_string());
     let changes = edits::plan(&root, manifest, edits, &locate).map_err(ApplyError::Invalid)?;
 
-    // The files whose diagnostics matter: those written, and what the manifest says must change.
+    // The files whose diagnostics matter: those written, and every file the manifest says the
+    // change reaches (what may be affected is where a wrong guess about "must" shows).
     let mut check: BTreeSet<String> = changes.keys().filter(|p| is_typescript(p)).cloned().collect();
-    check.extend(manifest.facts.blast_radius.iter().filter(|i| i.must_change && is_typescript(&i.file)).map(|i| i.file.clone()));
+    check.extend(manifest.facts.blast_radius.iter().filter(|i| is_typescript(&i.file)).map(|i| i.file.clone()));
     let mut notes = Vec::new();
     let semantic_ok = !no_lsp && ws.semantic().is_some();
     // Without a baseline nothing could be called new: fail before writing.

@@ -8,3 +8,4 @@ pub mod edits;
 pub mod gate;
 pub mod hook;
 pub mod journal;
+pub mod mechanical;

@@ -6,6 +6,7 @@ mod architecture;
 mod bad_input;
 mod blast;
 mod change;
+mod change_apply;
 mod check;
 mod daemon;
 mod editor;

@@ -237,3 +237,21 @@ fn an_agents_session_plans_applies_every_planned_file_and_checks() {
     let rules: Vec<&str> = caught["violations"].as_array().unwrap().iter().map(|v| v["rule"].as_str().unwrap()).collect();
     assert!(rules.contains(&"out-of-scope-write") || rules.contains(&"out-of-scope"), "{caught}");
 }
+
+#[test]
+fn an_agent_has_a_mechanical_change_carried_out_and_a_coders_plan_kept() {
+    let env = setup();
+    git_init(&env);
+    let _stop = StopDaemon(&env);
+    let mut mcp = Mcp::start(&env, "2025-06-18");
+    let done = mcp.ok("change", json!({"request": "limit article titles to 60 characters", "apply": true}));
+    assert_eq!(done["outcome"], "applied", "{done}");
+    assert_eq!(done["applied"]["files"][0]["path"], "src/api/structures/IBbsArticle.ts");
+    assert!(std::fs::read_to_string(env.path("src/api/structures/IBbsArticle.ts")).unwrap().contains("tags.MaxLength<60>"));
+    env.run(&["rollback"]).expect_code(0);
+    assert_untouched(&env);
+    let refused = mcp.error("change", json!({"request": "add view_count to the article model", "apply": true}));
+    assert!(refused.contains("plan only: needs a coder"), "{refused}");
+    assert_untouched(&env);
+    assert!(mcp.ok("manifest", json!({"action": "show"}))["request"].as_str().unwrap().contains("view_count"), "the plan is stored and active");
+}

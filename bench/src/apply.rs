@@ -1,0 +1,193 @@
+//! `maintaind-bench apply --corpora DIR`: `maintaind change "…" --apply` on real generated
+//! backends, judged by each backend's own compiler.
+//!
+//! Every request of `bench/real-requests.json` runs on a fresh copy of its backend (a git
+//! repository, `node_modules` hard-linked) through a running daemon with TypeScript 7. A change
+//! maintaind carries out is then type-checked by the backend's own `tsc` (TypeScript 5.9, `-p
+//! test/tsconfig.json`, which includes `src`): its errors are compared with the unchanged
+//! copy's. The transaction is then rolled back with `maintaind rollback` and the copy must be
+//! exactly as committed (`git status`). A request that is not mechanical must be refused as
+//! "plan only" with exit 2 and nothing written.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+
+pub const BEGIN: &str = "<!-- apply:begin (maintaind-bench apply) -->";
+pub const END: &str = "<!-- apply:end -->";
+
+pub struct Options {
+    pub corpora: PathBuf,
+    pub out: Option<PathBuf>,
+    pub requests: PathBuf,
+    pub maintaind: Option<PathBuf>,
+}
+
+struct Row {
+    backend: String,
+    request: String,
+    exit: i32,
+    outcome: String,
+    kinds: Vec<String>,
+    files: Vec<String>,
+    ms: u128,
+    /// The backend's own compiler: errors the change added (`None`: not written, not checked).
+    new_tsc_errors: Option<usize>,
+    /// After `maintaind rollback`, the copy is byte for byte as committed.
+    restored: Option<bool>,
+    written_when_refused: bool,
+}
+
+pub fn run(o: Options) -> Result<()> {
+    let maintaind = o.maintaind.clone().unwrap_or_else(|| std::env::current_exe().unwrap().with_file_name("maintaind"));
+    let table: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&o.requests).with_context(|| format!("cannot read {}", o.requests.display()))?)?;
+    let mut by_backend: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for r in table["requests"].as_array().context("no `requests` array")? {
+        let (Some(b), Some(q)) = (r["backend"].as_str(), r["request"].as_str()) else { bail!("a request without backend or request text: {r}") };
+        by_backend.entry(b.to_string()).or_default().push(q.to_string());
+    }
+    let mut rows = Vec::new();
+    for (backend, requests) in &by_backend {
+        let root = o.corpora.join(backend);
+        if !root.join("package.json").exists() {
+            eprintln!("apply: {backend} is not in {}; skipped", o.corpora.display());
+            continue;
+        }
+        eprintln!("apply: {backend}: {} request(s)", requests.len());
+        rows.extend(backend_rows(&maintaind, backend, &root, requests)?);
+    }
+    let md = markdown(&rows);
+    match &o.out {
+        Some(out) => {
+            crate::write_section(out, BEGIN, END, &md)?;
+            eprintln!("wrote the apply section of {}", out.display());
+        }
+        None => print!("{md}"),
+    }
+    Ok(())
+}
+
+fn backend_rows(maintaind: &Path, backend: &str, root: &Path, requests: &[String]) -> Result<Vec<Row>> {
+    let work = tempfile::tempdir()?;
+    let copy = work.path().join("backend");
+    std::fs::create_dir(&copy)?;
+    for e in std::fs::read_dir(root)? {
+        let e = e?;
+        if matches!(e.file_name().to_str(), Some("node_modules" | ".git" | ".maintaind")) {
+            continue;
+        }
+        anyhow::ensure!(Command::new("cp").arg("-r").arg(e.path()).arg(&copy).status()?.success(), "cp failed");
+    }
+    anyhow::ensure!(Command::new("cp").arg("-al").arg(root.join("node_modules")).arg(copy.join("node_modules")).status()?.success(), "cp -al node_modules failed");
+    git(&copy, &["init", "-q"])?;
+    std::fs::write(copy.join(".git/info/exclude"), ".maintaind/\nnode_modules/\n")?;
+    git(&copy, &["add", "-A"])?;
+    git(&copy, &["-c", "user.name=bench", "-c", "user.email=bench@localhost", "commit", "-qm", "as generated"])?;
+    let baseline = tsc(&copy)?;
+    let m = |args: &[&str]| Command::new(maintaind).arg("--root").arg(&copy).args(args).output();
+    let started = m(&["daemon", "start", "--ts-server", "native"])?;
+    anyhow::ensure!(started.status.success(), "daemon start failed: {}", String::from_utf8_lossy(&started.stderr));
+    let mut rows = Vec::new();
+    for request in requests {
+        let t = Instant::now();
+        let out = m(&["change", request, "--apply", "--json"])?;
+        let ms = t.elapsed().as_millis();
+        let exit = out.status.code().unwrap_or(-1);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
+        let outcome = v["outcome"].as_str().map(str::to_string).unwrap_or_else(|| format!("error: {}", v["error"]["message"].as_str().unwrap_or(String::from_utf8_lossy(&out.stderr).trim())));
+        let kinds: BTreeSet<String> = v["kinds"].as_array().into_iter().flatten().filter_map(|k| k.as_str().map(str::to_string)).collect();
+        let files: Vec<String> = v["applied"]["files"].as_array().into_iter().flatten().filter_map(|f| f["path"].as_str().map(str::to_string)).collect();
+        let dirty = status(&copy)?;
+        let mut row = Row {
+            backend: backend.to_string(),
+            request: request.clone(),
+            exit,
+            outcome,
+            kinds: kinds.into_iter().collect(),
+            files,
+            ms,
+            new_tsc_errors: None,
+            restored: None,
+            written_when_refused: false,
+        };
+        if row.outcome == "applied" {
+            let after = tsc(&copy)?;
+            row.new_tsc_errors = Some(after.difference(&baseline).count());
+            let txn = v["applied"]["txn"].as_str().context("an applied change names its transaction")?;
+            let undone = m(&["rollback", txn])?;
+            anyhow::ensure!(undone.status.success(), "rollback {txn} failed: {}", String::from_utf8_lossy(&undone.stderr));
+            row.restored = Some(status(&copy)?.is_empty());
+        } else {
+            row.written_when_refused = !dirty.is_empty();
+            if !dirty.is_empty() {
+                // Leave the next request a clean copy.
+                git(&copy, &["checkout", "-q", "--", "."])?;
+            }
+        }
+        eprintln!("apply: {} -> {} (exit {}, {} ms)", row.request, row.outcome, row.exit, row.ms);
+        rows.push(row);
+    }
+    let _ = m(&["daemon", "stop"]);
+    Ok(rows)
+}
+
+fn git(dir: &Path, args: &[&str]) -> Result<String> {
+    let out = Command::new("git").args(args).current_dir(dir).output()?;
+    anyhow::ensure!(out.status.success(), "git {}: {}", args.join(" "), String::from_utf8_lossy(&out.stderr));
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Files that differ from the commit (maintaind's state directory excluded).
+fn status(dir: &Path) -> Result<String> {
+    git(dir, &["status", "--porcelain"])
+}
+
+/// The backend's own compiler's errors, keyed by file, position and code.
+fn tsc(dir: &Path) -> Result<BTreeSet<(String, String, String)>> {
+    let out = Command::new(dir.join("node_modules/.bin/tsc")).args(["--noEmit", "--pretty", "false", "-p", "test/tsconfig.json"]).current_dir(dir).output()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    Ok(text
+        .lines()
+        .filter_map(|l| {
+            let (head, rest) = l.split_once("): error ")?;
+            let (file, pos) = head.rsplit_once('(')?;
+            let code = rest.split(':').next()?;
+            Some((file.to_string(), pos.to_string(), code.to_string()))
+        })
+        .collect())
+}
+
+fn markdown(rows: &[Row]) -> String {
+    let mut md = String::new();
+    md.push_str("## Surgical changes: `change --apply` on real backends (issue 16)\n\n");
+    md.push_str(&format!(
+        "Produced by `maintaind-bench apply --corpora DIR` on {}, commit `{}`: every request of `bench/real-requests.json` through `maintaind change \"…\" --apply --json` on a fresh git copy of its backend, with a running daemon (TypeScript 7 native). An applied change is judged by the backend's own compiler (its `tsc`, TypeScript 5.9, `-p test/tsconfig.json`, errors compared with the unchanged copy's), then undone with `maintaind rollback` and the copy compared with the commit (`git status`). Time: the whole command (plan, edits, write, the server's diagnostics before and after), warm daemon.\n\n",
+        crate::today(),
+        crate::commit()
+    ));
+    md.push_str("| backend | request | outcome (exit) | kind | files changed | time | own compiler: new errors | rollback exact |\n|---|---|---|---|---|---|---|---|\n");
+    for r in rows {
+        let short = r.backend.split_once('+').map_or(r.backend.as_str(), |(_, rest)| rest);
+        let outcome = if r.written_when_refused { format!("{} ({}) **WROTE FILES**", r.outcome, r.exit) } else { format!("{} ({})", r.outcome, r.exit) };
+        md.push_str(&format!(
+            "| {short} | {} | {outcome} | {} | {} | {} ms | {} | {} |\n",
+            r.request,
+            if r.kinds.is_empty() { "—".into() } else { r.kinds.join(", ") },
+            if r.files.is_empty() { "—".into() } else { r.files.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ") },
+            r.ms,
+            r.new_tsc_errors.map_or("—".into(), |n| if n == 0 { "**0**".into() } else { format!("**{n}**") }),
+            r.restored.map_or("—", |b| if b { "yes" } else { "**no**" }),
+        ));
+    }
+    let applied = rows.iter().filter(|r| r.outcome == "applied").count();
+    let clean = rows.iter().filter(|r| r.new_tsc_errors == Some(0)).count();
+    let refused = rows.iter().filter(|r| r.outcome == "plan_only" && r.exit == 2).count();
+    md.push_str(&format!(
+        "\n**{applied} of {} requests applied, {clean} of them with no new error from the backend's own compiler; {refused} refused as \"plan only: needs a coder\" (exit 2) with nothing written.** Re-run with `maintaind-bench apply --corpora DIR --out docs/benchmarks.md` (backends from `bash scripts/real-corpora`).\n",
+        rows.len()
+    ));
+    md
+}

@@ -1,0 +1,349 @@
+//! `maintaind change --apply`: the edits of a planned change whose every decision is of a
+//! mechanical kind maintaind knows, made from the manifest's facts and the files' syntax trees,
+//! with no model in the loop.
+//!
+//! Each decision is recognised exactly (the form the offline planner writes, or the same words
+//! from any planner), or the whole change is [`NotMechanical`]: a plan for a coder. Edits are
+//! AST-guided (tree-sitter ranges) and come out as `replace_range` ops carrying the hash of the
+//! lines they replace, so `apply` validates them like any other (gate, hash, syntax) and writes
+//! them in one journalled transaction.
+//!
+//! Kinds known today:
+//! - **validation**: `shape` of a DTO property with the intent `add tags.X<…> [& tags.Y<…>] to
+//!   the type`: the tags join the property's type (`string` → `string & tags.MaxLength<120>`,
+//!   `string | undefined` → `(string & tags.MaxLength<120>) | undefined`); a tag of the same
+//!   name already there is replaced, not doubled; `import { tags } from "typia"` is added when
+//!   the file lacks it.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use tree_sitter::Node;
+
+use crate::blast::ChangeKind;
+use crate::edits::Edit;
+use crate::manifest::{DecidedChange, Manifest, TargetFact};
+
+/// Why a planned change is left to a coder: the first decision maintaind cannot carry out
+/// itself, and what would have to be true.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, thiserror::Error)]
+#[error("plan only: needs a coder ({reason})")]
+pub struct NotMechanical {
+    pub reason: String,
+}
+
+/// What `change --apply` did, for the CLI's output (human or `--json`).
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ChangeApplied {
+    pub manifest: Manifest,
+    pub outcome: Outcome,
+    /// The mechanical kind of each decision, in order (empty when the plan is not mechanical).
+    pub kinds: Vec<String>,
+    /// Why the plan was left to a coder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// `--dry-run`: the unified diff that would be written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diff: Option<String>,
+    /// The transaction written (rolled back again unless `outcome` is `applied`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applied: Option<crate::apply::ApplyReport>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Written, and the language server found no new error (exit 0).
+    Applied,
+    /// `--dry-run`: the diff, nothing written (exit 0).
+    DryRun,
+    /// Written, new errors found, rolled back (exit 1).
+    RolledBack,
+    /// Written, but the server could not check every file: rolled back (exit 3).
+    Unverified,
+    /// Not mechanical: the plan is stored for a coder (exit 2).
+    PlanOnly,
+}
+
+/// A decision maintaind can carry out itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mechanical {
+    /// Join typia tags to a DTO property's type.
+    AddTags { property: String, tags: Vec<String> },
+}
+
+impl Mechanical {
+    /// The kind's name, as reports and docs say it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Mechanical::AddTags { .. } => "validation",
+        }
+    }
+}
+
+/// Each decision of `manifest` as a mechanical change, or why the plan needs a coder.
+pub fn recognise(manifest: &Manifest) -> Result<Vec<Mechanical>, NotMechanical> {
+    let d = &manifest.decisions;
+    let refuse = |reason: String| Err(NotMechanical { reason });
+    if d.changes.is_empty() {
+        return refuse("the plan decides no change to an existing symbol".into());
+    }
+    let mut out = Vec::new();
+    for c in &d.changes {
+        match recognise_one(c) {
+            Some(m) => out.push(m),
+            None => {
+                return refuse(format!(
+                    "`{}`: {} `{}` is not a change maintaind makes itself; it carries out validation tags (`add tags.MaxLength<120> to the type`)",
+                    c.symbol,
+                    kind_name(c.kind),
+                    c.intent
+                ));
+            }
+        }
+    }
+    // New symbols other than what a recognised change implies need someone to write them.
+    if let Some(n) = d.new_symbols.first() {
+        return refuse(format!("the plan creates `{}` near `{}`, which maintaind does not write itself", n.name, n.near));
+    }
+    Ok(out)
+}
+
+fn kind_name(k: ChangeKind) -> &'static str {
+    match k {
+        ChangeKind::Rename => "rename",
+        ChangeKind::Signature => "signature",
+        ChangeKind::Shape => "shape",
+        ChangeKind::Return => "return",
+        ChangeKind::Remove => "remove",
+        ChangeKind::Behavior => "behavior",
+    }
+}
+
+fn recognise_one(c: &DecidedChange) -> Option<Mechanical> {
+    if c.kind != ChangeKind::Shape {
+        return None;
+    }
+    let tags = c.intent.trim().strip_prefix("add ")?.strip_suffix(" to the type")?;
+    let tags: Vec<String> = tags.split(" & ").map(|t| t.trim().to_string()).collect();
+    if tags.iter().all(|t| tag_name(t).is_some()) { Some(Mechanical::AddTags { property: c.symbol.clone(), tags }) } else { None }
+}
+
+/// The name of a typia tag written `tags.Name` or `tags.Name<…>`.
+fn tag_name(text: &str) -> Option<&str> {
+    let rest = text.strip_prefix("tags.")?;
+    let name = rest.split('<').next()?;
+    let well_formed = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && (rest.len() == name.len() || (rest.ends_with('>') && rest.len() > name.len() + 2));
+    well_formed.then_some(name)
+}
+
+/// The edits that carry out `changes` on the files as they are: one `replace_range` per touched
+/// region, each with the hash of the lines it replaces. Files are read under `root` only
+/// through the manifest's targets (their paths are facts the synthesizer filled).
+pub fn edits(root: &Path, manifest: &Manifest, changes: &[Mechanical]) -> Result<Vec<Edit>, NotMechanical> {
+    let refuse = |reason: String| NotMechanical { reason };
+    let dir = crate::safefs::RootDir::open(root).map_err(|e| refuse(format!("cannot open the project root: {e}")))?;
+    // The new content of each file, edited in turn.
+    let mut files: BTreeMap<String, (String, String)> = BTreeMap::new();
+    for change in changes {
+        match change {
+            Mechanical::AddTags { property, tags } => {
+                let target = target_of(manifest, property).ok_or_else(|| refuse(format!("the manifest has no target fact for `{property}`")))?;
+                if !files.contains_key(&target.file) {
+                    let bytes = dir.read(&target.file).map_err(|e| refuse(format!("cannot read {}: {e}", target.file)))?.ok_or_else(|| refuse(format!("{} no longer exists", target.file)))?;
+                    let text = String::from_utf8(bytes).map_err(|_| refuse(format!("{} is not UTF-8 text", target.file)))?;
+                    files.insert(target.file.clone(), (text.clone(), text));
+                }
+                let (_, after) = files.get_mut(&target.file).expect("inserted above");
+                *after = add_tags(&target.file, after, target, tags).map_err(|m| refuse(format!("`{property}`: {m}")))?;
+                if !has_tags_import(&target.file, after) {
+                    *after = with_tags_import(after);
+                }
+            }
+        }
+    }
+    Ok(files.into_iter().filter(|(_, (before, after))| before != after).map(|(file, (before, after))| replace_range(&file, &before, &after)).collect())
+}
+
+fn target_of<'m>(manifest: &'m Manifest, symbol: &str) -> Option<&'m TargetFact> {
+    manifest.facts.targets.iter().find(|t| t.symbol == symbol)
+}
+
+/// `text` with `tags` joined to the type of the property `target` names (found by name on its
+/// first line, so an earlier edit on another line of the file does not move it).
+fn add_tags(path: &str, text: &str, target: &TargetFact, tags: &[String]) -> Result<String, String> {
+    let name = target.symbol.rsplit('.').next().unwrap_or(&target.symbol);
+    let tree = maintaind_registry::parse_only(path, text.as_bytes()).ok_or("not a TypeScript file")?;
+    let line = target.start_line.checked_sub(1).ok_or("the target has no line")? as usize;
+    let prop = find(tree.root_node(), &|n| n.kind() == "property_signature" && n.start_position().row == line && n.child_by_field_name("name").is_some_and(|m| &text[m.byte_range()] == name))
+        .ok_or_else(|| format!("no property `{name}` on line {} of {path}; plan again", target.start_line))?;
+    let ty = prop.child_by_field_name("type").and_then(|a| a.named_child(0)).ok_or_else(|| format!("`{name}` has no type annotation to tag"))?;
+    let new_type = tagged(text, ty, tags)?;
+    Ok(format!("{}{}{}", &text[..ty.start_byte()], new_type, &text[ty.end_byte()..]))
+}
+
+/// The first node under `node` (itself included), in document order, that `pred` accepts.
+fn find<'t>(node: Node<'t>, pred: &dyn Fn(Node<'t>) -> bool) -> Option<Node<'t>> {
+    if pred(node) {
+        return Some(node);
+    }
+    let mut cursor = node.walk();
+    let children: Vec<Node<'t>> = node.named_children(&mut cursor).collect();
+    children.into_iter().find_map(|c| find(c, pred))
+}
+
+/// The members of a union (or intersection) type, nested ones flattened, parentheses kept.
+fn members<'t>(node: Node<'t>, kind: &str, out: &mut Vec<Node<'t>>) {
+    if node.kind() == kind {
+        let mut cursor = node.walk();
+        for c in node.named_children(&mut cursor) {
+            members(c, kind, out);
+        }
+    } else {
+        out.push(node);
+    }
+}
+
+/// The type text with `tags` joined: an existing tag of the same name is replaced.
+fn tagged(text: &str, ty: Node, tags: &[String]) -> Result<String, String> {
+    let src = |n: Node| text[n.byte_range()].to_string();
+    let mut union = Vec::new();
+    members(ty, "union_type", &mut union);
+    let nullish = |n: &Node| matches!(text[n.byte_range()].trim(), "null" | "undefined");
+    let values: Vec<usize> = (0..union.len()).filter(|&i| !nullish(&union[i])).collect();
+    let [value] = values[..] else {
+        return Err(format!("its type `{}` is a union of several values; say which one the tag is for", src(ty)));
+    };
+    let mut inner = union[value];
+    while inner.kind() == "parenthesized_type" {
+        inner = inner.named_child(0).ok_or("an empty parenthesized type")?;
+    }
+    let mut parts = Vec::new();
+    members(inner, "intersection_type", &mut parts);
+    let mut texts: Vec<String> = parts.iter().map(|&p| src(p)).collect();
+    if texts.iter().all(|t| tag_name(t).is_some()) {
+        return Err(format!("its type `{}` has no value type to tag", src(ty)));
+    }
+    for tag in tags {
+        let name = tag_name(tag).expect("recognised tags are well formed");
+        match texts.iter().position(|t| tag_name(t) == Some(name)) {
+            Some(i) => texts[i] = tag.clone(),
+            None => texts.push(tag.clone()),
+        }
+    }
+    let joined = texts.join(" & ");
+    if union.len() == 1 {
+        return Ok(joined);
+    }
+    // In a union the intersection needs its parentheses: `(string & tags.X) | undefined`.
+    Ok(union.iter().enumerate().map(|(i, &m)| if i == value { format!("({joined})") } else { src(m) }).collect::<Vec<_>>().join(" | "))
+}
+
+/// Whether `tags` is imported from typia (`import { tags } from "typia"`, possibly among others).
+fn has_tags_import(path: &str, text: &str) -> bool {
+    let Some(tree) = maintaind_registry::parse_only(path, text.as_bytes()) else { return false };
+    let root = tree.root_node();
+    let mut cursor = root.walk();
+    root.named_children(&mut cursor).filter(|n| n.kind() == "import_statement").any(|n| {
+        let from_typia = n.child_by_field_name("source").is_some_and(|s| text[s.byte_range()].trim_matches(|c| c == '"' || c == '\'') == "typia");
+        from_typia
+            && find(n, &|m| m.kind() == "import_specifier" && m.child_by_field_name("alias").is_none() && m.child_by_field_name("name").is_some_and(|x| &text[x.byte_range()] == "tags")).is_some()
+    })
+}
+
+/// `text` with `import { tags } from "typia";` as its first line (AutoBE's DTO files start so).
+fn with_tags_import(text: &str) -> String {
+    format!("import {{ tags }} from \"typia\";\n{}{text}", if text.starts_with("import ") { "" } else { "\n" })
+}
+
+/// One `replace_range` covering the lines where `before` and `after` differ.
+fn replace_range(file: &str, before: &str, after: &str) -> Edit {
+    let b: Vec<&str> = before.split_inclusive('\n').collect();
+    let a: Vec<&str> = after.split_inclusive('\n').collect();
+    let prefix = b.iter().zip(&a).take_while(|(x, y)| x == y).count();
+    let suffix = b[prefix..].iter().rev().zip(a[prefix..].iter().rev()).take_while(|(x, y)| x == y).count();
+    let old = b[prefix..b.len() - suffix].concat();
+    let new = a[prefix..a.len() - suffix].concat();
+    if old.is_empty() {
+        // Pure insertion: replace the line after it (or before it, at the end) together with it.
+        return if prefix < b.len() {
+            Edit::ReplaceRange { file: file.into(), start_line: prefix as u32 + 1, end_line: prefix as u32 + 1, expect_hash: crate::safefs::hash_text(b[prefix]), text: format!("{new}{}", b[prefix]) }
+        } else {
+            Edit::ReplaceRange { file: file.into(), start_line: prefix as u32, end_line: prefix as u32, expect_hash: crate::safefs::hash_text(b[prefix - 1]), text: format!("{}{new}", b[prefix - 1]) }
+        };
+    }
+    Edit::ReplaceRange { file: file.into(), start_line: prefix as u32 + 1, end_line: (b.len() - suffix) as u32, expect_hash: crate::safefs::hash_text(&old), text: new }
+}
+
+/// The unified diff of a set of planned file changes, for `--dry-run`.
+pub fn diff(changes: &BTreeMap<String, crate::edits::FileChange>) -> String {
+    let mut out = String::new();
+    for (path, c) in changes {
+        let before = c.before.as_deref().unwrap_or("");
+        let after = c.after.as_deref().unwrap_or("");
+        let patch = diffy::create_patch(before, after).to_string();
+        // diffy writes `--- original` / `+++ modified`; name the file as git does.
+        let body = patch.split_once('\n').and_then(|(_, rest)| rest.split_once('\n')).map_or(patch.as_str(), |(_, rest)| rest);
+        out.push_str(&format!("--- a/{path}\n+++ b/{path}\n{body}"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tag(text: &str, line: u32, symbol: &str, tags: &[&str]) -> Result<String, String> {
+        let target =
+            TargetFact { symbol: symbol.into(), kind: "property".into(), file: "a.ts".into(), start_line: line, end_line: line, signature: String::new(), hash: String::new(), via: String::new() };
+        add_tags("a.ts", text, &target, &tags.iter().map(|t| t.to_string()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn tags_join_the_type_as_autobe_writes_them() {
+        let src = "import { tags } from \"typia\";\nexport type A = {\n  name: string;\n  title?: string | undefined;\n  id?: (string & tags.Format<\"uuid\">) | null | undefined;\n  n: number & tags.Type<\"int32\"> & tags.Maximum<10>;\n};\n";
+        assert!(tag(src, 3, "A.name", &["tags.MaxLength<120>"]).unwrap().contains("  name: string & tags.MaxLength<120>;\n"));
+        assert!(tag(src, 4, "A.title", &["tags.MinLength<5>", "tags.MaxLength<150>"]).unwrap().contains("  title?: (string & tags.MinLength<5> & tags.MaxLength<150>) | undefined;\n"));
+        assert!(tag(src, 5, "A.id", &["tags.MaxLength<36>"]).unwrap().contains("  id?: (string & tags.Format<\"uuid\"> & tags.MaxLength<36>) | null | undefined;\n"));
+        // A tag of the same name is replaced, not doubled.
+        assert!(tag(src, 6, "A.n", &["tags.Maximum<100>"]).unwrap().contains("  n: number & tags.Type<\"int32\"> & tags.Maximum<100>;\n"));
+    }
+
+    #[test]
+    fn what_cannot_be_tagged_is_refused_with_the_reason() {
+        let src = "type A = {\n  k: \"a\" | \"b\";\n  m: string;\n};\n";
+        assert!(tag(src, 2, "A.k", &["tags.MaxLength<1>"]).unwrap_err().contains("union of several values"));
+        assert!(tag(src, 2, "A.m", &["tags.MaxLength<1>"]).unwrap_err().contains("no property `m` on line 2"));
+    }
+
+    #[test]
+    fn the_typia_import_is_found_or_added() {
+        assert!(has_tags_import("a.ts", "import { tags } from \"typia\";\n"));
+        assert!(has_tags_import("a.ts", "import typia, { tags } from 'typia';\n"));
+        assert!(!has_tags_import("a.ts", "import { tags as t } from \"typia\";\n"));
+        assert!(!has_tags_import("a.ts", "import { tags } from \"./typia\";\n"));
+        assert_eq!(with_tags_import("/** doc */\nexport type A = {};\n"), "import { tags } from \"typia\";\n\n/** doc */\nexport type A = {};\n");
+    }
+
+    #[test]
+    fn decisions_are_recognised_exactly() {
+        let c = |kind, intent: &str| DecidedChange { symbol: "A.name".into(), kind, intent: intent.into() };
+        assert_eq!(
+            recognise_one(&c(ChangeKind::Shape, "add tags.MaxLength<120> & tags.Format<\"email\"> to the type")),
+            Some(Mechanical::AddTags { property: "A.name".into(), tags: vec!["tags.MaxLength<120>".into(), "tags.Format<\"email\">".into()] })
+        );
+        assert_eq!(recognise_one(&c(ChangeKind::Shape, "add view_count")), None);
+        assert_eq!(recognise_one(&c(ChangeKind::Shape, "add tags.MaxLength<120 to the type")), None);
+        assert_eq!(recognise_one(&c(ChangeKind::Shape, "add tags.<1> to the type")), None);
+        assert_eq!(recognise_one(&c(ChangeKind::Rename, "add tags.MaxLength<1> to the type")), None);
+    }
+
+    #[test]
+    fn a_replace_range_covers_only_the_changed_lines() {
+        let Edit::ReplaceRange { start_line, end_line, text, .. } = replace_range("a.ts", "a\nb\nc\n", "a\nB\nc\n") else { panic!() };
+        assert_eq!((start_line, end_line, text.as_str()), (2, 2, "B\n"));
+        let Edit::ReplaceRange { start_line, end_line, text, .. } = replace_range("a.ts", "a\nb\n", "x\na\nb\n") else { panic!() };
+        assert_eq!((start_line, end_line, text.as_str()), (1, 1, "x\na\n"));
+    }
+}

@@ -1,0 +1,131 @@
+//! `maintaind change "…" --apply` on the fixture with the real TypeScript 7 server and the
+//! pinned TypeScript compiler as the judge.
+
+use crate::*;
+
+const ARTICLE: &str = "src/api/structures/IBbsArticle.ts";
+
+/// The pinned compiler (tools/node, installed by scripts/setup) on both tsconfig projects.
+#[track_caller]
+fn compiles(env: &Env) {
+    let tsc = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tools/node/node_modules/.bin/tsc");
+    for project in ["tsconfig.json", "test/tsconfig.json"] {
+        let out = std::process::Command::new(&tsc).args(["--noEmit", "-p", project]).current_dir(env.root()).output().expect("the pinned tsc runs (bash scripts/setup)");
+        assert!(out.status.success(), "tsc -p {project}:\n{}", String::from_utf8_lossy(&out.stdout));
+    }
+}
+
+fn active_manifest(env: &Env) -> Option<String> {
+    std::fs::read_to_string(env.path(".maintaind/manifests/active")).ok().map(|s| s.trim().to_string())
+}
+
+#[test]
+fn a_validation_is_applied_and_the_compiler_agrees() {
+    let env = setup();
+    git_init(&env);
+    let r = env.run(&["change", "limit article titles to 60 characters", "--apply", "--ts-server", "native", "--json"]);
+    r.expect_code(0);
+    let j = r.json();
+    assert_eq!(j["outcome"], "applied");
+    assert_eq!(j["kinds"], serde_json::json!(["validation", "validation"]));
+    assert_eq!(j["applied"]["diagnostics"]["checked"], true);
+    assert!(j["applied"]["diagnostics"]["new_errors"].as_array().unwrap().is_empty());
+    // The tag of the same name is replaced, in place, in both request variants; nothing else moves.
+    let diff = git(&env, &["diff", "--unified=0"]);
+    let changed: Vec<&str> = diff.lines().filter(|l| (l.starts_with('+') || l.starts_with('-')) && !l.starts_with("+++") && !l.starts_with("---")).collect();
+    assert_eq!(
+        changed,
+        [
+            "-    title: string & tags.MinLength<1> & tags.MaxLength<80>;",
+            "+    title: string & tags.MinLength<1> & tags.MaxLength<60>;",
+            "-    title?: (string & tags.MinLength<1> & tags.MaxLength<80>) | undefined;",
+            "+    title?: (string & tags.MinLength<1> & tags.MaxLength<60>) | undefined;",
+        ],
+        "{diff}"
+    );
+    assert_eq!(git(&env, &["status", "--porcelain"]).trim(), format!("M {ARTICLE}"));
+    compiles(&env);
+    // One transaction, undone exactly.
+    env.run(&["rollback", j["applied"]["txn"].as_str().unwrap()]).expect_code(0);
+    assert_untouched(&env);
+}
+
+#[test]
+fn dry_run_prints_the_diff_and_writes_nothing() {
+    let env = setup();
+    git_init(&env);
+    let r = env.run(&["change", "limit article titles to 60 characters", "--apply", "--dry-run", "--ts-server", "native"]);
+    r.expect_code(0)
+        .stdout_has("would apply (validation")
+        .stdout_has(&format!("--- a/{ARTICLE}\n+++ b/{ARTICLE}"))
+        .stdout_has("+    title?: (string & tags.MinLength<1> & tags.MaxLength<60>) | undefined;");
+    assert_untouched(&env);
+    assert_eq!(active_manifest(&env), None);
+    assert!(!env.path(".maintaind/journal").exists() || std::fs::read_dir(env.path(".maintaind/journal")).unwrap().next().is_none());
+}
+
+#[test]
+fn a_plan_that_is_not_mechanical_is_kept_for_a_coder() {
+    let env = setup();
+    git_init(&env);
+    let r = env.run(&["change", "add view_count to the article model", "--apply", "--ts-server", "native"]);
+    r.expect_code(2).stderr_has("plan only: needs a coder").stderr_has("is active");
+    assert_untouched(&env);
+    assert!(active_manifest(&env).is_some(), "the plan stays, active, for whoever codes it");
+    let j = env.run(&["change", "rename postBbsMemberArticles to createBbsArticle", "--apply", "--ts-server", "native", "--json"]).expect_code(2).json();
+    assert_eq!(j["outcome"], "plan_only");
+    assert!(j["reason"].as_str().unwrap().contains("`postBbsMemberArticles`: rename"), "{j}");
+    assert_untouched(&env);
+}
+
+#[test]
+fn a_change_that_adds_an_error_is_rolled_back_and_its_plan_kept() {
+    let env = setup();
+    git_init(&env);
+    // An agent's decision, mechanical in form, that the compiler refuses: MaxLength takes a number.
+    let decisions = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(decisions.path(), r#"{"summary":"s","changes":[{"symbol":"IBbsArticle.ICreate.title","kind":"shape","intent":"add tags.MaxLength<\"ten\"> to the type"}]}"#).unwrap();
+    let r = env.run(&["change", "limit titles", "--decisions", decisions.path().to_str().unwrap(), "--apply", "--ts-server", "native", "--json"]);
+    r.expect_code(1).stderr_has("rolled back");
+    let j = r.json();
+    assert_eq!(j["outcome"], "rolled_back");
+    let errors = j["applied"]["diagnostics"]["new_errors"].as_array().unwrap();
+    assert!(errors.iter().any(|e| e["file"] == ARTICLE), "{errors:?}");
+    assert_untouched(&env);
+    assert_eq!(active_manifest(&env).as_deref(), j["manifest"]["id"].as_str());
+    let journal = env.run(&["rollback", "--list", "--json"]).expect_code(0).json();
+    assert_eq!(journal[0]["state"], "rolled_back", "{journal}");
+}
+
+#[test]
+fn apply_options_that_cannot_hold_are_refused_before_anything_is_written() {
+    let env = setup();
+    git_init(&env);
+    for (args, says) in [(vec!["--apply", "--no-lsp"], "cannot be used with"), (vec!["--apply", "--amend"], "cannot be used with")] {
+        let mut full = vec!["change", "limit article titles to 60 characters"];
+        full.extend(args);
+        env.run(&full).expect_code(2).stderr_has(says);
+        assert_untouched(&env);
+        assert_eq!(active_manifest(&env), None);
+    }
+    // A decision that only looks mechanical is a plan for a coder, not a guess.
+    let decisions = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(decisions.path(), r#"{"summary":"s","changes":[{"symbol":"IBbsArticle.ICreate.title","kind":"shape","intent":"add tags.MaxLength<60 to the type"}]}"#).unwrap();
+    env.run(&["change", "x", "--decisions", decisions.path().to_str().unwrap(), "--apply", "--ts-server", "native"]).expect_code(2).stderr_has("plan only: needs a coder");
+    assert_untouched(&env);
+}
+
+#[test]
+fn a_running_daemon_carries_it_out_too() {
+    let env = setup();
+    git_init(&env);
+    let _stop = crate::editor::StopDaemon(&env);
+    env.run(&["daemon", "start", "--ts-server", "native"]).expect_code(0);
+    let j = env.run(&["change", "limit article titles to 60 characters", "--apply", "--json"]).expect_code(0).json();
+    assert_eq!(j["outcome"], "applied");
+    assert!(std::fs::read_to_string(env.path(ARTICLE)).unwrap().contains("title: string & tags.MinLength<1> & tags.MaxLength<60>;"));
+    env.run(&["rollback"]).expect_code(0);
+    assert_untouched(&env);
+    env.run(&["change", "add view_count to the article model", "--apply"]).expect_code(2).stderr_has("plan only: needs a coder");
+    assert_untouched(&env);
+}
