@@ -1,7 +1,8 @@
 //! `maintaind-bench apply --corpora DIR`: `maintaind change "…" --apply` on real generated
 //! backends, judged by each backend's own compiler.
 //!
-//! Every request of `bench/real-requests.json` runs on a fresh copy of its backend (a git
+//! Every request of `bench/real-requests.json` (the planner's table) and of
+//! `bench/apply-requests.json` (renames of TypeScript symbols) runs on a fresh copy of its backend (a git
 //! repository, `node_modules` hard-linked) through a running daemon with TypeScript 7. A change
 //! maintaind carries out is then type-checked by the backend's own `tsc` (TypeScript 5.9, `-p
 //! test/tsconfig.json`, which includes `src`): its errors are compared with the unchanged
@@ -22,7 +23,8 @@ pub const END: &str = "<!-- apply:end -->";
 pub struct Options {
     pub corpora: PathBuf,
     pub out: Option<PathBuf>,
-    pub requests: PathBuf,
+    /// Request tables (`{"requests": [{"backend", "request"}]}`), read in turn.
+    pub requests: Vec<PathBuf>,
     pub maintaind: Option<PathBuf>,
 }
 
@@ -43,11 +45,13 @@ struct Row {
 
 pub fn run(o: Options) -> Result<()> {
     let maintaind = o.maintaind.clone().unwrap_or_else(|| std::env::current_exe().unwrap().with_file_name("maintaind"));
-    let table: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&o.requests).with_context(|| format!("cannot read {}", o.requests.display()))?)?;
     let mut by_backend: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for r in table["requests"].as_array().context("no `requests` array")? {
-        let (Some(b), Some(q)) = (r["backend"].as_str(), r["request"].as_str()) else { bail!("a request without backend or request text: {r}") };
-        by_backend.entry(b.to_string()).or_default().push(q.to_string());
+    for file in &o.requests {
+        let table: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?)?;
+        for r in table["requests"].as_array().with_context(|| format!("{}: no `requests` array", file.display()))? {
+            let (Some(b), Some(q)) = (r["backend"].as_str(), r["request"].as_str()) else { bail!("a request without backend or request text: {r}") };
+            by_backend.entry(b.to_string()).or_default().push(q.to_string());
+        }
     }
     let mut rows = Vec::new();
     for (backend, requests) in &by_backend {
@@ -97,7 +101,13 @@ fn backend_rows(maintaind: &Path, backend: &str, root: &Path, requests: &[String
         let ms = t.elapsed().as_millis();
         let exit = out.status.code().unwrap_or(-1);
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
-        let outcome = v["outcome"].as_str().map(str::to_string).unwrap_or_else(|| format!("error: {}", v["error"]["message"].as_str().unwrap_or(String::from_utf8_lossy(&out.stderr).trim())));
+        // Before any edit: a plan with a rejected criterion (stored, not carried out), or a
+        // request the planner refuses.
+        let outcome = match v["outcome"].as_str() {
+            Some(o) => o.to_string(),
+            None if v["feasibility"].is_array() => "plan rejected a criterion".to_string(),
+            None => "planner refused the request".to_string(),
+        };
         let kinds: BTreeSet<String> = v["kinds"].as_array().into_iter().flatten().filter_map(|k| k.as_str().map(str::to_string)).collect();
         let files: Vec<String> = v["applied"]["files"].as_array().into_iter().flatten().filter_map(|f| f["path"].as_str().map(str::to_string)).collect();
         let dirty = status(&copy)?;
@@ -164,7 +174,7 @@ fn markdown(rows: &[Row]) -> String {
     let mut md = String::new();
     md.push_str("## Surgical changes: `change --apply` on real backends (issue 16)\n\n");
     md.push_str(&format!(
-        "Produced by `maintaind-bench apply --corpora DIR` on {}, commit `{}`: every request of `bench/real-requests.json` through `maintaind change \"…\" --apply --json` on a fresh git copy of its backend, with a running daemon (TypeScript 7 native). An applied change is judged by the backend's own compiler (its `tsc`, TypeScript 5.9, `-p test/tsconfig.json`, errors compared with the unchanged copy's), then undone with `maintaind rollback` and the copy compared with the commit (`git status`). Time: the whole command (plan, edits, write, the server's diagnostics before and after), warm daemon.\n\n",
+        "Produced by `maintaind-bench apply --corpora DIR` on {}, commit `{}`: every request of `bench/real-requests.json` and `bench/apply-requests.json` (renames) through `maintaind change \"…\" --apply --json` on a fresh git copy of its backend, with a running daemon (TypeScript 7 native). An applied change is judged by the backend's own compiler (its `tsc`, TypeScript 5.9, `-p test/tsconfig.json`, errors compared with the unchanged copy's), then undone with `maintaind rollback` and the copy compared with the commit (`git status`). Time: the whole command (plan, edits, write, the server's diagnostics before and after), warm daemon.\n\n",
         crate::today(),
         crate::commit()
     ));
@@ -181,6 +191,20 @@ fn markdown(rows: &[Row]) -> String {
             r.new_tsc_errors.map_or("—".into(), |n| if n == 0 { "**0**".into() } else { format!("**{n}**") }),
             r.restored.map_or("—", |b| if b { "yes" } else { "**no**" }),
         ));
+    }
+    let mut kinds: BTreeMap<&str, (usize, usize, Vec<u128>)> = BTreeMap::new();
+    for r in rows.iter().filter(|r| r.outcome == "applied") {
+        for k in r.kinds.iter().collect::<BTreeSet<_>>() {
+            let e = kinds.entry(k.as_str()).or_default();
+            e.0 += 1;
+            e.1 += usize::from(r.new_tsc_errors == Some(0));
+            e.2.push(r.ms);
+        }
+    }
+    md.push_str("\n| kind | applied | no new compiler error | median time |\n|---|---|---|---|\n");
+    for (k, (n, clean, mut ms)) in kinds {
+        ms.sort();
+        md.push_str(&format!("| {k} | {n} | {clean} | {} ms |\n", ms[ms.len() / 2]));
     }
     let applied = rows.iter().filter(|r| r.outcome == "applied").count();
     let clean = rows.iter().filter(|r| r.new_tsc_errors == Some(0)).count();

@@ -30,7 +30,7 @@ fn main() {
 }
 
 fn usage() -> &'static str {
-    "usage:\n  maintaind-bench gen (--preset bbs | --entities N) --out DIR [--force]\n  maintaind-bench traits --corpora DIR [--fixture DIR] [--write docs/real-output.md]\n  maintaind-bench real --corpora DIR [--out docs/benchmarks.md] [--backends a,b] [--requests FILE] [--sample N] [--prisma-fields N]\n  maintaind-bench run [--entities N] [--edits N] [--out FILE] [--maintaind PATH] [--no-lsp] [--large-truth FILE]\n  maintaind-bench soak [--minutes N] [--entities N | --root REAL_BACKEND] [--out FILE] [--maintaind PATH] [--no-lsp]\n  maintaind-bench floor [--entities N | --root REAL_BACKEND] [--symbols N] [--runs N] [--out FILE] [--maintaind PATH]\n  maintaind-bench apply --corpora DIR [--requests FILE] [--out FILE] [--maintaind PATH]"
+    "usage:\n  maintaind-bench gen (--preset bbs | --entities N) --out DIR [--force]\n  maintaind-bench traits --corpora DIR [--fixture DIR] [--write docs/real-output.md]\n  maintaind-bench real --corpora DIR [--out docs/benchmarks.md] [--backends a,b] [--requests FILE] [--sample N] [--prisma-fields N]\n  maintaind-bench run [--entities N] [--edits N] [--out FILE] [--maintaind PATH] [--no-lsp] [--large-truth FILE]\n  maintaind-bench soak [--minutes N] [--entities N | --root REAL_BACKEND] [--out FILE] [--maintaind PATH] [--no-lsp]\n  maintaind-bench floor [--entities N | --root REAL_BACKEND] [--symbols N] [--runs N] [--out FILE] [--maintaind PATH]\n  maintaind-bench apply --corpora DIR [--requests FILE,FILE] [--out FILE] [--maintaind PATH]"
 }
 
 fn run() -> Result<()> {
@@ -122,7 +122,10 @@ fn run() -> Result<()> {
         Some("apply") => apply::run(apply::Options {
             corpora: PathBuf::from(flag("--corpora").context("--corpora DIR: real backends exported by `bash scripts/real-corpora SRC DIR`")?),
             out: flag("--out").map(PathBuf::from),
-            requests: flag("--requests").map(PathBuf::from).unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("real-requests.json")),
+            requests: match flag("--requests") {
+                Some(list) => list.split(',').map(PathBuf::from).collect(),
+                None => ["real-requests.json", "apply-requests.json"].iter().map(|f| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(f)).collect(),
+            },
             maintaind: flag("--maintaind").map(PathBuf::from),
         }),
         Some("extract-only") => bench::extract_only(std::path::Path::new(args.get(1).context(usage())?)),

@@ -259,6 +259,68 @@ impl Semantic {
         PendingRefs { rt: &self.rt, handle }
     }
 
+    /// `textDocument/rename` at a registry position of a root-relative file: the server's
+    /// workspace edit as text edits per root-relative file (byte ranges on the disk's text).
+    /// Asked like [`Semantic::references`]: TypeScript 7 without opening the file (the test
+    /// project holding it answers, tests included), tsserver with the file leased. An edit
+    /// outside the root is an error: nothing outside it is ever written.
+    pub fn rename(&self, file: &str, pos: Pos, new_name: &str) -> Result<std::collections::BTreeMap<String, Vec<TextEdit>>, BridgeError> {
+        let abs = self.root.join(file);
+        let native = self.found.kind == ServerKind::Native;
+        if !native {
+            self.rt.block_on(self.bridge.lease(&abs, || std::fs::read_to_string(&abs).ok()))?;
+        }
+        let answer = self.rename_asked(&abs, pos, new_name);
+        if !native {
+            self.rt.block_on(self.bridge.release(&abs));
+        }
+        answer
+    }
+
+    fn rename_asked(&self, abs: &Path, pos: Pos, new_name: &str) -> Result<std::collections::BTreeMap<String, Vec<TextEdit>>, BridgeError> {
+        let bad = |detail: String| BridgeError::BadResponse { method: "textDocument/rename".into(), detail };
+        let line_text = line_of(abs, pos.line);
+        let params = json!({
+            "textDocument": {"uri": maintaind_lsp_bridge::path_to_uri(abs)},
+            "position": {"line": pos.line, "character": utf16_col(&line_text, pos.col as usize)},
+            "newName": new_name,
+        });
+        let answer = self.rt.block_on(self.bridge.request_raw("textDocument/rename", params, REQUEST_TIMEOUT))?;
+        if answer.is_null() {
+            return Err(bad("the server has nothing to rename at this position".into()));
+        }
+        let edit: lsp_types::WorkspaceEdit = serde_json::from_value(answer).map_err(|e| bad(format!("not a workspace edit: {e}")))?;
+        let mut by_uri: Vec<(String, Vec<lsp_types::TextEdit>)> = edit.changes.unwrap_or_default().into_iter().map(|(u, e)| (u.as_str().to_string(), e)).collect();
+        if let Some(lsp_types::DocumentChanges::Edits(docs)) = edit.document_changes {
+            for d in docs {
+                let edits = d.edits.into_iter().map(|e| match e {
+                    lsp_types::OneOf::Left(e) => e,
+                    lsp_types::OneOf::Right(a) => a.text_edit,
+                });
+                by_uri.push((d.text_document.uri.as_str().to_string(), edits.collect()));
+            }
+        }
+        let mut out: std::collections::BTreeMap<String, Vec<TextEdit>> = std::collections::BTreeMap::new();
+        for (uri, edits) in by_uri {
+            let path = uri_to_path(&uri).ok_or_else(|| bad(format!("{uri} is not a file")))?;
+            let rel = path.strip_prefix(&self.root).map_err(|_| bad(format!("the rename edits {}, outside the project root", path.display())))?;
+            let rel = rel.to_string_lossy().replace('\\', "/");
+            let text = std::fs::read_to_string(&path).map_err(|e| bad(format!("cannot read {rel}: {e}")))?;
+            let starts: Vec<usize> = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+            let offset = |p: lsp_types::Position| -> Option<usize> {
+                let start = *starts.get(p.line as usize)?;
+                let end = starts.get(p.line as usize + 1).copied().unwrap_or(text.len());
+                Some(start + byte_col(&text[start..end], p.character as usize))
+            };
+            let list = out.entry(rel.clone()).or_default();
+            for e in edits {
+                let (Some(from), Some(to)) = (offset(e.range.start), offset(e.range.end)) else { return Err(bad(format!("an edit past the end of {rel}"))) };
+                list.push(TextEdit { from, to, text: e.new_text });
+            }
+        }
+        Ok(out)
+    }
+
     /// A file was created, changed or deleted on disk: keep the server in step.
     pub fn file_changed(&self, file: &str, created: bool) {
         let abs = self.root.join(file);
@@ -515,6 +577,14 @@ fn uri_of(path: &Path) -> Result<lsp_types::Uri, BridgeError> {
 
 fn line_of(path: &Path, line: u32) -> String {
     std::fs::read_to_string(path).ok().and_then(|t| t.lines().nth(line as usize).map(str::to_string)).unwrap_or_default()
+}
+
+/// One edit of a file's text: bytes `from..to` become `text`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextEdit {
+    pub from: usize,
+    pub to: usize,
+    pub text: String,
 }
 
 /// Byte column → UTF-16 column within one line.

@@ -443,16 +443,43 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<i32, Failure> {
                 Ok(crate::synthesizer::change(ws, request, &planner, &opts, &BarProgress::new("indexing"))?)
             };
             // The LLM planner runs here: it needs this process's environment for its key.
-            let manifest = if matches!(planner, crate::synthesizer::Planner::Llm(_)) {
-                local(&mut Workspace::open(&root)?)?
-            } else {
-                let params = crate::rpc::ChangeParams { request: request.clone(), dry_run: *dry_run, no_lsp: *no_lsp, allow_no_tests: *allow_no_tests, amend: *amend, decisions: given };
-                ask::<method::Change>(cli, &root, out, &params, local)?
+            let daemon = if matches!(planner, crate::synthesizer::Planner::Llm(_)) { None } else { daemon_client(cli, &root, out)? };
+            let carry = |m: &crate::manifest::Manifest| *carry_out && !m.has_rejection();
+            // An id for the write, recorded in the journal (what became of it if the daemon dies).
+            let request_id = crate::journal::new_request_id();
+            let (manifest, carried) = match daemon {
+                Some(mut client) => {
+                    let params = crate::rpc::ChangeParams { request: request.clone(), dry_run: *dry_run, no_lsp: *no_lsp, allow_no_tests: *allow_no_tests, amend: *amend, decisions: given };
+                    let manifest = remote::<method::Change>(&mut client, &params)?;
+                    let carried = if carry(&manifest) {
+                        let p =
+                            crate::rpc::ChangeApplyParams { manifest: (!dry_run).then(|| manifest.id.clone()), plan: dry_run.then(|| Box::new(manifest.clone())), request: Some(request_id.clone()) };
+                        match client.request_synced::<method::ChangeApply>(&p) {
+                            Ok(r) => Some(r),
+                            Err(crate::rpc::CallError::Io(e)) => return Err(lost_apply(&root, &request_id, &e)),
+                            Err(e) => return Err(remote_failure(e)),
+                        }
+                    } else {
+                        None
+                    };
+                    (manifest, carried)
+                }
+                None => {
+                    let mut ws = Workspace::open(&root)?;
+                    let manifest = local(&mut ws)?;
+                    let carried = if carry(&manifest) {
+                        let who = crate::apply::Requester { say: &|m| out.note(m), gone: &|| false, request: Some(&request_id) };
+                        Some(crate::mechanical::carry_out(&mut ws, &manifest, *dry_run, &who)?)
+                    } else {
+                        None
+                    };
+                    (manifest, carried)
+                }
             };
-            if *carry_out && !manifest.has_rejection() {
-                return change_apply(cli, &root, out, &manifest, *dry_run, *no_lsp);
-            }
-            Ok(planned(out, &manifest, *dry_run))
+            Ok(match carried {
+                Some(report) => carried_out(out, &report, !dry_run),
+                None => planned(out, &manifest, *dry_run),
+            })
         }
         Command::Manifest { action } => {
             let store = crate::manifest::ManifestStore::new(&root);
@@ -588,38 +615,12 @@ fn apply(cli: &Cli, root: &Path, out: &Out, edits: Option<&str>, patch: Option<&
         (None, None) => unreachable!("clap requires one"),
     };
     let ops = crate::edits::parse_ops(&text, is_patch).map_err(|m| Failure::usage(format!("{source}: {m}")))?;
-    let report = apply_ops(cli, root, out, &text, &ops, is_patch, source, manifest_id, no_lsp)?;
-    output::applied(out, &report);
-    if !report.diagnostics.unchecked.is_empty() {
-        return Err(Failure::env(format!(
-            "written, but the language server gave no diagnostics for: {}; check them yourself or undo with `maintaind rollback {}`",
-            report.diagnostics.unchecked.join("; "),
-            report.txn
-        )));
-    }
-    Ok(if report.diagnostics.new_errors.is_empty() { EXIT_OK } else { EXIT_FOUND })
-}
-
-/// Apply parsed `ops` (their source `text` goes to a running daemon as it is) under the
-/// manifest `manifest_id` (the active one when `None`), in the daemon or in this process.
-#[allow(clippy::too_many_arguments)]
-fn apply_ops(
-    cli: &Cli,
-    root: &Path,
-    out: &Out,
-    text: &str,
-    ops: &[crate::edits::Edit],
-    is_patch: bool,
-    source: &str,
-    manifest_id: Option<&str>,
-    no_lsp: bool,
-) -> Result<crate::apply::ApplyReport, Failure> {
     let manifest = crate::apply::load_manifest(root, manifest_id)?;
     // An id for this apply, recorded in the journal: if the daemon dies mid-way, the journal
     // says what became of it.
     let request = crate::journal::new_request_id();
     let report: crate::apply::ApplyReport = if let Some(mut client) = daemon_client(cli, root, out)? {
-        let params = crate::rpc::ApplyParams { text: text.to_string(), patch: is_patch, source: source.to_string(), manifest: manifest_id.map(str::to_string), no_lsp, request: Some(request.clone()) };
+        let params = crate::rpc::ApplyParams { text: text.clone(), patch: is_patch, source: source.to_string(), manifest: manifest_id.map(str::to_string), no_lsp, request: Some(request.clone()) };
         match client.request_synced::<method::Apply>(&params) {
             Ok(r) => r,
             Err(crate::rpc::CallError::Io(e)) => return Err(lost_apply(root, &request, &e)),
@@ -632,63 +633,30 @@ fn apply_ops(
             start_server(cli, &config, &mut ws, out)?;
         }
         let who = crate::apply::Requester { say: &|m| out.note(m), gone: &|| false, request: Some(&request) };
-        crate::apply::run(&mut ws, &manifest, ops, no_lsp, &who)?
+        crate::apply::run(&mut ws, &manifest, &ops, no_lsp, &who)?
     };
-    Ok(report)
+    output::applied(out, &report);
+    if !report.diagnostics.unchecked.is_empty() {
+        return Err(Failure::env(format!(
+            "written, but the language server gave no diagnostics for: {}; check them yourself or undo with `maintaind rollback {}`",
+            report.diagnostics.unchecked.join("; "),
+            report.txn
+        )));
+    }
+    Ok(if report.diagnostics.new_errors.is_empty() { EXIT_OK } else { EXIT_FOUND })
 }
 
-/// `change --apply`: carry out a stored (or, with `dry_run`, printed) plan whose every decision
-/// is mechanical; keep the write only when the server finds no new error.
-fn change_apply(cli: &Cli, root: &Path, out: &Out, manifest: &crate::manifest::Manifest, dry_run: bool, no_lsp: bool) -> Result<i32, Failure> {
-    use crate::mechanical::{self, ChangeApplied, Outcome};
-    let stored = !dry_run;
-    let mut report = ChangeApplied { manifest: manifest.clone(), outcome: Outcome::PlanOnly, kinds: Vec::new(), reason: None, diff: None, applied: None };
-    let ops = match mechanical::recognise(manifest).and_then(|m| {
-        report.kinds = m.iter().map(|c| c.kind().to_string()).collect();
-        mechanical::edits(root, manifest, &m)
-    }) {
-        Ok(ops) => ops,
-        Err(e) => {
-            report.reason = Some(e.to_string());
-            output::change_applied(out, &report, stored);
-            return Ok(EXIT_USAGE);
-        }
-    };
-    if dry_run {
-        // Validated exactly as the write would be (gate, hashes, syntax), then shown.
-        let no_symbols = |q: &str| -> Result<(String, String), String> { Err(format!("`{q}`: mechanical edits name no symbol")) };
-        let changes = crate::edits::plan(root, manifest, &ops, &no_symbols)
-            .map_err(|errors| Failure::env(format!("the mechanical edits do not apply: {}", errors.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("; "))))?;
-        report.outcome = Outcome::DryRun;
-        report.diff = Some(mechanical::diff(&changes));
-        output::change_applied(out, &report, stored);
-        return Ok(EXIT_OK);
-    }
-    let text = serde_json::to_string(&ops).expect("edits serialise");
-    let applied = apply_ops(cli, root, out, &text, &ops, false, "change --apply", Some(&manifest.id), no_lsp)?;
-    let unchecked = !applied.diagnostics.checked || !applied.diagnostics.unchecked.is_empty();
-    let failed = unchecked || !applied.diagnostics.new_errors.is_empty();
-    if failed {
-        // Exact rollback of this transaction; the manifest stays active for a coder.
-        let _lock = crate::journal::WriteLock::acquire(&crate::state::state_dir(root), &|m| out.note(m), &|| false)?;
-        crate::journal::Journal::new(root)
-            .rollback(Some(&applied.txn), false)
-            .map_err(|e| Failure::env(format!("the change broke the project and its rollback failed: {e:#}; undo with `maintaind rollback {}`", applied.txn)))?;
-    }
-    report.outcome = if !failed {
-        Outcome::Applied
-    } else if unchecked {
-        Outcome::Unverified
-    } else {
-        Outcome::RolledBack
-    };
-    report.applied = Some(applied);
-    output::change_applied(out, &report, stored);
-    Ok(match report.outcome {
-        Outcome::Applied => EXIT_OK,
+/// `change --apply`'s output and exit code: 0 applied or shown, 1 rolled back for new errors,
+/// 2 plan only, 3 not verifiable (rolled back).
+fn carried_out(out: &Out, report: &crate::mechanical::ChangeApplied, stored: bool) -> i32 {
+    use crate::mechanical::Outcome;
+    output::change_applied(out, report, stored);
+    match report.outcome {
+        Outcome::Applied | Outcome::DryRun => EXIT_OK,
+        Outcome::RolledBack => EXIT_FOUND,
+        Outcome::PlanOnly => EXIT_USAGE,
         Outcome::Unverified => EXIT_ENV,
-        _ => EXIT_FOUND,
-    })
+    }
 }
 
 /// The running daemon for `root`, when this command should use it: `None` with

@@ -793,7 +793,7 @@ impl Host {
         };
         tracing::debug!(method, ms = started.elapsed().as_secs_f64() * 1e3, ok = result.is_ok(), "answered");
         if let Err(e) = &result
-            && [rpc::method::Apply::NAME, rpc::method::Change::NAME, rpc::method::Check::NAME].contains(&method)
+            && [rpc::method::Apply::NAME, rpc::method::Change::NAME, rpc::method::ChangeApply::NAME, rpc::method::Check::NAME].contains(&method)
         {
             tracing::info!(method, "not done: {}", e.message);
         }
@@ -870,6 +870,18 @@ impl Host {
                 let manifest = crate::apply::load_manifest(&self.root, p.manifest.as_deref()).map_err(request_error)?;
                 let who = crate::apply::Requester { say: &|m| tracing::info!("{m}"), gone: &|| gone.load(Ordering::SeqCst), request: p.request.as_deref() };
                 answer::<Apply>(crate::apply::run(&mut self.ws, &manifest, &ops, p.no_lsp, &who).map_err(request_error)?)
+            }
+            ChangeApply::NAME => {
+                let p = parse::<ChangeApply>(params)?;
+                let who = crate::apply::Requester { say: &|m| tracing::info!("{m}"), gone: &|| gone.load(Ordering::SeqCst), request: p.request.as_deref() };
+                let report = match p.plan {
+                    Some(plan) => crate::mechanical::carry_out(&mut self.ws, &plan, true, &who),
+                    None => {
+                        let manifest = crate::apply::load_manifest(&self.root, p.manifest.as_deref()).map_err(request_error)?;
+                        crate::mechanical::carry_out(&mut self.ws, &manifest, false, &who)
+                    }
+                };
+                answer::<ChangeApply>(report.map_err(request_error)?)
             }
             Check::NAME => {
                 let p = parse::<Check>(params)?;

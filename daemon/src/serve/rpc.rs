@@ -147,6 +147,8 @@ pub mod method {
         Change = "change", ChangeParams => crate::manifest::Manifest;
         /// Validate, lock, write and check edits, as `maintaind apply` does.
         Apply = "apply", ApplyParams => crate::apply::ApplyReport;
+        /// Carry a planned change out when it is mechanical (`change --apply`).
+        ChangeApply = "change_apply", ChangeApplyParams => crate::mechanical::ChangeApplied;
         /// The pre-commit check; the commit's states are overlays for this request only.
         Check = "check", CheckParams => crate::check::CheckReport;
         /// Stop the daemon.
@@ -277,6 +279,20 @@ pub struct ChangeParams {
     /// Decisions written by the client (`change --decisions`); the offline planner otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decisions: Option<crate::manifest::Decisions>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeApplyParams {
+    /// The stored manifest to carry out (the active one when absent).
+    #[serde(default)]
+    pub manifest: Option<String>,
+    /// `--dry-run`: the plan itself (not stored), for a diff; nothing is written from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<Box<crate::manifest::Manifest>>,
+    /// The client's id for the write, recorded in the journal.
+    #[serde(default)]
+    pub request: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -9,6 +9,9 @@
 //! them in one journalled transaction.
 //!
 //! Kinds known today:
+//! - **rename** of a function, type, namespace member or DTO property (`rename` with the intent
+//!   ``rename to `NEW` ``): the language server's rename at the declaration, asked where the
+//!   test project answers, so tests are renamed too. A Prisma column or model is not one yet.
 //! - **validation**: `shape` of a DTO property with the intent `add tags.X<…> [& tags.Y<…>] to
 //!   the type`: the tags join the property's type (`string` → `string & tags.MaxLength<120>`,
 //!   `string | undefined` → `(string & tags.MaxLength<120>) | undefined`); a tag of the same
@@ -16,7 +19,6 @@
 //!   the file lacks it.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use tree_sitter::Node;
@@ -24,6 +26,7 @@ use tree_sitter::Node;
 use crate::blast::ChangeKind;
 use crate::edits::Edit;
 use crate::manifest::{DecidedChange, Manifest, TargetFact};
+use crate::workspace::{RequestError, Workspace};
 
 /// Why a planned change is left to a coder: the first decision maintaind cannot carry out
 /// itself, and what would have to be true.
@@ -71,6 +74,8 @@ pub enum Outcome {
 pub enum Mechanical {
     /// Join typia tags to a DTO property's type.
     AddTags { property: String, tags: Vec<String> },
+    /// Rename a TypeScript symbol and every reference to it.
+    Rename { symbol: String, to: String },
 }
 
 impl Mechanical {
@@ -78,6 +83,7 @@ impl Mechanical {
     pub fn kind(&self) -> &'static str {
         match self {
             Mechanical::AddTags { .. } => "validation",
+            Mechanical::Rename { .. } => "rename",
         }
     }
 }
@@ -95,7 +101,7 @@ pub fn recognise(manifest: &Manifest) -> Result<Vec<Mechanical>, NotMechanical> 
             Some(m) => out.push(m),
             None => {
                 return refuse(format!(
-                    "`{}`: {} `{}` is not a change maintaind makes itself; it carries out validation tags (`add tags.MaxLength<120> to the type`)",
+                    "`{}`: {} `{}` is not a change maintaind makes itself; it carries out renames of TypeScript symbols (``rename to `NEW` ``) and validation tags (`add tags.MaxLength<120> to the type`)",
                     c.symbol,
                     kind_name(c.kind),
                     c.intent
@@ -103,8 +109,9 @@ pub fn recognise(manifest: &Manifest) -> Result<Vec<Mechanical>, NotMechanical> 
             }
         }
     }
-    // New symbols other than what a recognised change implies need someone to write them.
-    if let Some(n) = d.new_symbols.first() {
+    // New symbols other than a rename's new name need someone to write them.
+    let renamed = |n: &crate::manifest::NewSymbol| out.iter().any(|m| matches!(m, Mechanical::Rename { symbol, to } if *symbol == n.near && *to == n.name));
+    if let Some(n) = d.new_symbols.iter().find(|n| !renamed(n)) {
         return refuse(format!("the plan creates `{}` near `{}`, which maintaind does not write itself", n.name, n.near));
     }
     Ok(out)
@@ -122,6 +129,12 @@ fn kind_name(k: ChangeKind) -> &'static str {
 }
 
 fn recognise_one(c: &DecidedChange) -> Option<Mechanical> {
+    if c.kind == ChangeKind::Rename {
+        let to = c.intent.trim().strip_prefix("rename to `")?.strip_suffix('`')?;
+        let identifier = to.chars().next().is_some_and(|f| f.is_alphabetic() || f == '_' || f == '$') && to.chars().all(|x| x.is_alphanumeric() || x == '_' || x == '$');
+        // A Prisma column or model renames the schema and the client's keys: not this kind.
+        return (identifier && !c.symbol.starts_with("prisma:")).then(|| Mechanical::Rename { symbol: c.symbol.clone(), to: to.to_string() });
+    }
     if c.kind != ChangeKind::Shape {
         return None;
     }
@@ -139,31 +152,85 @@ fn tag_name(text: &str) -> Option<&str> {
 }
 
 /// The edits that carry out `changes` on the files as they are: one `replace_range` per touched
-/// region, each with the hash of the lines it replaces. Files are read under `root` only
-/// through the manifest's targets (their paths are facts the synthesizer filled).
-pub fn edits(root: &Path, manifest: &Manifest, changes: &[Mechanical]) -> Result<Vec<Edit>, NotMechanical> {
+/// region, each with the hash of the lines it replaces. Validations read the files the
+/// manifest's targets name; renames ask the workspace's language server.
+pub fn edits(ws: &Workspace, manifest: &Manifest, changes: &[Mechanical]) -> Result<Vec<Edit>, NotMechanical> {
     let refuse = |reason: String| NotMechanical { reason };
-    let dir = crate::safefs::RootDir::open(root).map_err(|e| refuse(format!("cannot open the project root: {e}")))?;
-    // The new content of each file, edited in turn.
+    let dir = crate::safefs::RootDir::open(ws.root()).map_err(|e| refuse(format!("cannot open the project root: {e}")))?;
+    // (before, after) of each file, edited in turn.
     let mut files: BTreeMap<String, (String, String)> = BTreeMap::new();
+    let load = |files: &mut BTreeMap<String, (String, String)>, path: &str| -> Result<(), NotMechanical> {
+        if !files.contains_key(path) {
+            let bytes = dir.read(path).map_err(|e| refuse(format!("cannot read {path}: {e}")))?.ok_or_else(|| refuse(format!("{path} no longer exists")))?;
+            let text = String::from_utf8(bytes).map_err(|_| refuse(format!("{path} is not UTF-8 text")))?;
+            files.insert(path.to_string(), (text.clone(), text));
+        }
+        Ok(())
+    };
     for change in changes {
         match change {
             Mechanical::AddTags { property, tags } => {
                 let target = target_of(manifest, property).ok_or_else(|| refuse(format!("the manifest has no target fact for `{property}`")))?;
-                if !files.contains_key(&target.file) {
-                    let bytes = dir.read(&target.file).map_err(|e| refuse(format!("cannot read {}: {e}", target.file)))?.ok_or_else(|| refuse(format!("{} no longer exists", target.file)))?;
-                    let text = String::from_utf8(bytes).map_err(|_| refuse(format!("{} is not UTF-8 text", target.file)))?;
-                    files.insert(target.file.clone(), (text.clone(), text));
-                }
-                let (_, after) = files.get_mut(&target.file).expect("inserted above");
+                load(&mut files, &target.file)?;
+                let (_, after) = files.get_mut(&target.file).expect("loaded above");
                 *after = add_tags(&target.file, after, target, tags).map_err(|m| refuse(format!("`{property}`: {m}")))?;
                 if !has_tags_import(&target.file, after) {
                     *after = with_tags_import(after);
                 }
             }
+            Mechanical::Rename { symbol, to } => {
+                let sem = ws.semantic().ok_or_else(|| refuse(format!("renaming `{symbol}` needs the language server, which is not running")))?;
+                let (file, decls) = declarations(ws, symbol).map_err(refuse)?;
+                // One request per meaning (a type and a namespace of one name are two); the
+                // answers overlap where both meanings are used, so edits are kept once each.
+                let mut by_file: BTreeMap<String, Vec<crate::semantic::TextEdit>> = BTreeMap::new();
+                for pos in decls {
+                    for (path, list) in sem.rename(&file, pos, to).map_err(|e| refuse(format!("the language server cannot rename `{symbol}`: {e}")))? {
+                        by_file.entry(path).or_default().extend(list);
+                    }
+                }
+                for (path, mut list) in by_file {
+                    if files.get(&path).is_some_and(|(b, a)| b != a) {
+                        return Err(refuse(format!("{path} is edited by two decisions; carry them out one at a time")));
+                    }
+                    load(&mut files, &path)?;
+                    list.sort_by_key(|e| (e.from, e.to));
+                    list.dedup();
+                    let (before, after) = files.get_mut(&path).expect("loaded above");
+                    let mut text = before.clone();
+                    let mut last = usize::MAX;
+                    for e in list.iter().rev() {
+                        if e.to > last || e.to > text.len() || e.from > e.to {
+                            return Err(refuse(format!("the language server's rename edits of {path} overlap")));
+                        }
+                        text.replace_range(e.from..e.to, &e.text);
+                        last = e.from;
+                    }
+                    *after = text;
+                }
+            }
         }
     }
     Ok(files.into_iter().filter(|(_, (before, after))| before != after).map(|(file, (before, after))| replace_range(&file, &before, &after)).collect())
+}
+
+/// The file declaring `symbol` and the position of each of its meanings' names.
+fn declarations(ws: &Workspace, symbol: &str) -> Result<(String, Vec<maintaind_registry::Pos>), String> {
+    let registry = ws.registry();
+    let (file, name) = crate::blast::locate(registry, symbol).map_err(|e| e.to_string())?;
+    let index = registry.file(&file).ok_or_else(|| format!("{file} is not in the registry"))?;
+    let mut kinds = Vec::new();
+    let mut positions = Vec::new();
+    for s in index.symbols.iter().filter(|s| s.name == name) {
+        if !kinds.contains(&s.kind) {
+            kinds.push(s.kind);
+            positions.push(s.name_span.start);
+        }
+    }
+    if positions.is_empty() {
+        return Err(format!("`{symbol}` has no declaration in {file}"));
+    }
+    Ok((file, positions))
 }
 
 fn target_of<'m>(manifest: &'m Manifest, symbol: &str) -> Option<&'m TargetFact> {
@@ -274,6 +341,61 @@ fn replace_range(file: &str, before: &str, after: &str) -> Edit {
         };
     }
     Edit::ReplaceRange { file: file.into(), start_line: prefix as u32 + 1, end_line: (b.len() - suffix) as u32, expect_hash: crate::safefs::hash_text(&old), text: new }
+}
+
+/// `change --apply` once the plan is made (in the CLI's process or the daemon's): the edits of
+/// a mechanical plan, shown (`dry_run`) or written through `apply` and kept only when the
+/// language server finds no new error; otherwise rolled back exactly.
+pub fn carry_out(ws: &mut Workspace, manifest: &Manifest, dry_run: bool, who: &crate::apply::Requester) -> Result<ChangeApplied, RequestError> {
+    let mut report = ChangeApplied { manifest: manifest.clone(), outcome: Outcome::PlanOnly, kinds: Vec::new(), reason: None, diff: None, applied: None };
+    let ops = match recognise(manifest).and_then(|m| {
+        report.kinds = m.iter().map(|c| c.kind().to_string()).collect();
+        edits(ws, manifest, &m)
+    }) {
+        Ok(ops) => ops,
+        Err(e) => {
+            report.reason = Some(e.to_string());
+            return Ok(report);
+        }
+    };
+    if ops.is_empty() {
+        report.reason = Some(NotMechanical { reason: "the edits change nothing".into() }.to_string());
+        return Ok(report);
+    }
+    let root = ws.root().to_path_buf();
+    if dry_run {
+        // Validated exactly as the write would be (gate, hashes, syntax), then shown.
+        let no_symbols = |q: &str| -> Result<(String, String), String> { Err(format!("`{q}`: mechanical edits name no symbol")) };
+        let changes = crate::edits::plan(&root, manifest, &ops, &no_symbols)
+            .map_err(|errors| RequestError::BadInput(format!("nothing written; the edits do not apply: {}", errors.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("; "))))?;
+        report.outcome = Outcome::DryRun;
+        report.diff = Some(diff(&changes));
+        return Ok(report);
+    }
+    let applied = crate::apply::run(ws, manifest, &ops, false, who)?;
+    let unchecked = !applied.diagnostics.checked || !applied.diagnostics.unchecked.is_empty();
+    let failed = unchecked || !applied.diagnostics.new_errors.is_empty();
+    if failed {
+        // Exact rollback of this transaction; the manifest stays active for a coder.
+        let _lock = crate::journal::WriteLock::acquire(&crate::state::state_dir(&root), who.say, who.gone)?;
+        crate::journal::Journal::new(&root)
+            .rollback(Some(&applied.txn), false)
+            .map_err(|e| RequestError::Environment(anyhow::anyhow!("the change broke the project and its rollback failed: {e:#}; undo with `maintaind rollback {}`", applied.txn)))?;
+        for f in &applied.files {
+            if maintaind_registry::classify(&f.path).is_some() {
+                let _ = ws.update_file(&f.path);
+            }
+        }
+    }
+    report.outcome = if !failed {
+        Outcome::Applied
+    } else if unchecked {
+        Outcome::Unverified
+    } else {
+        Outcome::RolledBack
+    };
+    report.applied = Some(applied);
+    Ok(report)
 }
 
 /// The unified diff of a set of planned file changes, for `--dry-run`.

@@ -72,9 +72,10 @@ fn a_plan_that_is_not_mechanical_is_kept_for_a_coder() {
     r.expect_code(2).stderr_has("plan only: needs a coder").stderr_has("is active");
     assert_untouched(&env);
     assert!(active_manifest(&env).is_some(), "the plan stays, active, for whoever codes it");
-    let j = env.run(&["change", "rename postBbsMemberArticles to createBbsArticle", "--apply", "--ts-server", "native", "--json"]).expect_code(2).json();
+    // A Prisma column's rename reaches the schema and the client's keys: not a TypeScript rename.
+    let j = env.run(&["change", "rename the title column of bbs_articles to headline", "--apply", "--ts-server", "native", "--json"]).expect_code(2).json();
     assert_eq!(j["outcome"], "plan_only");
-    assert!(j["reason"].as_str().unwrap().contains("`postBbsMemberArticles`: rename"), "{j}");
+    assert!(j["reason"].as_str().unwrap().contains("`prisma:bbs_articles.title`: rename"), "{j}");
     assert_untouched(&env);
 }
 
@@ -127,5 +128,71 @@ fn a_running_daemon_carries_it_out_too() {
     env.run(&["rollback"]).expect_code(0);
     assert_untouched(&env);
     env.run(&["change", "add view_count to the article model", "--apply"]).expect_code(2).stderr_has("plan only: needs a coder");
+    assert_untouched(&env);
+}
+
+#[test]
+fn a_rename_goes_through_the_server_tests_included_and_compiles() {
+    let env = setup();
+    git_init(&env);
+    let j = env.run(&["change", "rename postBbsMemberArticles to createBbsArticle", "--apply", "--ts-server", "native", "--json"]).expect_code(0).json();
+    assert_eq!(j["outcome"], "applied", "{j}");
+    assert_eq!(j["kinds"], serde_json::json!(["rename"]));
+    let status = git(&env, &["status", "--porcelain"]);
+    assert!(status.contains("src/providers/postBbsMemberArticles.ts") && status.contains("src/controllers/"), "the declaration and its caller:\n{status}");
+    let provider = std::fs::read_to_string(env.path("src/providers/postBbsMemberArticles.ts")).unwrap();
+    assert!(provider.contains("export async function createBbsArticle(") && !provider.contains("postBbsMemberArticles("), "{provider}");
+    compiles(&env);
+    env.run(&["rollback"]).expect_code(0);
+    assert_untouched(&env);
+
+    // A DTO property: the API's name changes, the row it is read from does not.
+    let j = env.run(&["change", "rename IBbsArticle.title to headline", "--apply", "--ts-server", "native", "--json"]).expect_code(0).json();
+    assert_eq!(j["outcome"], "applied", "{j}");
+    let files: Vec<&str> = j["applied"]["files"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap()).collect();
+    assert!(files.contains(&ARTICLE), "{files:?}");
+    assert!(files.iter().any(|f| f.starts_with("src/providers/")), "a provider maps the row to the DTO: {files:?}");
+    assert!(files.iter().any(|f| f.starts_with("test/")), "the tests read the property: {files:?}");
+    let dto = std::fs::read_to_string(env.path(ARTICLE)).unwrap();
+    assert!(dto.contains("  headline: string & tags.MinLength<1> & tags.MaxLength<80>;"), "{dto}");
+    assert!(dto.contains("    title: string & tags.MinLength<1> & tags.MaxLength<80>;"), "ICreate.title is another property: {dto}");
+    let diff = git(&env, &["diff", "src/providers"]);
+    assert!(diff.lines().any(|l| l.starts_with('+') && l.contains("headline: ") && l.contains(".title")), "{diff}");
+    compiles(&env);
+}
+
+#[test]
+fn a_rename_through_typescript_language_server_reaches_the_tests_too() {
+    let env = setup();
+    git_init(&env);
+    let j = env.run(&["change", "rename IBbsArticle.title to headline", "--apply", "--ts-server", "tsls", "--json"]).expect_code(0).json();
+    assert_eq!(j["outcome"], "applied", "{j}");
+    let files: Vec<&str> = j["applied"]["files"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap()).collect();
+    assert!(files.iter().any(|f| f.starts_with("test/")), "{files:?}");
+    compiles(&env);
+}
+
+#[test]
+fn bad_change_apply_requests_get_clear_errors_and_write_nothing() {
+    use crate::daemon::{HELLO, raw};
+    let env = setup();
+    git_init(&env);
+    let _stop = crate::editor::StopDaemon(&env);
+    env.run(&["daemon", "start", "--ts-server", "native"]).expect_code(0);
+    let a = raw(
+        &env,
+        &[
+            HELLO,
+            r#"{"jsonrpc":"2.0","id":2,"method":"change_apply","params":{"manifest":"m-1-deadbeef","files":["src/MyGlobal.ts"]}}"#,
+            r#"{"jsonrpc":"2.0","id":3,"method":"change_apply","params":{"manifest":"../../etc/passwd"}}"#,
+            r#"{"jsonrpc":"2.0","id":4,"method":"change_apply","params":{}}"#,
+            r#"{"jsonrpc":"2.0","id":5,"method":"change_apply","params":{"plan":{"id":"x"}}}"#,
+        ],
+    );
+    assert_eq!(a[1]["error"]["code"], -32602, "an unknown field is refused: {a:?}");
+    assert_eq!(a[2]["error"]["code"], -32002, "{a:?}");
+    assert_eq!(a[3]["error"]["code"], -32002, "no active manifest: {a:?}");
+    assert!(a[3]["error"]["message"].as_str().unwrap().contains("manifest"), "{a:?}");
+    assert_eq!(a[4]["error"]["code"], -32602, "a plan that is not a manifest: {a:?}");
     assert_untouched(&env);
 }
