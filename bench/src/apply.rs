@@ -64,28 +64,13 @@ pub fn run(o: Options) -> Result<()> {
         rows.extend(backend_rows(&maintaind, backend, &root, requests)?);
     }
     let md = markdown(&rows);
-    match &o.out {
-        Some(out) => {
-            crate::write_section(out, BEGIN, END, &md)?;
-            eprintln!("wrote the apply section of {}", out.display());
-        }
-        None => print!("{md}"),
-    }
-    Ok(())
+    crate::publish(o.out.as_deref(), BEGIN, END, &md, "apply")
 }
 
 fn backend_rows(maintaind: &Path, backend: &str, root: &Path, requests: &[String]) -> Result<Vec<Row>> {
     let work = tempfile::tempdir()?;
     let copy = work.path().join("backend");
-    std::fs::create_dir(&copy)?;
-    for e in std::fs::read_dir(root)? {
-        let e = e?;
-        if matches!(e.file_name().to_str(), Some("node_modules" | ".git" | ".maintaind")) {
-            continue;
-        }
-        anyhow::ensure!(Command::new("cp").arg("-r").arg(e.path()).arg(&copy).status()?.success(), "cp failed");
-    }
-    anyhow::ensure!(Command::new("cp").arg("-al").arg(root.join("node_modules")).arg(copy.join("node_modules")).status()?.success(), "cp -al node_modules failed");
+    crate::copy_backend(root, &copy)?;
     git(&copy, &["init", "-q"])?;
     std::fs::write(copy.join(".git/info/exclude"), ".maintaind/\nnode_modules/\n")?;
     git(&copy, &["add", "-A"])?;
@@ -170,6 +155,16 @@ fn tsc(dir: &Path) -> Result<BTreeSet<(String, String, String)>> {
         .collect())
 }
 
+/// How many files, and which: the first two named (`src/…` before `test/…`, as sorted).
+fn files_cell(files: &[String]) -> String {
+    let named: Vec<String> = files.iter().take(2).map(|f| format!("`{f}`")).collect();
+    match files.len() {
+        0 => "—".into(),
+        1 | 2 => format!("{}: {}", files.len(), named.join(", ")),
+        n => format!("{n}: {}, …", named.join(", ")),
+    }
+}
+
 fn markdown(rows: &[Row]) -> String {
     let mut md = String::new();
     md.push_str("## Surgical changes: `change --apply` on real backends (issue 16)\n\n");
@@ -186,7 +181,7 @@ fn markdown(rows: &[Row]) -> String {
             "| {short} | {} | {outcome} | {} | {} | {} ms | {} | {} |\n",
             r.request,
             if r.kinds.is_empty() { "—".into() } else { r.kinds.join(", ") },
-            if r.files.is_empty() { "—".into() } else { r.files.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ") },
+            files_cell(&r.files),
             r.ms,
             r.new_tsc_errors.map_or("—".into(), |n| if n == 0 { "**0**".into() } else { format!("**{n}**") }),
             r.restored.map_or("—", |b| if b { "yes" } else { "**no**" }),

@@ -445,10 +445,5 @@ pub fn run(o: Options) -> Result<()> {
         line(&mut md, "the same through the CLI", median(&ours.cli), median(&r_cli), 1);
     }
     let _ = writeln!(md, "\nRe-run with `maintaind-bench floor [--root BACKEND]` (release build).");
-    print!("{md}");
-    if let Some(out) = &o.out {
-        crate::write_section(out, section.0, section.1, &md)?;
-        eprintln!("wrote the floor section of {}", out.display());
-    }
-    Ok(())
+    crate::publish(o.out.as_deref(), section.0, section.1, &md, "floor")
 }

@@ -149,6 +149,32 @@ pub fn today() -> String {
     std::process::Command::new("date").args(["-u", "+%Y-%m-%d"]).output().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()).unwrap_or_default()
 }
 
+/// A working copy of a real backend at `to` (created): every entry but `node_modules`, `.git`
+/// and `.maintaind` copied, `node_modules` hard-linked (never written through: maintaind
+/// refuses hard-linked files, and a regenerated Prisma client replaces its directory).
+pub fn copy_backend(root: &std::path::Path, to: &std::path::Path) -> Result<()> {
+    std::fs::create_dir_all(to)?;
+    for e in std::fs::read_dir(root)? {
+        let e = e?;
+        if matches!(e.file_name().to_str(), Some("node_modules" | ".git" | ".maintaind")) {
+            continue;
+        }
+        anyhow::ensure!(std::process::Command::new("cp").arg("-r").arg(e.path()).arg(to).status()?.success(), "cp -r {} failed", e.path().display());
+    }
+    anyhow::ensure!(std::process::Command::new("cp").arg("-al").arg(root.join("node_modules")).arg(to.join("node_modules")).status()?.success(), "cp -al node_modules failed");
+    Ok(())
+}
+
+/// A benchmark's markdown: printed, and written as `what`'s section of `out` when given.
+pub fn publish(out: Option<&std::path::Path>, begin: &str, end: &str, md: &str, what: &str) -> Result<()> {
+    print!("{md}");
+    if let Some(out) = out {
+        write_section(out, begin, end, md)?;
+        eprintln!("wrote the {what} section of {}", out.display());
+    }
+    Ok(())
+}
+
 /// Replace the section between `begin` and `end` in `out` (appended when absent): each
 /// benchmark command owns its section of docs/benchmarks.md.
 pub fn write_section(out: &std::path::Path, begin: &str, end: &str, md: &str) -> Result<()> {

@@ -297,14 +297,7 @@ pub fn run(o: Options) -> Result<()> {
             let _ = writeln!(md, "- {}", m.replace('|', "\\|"));
         }
     }
-    match &o.out {
-        Some(out) => {
-            crate::write_section(out, BEGIN, END, &md)?;
-            eprintln!("wrote the real-backend section of {}", out.display());
-        }
-        None => print!("{md}"),
-    }
-    Ok(())
+    crate::publish(o.out.as_deref(), BEGIN, END, &md, "real-backend")
 }
 
 fn pretty(name: &str) -> String {
@@ -407,17 +400,7 @@ struct PrismaHarness {
 impl PrismaHarness {
     fn new(root: &Path) -> Result<PrismaHarness> {
         let work = tempfile::tempdir()?;
-        for e in std::fs::read_dir(root)? {
-            let e = e?;
-            let name = e.file_name();
-            if matches!(name.to_str(), Some("node_modules" | ".git" | ".maintaind")) {
-                continue;
-            }
-            let status = Command::new("cp").arg("-r").arg(e.path()).arg(work.path()).status()?;
-            anyhow::ensure!(status.success(), "cp failed");
-        }
-        let status = Command::new("cp").arg("-al").arg(root.join("node_modules")).arg(work.path().join("node_modules")).status()?;
-        anyhow::ensure!(status.success(), "cp -al node_modules failed");
+        crate::copy_backend(root, work.path())?;
         let mut schemas = Vec::new();
         for e in std::fs::read_dir(work.path().join("prisma/schema"))? {
             let p = e?.path();

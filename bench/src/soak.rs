@@ -199,11 +199,6 @@ pub fn run(o: Options) -> Result<()> {
             "Re-run with `bash scripts/bench` (it runs the soak after the other benchmarks; `SOAK_MINUTES` shortens it)."
         }
     );
-    print!("{md}");
-    if let Some(out) = &o.out {
-        let (begin, end) = if o.root.is_some() { (REAL_BEGIN, REAL_END) } else { (BEGIN, END) };
-        crate::write_section(out, begin, end, &md)?;
-        eprintln!("wrote the soak section of {}", out.display());
-    }
-    Ok(())
+    let (begin, end) = if o.root.is_some() { (REAL_BEGIN, REAL_END) } else { (BEGIN, END) };
+    crate::publish(o.out.as_deref(), begin, end, &md, "soak")
 }

@@ -15,6 +15,13 @@ fn compiles(env: &Env) {
     }
 }
 
+/// An agent's decisions in a file outside the project.
+fn decisions(json: &str) -> tempfile::NamedTempFile {
+    let f = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(f.path(), json).unwrap();
+    f
+}
+
 fn active_manifest(env: &Env) -> Option<String> {
     std::fs::read_to_string(env.path(".maintaind/manifests/active")).ok().map(|s| s.trim().to_string())
 }
@@ -84,8 +91,7 @@ fn a_change_that_adds_an_error_is_rolled_back_and_its_plan_kept() {
     let env = setup();
     git_init(&env);
     // An agent's decision, mechanical in form, that the compiler refuses: MaxLength takes a number.
-    let decisions = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(decisions.path(), r#"{"summary":"s","changes":[{"symbol":"IBbsArticle.ICreate.title","kind":"shape","intent":"add tags.MaxLength<\"ten\"> to the type"}]}"#).unwrap();
+    let decisions = decisions(r#"{"summary":"s","changes":[{"symbol":"IBbsArticle.ICreate.title","kind":"shape","intent":"add tags.MaxLength<\"ten\"> to the type"}]}"#);
     let r = env.run(&["change", "limit titles", "--decisions", decisions.path().to_str().unwrap(), "--apply", "--ts-server", "native", "--json"]);
     r.expect_code(1).stderr_has("rolled back");
     let j = r.json();
@@ -110,8 +116,7 @@ fn apply_options_that_cannot_hold_are_refused_before_anything_is_written() {
         assert_eq!(active_manifest(&env), None);
     }
     // A decision that only looks mechanical is a plan for a coder, not a guess.
-    let decisions = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(decisions.path(), r#"{"summary":"s","changes":[{"symbol":"IBbsArticle.ICreate.title","kind":"shape","intent":"add tags.MaxLength<60 to the type"}]}"#).unwrap();
+    let decisions = decisions(r#"{"summary":"s","changes":[{"symbol":"IBbsArticle.ICreate.title","kind":"shape","intent":"add tags.MaxLength<60 to the type"}]}"#);
     env.run(&["change", "x", "--decisions", decisions.path().to_str().unwrap(), "--apply", "--ts-server", "native"]).expect_code(2).stderr_has("plan only: needs a coder");
     assert_untouched(&env);
 }
@@ -194,5 +199,24 @@ fn bad_change_apply_requests_get_clear_errors_and_write_nothing() {
     assert_eq!(a[3]["error"]["code"], -32002, "no active manifest: {a:?}");
     assert!(a[3]["error"]["message"].as_str().unwrap().contains("manifest"), "{a:?}");
     assert_eq!(a[4]["error"]["code"], -32602, "a plan that is not a manifest: {a:?}");
+    assert_untouched(&env);
+}
+
+#[test]
+fn a_rename_that_reaches_an_excluded_category_writes_nothing() {
+    let env = setup();
+    git_init(&env);
+    // The tests read the property, and the request puts them off limits: the plan says it cannot
+    // hold, so nothing is carried out.
+    let r = env.run(&["change", "rename IBbsArticle.title to headline, but leave the tests alone", "--apply", "--ts-server", "native"]);
+    r.expect_code(1).stderr_has("an acceptance criterion was rejected");
+    assert_untouched(&env);
+    // An agent's decisions without that criterion: the gate refuses the edits in test/, so
+    // none is written.
+    let decisions = decisions(
+        r#"{"summary":"s","changes":[{"symbol":"IBbsArticle.title","kind":"rename","intent":"rename to `headline`"}],"new_symbols":[{"name":"headline","kind":"property","near":"IBbsArticle.title"}],"excluded_categories":["tests"]}"#,
+    );
+    let r = env.run(&["change", "rename the title", "--decisions", decisions.path().to_str().unwrap(), "--apply", "--ts-server", "native"]);
+    r.expect_code(2).stderr_has("nothing written").stderr_has("refused by the gate").stderr_has("test/");
     assert_untouched(&env);
 }
