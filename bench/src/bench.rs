@@ -237,8 +237,8 @@ pub fn run(o: Options) -> Result<()> {
     let _ = writeln!(md, "\nRe-run with `bash scripts/bench` (release build, ~1000-file backend); figures above are from one run of today's code.");
     print!("{md}");
     if let Some(out) = &o.out {
-        // The real-backend, soak and floor sections come from `maintaind-bench real`, `soak`
-        // and `floor`; they are kept as they are.
+        // The real-backend, soak, floor and apply sections come from `maintaind-bench real`,
+        // `soak`, `floor` and `apply`; they are kept as they are.
         let old = std::fs::read_to_string(out).unwrap_or_default();
         for (begin, end) in [
             (crate::real::BEGIN, crate::real::END),
@@ -246,6 +246,7 @@ pub fn run(o: Options) -> Result<()> {
             (crate::soak::REAL_BEGIN, crate::soak::REAL_END),
             (crate::floor::BEGIN, crate::floor::END),
             (crate::floor::REAL_BEGIN, crate::floor::REAL_END),
+            (crate::apply::BEGIN, crate::apply::END),
         ] {
             if let (Some(b), Some(e)) = (old.find(begin), old.find(end)) {
                 md.push('\n');

@@ -101,7 +101,7 @@ pub fn recognise(manifest: &Manifest) -> Result<Vec<Mechanical>, NotMechanical> 
             Some(m) => out.push(m),
             None => {
                 return refuse(format!(
-                    "`{}`: {} `{}` is not a change maintaind makes itself; it carries out renames of TypeScript symbols (``rename to `NEW` ``) and validation tags (`add tags.MaxLength<120> to the type`)",
+                    "`{}`: {} `{}` is not a change maintaind makes itself; it carries out renames of TypeScript symbols (rename to `NEW`) and validation tags (add tags.MaxLength<120> to the type)",
                     c.symbol,
                     kind_name(c.kind),
                     c.intent
