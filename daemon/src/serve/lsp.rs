@@ -403,19 +403,56 @@ fn location(root: &Path, i: &crate::blast::Impact) -> Value {
     })
 }
 
-/// `[request]` or `[{request}]`: plan with the offline planner; the manifest becomes active.
+/// `[request]` or `[{request, apply?}]`: plan with the offline planner; the manifest becomes
+/// active. With `apply`, a mechanical plan is then carried out as `change --apply` does (in
+/// the daemon, which writes the files; the editor reloads them) and `applied` says how it went.
 fn plan_change(state: &State, args: &[Value]) -> Result<Value> {
-    let request = match args {
-        [Value::String(s)] => s.clone(),
-        [Value::Object(o)] => o.get("request").and_then(Value::as_str).map(str::to_string).ok_or_else(|| invalid("maintaind.planChange takes [\"REQUEST\"]"))?,
-        _ => return Err(invalid("maintaind.planChange takes [\"REQUEST\"]")),
+    const TAKES: &str = "maintaind.planChange takes [\"REQUEST\"] or [{\"request\": \"REQUEST\", \"apply\": true}]";
+    let (request, apply) = match args {
+        [Value::String(s)] => (s.clone(), false),
+        [Value::Object(o)] => {
+            if let Some(k) = o.keys().find(|k| !["request", "apply"].contains(&k.as_str())) {
+                return Err(invalid(format!("unknown field `{k}`: {TAKES}")));
+            }
+            let request = o.get("request").and_then(Value::as_str).map(str::to_string).ok_or_else(|| invalid(TAKES))?;
+            let apply = match o.get("apply") {
+                None => false,
+                Some(Value::Bool(b)) => *b,
+                Some(_) => return Err(invalid(format!("`apply` is true or false: {TAKES}"))),
+            };
+            (request, apply)
+        }
+        _ => return Err(invalid(TAKES)),
     };
     if request.trim().is_empty() {
         return Err(invalid("empty request: say what should change"));
     }
     let manifest = state.request::<method::Change>(&rpc::ChangeParams { request, dry_run: false, no_lsp: false, allow_no_tests: false, amend: false, decisions: None })?;
     // A rejected criterion leaves the plan stored but not active (as `maintaind change` does).
-    manifest_answer(&state.root()?, &manifest, !manifest.has_rejection())
+    let mut answer = manifest_answer(&state.root()?, &manifest, !manifest.has_rejection())?;
+    if apply && !manifest.has_rejection() {
+        let applied = state.request::<method::ChangeApply>(&rpc::ChangeApplyParams { manifest: Some(manifest.id.clone()), plan: None, request: Some(crate::journal::new_request_id()) })?;
+        let line = applied_line(&applied);
+        answer["summary"] = Value::String(format!("{line}\n\n{}", answer["summary"].as_str().unwrap_or_default()));
+        answer["applied"] = serde_json::to_value(&applied).map_err(|e| invalid(e.to_string()))?;
+    }
+    Ok(answer)
+}
+
+/// One line on what `apply` did, for the editor's summary.
+fn applied_line(r: &crate::mechanical::ChangeApplied) -> String {
+    use crate::mechanical::Outcome;
+    let files = r.applied.as_ref().map(|a| a.files.iter().map(|f| f.path.as_str()).collect::<Vec<_>>().join(", ")).unwrap_or_default();
+    match r.outcome {
+        Outcome::Applied => format!("APPLIED ({}): {files}; no new errors. Undo with `maintaind rollback`.", r.kinds.join(", ")),
+        Outcome::RolledBack => {
+            let errors = r.applied.as_ref().map(|a| a.diagnostics.new_errors.iter().map(|e| format!("{}:{}: {}", e.file, e.line, e.message)).collect::<Vec<_>>().join("; ")).unwrap_or_default();
+            format!("ROLLED BACK: the change added errors ({errors}); nothing of it remains, the plan stays active for a coder.")
+        }
+        Outcome::Unverified => "ROLLED BACK: the language server could not check every file; the plan stays active.".into(),
+        Outcome::PlanOnly => format!("NOT APPLIED: {}", r.reason.as_deref().unwrap_or("plan only: needs a coder")),
+        Outcome::DryRun => "not applied (dry run)".into(),
+    }
 }
 
 fn show_manifest(state: &State) -> Result<Value> {

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::{Env, bin, setup};
+use crate::{Env, assert_untouched, bin, git_init, setup};
 
 struct Lsp {
     child: Child,
@@ -290,7 +290,8 @@ fn neovim_011_plugin_starts_through_vim_lsp_enable_without_deprecation_warnings(
 }
 
 /// Run editor-plugins/nvim/test/blast.lua in headless `nvim` and check what it saw: the blast
-/// radius in quickfix (as the CLI computes it), the plan and the manifest, a clean
+/// radius in quickfix (as the CLI computes it), the plan and the manifest, a mechanical change
+/// carried out (`:MaintaindChange!`), a clean
 /// `:checkhealth maintaind`, and not one deprecation or warning from Neovim.
 fn neovim_session(nvim: &std::path::Path, startup: &str) -> Value {
     let env = setup();
@@ -333,6 +334,9 @@ fn neovim_session(nvim: &std::path::Path, startup: &str) -> Value {
     assert!(!result["change_quickfix"].as_array().unwrap().is_empty(), "{result}");
     let manifest = result["manifest_summary"].as_array().unwrap().iter().map(|l| l.as_str().unwrap()).collect::<Vec<_>>().join("\n");
     assert_eq!(manifest.lines().next(), summary.lines().next(), "the manifest shown is the one planned");
+    let applied = result["apply_summary"][0].as_str().unwrap_or_default();
+    assert!(applied.starts_with("APPLIED (validation, validation): src/api/structures/IBbsArticle.ts"), "{result}");
+    assert!(std::fs::read_to_string(env.path("src/api/structures/IBbsArticle.ts")).unwrap().contains("tags.MaxLength<60>"), ":MaintaindChange! wrote the change");
 
     let health = result["health"].as_array().unwrap().iter().map(|l| l.as_str().unwrap()).collect::<Vec<_>>().join("\n");
     assert!(health.contains(&format!("maintaind {}", env!("CARGO_PKG_VERSION"))), "{health}");
@@ -378,4 +382,33 @@ fn an_editor_started_daemon_exits_when_idle() {
     }
     crate::daemon::eventually("the idle daemon gone", || env.run(&["daemon", "status"]).code() == 1);
     crate::daemon::eventually("its language server gone", || !crate::daemon::alive(server_pid as i32) || crate::daemon::is_zombie(server_pid as i32));
+}
+
+#[test]
+fn the_editor_command_carries_a_mechanical_change_out() {
+    let env = setup();
+    git_init(&env);
+    let _stop = StopDaemon(&env);
+    let mut lsp = Lsp::start(&env);
+    let r = lsp.command("maintaind.planChange", json!([{"request": "limit article titles to 60 characters", "apply": true}]));
+    assert_eq!(r["result"]["applied"]["outcome"], "applied", "{r}");
+    assert!(r["result"]["summary"].as_str().unwrap().starts_with("APPLIED (validation, validation): src/api/structures/IBbsArticle.ts"), "{r}");
+    assert!(std::fs::read_to_string(env.path("src/api/structures/IBbsArticle.ts")).unwrap().contains("tags.MaxLength<60>"));
+    env.run(&["rollback"]).expect_code(0);
+    assert_untouched(&env);
+    // Not mechanical: an answer that says so, with the plan active; nothing written.
+    let r = lsp.command("maintaind.planChange", json!([{"request": "add view_count to the article model", "apply": true}]));
+    assert_eq!(r["result"]["applied"]["outcome"], "plan_only", "{r}");
+    assert!(r["result"]["summary"].as_str().unwrap().starts_with("NOT APPLIED: plan only: needs a coder"), "{r}");
+    assert_eq!(r["result"]["active"], true);
+    assert_untouched(&env);
+    // Bad arguments are error answers, nothing written.
+    for (args, says) in [
+        (json!([{"request": "limit article titles to 60 characters", "apply": "yes"}]), "`apply` is true or false"),
+        (json!([{"request": "limit article titles to 60 characters", "apply": true, "files": ["src/MyGlobal.ts"]}]), "unknown field `files`"),
+    ] {
+        let e = lsp.command("maintaind.planChange", args);
+        assert!(e["error"]["message"].as_str().unwrap().contains(says), "{e}");
+    }
+    assert_untouched(&env);
 }

@@ -100,6 +100,15 @@ local ok, err = pcall(function()
   end)
   result.manifest_summary = vim.api.nvim_buf_get_lines(vim.fn.bufnr("maintaind://manifest"), 0, -1, false)
 
+  -- Carry a mechanical change out: the daemon writes it, the summary's first line says so.
+  vim.cmd("MaintaindChange! limit article titles to 60 characters")
+  wait("the applied change", 120000, function()
+    local b = vim.fn.bufnr("maintaind://change")
+    local first = b ~= -1 and vim.api.nvim_buf_get_lines(b, 0, 1, false)[1] or ""
+    return first:find("APPLIED", 1, true) ~= nil
+  end)
+  result.apply_summary = vim.api.nvim_buf_get_lines(vim.fn.bufnr("maintaind://change"), 0, 1, false)
+
   vim.cmd("only")
   vim.cmd("buffer " .. provider)
   vim.cmd("checkhealth maintaind")

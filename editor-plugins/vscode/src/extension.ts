@@ -136,14 +136,23 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
           return r;
         }
         case "maintaind.planChange": {
-          let request = args[0];
-          if (request === undefined) {
-            request = await vscode.window.showInputBox({ title: "maintaind: what should change?", placeHolder: "add view_count to the article model" });
+          let arg = args[0];
+          if (arg === undefined) {
+            const request = await vscode.window.showInputBox({ title: "maintaind: what should change?", placeHolder: "add view_count to the article model" });
             if (typeof request !== "string" || !request.trim()) return undefined;
+            // Carrying it out is the daemon's (a rename, a validation tag; kept only without new errors).
+            const how = await vscode.window.showQuickPick(["Plan only", "Plan and apply when mechanical"], { title: "maintaind: plan, or plan and apply?" });
+            if (!how) return undefined;
+            arg = how === "Plan only" ? request : { request, apply: true };
           }
-          const r = (await next(command, [request])) as { summary: string; manifest: { id: string }; locations: Location[] } | undefined;
+          const r = (await next(command, [arg])) as { summary: string; manifest: { id: string }; locations: Location[]; applied?: { outcome: string } } | undefined;
           if (r) {
             reveal(`change ${r.manifest.id}`, r.locations.filter((l) => l.must_change));
+            if (r.applied) {
+              const first = r.summary.split("\n")[0];
+              if (r.applied.outcome === "applied") vscode.window.showInformationMessage(`maintaind: ${first}`);
+              else vscode.window.showWarningMessage(`maintaind: ${first}`);
+            }
             await showSummary(r.summary);
           }
           return r;

@@ -5,6 +5,9 @@
 --                                return, remove, behavior; default behavior)
 --   :MaintaindChange {request}   plan a change: summary in a scratch buffer, must-change in
 --                                quickfix; the plan becomes the active manifest
+--   :MaintaindChange! {request}  the same, then carry it out when it is mechanical (a rename,
+--                                a validation tag): written by the daemon, kept only without new
+--                                errors; buffers reload; the summary's first line says how it went
 --   :MaintaindManifest           the active manifest's summary in a scratch buffer
 --   :MaintaindClearManifest      deactivate the manifest
 --   :checkhealth maintaind       the binary, the project root, the language server, the daemon
@@ -224,6 +227,11 @@ local function set_quickfix(title, items)
 end
 
 local function scratch(name, text)
+  -- A second summary replaces the first (its buffer would keep the name otherwise).
+  local old = vim.fn.bufnr(name)
+  if old ~= -1 then
+    pcall(vim.api.nvim_buf_delete, old, { force = true })
+  end
   vim.cmd("new")
   local buf = vim.api.nvim_get_current_buf()
   vim.bo[buf].buftype = "nofile"
@@ -257,7 +265,7 @@ function M.blast(kind)
   end)
 end
 
-function M.change(request_text)
+function M.change(request_text, apply)
   if not request_text or vim.trim(request_text) == "" then
     notify("say what should change: :MaintaindChange add view_count to the article model", vim.log.levels.ERROR)
     return
@@ -267,7 +275,12 @@ function M.change(request_text)
   if not client then
     return
   end
-  execute(client, bufnr, "maintaind.planChange", { request_text }, function(result)
+  local args = apply and { { request = request_text, apply = true } } or { request_text }
+  execute(client, bufnr, "maintaind.planChange", args, function(result)
+    if apply then
+      -- The daemon wrote the files (or rolled them back): show what is on disk now.
+      vim.cmd("checktime")
+    end
     scratch("maintaind://change", result.summary)
     local must = {}
     for _, item in ipairs(to_items(result.locations)) do
@@ -311,8 +324,8 @@ function M.commands()
     desc = "maintaind: blast radius of the symbol under the cursor",
   })
   vim.api.nvim_create_user_command("MaintaindChange", function(o)
-    M.change(o.args)
-  end, { nargs = "+", desc = "maintaind: plan a change" })
+    M.change(o.args, o.bang)
+  end, { nargs = "+", bang = true, desc = "maintaind: plan a change (! carries a mechanical one out)" })
   vim.api.nvim_create_user_command("MaintaindManifest", M.manifest, { desc = "maintaind: the active manifest" })
   vim.api.nvim_create_user_command("MaintaindClearManifest", M.clear_manifest, { desc = "maintaind: deactivate the manifest" })
 end
