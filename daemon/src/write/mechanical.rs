@@ -167,6 +167,9 @@ pub fn edits(ws: &Workspace, manifest: &Manifest, changes: &[Mechanical]) -> Res
         }
         Ok(())
     };
+    // Files given tags: their typia import is added last, so that no line moves under a target
+    // fact's line number while the edits are made.
+    let mut tagged_files: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
     for change in changes {
         match change {
             Mechanical::AddTags { property, tags } => {
@@ -174,9 +177,7 @@ pub fn edits(ws: &Workspace, manifest: &Manifest, changes: &[Mechanical]) -> Res
                 load(&mut files, &target.file)?;
                 let (_, after) = files.get_mut(&target.file).expect("loaded above");
                 *after = add_tags(&target.file, after, target, tags).map_err(|m| refuse(format!("`{property}`: {m}")))?;
-                if !has_tags_import(&target.file, after) {
-                    *after = with_tags_import(after);
-                }
+                tagged_files.insert(target.file.clone());
             }
             Mechanical::Rename { symbol, to } => {
                 let sem = ws.semantic().ok_or_else(|| refuse(format!("renaming `{symbol}` needs the language server, which is not running")))?;
@@ -211,6 +212,12 @@ pub fn edits(ws: &Workspace, manifest: &Manifest, changes: &[Mechanical]) -> Res
             }
         }
     }
+    for path in &tagged_files {
+        let (_, after) = files.get_mut(path).expect("tagged files are loaded");
+        if !has_tags_import(path, after) {
+            *after = with_tags_import(after);
+        }
+    }
     Ok(files.into_iter().filter(|(_, (before, after))| before != after).map(|(file, (before, after))| replace_range(&file, &before, &after)).collect())
 }
 
@@ -238,7 +245,7 @@ fn target_of<'m>(manifest: &'m Manifest, symbol: &str) -> Option<&'m TargetFact>
 }
 
 /// `text` with `tags` joined to the type of the property `target` names (found by name on its
-/// first line, so an earlier edit on another line of the file does not move it).
+/// first line: the edits made before it change lines in place, never their number).
 fn add_tags(path: &str, text: &str, target: &TargetFact, tags: &[String]) -> Result<String, String> {
     let name = target.symbol.rsplit('.').next().unwrap_or(&target.symbol);
     let tree = maintaind_registry::parse_only(path, text.as_bytes()).ok_or("not a TypeScript file")?;

@@ -220,3 +220,19 @@ fn a_rename_that_reaches_an_excluded_category_writes_nothing() {
     r.expect_code(2).stderr_has("nothing written").stderr_has("refused by the gate").stderr_has("test/");
     assert_untouched(&env);
 }
+
+#[test]
+fn tags_in_a_file_without_the_typia_import_get_it_once() {
+    let env = setup();
+    let text = std::fs::read_to_string(env.path(ARTICLE)).unwrap();
+    let without: String = text.lines().filter(|l| !l.contains("from \"typia\"")).map(|l| format!("{l}\n")).collect();
+    assert_ne!(without, text, "the fixture's DTO imports tags");
+    env.write(ARTICLE, &without);
+    git_init(&env);
+    let j = env.run(&["change", "limit article titles to 60 characters", "--apply", "--ts-server", "native", "--json"]).expect_code(0).json();
+    assert_eq!(j["outcome"], "applied", "{j}");
+    let after = std::fs::read_to_string(env.path(ARTICLE)).unwrap();
+    assert_eq!(after.matches("import { tags } from \"typia\";").count(), 1, "{after}");
+    assert!(after.contains("    title?: (string & tags.MinLength<1> & tags.MaxLength<60>) | undefined;"), "both variants tagged: {after}");
+    assert!(after.contains("    title: string & tags.MinLength<1> & tags.MaxLength<60>;"), "{after}");
+}
