@@ -127,7 +127,8 @@ pub enum Command {
         /// schema (`-` for stdin); the synthesizer fills every fact. Fact fields are refused
         #[arg(long, value_name = "FILE", conflicts_with = "planner")]
         decisions: Option<String>,
-        /// Carry the plan out when every decision is mechanical (a validation tag): write the
+        /// Carry the plan out when every decision is mechanical (a rename of a TypeScript symbol,
+        /// a validation tag): write the
         /// edits in one journalled transaction, keep them only if the language server finds no
         /// new error (else roll back, exit 1); exit 2 "plan only: needs a coder" otherwise.
         /// With --dry-run, print the diff instead of writing
