@@ -354,6 +354,16 @@ fn replace_range(file: &str, before: &str, after: &str) -> Edit {
 /// a mechanical plan, shown (`dry_run`) or written through `apply` and kept only when the
 /// language server finds no new error; otherwise rolled back exactly.
 pub fn carry_out(ws: &mut Workspace, manifest: &Manifest, dry_run: bool, who: &crate::apply::Requester) -> Result<ChangeApplied, RequestError> {
+    // A rename asked of a server missing a project misses that project's files, and the check
+    // after the write would miss their errors: nothing is made or written until it is ready.
+    if let Some(sem) = ws.semantic()
+        && !sem.is_ready()
+    {
+        return Err(RequestError::Environment(anyhow::anyhow!(
+            "nothing written: the language server has not loaded every project ({}), so the edits and their check could miss files; retry when `maintaind daemon status` says ready",
+            sem.unloaded_projects().join(", ")
+        )));
+    }
     let mut report = ChangeApplied { manifest: manifest.clone(), outcome: Outcome::PlanOnly, kinds: Vec::new(), reason: None, diff: None, applied: None };
     let ops = match recognise(manifest).and_then(|m| {
         report.kinds = m.iter().map(|c| c.kind().to_string()).collect();
