@@ -162,6 +162,13 @@ pub fn copy_backend(root: &std::path::Path, to: &std::path::Path) -> Result<()> 
         anyhow::ensure!(std::process::Command::new("cp").arg("-r").arg(e.path()).arg(to).status()?.success(), "cp -r {} failed", e.path().display());
     }
     anyhow::ensure!(std::process::Command::new("cp").arg("-al").arg(root.join("node_modules")).arg(to.join("node_modules")).status()?.success(), "cp -al node_modules failed");
+    // The generated Prisma client is the copy's own: a change that regenerates it must not
+    // write through a hard link into the backend it was copied from.
+    let client = to.join("node_modules/.prisma");
+    if client.exists() {
+        std::fs::remove_dir_all(&client)?;
+        anyhow::ensure!(std::process::Command::new("cp").arg("-a").arg(root.join("node_modules/.prisma")).arg(&client).status()?.success(), "cp -a node_modules/.prisma failed");
+    }
     Ok(())
 }
 

@@ -70,7 +70,7 @@ const TOOLS: [Spec; 8] = [
     Spec {
         name: "change",
         title: "Plan a change",
-        description: "Plan a change from plain words (or from your own decisions in `decisions_json`, the planner schema: `manifest` with action `schema` prints it). Facts come from the registry and the language server; the manifest is stored and made active unless `dry_run`. `amend` re-plans the active manifest's work from the tree as it is. `apply` carries a mechanical plan out itself (a rename of a TypeScript symbol, a validation tag): written in one transaction and kept only when the language server finds no new error (else rolled back, `outcome` says so); a plan that is not mechanical is an error \"plan only: needs a coder\" with the plan stored and active for you to code.",
+        description: "Plan a change from plain words (or from your own decisions in `decisions_json`, the planner schema: `manifest` with action `schema` prints it). Facts come from the registry and the language server; the manifest is stored and made active unless `dry_run`. `amend` re-plans the active manifest's work from the tree as it is. `apply` carries a mechanical plan out itself (a rename of a TypeScript symbol or a Prisma column, a validation tag): written in one transaction and kept only when nothing new is wrong (the language server's verdict; for a column, the project's own tsc after the client is regenerated offline), else rolled back, `outcome` says so; a plan that is not mechanical is an error \"plan only: needs a coder\" with the plan stored and active for you to code.",
         argv: &["change"],
         read_only: false,
         destructive: false,

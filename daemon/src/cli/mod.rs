@@ -127,10 +127,11 @@ pub enum Command {
         /// schema (`-` for stdin); the synthesizer fills every fact. Fact fields are refused
         #[arg(long, value_name = "FILE", conflicts_with = "planner")]
         decisions: Option<String>,
-        /// Carry the plan out when every decision is mechanical (a rename of a TypeScript symbol,
-        /// a validation tag): write the
-        /// edits in one journalled transaction, keep them only if the language server finds no
-        /// new error (else roll back, exit 1); exit 2 "plan only: needs a coder" otherwise.
+        /// Carry the plan out when every decision is mechanical (a rename of a TypeScript symbol
+        /// or a Prisma column, a validation tag): write the
+        /// edits in one journalled transaction, keep them only if nothing new is wrong (the
+        /// language server; for a column, the project's tsc after `prisma generate`), else roll
+        /// back, exit 1; exit 2 "plan only: needs a coder" otherwise.
         /// With --dry-run, print the diff instead of writing
         #[arg(long, conflicts_with_all = ["amend", "no_lsp"])]
         apply: bool,
@@ -543,6 +544,13 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<i32, Failure> {
             let _lock = crate::journal::WriteLock::acquire(&crate::state::state_dir(&root), &|m| out.note(m), &|| false)?;
             let txn = journal.rollback(txn.as_deref(), *force).map_err(|e| Failure::usage(format!("{e:#}")))?;
             output::rolled_back(out, &txn);
+            // A restored schema needs its client back, or the code is checked against the new one.
+            let restored: Vec<String> = txn.files.iter().map(|f| f.path.clone()).collect();
+            match crate::prisma_change::regenerate_after_rollback(&root, &restored) {
+                Some(Ok(done)) => out.note(&done),
+                Some(Err(e)) => out.note(&format!("warning: the Prisma schema was restored but its client was not regenerated ({e}); run `npx prisma generate` before type-checking")),
+                None => {}
+            }
             Ok(EXIT_OK)
         }
         Command::Check { staged, sarif, no_lsp } => {

@@ -477,11 +477,17 @@ pub fn applied(out: &Out, r: &crate::apply::ApplyReport) {
     }
     let d = &r.diagnostics;
     if d.checked {
+        // A Prisma change is judged per tsconfig project by the project's compiler.
+        let checked = if !d.files.is_empty() && d.files.iter().all(|f| maintaind_registry::is_tsconfig(f)) {
+            format!("{} tsconfig project(s)", d.files.len())
+        } else {
+            format!("{} checked file(s)", d.files.len())
+        };
         if d.new_errors.is_empty() {
-            t.push_str(&format!("{OK}no new errors{OK:#} in {} checked file(s)", d.files.len()));
+            t.push_str(&format!("{OK}no new errors{OK:#} in {checked}"));
             t.push_str(&if d.new_warnings.is_empty() { "\n".to_string() } else { format!(" · {WARN}{} new warning(s){WARN:#}\n", d.new_warnings.len()) });
         } else {
-            t.push_str(&format!("{ERR}{} new error(s){ERR:#} in {} checked file(s):\n", d.new_errors.len(), d.files.len()));
+            t.push_str(&format!("{ERR}{} new error(s){ERR:#} in {checked}:\n", d.new_errors.len()));
         }
         for e in d.new_errors.iter().chain(&d.new_warnings) {
             let label = if e.error { format!("{ERR}error{ERR:#}") } else { format!("{WARN}warning{WARN:#}") };
@@ -523,7 +529,7 @@ pub fn change_applied(out: &Out, r: &crate::mechanical::ChangeApplied, stored: b
         }
         Outcome::RolledBack => out.error(&format!("the change added errors, so it was rolled back (nothing of it remains); manifest {id} stays active for a coder")),
         Outcome::Unverified => out.error(&format!(
-            "the language server could not check {}, so the change was rolled back; manifest {id} stays active",
+            "{} could not be checked, so the change was rolled back; manifest {id} stays active",
             r.applied.as_ref().map(|a| if a.diagnostics.unchecked.is_empty() { "the files".to_string() } else { a.diagnostics.unchecked.join(", ") }).unwrap_or_default()
         )),
         Outcome::Applied | Outcome::DryRun => {}

@@ -449,7 +449,7 @@ fn applied_line(r: &crate::mechanical::ChangeApplied) -> String {
             let errors = r.applied.as_ref().map(|a| a.diagnostics.new_errors.iter().map(|e| format!("{}:{}: {}", e.file, e.line, e.message)).collect::<Vec<_>>().join("; ")).unwrap_or_default();
             format!("ROLLED BACK: the change added errors ({errors}); nothing of it remains, the plan stays active for a coder.")
         }
-        Outcome::Unverified => "ROLLED BACK: the language server could not check every file; the plan stays active.".into(),
+        Outcome::Unverified => format!("ROLLED BACK: the change could not be checked ({}); the plan stays active.", r.applied.as_ref().map(|a| a.diagnostics.notes.join("; ")).unwrap_or_default()),
         Outcome::PlanOnly => format!("NOT APPLIED: {}", r.reason.as_deref().unwrap_or("plan only: needs a coder")),
         Outcome::DryRun => "not applied (dry run)".into(),
     }

@@ -174,7 +174,7 @@ pub struct Requester<'a> {
 }
 
 impl Requester<'_> {
-    fn say(&self, m: &str) {
+    pub fn say(&self, m: &str) {
         (self.say)(m)
     }
 }

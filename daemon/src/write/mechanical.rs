@@ -11,7 +11,10 @@
 //! Kinds known today:
 //! - **rename** of a function, type, namespace member or DTO property (`rename` with the intent
 //!   ``rename to `NEW` ``): the language server's rename at the declaration, asked where the
-//!   test project answers, so tests are renamed too. A Prisma column or model is not one yet.
+//!   test project answers, so tests are renamed too.
+//! - **column rename**: `rename` of `prisma:model.field` (a scalar column) with the same intent:
+//!   the schema, every client key and row read, the client regenerated offline and the
+//!   project's own `tsc` as judge ([`crate::prisma_change`]). A model is not renamed yet.
 //! - **validation**: `shape` of a DTO property with the intent `add tags.X<…> [& tags.Y<…>] to
 //!   the type`: the tags join the property's type (`string` → `string & tags.MaxLength<120>`,
 //!   `string | undefined` → `(string & tags.MaxLength<120>) | undefined`); a tag of the same
@@ -76,6 +79,8 @@ pub enum Mechanical {
     AddTags { property: String, tags: Vec<String> },
     /// Rename a TypeScript symbol and every reference to it.
     Rename { symbol: String, to: String },
+    /// Rename a Prisma column in the schema and every access through the client.
+    RenameColumn(crate::prisma_change::ColumnRename),
 }
 
 impl Mechanical {
@@ -84,6 +89,7 @@ impl Mechanical {
         match self {
             Mechanical::AddTags { .. } => "validation",
             Mechanical::Rename { .. } => "rename",
+            Mechanical::RenameColumn(_) => "column rename",
         }
     }
 }
@@ -101,7 +107,7 @@ pub fn recognise(manifest: &Manifest) -> Result<Vec<Mechanical>, NotMechanical> 
             Some(m) => out.push(m),
             None => {
                 return refuse(format!(
-                    "`{}`: {} `{}` is not a change maintaind makes itself; it carries out renames of TypeScript symbols (rename to `NEW`) and validation tags (add tags.MaxLength<120> to the type)",
+                    "`{}`: {} `{}` is not a change maintaind makes itself; it carries out renames of TypeScript symbols and Prisma columns (rename to `NEW`) and validation tags (add tags.MaxLength<120> to the type)",
                     c.symbol,
                     kind_name(c.kind),
                     c.intent
@@ -110,9 +116,20 @@ pub fn recognise(manifest: &Manifest) -> Result<Vec<Mechanical>, NotMechanical> 
         }
     }
     // New symbols other than a rename's new name need someone to write them.
-    let renamed = |n: &crate::manifest::NewSymbol| out.iter().any(|m| matches!(m, Mechanical::Rename { symbol, to } if *symbol == n.near && *to == n.name));
+    let renamed = |n: &crate::manifest::NewSymbol| {
+        out.iter().any(|m| match m {
+            Mechanical::Rename { symbol, to } => *symbol == n.near && *to == n.name,
+            Mechanical::RenameColumn(r) => n.near == format!("prisma:{}.{}", r.model, r.field) && n.name == r.to,
+            Mechanical::AddTags { .. } => false,
+        })
+    };
     if let Some(n) = d.new_symbols.iter().find(|n| !renamed(n)) {
         return refuse(format!("the plan creates `{}` near `{}`, which maintaind does not write itself", n.name, n.near));
+    }
+    // A column rename is judged by the project's compiler after the client is regenerated,
+    // the others by the language server, which keeps the old client's types.
+    if out.len() > 1 && out.iter().any(|m| matches!(m, Mechanical::RenameColumn(_))) {
+        return refuse("a Prisma column rename is carried out alone; plan the other changes after it".into());
     }
     Ok(out)
 }
@@ -132,8 +149,14 @@ fn recognise_one(c: &DecidedChange) -> Option<Mechanical> {
     if c.kind == ChangeKind::Rename {
         let to = c.intent.trim().strip_prefix("rename to `")?.strip_suffix('`')?;
         let identifier = to.chars().next().is_some_and(|f| f.is_alphabetic() || f == '_' || f == '$') && to.chars().all(|x| x.is_alphanumeric() || x == '_' || x == '$');
-        // A Prisma column or model renames the schema and the client's keys: not this kind.
-        return (identifier && !c.symbol.starts_with("prisma:")).then(|| Mechanical::Rename { symbol: c.symbol.clone(), to: to.to_string() });
+        if !identifier {
+            return None;
+        }
+        // A Prisma column renames the schema and the client's keys; a model is not carried out.
+        if c.symbol.starts_with("prisma:") {
+            return crate::prisma_change::ColumnRename::of(&c.symbol, to).map(Mechanical::RenameColumn);
+        }
+        return Some(Mechanical::Rename { symbol: c.symbol.clone(), to: to.to_string() });
     }
     if c.kind != ChangeKind::Shape {
         return None;
@@ -208,6 +231,34 @@ pub fn edits(ws: &Workspace, manifest: &Manifest, changes: &[Mechanical]) -> Res
                         last = e.from;
                     }
                     *after = text;
+                }
+            }
+            Mechanical::RenameColumn(r) => {
+                let registry = ws.registry();
+                let models = maintaind_registry::PrismaModels::from_files(registry.files());
+                if let Some(problem) = r.problem(&models) {
+                    return Err(refuse(format!("renaming `prisma:{}.{}`: {problem}", r.model, r.field)));
+                }
+                for path in crate::prisma_change::schema_files(registry) {
+                    load(&mut files, &path)?;
+                    let (_, after) = files.get_mut(&path).expect("loaded above");
+                    *after = crate::prisma_change::schema_edit(after, r);
+                }
+                // Rows are reached through any model's delegate (an `include` of a relation), so
+                // every file calling one and naming the field is read.
+                let reaching: Vec<String> = registry
+                    .files()
+                    .filter(|f| !matches!(f.lang, maintaind_registry::FileLang::Prisma | maintaind_registry::FileLang::Declaration))
+                    .filter(|f| f.references.of(&r.field).next().is_some())
+                    .filter(|f| f.references.iter().any(|(n, x)| x.kind == maintaind_registry::RefKind::Property && models.is_model(n)))
+                    .map(|f| f.path.clone())
+                    .collect();
+                for path in reaching {
+                    load(&mut files, &path)?;
+                    let (_, after) = files.get_mut(&path).expect("loaded above");
+                    if let Some(text) = crate::prisma_change::code_edit(&path, after, &models, r).map_err(|m| refuse(format!("renaming `prisma:{}.{}`: {m}", r.model, r.field)))? {
+                        *after = text;
+                    }
                 }
             }
         }
@@ -354,9 +405,21 @@ fn replace_range(file: &str, before: &str, after: &str) -> Edit {
 /// a mechanical plan, shown (`dry_run`) or written through `apply` and kept only when the
 /// language server finds no new error; otherwise rolled back exactly.
 pub fn carry_out(ws: &mut Workspace, manifest: &Manifest, dry_run: bool, who: &crate::apply::Requester) -> Result<ChangeApplied, RequestError> {
+    let mut report = ChangeApplied { manifest: manifest.clone(), outcome: Outcome::PlanOnly, kinds: Vec::new(), reason: None, diff: None, applied: None };
+    let changes = match recognise(manifest) {
+        Ok(m) => m,
+        Err(e) => {
+            report.reason = Some(e.to_string());
+            return Ok(report);
+        }
+    };
+    report.kinds = changes.iter().map(|c| c.kind().to_string()).collect();
+    let columns: Vec<crate::prisma_change::ColumnRename> = changes.iter().filter_map(|m| if let Mechanical::RenameColumn(r) = m { Some(r.clone()) } else { None }).collect();
     // A rename asked of a server missing a project misses that project's files, and the check
     // after the write would miss their errors: nothing is made or written until it is ready.
-    if let Some(sem) = ws.semantic()
+    // (A column rename asks the syntax and the project's compiler, not the server.)
+    if columns.is_empty()
+        && let Some(sem) = ws.semantic()
         && !sem.is_ready()
     {
         return Err(RequestError::Environment(anyhow::anyhow!(
@@ -364,11 +427,7 @@ pub fn carry_out(ws: &mut Workspace, manifest: &Manifest, dry_run: bool, who: &c
             sem.unloaded_projects().join(", ")
         )));
     }
-    let mut report = ChangeApplied { manifest: manifest.clone(), outcome: Outcome::PlanOnly, kinds: Vec::new(), reason: None, diff: None, applied: None };
-    let ops = match recognise(manifest).and_then(|m| {
-        report.kinds = m.iter().map(|c| c.kind().to_string()).collect();
-        edits(ws, manifest, &m)
-    }) {
+    let ops = match edits(ws, manifest, &changes) {
         Ok(ops) => ops,
         Err(e) => {
             report.reason = Some(e.to_string());
@@ -389,20 +448,14 @@ pub fn carry_out(ws: &mut Workspace, manifest: &Manifest, dry_run: bool, who: &c
         report.diff = Some(diff(&changes));
         return Ok(report);
     }
+    if !columns.is_empty() {
+        return carry_out_prisma(ws, manifest, ops, &columns, report, who);
+    }
     let applied = crate::apply::run(ws, manifest, &ops, false, who)?;
     let unchecked = !applied.diagnostics.checked || !applied.diagnostics.unchecked.is_empty();
     let failed = unchecked || !applied.diagnostics.new_errors.is_empty();
     if failed {
-        // Exact rollback of this transaction; the manifest stays active for a coder.
-        let _lock = crate::journal::WriteLock::acquire(&crate::state::state_dir(&root), who.say, who.gone)?;
-        crate::journal::Journal::new(&root)
-            .rollback(Some(&applied.txn), false)
-            .map_err(|e| RequestError::Environment(anyhow::anyhow!("the change broke the project and its rollback failed: {e:#}; undo with `maintaind rollback {}`", applied.txn)))?;
-        for f in &applied.files {
-            if maintaind_registry::classify(&f.path).is_some() {
-                let _ = ws.update_file(&f.path);
-            }
-        }
+        rollback(ws, &applied, who)?;
     }
     report.outcome = if !failed {
         Outcome::Applied
@@ -411,6 +464,122 @@ pub fn carry_out(ws: &mut Workspace, manifest: &Manifest, dry_run: bool, who: &c
     } else {
         Outcome::RolledBack
     };
+    report.applied = Some(applied);
+    Ok(report)
+}
+
+/// Undo the transaction `applied` wrote, exactly, and take the files back into the registry;
+/// the manifest stays active for a coder.
+fn rollback(ws: &mut Workspace, applied: &crate::apply::ApplyReport, who: &crate::apply::Requester) -> Result<(), RequestError> {
+    let root = ws.root().to_path_buf();
+    let _lock = crate::journal::WriteLock::acquire(&crate::state::state_dir(&root), who.say, who.gone)?;
+    crate::journal::Journal::new(&root)
+        .rollback(Some(&applied.txn), false)
+        .map_err(|e| RequestError::Environment(anyhow::anyhow!("the change broke the project and its rollback failed: {e:#}; undo with `maintaind rollback {}`", applied.txn)))?;
+    for f in &applied.files {
+        if maintaind_registry::classify(&f.path).is_some() {
+            let _ = ws.update_file(&f.path);
+        }
+    }
+    Ok(())
+}
+
+/// A column rename, written and judged as the issue asks of a Prisma change: the project's own
+/// compiler over every tsconfig project before the write, the client regenerated offline with
+/// the project's own Prisma CLI after it, the compiler again. A read of the old name the syntax
+/// did not follow (a row kept in a `Map`) shows as a new "property does not exist" error on
+/// that name: it is renamed too, and the whole change written again as one transaction. Any
+/// new error left rolls everything back, and the client is regenerated from the old schema.
+fn carry_out_prisma(
+    ws: &mut Workspace,
+    manifest: &Manifest,
+    ops: Vec<Edit>,
+    columns: &[crate::prisma_change::ColumnRename],
+    mut report: ChangeApplied,
+    who: &crate::apply::Requester,
+) -> Result<ChangeApplied, RequestError> {
+    use crate::prisma_change::{Compiler, PrismaCli, compiler_fixes};
+    let root = ws.root().to_path_buf();
+    let env = |m: String| RequestError::Environment(anyhow::anyhow!("nothing written: {m}"));
+    let cli = PrismaCli::find(&root, ws.registry()).map_err(env)?;
+    let judge = Compiler::find(&root, ws.registry()).map_err(env)?;
+    // The baseline is the schema's own client: one generated earlier from another schema (a
+    // rollback without regeneration, a `git checkout`) would hide the change's errors as old.
+    who.say(&format!("regenerating the Prisma client from the current schema, then type-checking with {}", judge.describe()));
+    cli.generate(&root).map_err(|e| env(format!("the Prisma client could not be generated from the current schema: {e}")))?;
+    let before = judge.diagnostics(&root).map_err(|e| env(format!("the project's compiler gave no baseline: {e}")))?;
+    let mut applied = crate::apply::run(ws, manifest, &ops, true, who)?;
+    let mut notes = vec![format!("judged by {} after {} (the language server keeps the old client's types)", judge.describe(), cli.describe())];
+    let verdict = || -> Result<Vec<crate::semantic::ServerDiagnostic>, String> {
+        who.say("regenerating the Prisma client and type-checking again");
+        cli.generate(&root)?;
+        let after = judge.diagnostics(&root)?;
+        Ok(crate::semantic::new_diagnostics(&before, &after))
+    };
+    let mut fresh = verdict();
+    if let Ok(found) = &fresh
+        && found.iter().any(|d| d.error)
+    {
+        let dir = crate::safefs::RootDir::open(&root).map_err(|e| RequestError::Environment(anyhow::anyhow!("cannot open the project root: {e}")))?;
+        let read = |p: &str| dir.read(p).ok().flatten().and_then(|b| String::from_utf8(b).ok());
+        // The files as written, with what the compiler names renamed too.
+        let mut finals: BTreeMap<String, String> = BTreeMap::new();
+        for r in columns {
+            let current = |p: &str| finals.get(p).cloned().or_else(|| read(p));
+            let fixes = compiler_fixes(found, &current, r);
+            finals.extend(fixes);
+        }
+        if !finals.is_empty() {
+            for f in applied.files.iter().filter(|f| f.action == "modified") {
+                if !finals.contains_key(&f.path)
+                    && let Some(text) = read(&f.path)
+                {
+                    finals.insert(f.path.clone(), text);
+                }
+            }
+            let mut named: Vec<String> = found.iter().filter(|d| finals.contains_key(&d.file) && crate::prisma_change::names_missing(d, columns)).map(|d| format!("{}:{}", d.file, d.line)).collect();
+            named.dedup();
+            notes.push(format!("the compiler named uses of the old name the syntax did not follow ({}); renamed too", named.join(", ")));
+            rollback(ws, &applied, who)?;
+            let mut ops = Vec::new();
+            for (path, after) in &finals {
+                let before = read(path).ok_or_else(|| RequestError::Environment(anyhow::anyhow!("cannot read {path} again after the first write was undone")))?;
+                if before != *after {
+                    ops.push(replace_range(path, &before, after));
+                }
+            }
+            applied = match crate::apply::run(ws, manifest, &ops, true, who) {
+                Ok(a) => a,
+                Err(e) => {
+                    // Nothing of the change is on disk: the client goes back to the schema's.
+                    let _ = cli.generate(&root);
+                    return Err(e);
+                }
+            };
+            fresh = verdict();
+        }
+    }
+    let (new_errors, new_warnings): (Vec<_>, Vec<_>) = fresh.as_ref().map(|f| f.iter().cloned().partition(|d| d.error)).unwrap_or_default();
+    let checked = fresh.is_ok();
+    if let Err(e) = &fresh {
+        notes.push(format!("not verified: {e}"));
+    }
+    if !checked || !new_errors.is_empty() {
+        rollback(ws, &applied, who)?;
+        if let Err(e) = cli.generate(&root) {
+            notes.push(format!("the client could not be regenerated from the restored schema ({e}); run {} yourself", cli.describe()));
+        }
+    }
+    report.outcome = match (checked, new_errors.is_empty()) {
+        (false, _) => Outcome::Unverified,
+        (true, false) => Outcome::RolledBack,
+        (true, true) => Outcome::Applied,
+    };
+    if report.outcome == Outcome::Applied {
+        notes.push("`maintaind rollback` restores the schema and regenerates the client; the database's column follows at your next migration (`prisma migrate dev` would drop and add it: write the migration as a RENAME COLUMN to keep the data)".into());
+    }
+    applied.diagnostics =
+        crate::apply::DiagnosticsReport { checked, files: judge.projects().to_vec(), new_errors, new_warnings, unchecked: if checked { Vec::new() } else { judge.projects().to_vec() }, notes };
     report.applied = Some(applied);
     Ok(report)
 }

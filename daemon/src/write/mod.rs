@@ -9,3 +9,4 @@ pub mod gate;
 pub mod hook;
 pub mod journal;
 pub mod mechanical;
+pub mod prisma_change;

@@ -79,10 +79,132 @@ fn a_plan_that_is_not_mechanical_is_kept_for_a_coder() {
     r.expect_code(2).stderr_has("plan only: needs a coder").stderr_has("is active");
     assert_untouched(&env);
     assert!(active_manifest(&env).is_some(), "the plan stays, active, for whoever codes it");
-    // A Prisma column's rename reaches the schema and the client's keys: not a TypeScript rename.
-    let j = env.run(&["change", "rename the title column of bbs_articles to headline", "--apply", "--ts-server", "native", "--json"]).expect_code(2).json();
+    // A model's rename is not carried out (only its columns are).
+    let j = env.run(&["change", "rename the bbs_articles model to bbs_posts", "--apply", "--ts-server", "native", "--json"]).expect_code(2).json();
     assert_eq!(j["outcome"], "plan_only");
-    assert!(j["reason"].as_str().unwrap().contains("`prisma:bbs_articles.title`: rename"), "{j}");
+    assert!(j["reason"].as_str().unwrap().contains("`prisma:bbs_articles`: rename"), "{j}");
+    assert_untouched(&env);
+}
+
+/// The fixture as a real backend has it for Prisma: the generated client of its schema in its
+/// own `node_modules` (tools/node's Prisma CLI, client and TypeScript, linked in; the client
+/// generated offline into the copy), the stand-in's mapping gone from tsconfig.json.
+fn with_prisma_client(env: &Env) {
+    let tools = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tools/node/node_modules");
+    let dest = env.path("node_modules");
+    let linked = std::process::Command::new("cp").arg("-al").arg(&tools).arg(&dest).status().is_ok_and(|s| s.success());
+    if !linked {
+        let _ = std::fs::remove_dir_all(&dest);
+        assert!(std::process::Command::new("cp").arg("-a").arg(&tools).arg(&dest).status().unwrap().success(), "copy {}", tools.display());
+    }
+    let _ = std::fs::remove_dir_all(dest.join(".prisma"));
+    let tsconfig = std::fs::read_to_string(env.path("tsconfig.json")).unwrap();
+    let stub = "      \"@prisma/client\": [\"./stubs/prisma-client.d.ts\"],\n";
+    assert!(tsconfig.contains(stub), "the fixture maps @prisma/client to its stand-in");
+    env.write("tsconfig.json", tsconfig.replace(stub, ""));
+    generate(env);
+}
+
+/// `prisma generate` of the client alone, offline, as maintaind runs it.
+fn generate(env: &Env) {
+    let out = std::process::Command::new(env.path("node_modules/.bin/prisma"))
+        .args(["generate", "--no-engine", "--generator", "client", "--schema", "prisma/schema"])
+        .current_dir(env.root())
+        .envs([
+            ("PRISMA_QUERY_ENGINE_LIBRARY", "/dev/null"),
+            ("PRISMA_QUERY_ENGINE_BINARY", "/dev/null"),
+            ("PRISMA_SCHEMA_ENGINE_BINARY", "/dev/null"),
+            ("PRISMA_ENGINES_CHECKSUM_IGNORE_MISSING", "1"),
+            ("CHECKPOINT_DISABLE", "1"),
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "prisma generate: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// Git of the copy, `node_modules` left out as a backend's .gitignore does.
+fn git_init_with_client(env: &Env) {
+    git_init(env);
+    std::fs::write(env.path(".git/info/exclude"), ".maintaind/\nnode_modules/\n").unwrap();
+    git(env, &["rm", "-r", "-q", "--cached", "node_modules"]);
+    git(env, &["commit", "-q", "-m", "no node_modules"]);
+}
+
+#[test]
+fn a_column_rename_regenerates_the_client_and_the_projects_compiler_agrees() {
+    let env = setup();
+    with_prisma_client(&env);
+    git_init_with_client(&env);
+    compiles(&env);
+    let r = env.run(&["change", "rename the title column of bbs_articles to headline", "--apply", "--ts-server", "native", "--json"]);
+    r.expect_code(0);
+    let j = r.json();
+    assert_eq!(j["outcome"], "applied", "{j}");
+    assert_eq!(j["kinds"], serde_json::json!(["column rename"]));
+    let d = &j["applied"]["diagnostics"];
+    assert_eq!(d["checked"], true);
+    assert_eq!(d["files"], serde_json::json!(["tsconfig.json", "test/tsconfig.json"]), "both projects judged by the project's tsc");
+    assert!(d["notes"].as_array().unwrap().iter().any(|n| n.as_str().unwrap().contains("prisma generate --no-engine")), "{d}");
+    // The schema's field; the client's keys and row reads; the API's names stay.
+    let diff = git(&env, &["diff", "--unified=0"]);
+    assert!(diff.contains("-  title String") && diff.contains("+  headline String"), "{diff}");
+    assert!(diff.contains("+      headline: props.body.title,"), "a data key is renamed, its value (the DTO's) is not:\n{diff}");
+    assert!(!diff.lines().any(|l| l.starts_with('+') && l.contains("IBbsArticle")), "{diff}");
+    let changed = git(&env, &["diff", "--name-only"]);
+    assert!(changed.lines().all(|f| f.starts_with("src/providers/") || f.starts_with("prisma/schema/")), "{changed}");
+    let client = std::fs::read_to_string(env.path("node_modules/.prisma/client/index.d.ts")).unwrap();
+    assert!(client.contains("headline: string"), "the client was regenerated from the new schema");
+    // With the user's umask, as `npm run build:prisma` would write it, not maintaind's private one.
+    use std::os::unix::fs::PermissionsExt;
+    env.write("mode-probe", "");
+    let mode = |p: &str| std::fs::metadata(env.path(p)).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode("node_modules/.prisma/client/index.d.ts"), mode("mode-probe"));
+    std::fs::remove_file(env.path("mode-probe")).unwrap();
+    compiles(&env);
+    // Rolled back exactly, and the client follows the restored schema again.
+    env.run(&["rollback"]).expect_code(0).stderr_has("regenerated the Prisma client");
+    assert_untouched(&env);
+    compiles(&env);
+}
+
+#[test]
+fn a_column_rename_the_compiler_refuses_is_rolled_back_with_the_client() {
+    let env = setup();
+    with_prisma_client(&env);
+    // A use of the column's name neither the syntax nor the compiler's "does not exist" names.
+    env.write("src/utils/articleKeys.ts", "import { bbs_articles } from \"@prisma/client\";\n\nexport const SORTABLE: (keyof bbs_articles)[] = [\"title\", \"created_at\"];\n");
+    git_init_with_client(&env);
+    compiles(&env);
+    let r = env.run(&["change", "rename the title column of bbs_articles to headline", "--apply", "--ts-server", "native", "--json"]);
+    r.expect_code(1).stderr_has("rolled back");
+    let j = r.json();
+    assert_eq!(j["outcome"], "rolled_back");
+    let errors = j["applied"]["diagnostics"]["new_errors"].as_array().unwrap();
+    assert!(errors.iter().any(|e| e["file"] == "src/utils/articleKeys.ts"), "{errors:?}");
+    assert_untouched(&env);
+    assert!(active_manifest(&env).is_some(), "the plan stays for a coder");
+    // The client is the old schema's again.
+    compiles(&env);
+}
+
+#[test]
+fn a_column_rename_without_the_projects_prisma_cli_writes_nothing() {
+    // The fixture as committed: no node_modules, so no Prisma CLI to regenerate the client with.
+    let env = setup();
+    git_init(&env);
+    let r = env.run(&["change", "rename the title column of bbs_articles to headline", "--apply", "--ts-server", "native"]);
+    r.expect_code(3).stderr_has("nothing written").stderr_has("node_modules/.bin/prisma");
+    assert_untouched(&env);
+    // The diff needs no compiler: --dry-run shows it.
+    env.run(&["change", "rename the title column of bbs_articles to headline", "--apply", "--dry-run", "--ts-server", "native"])
+        .expect_code(0)
+        .stdout_has("would apply (column rename")
+        .stdout_has("+  headline String");
+    assert_untouched(&env);
+    // A column that is not there, or a name the model already has, is refused by the plan's decisions.
+    let d = decisions(r#"{"summary":"s","changes":[{"symbol":"prisma:bbs_articles.title","kind":"rename","intent":"rename to `body`"}]}"#);
+    let j = env.run(&["change", "rename", "--decisions", d.path().to_str().unwrap(), "--apply", "--dry-run", "--ts-server", "native", "--json"]).expect_code(2).json();
+    assert!(j["reason"].as_str().unwrap().contains("already has a field `body`"), "{j}");
     assert_untouched(&env);
 }
 
