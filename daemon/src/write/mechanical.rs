@@ -81,6 +81,10 @@ pub enum Mechanical {
     Rename { symbol: String, to: String },
     /// Rename a Prisma column in the schema and every access through the client.
     RenameColumn(crate::prisma_change::ColumnRename),
+    /// Add columns to a Prisma model (the DTO properties that expose them are `AddProperty`).
+    AddColumn { model: String, fields: Vec<String> },
+    /// Add properties to a DTO type, exposing the columns of an `AddColumn`.
+    AddProperty { dto: String, fields: Vec<String> },
 }
 
 impl Mechanical {
@@ -90,6 +94,7 @@ impl Mechanical {
             Mechanical::AddTags { .. } => "validation",
             Mechanical::Rename { .. } => "rename",
             Mechanical::RenameColumn(_) => "column rename",
+            Mechanical::AddColumn { .. } | Mechanical::AddProperty { .. } => "new column",
         }
     }
 }
@@ -107,7 +112,7 @@ pub fn recognise(manifest: &Manifest) -> Result<Vec<Mechanical>, NotMechanical> 
             Some(m) => out.push(m),
             None => {
                 return refuse(format!(
-                    "`{}`: {} `{}` is not a change maintaind makes itself; it carries out renames of TypeScript symbols and Prisma columns (rename to `NEW`) and validation tags (add tags.MaxLength<120> to the type)",
+                    "`{}`: {} `{}` is not a change maintaind makes itself; it carries out renames of TypeScript symbols and Prisma columns (rename to `NEW`), new columns exposed on their DTOs (add column F, add property F) and validation tags (add tags.MaxLength<120> to the type)",
                     c.symbol,
                     kind_name(c.kind),
                     c.intent
@@ -120,6 +125,8 @@ pub fn recognise(manifest: &Manifest) -> Result<Vec<Mechanical>, NotMechanical> 
         out.iter().any(|m| match m {
             Mechanical::Rename { symbol, to } => *symbol == n.near && *to == n.name,
             Mechanical::RenameColumn(r) => n.near == format!("prisma:{}.{}", r.model, r.field) && n.name == r.to,
+            Mechanical::AddColumn { model, fields } => n.near == format!("prisma:{model}") && fields.contains(&n.name),
+            Mechanical::AddProperty { dto, fields } => n.near == *dto && fields.contains(&n.name),
             Mechanical::AddTags { .. } => false,
         })
     };
@@ -130,6 +137,26 @@ pub fn recognise(manifest: &Manifest) -> Result<Vec<Mechanical>, NotMechanical> 
     // the others by the language server, which keeps the old client's types.
     if out.len() > 1 && out.iter().any(|m| matches!(m, Mechanical::RenameColumn(_))) {
         return refuse("a Prisma column rename is carried out alone; plan the other changes after it".into());
+    }
+    // A new column comes with the DTO properties that expose it, and nothing else.
+    let columns: Vec<&Vec<String>> = out.iter().filter_map(|m| if let Mechanical::AddColumn { fields, .. } = m { Some(fields) } else { None }).collect();
+    let adds_properties = out.iter().any(|m| matches!(m, Mechanical::AddProperty { .. }));
+    if columns.len() > 1 {
+        return refuse("the plan adds columns to several models; carry them out one model at a time".into());
+    }
+    if let Some(fields) = columns.first() {
+        for m in &out {
+            match m {
+                Mechanical::AddColumn { .. } => {}
+                Mechanical::AddProperty { dto, fields: props } if props.iter().all(|p| fields.contains(p)) => {
+                    let _ = dto;
+                }
+                Mechanical::AddProperty { dto, .. } => return refuse(format!("`{dto}` gets a property that is not one of the new columns; a coder maps it")),
+                other => return refuse(format!("a new column is carried out with the DTO properties that expose it, not with a {}", other.kind())),
+            }
+        }
+    } else if adds_properties {
+        return refuse("the plan adds DTO properties without a new column: mapping them from existing data needs a coder".into());
     }
     Ok(out)
 }
@@ -160,6 +187,18 @@ fn recognise_one(c: &DecidedChange) -> Option<Mechanical> {
     }
     if c.kind != ChangeKind::Shape {
         return None;
+    }
+    // `add column a, b` on `prisma:M`; `add property a, b` on a DTO type.
+    let names = |list: &str| -> Option<Vec<String>> {
+        let fields: Vec<String> = list.split(',').map(|f| f.trim().to_string()).collect();
+        fields.iter().all(|f| !f.is_empty() && f.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')).then_some(fields)
+    };
+    if let Some(list) = c.intent.trim().strip_prefix("add column ") {
+        let model = c.symbol.strip_prefix("prisma:").filter(|m| !m.contains('.'))?;
+        return Some(Mechanical::AddColumn { model: model.to_string(), fields: names(list)? });
+    }
+    if let Some(list) = c.intent.trim().strip_prefix("add property ") {
+        return (!c.symbol.starts_with("prisma:")).then_some(Mechanical::AddProperty { dto: c.symbol.clone(), fields: names(list)? });
     }
     let tags = c.intent.trim().strip_prefix("add ")?.strip_suffix(" to the type")?;
     let tags: Vec<String> = tags.split(" & ").map(|t| t.trim().to_string()).collect();
@@ -231,6 +270,65 @@ pub fn edits(ws: &Workspace, manifest: &Manifest, changes: &[Mechanical]) -> Res
                         last = e.from;
                     }
                     *after = text;
+                }
+            }
+            Mechanical::AddProperty { .. } => {
+                // Made with its column, below: the DTO's lines must not move first.
+            }
+            Mechanical::AddColumn { model, fields } => {
+                let registry = ws.registry();
+                let models = maintaind_registry::PrismaModels::from_files(registry.files());
+                let schema = target_of(manifest, &format!("prisma:{model}")).ok_or_else(|| refuse(format!("the manifest has no target fact for `prisma:{model}`")))?;
+                load(&mut files, &schema.file)?;
+                let mut dtos: Vec<&TargetFact> = Vec::new();
+                for m in changes {
+                    if let Mechanical::AddProperty { dto, .. } = m {
+                        dtos.push(target_of(manifest, dto).ok_or_else(|| refuse(format!("the manifest has no target fact for `{dto}`")))?);
+                    }
+                }
+                // Bottom up in each file, so that no declaration moves before its turn.
+                dtos.sort_by_key(|t| std::cmp::Reverse(t.start_line));
+                let request = |dto: &str| dto.rsplit('.').next().is_some_and(|n| n.starts_with("ICreate") || n.starts_with("IUpdate"));
+                let variant = |prefix: &str| dtos.iter().find(|t| t.symbol.rsplit('.').next().is_some_and(|n| n.starts_with(prefix))).map(|t| t.symbol.clone());
+                let (create_dto, update_dto) = (variant("ICreate"), variant("IUpdate"));
+                for field in fields {
+                    let add = crate::prisma_add::AddColumn { model: model.clone(), field: field.clone(), dtos: dtos.iter().map(|t| t.symbol.clone()).collect() };
+                    if let Some(problem) = crate::prisma_add::problem(&models, &add) {
+                        return Err(refuse(format!("adding `{field}` to `prisma:{model}`: {problem}")));
+                    }
+                    let (_, after) = files.get_mut(&schema.file).expect("loaded above");
+                    *after = crate::prisma_add::schema_edit(after, &add, &models).ok_or_else(|| refuse(format!("`prisma:{model}` has no column to put `{field}` after in {}", schema.file)))?;
+                    for t in &dtos {
+                        let wants = changes.iter().any(|m| matches!(m, Mechanical::AddProperty { dto, fields } if *dto == t.symbol && fields.contains(field)));
+                        if !wants {
+                            continue;
+                        }
+                        load(&mut files, &t.file)?;
+                        let (_, after) = files.get_mut(&t.file).expect("loaded above");
+                        *after = crate::prisma_add::dto_edit(&t.file, after, &t.symbol, t.start_line, field, request(&t.symbol)).map_err(|m| refuse(format!("`{}`: {m}", t.symbol)))?;
+                    }
+                    if create_dto.is_some() || update_dto.is_some() {
+                        let writers: Vec<String> = registry
+                            .files()
+                            .filter(|f| !matches!(f.lang, maintaind_registry::FileLang::Prisma | maintaind_registry::FileLang::Declaration))
+                            .filter(|f| f.references.of(model).next().is_some())
+                            .map(|f| f.path.clone())
+                            .collect();
+                        for path in writers {
+                            load(&mut files, &path)?;
+                            let (_, after) = files.get_mut(&path).expect("loaded above");
+                            match crate::prisma_add::body_edit(&path, after, &models, &add, create_dto.as_deref(), update_dto.as_deref()) {
+                                Ok(Some(text)) => *after = text,
+                                Ok(None) => {}
+                                Err(places) => {
+                                    return Err(refuse(format!(
+                                        "clients set `{field}`, but the data written at {} is not built from the request body field by field; a coder passes it there",
+                                        places.join(", ")
+                                    )));
+                                }
+                            }
+                        }
+                    }
                 }
             }
             Mechanical::RenameColumn(r) => {
@@ -366,7 +464,7 @@ fn tagged(text: &str, ty: Node, tags: &[String]) -> Result<String, String> {
 }
 
 /// Whether `tags` is imported from typia (`import { tags } from "typia"`, possibly among others).
-fn has_tags_import(path: &str, text: &str) -> bool {
+pub(crate) fn has_tags_import(path: &str, text: &str) -> bool {
     let Some(tree) = maintaind_registry::parse_only(path, text.as_bytes()) else { return false };
     let root = tree.root_node();
     let mut cursor = root.walk();
@@ -378,7 +476,7 @@ fn has_tags_import(path: &str, text: &str) -> bool {
 }
 
 /// `text` with `import { tags } from "typia";` as its first line (AutoBE's DTO files start so).
-fn with_tags_import(text: &str) -> String {
+pub(crate) fn with_tags_import(text: &str) -> String {
     format!("import {{ tags }} from \"typia\";\n{}{text}", if text.starts_with("import ") { "" } else { "\n" })
 }
 
@@ -415,10 +513,16 @@ pub fn carry_out(ws: &mut Workspace, manifest: &Manifest, dry_run: bool, who: &c
     };
     report.kinds = changes.iter().map(|c| c.kind().to_string()).collect();
     let columns: Vec<crate::prisma_change::ColumnRename> = changes.iter().filter_map(|m| if let Mechanical::RenameColumn(r) = m { Some(r.clone()) } else { None }).collect();
+    let added: Vec<crate::prisma_add::AddColumn> = changes
+        .iter()
+        .filter_map(|m| if let Mechanical::AddColumn { model, fields } = m { Some((model, fields)) } else { None })
+        .flat_map(|(model, fields)| fields.iter().map(|f| crate::prisma_add::AddColumn { model: model.clone(), field: f.clone(), dtos: Vec::new() }))
+        .collect();
+    let prisma = !columns.is_empty() || !added.is_empty();
     // A rename asked of a server missing a project misses that project's files, and the check
     // after the write would miss their errors: nothing is made or written until it is ready.
     // (A column rename asks the syntax and the project's compiler, not the server.)
-    if columns.is_empty()
+    if !prisma
         && let Some(sem) = ws.semantic()
         && !sem.is_ready()
     {
@@ -448,8 +552,27 @@ pub fn carry_out(ws: &mut Workspace, manifest: &Manifest, dry_run: bool, who: &c
         report.diff = Some(diff(&changes));
         return Ok(report);
     }
-    if !columns.is_empty() {
-        return carry_out_prisma(ws, manifest, ops, &columns, report, who);
+    if prisma {
+        let models = maintaind_registry::PrismaModels::from_files(ws.registry().files());
+        // What the compiler names after a write, made right on the files as written.
+        let fix = move |found: &[crate::semantic::ServerDiagnostic], current: &dyn Fn(&str) -> Option<String>| -> Vec<(String, String)> {
+            let mut done: BTreeMap<String, String> = BTreeMap::new();
+            for r in &columns {
+                let now = |p: &str| done.get(p).cloned().or_else(|| current(p));
+                let fixes = crate::prisma_change::compiler_fixes(found, &now, r);
+                done.extend(fixes);
+            }
+            for a in &added {
+                let now = |p: &str| done.get(p).cloned().or_else(|| current(p));
+                let mapped = crate::prisma_add::mapping_fixes(found, &now, &models, a);
+                done.extend(mapped);
+                let now = |p: &str| done.get(p).cloned().or_else(|| current(p));
+                let selected = crate::prisma_add::select_fixes(found, &now, &models, a);
+                done.extend(selected);
+            }
+            done.into_iter().collect()
+        };
+        return carry_out_prisma(ws, manifest, ops, &fix, report, who);
     }
     let applied = crate::apply::run(ws, manifest, &ops, false, who)?;
     let unchecked = !applied.diagnostics.checked || !applied.diagnostics.unchecked.is_empty();
@@ -484,21 +607,19 @@ fn rollback(ws: &mut Workspace, applied: &crate::apply::ApplyReport, who: &crate
     Ok(())
 }
 
-/// A column rename, written and judged as the issue asks of a Prisma change: the project's own
-/// compiler over every tsconfig project before the write, the client regenerated offline with
-/// the project's own Prisma CLI after it, the compiler again. A read of the old name the syntax
-/// did not follow (a row kept in a `Map`) shows as a new "property does not exist" error on
-/// that name: it is renamed too, and the whole change written again as one transaction. Any
+/// Given the compiler's new errors and a reader of the files as written: the files made right
+/// where the errors name a place the change must reach, `(path, new text)`.
+type CompilerFix = dyn Fn(&[crate::semantic::ServerDiagnostic], &dyn Fn(&str) -> Option<String>) -> Vec<(String, String)>;
+
+/// A Prisma change (a column renamed or added), written and judged as the issue asks: the
+/// project's own compiler over every tsconfig project before the write, the client regenerated
+/// offline with the project's own Prisma CLI after it, the compiler again. What the syntax did
+/// not reach shows as new errors `fix` knows (a read of the old name in a row kept in a `Map`;
+/// a DTO built without the new property, a row fetched without it): made right on the files as
+/// written, and the whole change written again as one transaction, a few rounds at most. Any
 /// new error left rolls everything back, and the client is regenerated from the old schema.
-fn carry_out_prisma(
-    ws: &mut Workspace,
-    manifest: &Manifest,
-    ops: Vec<Edit>,
-    columns: &[crate::prisma_change::ColumnRename],
-    mut report: ChangeApplied,
-    who: &crate::apply::Requester,
-) -> Result<ChangeApplied, RequestError> {
-    use crate::prisma_change::{Compiler, PrismaCli, compiler_fixes};
+fn carry_out_prisma(ws: &mut Workspace, manifest: &Manifest, ops: Vec<Edit>, fix: &CompilerFix, mut report: ChangeApplied, who: &crate::apply::Requester) -> Result<ChangeApplied, RequestError> {
+    use crate::prisma_change::{Compiler, PrismaCli};
     let root = ws.root().to_path_buf();
     let env = |m: String| RequestError::Environment(anyhow::anyhow!("nothing written: {m}"));
     let cli = PrismaCli::find(&root, ws.registry()).map_err(env)?;
@@ -517,47 +638,49 @@ fn carry_out_prisma(
         Ok(crate::semantic::new_diagnostics(&before, &after))
     };
     let mut fresh = verdict();
-    if let Ok(found) = &fresh
-        && found.iter().any(|d| d.error)
-    {
+    // What the syntax could not reach, the compiler names: made right on the files as written,
+    // and the whole change written again as one transaction. A few rounds at most (a mapping
+    // added, then the `select` its row needs).
+    for _ in 0..3 {
+        let Ok(found) = &fresh else { break };
+        if !found.iter().any(|d| d.error) {
+            break;
+        }
         let dir = crate::safefs::RootDir::open(&root).map_err(|e| RequestError::Environment(anyhow::anyhow!("cannot open the project root: {e}")))?;
         let read = |p: &str| dir.read(p).ok().flatten().and_then(|b| String::from_utf8(b).ok());
-        // The files as written, with what the compiler names renamed too.
-        let mut finals: BTreeMap<String, String> = BTreeMap::new();
-        for r in columns {
-            let current = |p: &str| finals.get(p).cloned().or_else(|| read(p));
-            let fixes = compiler_fixes(found, &current, r);
-            finals.extend(fixes);
+        let fixes = fix(found, &read);
+        if fixes.is_empty() {
+            break;
         }
-        if !finals.is_empty() {
-            for f in applied.files.iter().filter(|f| f.action == "modified") {
-                if !finals.contains_key(&f.path)
-                    && let Some(text) = read(&f.path)
-                {
-                    finals.insert(f.path.clone(), text);
-                }
+        let named: std::collections::BTreeSet<String> = found.iter().filter(|d| d.error && fixes.iter().any(|(p, _)| *p == d.file)).map(|d| format!("{}:{}", d.file, d.line)).collect();
+        let named: Vec<String> = named.into_iter().collect();
+        notes.push(format!("the compiler named places the change must reach that the syntax did not ({}); made right there", named.join(", ")));
+        // The files as written, with the fixes.
+        let mut finals: BTreeMap<String, String> = fixes.into_iter().collect();
+        for f in applied.files.iter().filter(|f| f.action == "modified") {
+            if !finals.contains_key(&f.path)
+                && let Some(text) = read(&f.path)
+            {
+                finals.insert(f.path.clone(), text);
             }
-            let mut named: Vec<String> = found.iter().filter(|d| finals.contains_key(&d.file) && crate::prisma_change::names_missing(d, columns)).map(|d| format!("{}:{}", d.file, d.line)).collect();
-            named.dedup();
-            notes.push(format!("the compiler named uses of the old name the syntax did not follow ({}); renamed too", named.join(", ")));
-            rollback(ws, &applied, who)?;
-            let mut ops = Vec::new();
-            for (path, after) in &finals {
-                let before = read(path).ok_or_else(|| RequestError::Environment(anyhow::anyhow!("cannot read {path} again after the first write was undone")))?;
-                if before != *after {
-                    ops.push(replace_range(path, &before, after));
-                }
-            }
-            applied = match crate::apply::run(ws, manifest, &ops, true, who) {
-                Ok(a) => a,
-                Err(e) => {
-                    // Nothing of the change is on disk: the client goes back to the schema's.
-                    let _ = cli.generate(&root);
-                    return Err(e);
-                }
-            };
-            fresh = verdict();
         }
+        rollback(ws, &applied, who)?;
+        let mut ops = Vec::new();
+        for (path, after) in &finals {
+            let before = read(path).ok_or_else(|| RequestError::Environment(anyhow::anyhow!("cannot read {path} again after the first write was undone")))?;
+            if before != *after {
+                ops.push(replace_range(path, &before, after));
+            }
+        }
+        applied = match crate::apply::run(ws, manifest, &ops, true, who) {
+            Ok(a) => a,
+            Err(e) => {
+                // Nothing of the change is on disk: the client goes back to the schema's.
+                let _ = cli.generate(&root);
+                return Err(e);
+            }
+        };
+        fresh = verdict();
     }
     let (new_errors, new_warnings): (Vec<_>, Vec<_>) = fresh.as_ref().map(|f| f.iter().cloned().partition(|d| d.error)).unwrap_or_default();
     let checked = fresh.is_ok();
@@ -576,7 +699,7 @@ fn carry_out_prisma(
         (true, true) => Outcome::Applied,
     };
     if report.outcome == Outcome::Applied {
-        notes.push("`maintaind rollback` restores the schema and regenerates the client; the database's column follows at your next migration (`prisma migrate dev` would drop and add it: write the migration as a RENAME COLUMN to keep the data)".into());
+        notes.push("`maintaind rollback` restores the schema and regenerates the client; the database follows at your next migration (for a renamed column, `prisma migrate dev` would drop and add it: write the migration as a RENAME COLUMN to keep the data)".into());
     }
     applied.diagnostics =
         crate::apply::DiagnosticsReport { checked, files: judge.projects().to_vec(), new_errors, new_warnings, unchecked: if checked { Vec::new() } else { judge.projects().to_vec() }, notes };

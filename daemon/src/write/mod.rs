@@ -9,4 +9,5 @@ pub mod gate;
 pub mod hook;
 pub mod journal;
 pub mod mechanical;
+pub mod prisma_add;
 pub mod prisma_change;

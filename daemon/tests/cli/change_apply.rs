@@ -75,7 +75,7 @@ fn dry_run_prints_the_diff_and_writes_nothing() {
 fn a_plan_that_is_not_mechanical_is_kept_for_a_coder() {
     let env = setup();
     git_init(&env);
-    let r = env.run(&["change", "add view_count to the article model", "--apply", "--ts-server", "native"]);
+    let r = env.run(&["change", "change what getBbsArticlesArticleId returns", "--apply", "--ts-server", "native"]);
     r.expect_code(2).stderr_has("plan only: needs a coder").stderr_has("is active");
     assert_untouched(&env);
     assert!(active_manifest(&env).is_some(), "the plan stays, active, for whoever codes it");
@@ -187,6 +187,54 @@ fn a_column_rename_the_compiler_refuses_is_rolled_back_with_the_client() {
     compiles(&env);
 }
 
+/// The lines `git diff` adds, without the `+`.
+fn added_lines(env: &Env) -> Vec<String> {
+    git(env, &["diff", "--unified=0"]).lines().filter(|l| l.starts_with('+') && !l.starts_with("+++")).map(|l| l[1..].to_string()).collect()
+}
+
+#[test]
+fn a_new_column_is_exposed_mapped_and_passed_and_the_projects_compiler_agrees() {
+    let env = setup();
+    with_prisma_client(&env);
+    git_init_with_client(&env);
+    // Clients set a subtitle: the column, the DTO and its request bodies, every provider that
+    // builds the DTO, the create and the update.
+    let r = env.run(&["change", "articles should have a subtitle", "--apply", "--ts-server", "native", "--json"]);
+    r.expect_code(0);
+    let j = r.json();
+    assert_eq!(j["outcome"], "applied", "{j}");
+    assert_eq!(j["kinds"], serde_json::json!(["new column", "new column", "new column", "new column"]));
+    let added = added_lines(&env);
+    for line in [
+        "  subtitle String?",
+        "  subtitle: string | null;",
+        "    subtitle?: string | null | undefined;",
+        "      subtitle: props.body.subtitle,",
+        "  if (props.body.subtitle !== undefined) data.subtitle = props.body.subtitle;",
+        "    subtitle: article.subtitle,",
+        "    subtitle: created.subtitle,",
+        "    subtitle: updated.subtitle,",
+    ] {
+        assert!(added.iter().any(|l| l == line), "`{line}` is not among the added lines:\n{}", added.join("\n"));
+    }
+    let changed = git(&env, &["diff", "--name-only"]);
+    assert!(changed.lines().all(|f| f.starts_with("src/providers/") || f.starts_with("prisma/schema/") || f == "src/api/structures/IBbsArticle.ts"), "{changed}");
+    compiles(&env);
+    env.run(&["rollback"]).expect_code(0).stderr_has("regenerated the Prisma client");
+    assert_untouched(&env);
+    // A count the server fills: a default, a tagged read-only property, no request body.
+    let j = env.run(&["change", "add a view_count column to bbs_articles and expose it on IBbsArticle", "--apply", "--ts-server", "native", "--json"]).expect_code(0).json();
+    assert_eq!(j["outcome"], "applied", "{j}");
+    let added = added_lines(&env);
+    assert!(added.iter().any(|l| l == "  view_count Int @default(0)"), "{added:?}");
+    assert!(added.iter().any(|l| l == "  view_count: number & tags.Type<\"int32\"> & tags.Minimum<0>;"), "{added:?}");
+    assert!(!added.iter().any(|l| l.contains("view_count?")), "no request body gets it: {added:?}");
+    compiles(&env);
+    env.run(&["rollback"]).expect_code(0);
+    assert_untouched(&env);
+    compiles(&env);
+}
+
 #[test]
 fn a_column_rename_without_the_projects_prisma_cli_writes_nothing() {
     // The fixture as committed: no node_modules, so no Prisma CLI to regenerate the client with.
@@ -206,6 +254,23 @@ fn a_column_rename_without_the_projects_prisma_cli_writes_nothing() {
     let j = env.run(&["change", "rename", "--decisions", d.path().to_str().unwrap(), "--apply", "--dry-run", "--ts-server", "native", "--json"]).expect_code(2).json();
     assert!(j["reason"].as_str().unwrap().contains("already has a field `body`"), "{j}");
     assert_untouched(&env);
+    // A new column needs the CLI and the compiler too; its decisions are checked first.
+    env.run(&["change", "articles should have a subtitle", "--apply", "--ts-server", "native"]).expect_code(3).stderr_has("nothing written").stderr_has("node_modules/.bin/prisma");
+    assert_untouched(&env);
+    for (decisions_json, says) in [
+        (r#"{"summary":"s","changes":[{"symbol":"prisma:bbs_articles","kind":"shape","intent":"add column title"}]}"#, "already has a field `title`"),
+        (r#"{"summary":"s","changes":[{"symbol":"IBbsArticle","kind":"shape","intent":"add property subtitle"}]}"#, "DTO properties without a new column"),
+        (
+            r#"{"summary":"s","changes":[{"symbol":"prisma:bbs_articles","kind":"shape","intent":"add column subtitle"},{"symbol":"IBbsArticle","kind":"shape","intent":"add property headline"}]}"#,
+            "not one of the new columns",
+        ),
+        (r#"{"summary":"s","changes":[{"symbol":"prisma:bbs_articles","kind":"shape","intent":"add column Sub Title"}]}"#, "is not a change maintaind makes itself"),
+    ] {
+        let d = decisions(decisions_json);
+        let j = env.run(&["change", "add", "--decisions", d.path().to_str().unwrap(), "--apply", "--dry-run", "--ts-server", "native", "--json"]).expect_code(2).json();
+        assert!(j["reason"].as_str().unwrap_or_default().contains(says), "{decisions_json}: {j}");
+        assert_untouched(&env);
+    }
 }
 
 #[test]
@@ -254,7 +319,7 @@ fn a_running_daemon_carries_it_out_too() {
     assert!(std::fs::read_to_string(env.path(ARTICLE)).unwrap().contains("title: string & tags.MinLength<1> & tags.MaxLength<60>;"));
     env.run(&["rollback"]).expect_code(0);
     assert_untouched(&env);
-    env.run(&["change", "add view_count to the article model", "--apply"]).expect_code(2).stderr_has("plan only: needs a coder");
+    env.run(&["change", "change what getBbsArticlesArticleId returns", "--apply"]).expect_code(2).stderr_has("plan only: needs a coder");
     assert_untouched(&env);
 }
 

@@ -397,7 +397,7 @@ fn the_editor_command_carries_a_mechanical_change_out() {
     env.run(&["rollback"]).expect_code(0);
     assert_untouched(&env);
     // Not mechanical: an answer that says so, with the plan active; nothing written.
-    let r = lsp.command("maintaind.planChange", json!([{"request": "add view_count to the article model", "apply": true}]));
+    let r = lsp.command("maintaind.planChange", json!([{"request": "change what getBbsArticlesArticleId returns", "apply": true}]));
     assert_eq!(r["result"]["applied"]["outcome"], "plan_only", "{r}");
     assert!(r["result"]["summary"].as_str().unwrap().starts_with("NOT APPLIED: plan only: needs a coder"), "{r}");
     assert_eq!(r["result"]["active"], true);

@@ -250,8 +250,8 @@ fn an_agent_has_a_mechanical_change_carried_out_and_a_coders_plan_kept() {
     assert!(std::fs::read_to_string(env.path("src/api/structures/IBbsArticle.ts")).unwrap().contains("tags.MaxLength<60>"));
     env.run(&["rollback"]).expect_code(0);
     assert_untouched(&env);
-    let refused = mcp.error("change", json!({"request": "add view_count to the article model", "apply": true}));
+    let refused = mcp.error("change", json!({"request": "change what getBbsArticlesArticleId returns", "apply": true}));
     assert!(refused.contains("plan only: needs a coder"), "{refused}");
     assert_untouched(&env);
-    assert!(mcp.ok("manifest", json!({"action": "show"}))["request"].as_str().unwrap().contains("view_count"), "the plan is stored and active");
+    assert!(mcp.ok("manifest", json!({"action": "show"}))["request"].as_str().unwrap().contains("returns"), "the plan is stored and active");
 }
