@@ -663,16 +663,69 @@ fn parameter(r: &Resolver, req: &Request) -> Result<Option<Decisions>, PlanError
     let before: Vec<String> = req.words[..pi].iter().rev().take_while(|w| !stop(w)).cloned().collect::<Vec<_>>().into_iter().rev().collect();
     let name = if !before.is_empty() { Some(snake(&before)) } else { req.words.get(pi + 1).filter(|w| !stop(w) && is_identifier(w)).cloned() };
     let Some(name) = name else { return Err(err(format!("name the parameter, e.g. `{target} needs a required locale parameter`"), vec![])) };
-    let verb = if removing { "remove" } else { "add" };
-    let mut d = decisions(
-        format!("{} parameter `{name}` {} `{target}`.", if removing { "Remove" } else { "Add" }, if removing { "from" } else { "to" }),
-        vec![change(&target, ChangeKind::Signature, format!("{verb} parameter `{name}`"))],
-    );
+    // "an optional locale parameter"; "a required sort parameter with value "asc"": what the
+    // callers pass, so the change can be carried out without a coder.
+    let optional = !removing && req.has("optional");
+    let value = if removing || optional { None } else { literal_after(&req.text, &req.words[pi]) };
+    let intent = match (removing, optional, &value) {
+        (true, _, _) => format!("remove parameter `{name}`"),
+        (false, true, _) => format!("add optional parameter `{name}`"),
+        (false, false, Some(v)) => format!("add parameter `{name}` = {v}"),
+        (false, false, None) => format!("add parameter `{name}`"),
+    };
+    let mut d =
+        decisions(format!("{} parameter `{name}` {} `{target}`.", if removing { "Remove" } else { "Add" }, if removing { "from" } else { "to" }), vec![change(&target, ChangeKind::Signature, intent)]);
     if !removing {
         d.new_symbols.push(NewSymbol { name: name.clone(), kind: NewSymbolKind::Parameter, near: target.clone() });
     }
     d.acceptance_criteria.push(format!("every call of `{target}` {} `{name}`", if removing { "no longer passes" } else { "passes" }));
     Ok(Some(d))
+}
+
+/// The first literal the request gives after the word `after` (`parameter`): a quoted string
+/// (`"asc"`, `'asc'`, written back with double quotes), a number or `true`/`false`.
+fn literal_after(text: &str, after: &str) -> Option<String> {
+    let lower = text.to_lowercase();
+    let start = lower.find(&after.to_lowercase())? + after.len();
+    let rest = &text[start..];
+    let mut chars = rest.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '"' | '\'' | '“' => {
+                let close = match c {
+                    '“' => '”',
+                    other => other,
+                };
+                let body_start = i + c.len_utf8();
+                let end = rest[body_start..].find(close)?;
+                let body = &rest[body_start..body_start + end];
+                if body.contains(['"', '\\', '\n']) {
+                    return None;
+                }
+                return Some(format!("\"{body}\""));
+            }
+            _ if c.is_ascii_digit() || (c == '-' && chars.peek().is_some_and(|(_, d)| d.is_ascii_digit())) => {
+                let before_ok = i == 0 || rest[..i].ends_with(|p: char| p.is_whitespace() || p == '=');
+                let token: String = rest[i..].chars().take_while(|d| d.is_ascii_digit() || *d == '.' || *d == '-').collect();
+                let token = token.trim_end_matches('.');
+                if before_ok && token.parse::<f64>().is_ok() {
+                    return Some(token.to_string());
+                }
+            }
+            _ if c.is_alphabetic() => {
+                let word: String = rest[i..].chars().take_while(|d| d.is_alphanumeric()).collect();
+                let before_ok = i == 0 || rest[..i].ends_with(char::is_whitespace);
+                if before_ok && (word == "true" || word == "false") {
+                    return Some(word);
+                }
+                for _ in 1..word.chars().count() {
+                    chars.next();
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// A typia constraint read from the request: `tags.MaxLength<120>`, `tags.Format<"email">`, …

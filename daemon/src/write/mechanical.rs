@@ -15,6 +15,10 @@
 //! - **column rename**: `rename` of `prisma:model.field` (a scalar column) with the same intent:
 //!   the schema, every client key and row read, the client regenerated offline and the
 //!   project's own `tsc` as judge ([`crate::prisma_change`]). A model is not renamed yet.
+//! - **new column**: `shape` of `prisma:model` with `add column F` and of the DTO types that
+//!   expose it with `add property F` ([`crate::prisma_add`]), judged like a column rename.
+//! - **new parameter**: `signature` with `add optional parameter `P`` or `add parameter `P` =
+//!   VALUE` ([`crate::parameter`]): the provider's `props` type, and every call passing VALUE.
 //! - **validation**: `shape` of a DTO property with the intent `add tags.X<…> [& tags.Y<…>] to
 //!   the type`: the tags join the property's type (`string` → `string & tags.MaxLength<120>`,
 //!   `string | undefined` → `(string & tags.MaxLength<120>) | undefined`); a tag of the same
@@ -85,6 +89,8 @@ pub enum Mechanical {
     AddColumn { model: String, fields: Vec<String> },
     /// Add properties to a DTO type, exposing the columns of an `AddColumn`.
     AddProperty { dto: String, fields: Vec<String> },
+    /// Add a parameter to a provider's `props` (optional, or passed by every caller).
+    AddParameter(crate::parameter::AddParameter),
 }
 
 impl Mechanical {
@@ -95,6 +101,7 @@ impl Mechanical {
             Mechanical::Rename { .. } => "rename",
             Mechanical::RenameColumn(_) => "column rename",
             Mechanical::AddColumn { .. } | Mechanical::AddProperty { .. } => "new column",
+            Mechanical::AddParameter(_) => "new parameter",
         }
     }
 }
@@ -110,9 +117,16 @@ pub fn recognise(manifest: &Manifest) -> Result<Vec<Mechanical>, NotMechanical> 
     for c in &d.changes {
         match recognise_one(c) {
             Some(m) => out.push(m),
+            None if c.kind == ChangeKind::Signature && c.intent.trim().starts_with("add parameter `") && !c.intent.contains("` = ") => {
+                return refuse(format!(
+                    "`{}`: a required parameter needs the value every caller passes: say it (`… a required {} parameter with value \"x\"`), or make it optional",
+                    c.symbol,
+                    c.intent.trim().trim_start_matches("add parameter `").trim_end_matches('`')
+                ));
+            }
             None => {
                 return refuse(format!(
-                    "`{}`: {} `{}` is not a change maintaind makes itself; it carries out renames of TypeScript symbols and Prisma columns (rename to `NEW`), new columns exposed on their DTOs (add column F, add property F) and validation tags (add tags.MaxLength<120> to the type)",
+                    "`{}`: {} `{}` is not a change maintaind makes itself; it carries out renames of TypeScript symbols and Prisma columns (rename to `NEW`), new columns exposed on their DTOs (add column F, add property F), new parameters (add optional parameter `P`, add parameter `P` = VALUE) and validation tags (add tags.MaxLength<120> to the type)",
                     c.symbol,
                     kind_name(c.kind),
                     c.intent
@@ -127,6 +141,7 @@ pub fn recognise(manifest: &Manifest) -> Result<Vec<Mechanical>, NotMechanical> 
             Mechanical::RenameColumn(r) => n.near == format!("prisma:{}.{}", r.model, r.field) && n.name == r.to,
             Mechanical::AddColumn { model, fields } => n.near == format!("prisma:{model}") && fields.contains(&n.name),
             Mechanical::AddProperty { dto, fields } => n.near == *dto && fields.contains(&n.name),
+            Mechanical::AddParameter(p) => n.near == p.function && n.name == p.name,
             Mechanical::AddTags { .. } => false,
         })
     };
@@ -184,6 +199,9 @@ fn recognise_one(c: &DecidedChange) -> Option<Mechanical> {
             return crate::prisma_change::ColumnRename::of(&c.symbol, to).map(Mechanical::RenameColumn);
         }
         return Some(Mechanical::Rename { symbol: c.symbol.clone(), to: to.to_string() });
+    }
+    if c.kind == ChangeKind::Signature {
+        return crate::parameter::AddParameter::of(&c.symbol, &c.intent).map(Mechanical::AddParameter);
     }
     if c.kind != ChangeKind::Shape {
         return None;
@@ -274,6 +292,32 @@ pub fn edits(ws: &Workspace, manifest: &Manifest, changes: &[Mechanical]) -> Res
             }
             Mechanical::AddProperty { .. } => {
                 // Made with its column, below: the DTO's lines must not move first.
+            }
+            Mechanical::AddParameter(p) => {
+                let target = target_of(manifest, &p.function).ok_or_else(|| refuse(format!("the manifest has no target fact for `{}`", p.function)))?;
+                load(&mut files, &target.file)?;
+                let (_, after) = files.get_mut(&target.file).expect("loaded above");
+                *after = crate::parameter::declaration_edit(&target.file, after, target.start_line, p).map_err(refuse)?;
+                if p.value.is_some() {
+                    let callers: Vec<String> = ws
+                        .registry()
+                        .files()
+                        .filter(|f| !matches!(f.lang, maintaind_registry::FileLang::Prisma | maintaind_registry::FileLang::Declaration))
+                        .filter(|f| f.references.of(&p.function).next().is_some())
+                        .map(|f| f.path.clone())
+                        .collect();
+                    for path in callers {
+                        load(&mut files, &path)?;
+                        let (_, after) = files.get_mut(&path).expect("loaded above");
+                        match crate::parameter::calls_edit(&path, after, p) {
+                            Ok(Some(text)) => *after = text,
+                            Ok(None) => {}
+                            Err(places) => {
+                                return Err(refuse(format!("`{}` is called at {} with something other than an object literal; a coder passes `{}` there", p.function, places.join(", "), p.name)));
+                            }
+                        }
+                    }
+                }
             }
             Mechanical::AddColumn { model, fields } => {
                 let registry = ws.registry();
@@ -407,7 +451,7 @@ fn add_tags(path: &str, text: &str, target: &TargetFact, tags: &[String]) -> Res
 }
 
 /// The first node under `node` (itself included), in document order, that `pred` accepts.
-fn find<'t>(node: Node<'t>, pred: &dyn Fn(Node<'t>) -> bool) -> Option<Node<'t>> {
+pub(crate) fn find<'t>(node: Node<'t>, pred: &dyn Fn(Node<'t>) -> bool) -> Option<Node<'t>> {
     if pred(node) {
         return Some(node);
     }

@@ -9,5 +9,6 @@ pub mod gate;
 pub mod hook;
 pub mod journal;
 pub mod mechanical;
+pub mod parameter;
 pub mod prisma_add;
 pub mod prisma_change;

@@ -27,6 +27,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use maintaind_registry::{AccessRole, PrismaAccess, PrismaModels};
 use tree_sitter::{Node, Point};
 
+use crate::mechanical::find;
 use crate::semantic::ServerDiagnostic;
 
 /// A new column of `model`, exposed on `dtos` (`(type, clients set it)`).
@@ -215,17 +216,8 @@ pub fn dto_edit(path: &str, text: &str, dto: &str, line: u32, field: &str, reque
     Ok(if t.uses_tags() && !crate::mechanical::has_tags_import(path, &out) { crate::mechanical::with_tags_import(&out) } else { out })
 }
 
-/// The first node under `node` (itself included) that `pred` accepts.
-fn find<'t>(node: Node<'t>, pred: &dyn Fn(Node<'t>) -> bool) -> Option<Node<'t>> {
-    if pred(node) {
-        return Some(node);
-    }
-    let mut cursor = node.walk();
-    let children: Vec<Node<'t>> = node.named_children(&mut cursor).collect();
-    children.into_iter().find_map(|c| find(c, pred))
-}
-
-fn all<'t>(node: Node<'t>, pred: &dyn Fn(Node<'t>) -> bool, out: &mut Vec<Node<'t>>) {
+/// Every node under `node` (itself included) that `pred` accepts, in document order.
+pub(crate) fn all<'t>(node: Node<'t>, pred: &dyn Fn(Node<'t>) -> bool, out: &mut Vec<Node<'t>>) {
     if pred(node) {
         out.push(node);
     }
@@ -250,7 +242,7 @@ fn keys(text: &str, object: Node) -> BTreeSet<String> {
 
 /// `text` with `entry` (`key: value`) appended to `object`, on a line of its own when the
 /// object is written one entry per line.
-fn append_entry(text: &str, object: Node, entry: &str) -> (usize, String) {
+pub(crate) fn append_entry(text: &str, object: Node, entry: &str) -> (usize, String) {
     let mut cursor = object.walk();
     let entries: Vec<Node> = object.named_children(&mut cursor).filter(|c| c.kind() != "comment").collect();
     let close = object.end_byte() - 1;

@@ -423,3 +423,42 @@ fn tags_in_a_file_without_the_typia_import_get_it_once() {
     assert!(after.contains("    title?: (string & tags.MinLength<1> & tags.MaxLength<60>) | undefined;"), "both variants tagged: {after}");
     assert!(after.contains("    title: string & tags.MinLength<1> & tags.MaxLength<60>;"), "{after}");
 }
+
+#[test]
+fn a_new_parameter_joins_the_props_and_every_caller_passes_its_value() {
+    let env = setup();
+    git_init(&env);
+    let r = env.run(&["change", "postBbsMemberArticles needs a required channel parameter with value \"web\"", "--apply", "--ts-server", "native", "--json"]);
+    r.expect_code(0);
+    let j = r.json();
+    assert_eq!(j["outcome"], "applied", "{j}");
+    assert_eq!(j["kinds"], serde_json::json!(["new parameter"]));
+    let added = added_lines(&env);
+    assert_eq!(added, ["        channel: \"web\",", "  channel: string;"], "the controller passes it; the provider takes it");
+    compiles(&env);
+    env.run(&["rollback"]).expect_code(0);
+    assert_untouched(&env);
+    // An optional one: no caller changes.
+    let j = env.run(&["change", "patchBbsArticles needs an optional limit parameter", "--apply", "--ts-server", "native", "--json"]).expect_code(0).json();
+    assert_eq!(j["outcome"], "applied", "{j}");
+    assert_eq!(added_lines(&env), ["  limit?: number | undefined;"]);
+    compiles(&env);
+    env.run(&["rollback"]).expect_code(0);
+    assert_untouched(&env);
+    // Required without a value: the callers' value is not known, so a coder's.
+    let r = env.run(&["change", "postBbsMemberArticles needs a required tenant parameter", "--apply", "--ts-server", "native", "--json"]);
+    r.expect_code(2);
+    assert!(r.json()["reason"].as_str().unwrap().contains("a required parameter needs the value every caller passes"), "{}", r.stdout());
+    assert_untouched(&env);
+    // Decisions an agent wrote badly are refused, nothing written.
+    for (decisions_json, says) in [
+        (r#"{"summary":"s","changes":[{"symbol":"postBbsMemberArticles","kind":"signature","intent":"add parameter `body` = 1"}]}"#, "already takes `body`"),
+        (r#"{"summary":"s","changes":[{"symbol":"postBbsMemberArticles","kind":"signature","intent":"add parameter `x` = web"}]}"#, "is not a change maintaind makes itself"),
+        (r#"{"summary":"s","changes":[{"symbol":"toISOStringSafe","kind":"signature","intent":"add optional parameter `locale`"}]}"#, "one `props` object"),
+    ] {
+        let d = decisions(decisions_json);
+        let j = env.run(&["change", "add", "--decisions", d.path().to_str().unwrap(), "--apply", "--ts-server", "native", "--json"]).expect_code(2).json();
+        assert!(j["reason"].as_str().unwrap_or_default().contains(says), "{decisions_json}: {j}");
+        assert_untouched(&env);
+    }
+}

@@ -215,3 +215,16 @@ fn new_symbols_and_criteria_are_decided() {
     let json = serde_json::to_string(&d).unwrap();
     assert_eq!(crate::manifest::parse_decisions(&json).unwrap(), d, "planner output satisfies its own strict parser");
 }
+
+#[test]
+fn a_parameter_says_what_callers_pass() {
+    let intent = |req: &str| plan_offline(req, registry()).unwrap().changes[0].intent.clone();
+    assert_eq!(intent("postBbsMemberArticles needs a required channel parameter with value \"web\""), "add parameter `channel` = \"web\"");
+    assert_eq!(intent("add a limit parameter of 20 to patchBbsArticles"), "add parameter `limit` = 20");
+    assert_eq!(intent("postBbsMemberArticles needs an optional locale parameter"), "add optional parameter `locale`");
+    assert_eq!(intent("postBbsMemberArticles needs a required tenant parameter"), "add parameter `tenant`");
+    assert_eq!(intent("add a dryRun argument set to true to deleteBbsMemberArticlesArticleId"), "add parameter `dryRun` = true");
+    assert_eq!(literal_after("a channel parameter with value 'web' now", "parameter"), Some("\"web\"".into()));
+    assert_eq!(literal_after("a channel parameter to postV2", "parameter"), None);
+    assert_eq!(literal_after("a parameter \"a\\\"b\"", "parameter"), None);
+}
