@@ -128,7 +128,8 @@ pub enum Command {
         #[arg(long, value_name = "FILE", conflicts_with = "planner")]
         decisions: Option<String>,
         /// Carry the plan out when every decision is mechanical (a rename of a TypeScript symbol
-        /// or a Prisma column, a new column exposed on its DTO, a validation tag): write the
+        /// or a Prisma column, a new column exposed on its DTO, a validation tag, a new
+        /// parameter): write the
         /// edits in one journalled transaction, keep them only if nothing new is wrong (the
         /// language server; for a column, the project's tsc after `prisma generate`), else roll
         /// back, exit 1; exit 2 "plan only: needs a coder" otherwise.

@@ -45,7 +45,7 @@ pub enum ColumnType {
     Count,
     /// `is_*`, `has_*`, `*_flag`, `locked`, `pinned`…: `Boolean @default(false)`.
     Flag,
-    /// `*_at`: `DateTime?`.
+    /// `*_at`, `*_date`, `deadline`, `due`: `DateTime?`.
     Time,
     /// A measure (`weight`, `price`, `*_amount`, `rating`…): `Float?`.
     Measure,
@@ -64,7 +64,7 @@ impl ColumnType {
             ColumnType::Count
         } else if field.starts_with("is_") || field.starts_with("has_") || field.starts_with("can_") || field.ends_with("_flag") || FLAGS.contains(&field) {
             ColumnType::Flag
-        } else if field.ends_with("_at") {
+        } else if field.ends_with("_at") || field == "date" || field.ends_with("_date") || field == "deadline" || field == "due" {
             ColumnType::Time
         } else if MEASURES.contains(&last) {
             ColumnType::Measure
@@ -360,9 +360,15 @@ fn literals_for<'t>(text: &str, at: Node<'t>) -> Vec<Node<'t>> {
     }
     let mut out = Vec::new();
     all(scope, &|n| n.kind() == "object", &mut out);
+    // A variable named there (`return out;`, `{ pagination, data }`): the literals it was
+    // declared with (`const data = rows.map((r) => ({ … }))`).
+    let named = match scope.kind() {
+        "identifier" | "shorthand_property_identifier" => Some(scope),
+        "return_statement" => scope.named_child(0).filter(|n| n.kind() == "identifier"),
+        _ => None,
+    };
     if out.is_empty()
-        && scope.kind() == "return_statement"
-        && let Some(id) = scope.named_child(0).filter(|n| n.kind() == "identifier")
+        && let Some(id) = named
     {
         let name = &text[id.byte_range()];
         let mut function = scope.parent();
@@ -373,10 +379,10 @@ fn literals_for<'t>(text: &str, at: Node<'t>) -> Vec<Node<'t>> {
             function = f.parent();
         }
         if let Some(f) = function
-            && let Some(decl) = find(f, &|n| n.kind() == "variable_declarator" && n.child_by_field_name("name").is_some_and(|m| &text[m.byte_range()] == name))
-            && let Some(value) = decl.child_by_field_name("value").filter(|v| v.kind() == "object")
+            && let Some(decl) = find(f, &|n| n.kind() == "variable_declarator" && n.start_byte() < id.start_byte() && n.child_by_field_name("name").is_some_and(|m| &text[m.byte_range()] == name))
+            && let Some(value) = decl.child_by_field_name("value")
         {
-            out.push(value);
+            all(value, &|n| n.kind() == "object", &mut out);
         }
     }
     out
@@ -516,8 +522,12 @@ fn body_insert(text: &str, call: Node, field: &str) -> Option<Option<(usize, Str
         if keys(text, object).contains(field) {
             return Some(None);
         }
-        let body = body_of(text, object)?;
-        Some(Some(append_entry(text, object, &format!("{field}: {body}.{field}"))))
+        if let Some(body) = body_of(text, object) {
+            return Some(Some(append_entry(text, object, &format!("{field}: {body}.{field}"))));
+        }
+        // Conditional spreads: `...(body.k !== undefined && { k: body.k })`.
+        let body = spread_body_of(text, object)?;
+        Some(Some(append_entry(text, object, &format!("...({body}.{field} !== undefined && {{ {field}: {body}.{field} }})"))))
     };
     if value.kind() == "object" {
         return literal(value);
@@ -577,6 +587,27 @@ fn body_insert(text: &str, call: Node, field: &str) -> Option<Option<(usize, Str
     Some(Some((stmt.end_byte(), format!("\n{indent}{statement}"))))
 }
 
+/// The request body a `data` literal copies from through conditional spreads:
+/// `P` of `...(P.k !== undefined && { k: P.k })`.
+fn spread_body_of(text: &str, data: Node) -> Option<String> {
+    let mut cursor = data.walk();
+    for spread in data.named_children(&mut cursor).filter(|c| c.kind() == "spread_element") {
+        let Some(mut inner) = spread.named_child(0) else { continue };
+        if inner.kind() == "parenthesized_expression" {
+            let Some(i) = inner.named_child(0) else { continue };
+            inner = i;
+        }
+        if inner.kind() != "binary_expression" || inner.child_by_field_name("operator").is_some_and(|o| &text[o.byte_range()] != "&&") {
+            continue;
+        }
+        let Some(object) = inner.child_by_field_name("right").filter(|r| r.kind() == "object") else { continue };
+        if let Some(body) = body_of(text, object) {
+            return Some(body);
+        }
+    }
+    None
+}
+
 /// The request body a `data` literal copies from: `P` of a pair `k: P.k` (or `P.k ?? …`).
 fn body_of(text: &str, data: Node) -> Option<String> {
     let mut cursor = data.walk();
@@ -607,6 +638,11 @@ mod tests {
 
     const SCHEMA: &str = "model posts {\n  //----\n  // COLUMNS\n  //----\n  /// Primary Key.\n  id String @id\n  \n  /// Title.\n  title String\n  \n  //----\n  // RELATIONS\n  //----\n  author members @relation(fields: [title], references: [id])\n  @@index([title])\n}\nmodel members {\n  id String @id\n  posts posts[]\n}\n";
 
+    /// A compiler error in `src/p.ts`.
+    fn error_at(line: u32, col: u32, code: &str, message: &str) -> ServerDiagnostic {
+        ServerDiagnostic { file: "src/p.ts".into(), line, col, error: true, code: Some(code.into()), message: message.into() }
+    }
+
     fn add(field: &str) -> AddColumn {
         AddColumn { model: "posts".into(), field: field.into(), dtos: vec![] }
     }
@@ -617,6 +653,7 @@ mod tests {
         assert_eq!(ColumnType::of("is_locked"), ColumnType::Flag);
         assert_eq!(ColumnType::of("locked"), ColumnType::Flag);
         assert_eq!(ColumnType::of("shipped_at"), ColumnType::Time);
+        assert_eq!(ColumnType::of("due_date"), ColumnType::Time);
         assert_eq!(ColumnType::of("weight"), ColumnType::Measure);
         assert_eq!(ColumnType::of("gift_message"), ColumnType::Text);
     }
@@ -645,30 +682,30 @@ mod tests {
     fn the_compiler_names_the_literals_that_build_the_dto() {
         let m = models(SCHEMA);
         let text = "import { MyGlobal } from \"../MyGlobal\";\nexport async function get(): Promise<IPost> {\n  const post = await MyGlobal.prisma.posts.findFirstOrThrow({ select: { id: true, title: true } });\n  return {\n    id: post.id,\n    title: post.title,\n  };\n}\n";
-        let errors = vec![ServerDiagnostic {
-            file: "src/p.ts".into(),
-            line: 4,
-            col: 3,
-            error: true,
-            code: Some("2741".into()),
-            message: "Property 'view_count' is missing in type '{ id: string; }' but required in type 'IPost'.".into(),
-        }];
+        let errors = vec![error_at(4, 3, "2741", "Property 'view_count' is missing in type '{ id: string; }' but required in type 'IPost'.")];
         let fixed = mapping_fixes(&errors, &|_| Some(text.to_string()), &m, &add("view_count"));
         let mapped = &fixed[0].1;
         assert!(mapped.contains("    title: post.title,\n    view_count: post.view_count,\n  };"), "{mapped}");
         // An existence check's `select` elsewhere in the file is left alone.
         let mapped = mapped.replace("  const post =", "  const other = await MyGlobal.prisma.posts.findFirst({ select: { id: true } });\n  const post =");
-        let errors = vec![ServerDiagnostic {
-            file: "src/p.ts".into(),
-            line: 8,
-            col: 23,
-            error: true,
-            code: Some("2339".into()),
-            message: "Property 'view_count' does not exist on type '{ id: string; title: string; }'.".into(),
-        }];
+        let errors = vec![error_at(8, 23, "2339", "Property 'view_count' does not exist on type '{ id: string; title: string; }'.")];
         let selected = select_fixes(&errors, &|_| Some(mapped.clone()), &m, &add("view_count"));
         assert!(selected[0].1.contains("select: { id: true, title: true, view_count: true }"), "{}", selected[0].1);
         assert!(selected[0].1.contains("findFirst({ select: { id: true } })"), "{}", selected[0].1);
+    }
+
+    #[test]
+    fn a_list_built_in_a_variable_is_followed() {
+        let m = models(SCHEMA);
+        let text = "export async function list(): Promise<IPage> {\n  const [total, rows] = await Promise.all([\n    MyGlobal.prisma.posts.count({}),\n    MyGlobal.prisma.posts.findMany({}),\n  ]);\n  const data = rows.map((post) => ({\n    id: post.id,\n    title: post.title,\n  }));\n  return {\n    total,\n    data,\n  };\n}\n";
+        let errors = vec![error_at(
+            12,
+            5,
+            "2322",
+            "Type '{ id: string; title: string; }[]' is not assignable to type 'IPost[]'. Property 'view_count' is missing in type '{ id: string; title: string; }' but required in type 'IPost'.",
+        )];
+        let fixed = mapping_fixes(&errors, &|_| Some(text.to_string()), &m, &add("view_count"));
+        assert!(fixed[0].1.contains("    title: post.title,\n    view_count: post.view_count,\n  }));"), "{fixed:?}");
     }
 
     #[test]
@@ -683,6 +720,10 @@ mod tests {
         let update = "export async function put(props: { body: IPost.IUpdate }) {\n  const data: Prisma.postsUpdateInput = {\n    updated_at: new Date(),\n  };\n  if (props.body.title !== undefined) data.title = props.body.title;\n  return MyGlobal.prisma.posts.update({ where: { id: \"1\" }, data });\n}\n";
         let out = body_edit("src/p.ts", update, &m, &add("weight"), None, Some("IPost.IUpdate")).unwrap().unwrap();
         assert!(out.contains("  if (props.body.title !== undefined) data.title = props.body.title;\n  if (props.body.weight !== undefined) data.weight = props.body.weight;\n"), "{out}");
+        // Conditional spreads get one more.
+        let spreads = "export async function put(props: { body: IPost.IUpdate }) {\n  const body = props.body;\n  return MyGlobal.prisma.posts.update({\n    where: { id: \"1\" },\n    data: {\n      ...(body.title !== undefined && { title: body.title }),\n      updated_at: new Date(),\n    },\n  });\n}\n";
+        let out = body_edit("src/p.ts", spreads, &m, &add("weight"), None, Some("IPost.IUpdate")).unwrap().unwrap();
+        assert!(out.contains("      updated_at: new Date(),\n      ...(body.weight !== undefined && { weight: body.weight }),\n    },"), "{out}");
         // Data built some other way is named, not guessed.
         let other = update.replace("  if (props.body.title !== undefined) data.title = props.body.title;\n", "  Object.assign(data, props.body);\n");
         assert_eq!(body_edit("src/p.ts", &other, &m, &add("weight"), None, Some("IPost.IUpdate")), Err(vec!["src/p.ts:6".to_string()]));

@@ -187,6 +187,22 @@ fn a_column_rename_the_compiler_refuses_is_rolled_back_with_the_client() {
     compiles(&env);
 }
 
+/// Each of an agent's decisions (`(json, what the refusal says)`) is refused as "plan only"
+/// (exit 2) with the reason, and nothing is written.
+#[track_caller]
+fn refused_decisions(env: &Env, cases: &[(&str, &str)], dry_run: bool) {
+    for (decisions_json, says) in cases {
+        let d = decisions(decisions_json);
+        let mut args = vec!["change", "add", "--decisions", d.path().to_str().unwrap(), "--apply", "--ts-server", "native", "--json"];
+        if dry_run {
+            args.push("--dry-run");
+        }
+        let j = env.run(&args).expect_code(2).json();
+        assert!(j["reason"].as_str().unwrap_or_default().contains(says), "{decisions_json}: {j}");
+        assert_untouched(env);
+    }
+}
+
 /// The lines `git diff` adds, without the `+`.
 fn added_lines(env: &Env) -> Vec<String> {
     git(env, &["diff", "--unified=0"]).lines().filter(|l| l.starts_with('+') && !l.starts_with("+++")).map(|l| l[1..].to_string()).collect()
@@ -257,20 +273,19 @@ fn a_column_rename_without_the_projects_prisma_cli_writes_nothing() {
     // A new column needs the CLI and the compiler too; its decisions are checked first.
     env.run(&["change", "articles should have a subtitle", "--apply", "--ts-server", "native"]).expect_code(3).stderr_has("nothing written").stderr_has("node_modules/.bin/prisma");
     assert_untouched(&env);
-    for (decisions_json, says) in [
-        (r#"{"summary":"s","changes":[{"symbol":"prisma:bbs_articles","kind":"shape","intent":"add column title"}]}"#, "already has a field `title`"),
-        (r#"{"summary":"s","changes":[{"symbol":"IBbsArticle","kind":"shape","intent":"add property subtitle"}]}"#, "DTO properties without a new column"),
-        (
-            r#"{"summary":"s","changes":[{"symbol":"prisma:bbs_articles","kind":"shape","intent":"add column subtitle"},{"symbol":"IBbsArticle","kind":"shape","intent":"add property headline"}]}"#,
-            "not one of the new columns",
-        ),
-        (r#"{"summary":"s","changes":[{"symbol":"prisma:bbs_articles","kind":"shape","intent":"add column Sub Title"}]}"#, "is not a change maintaind makes itself"),
-    ] {
-        let d = decisions(decisions_json);
-        let j = env.run(&["change", "add", "--decisions", d.path().to_str().unwrap(), "--apply", "--dry-run", "--ts-server", "native", "--json"]).expect_code(2).json();
-        assert!(j["reason"].as_str().unwrap_or_default().contains(says), "{decisions_json}: {j}");
-        assert_untouched(&env);
-    }
+    refused_decisions(
+        &env,
+        &[
+            (r#"{"summary":"s","changes":[{"symbol":"prisma:bbs_articles","kind":"shape","intent":"add column title"}]}"#, "already has a field `title`"),
+            (r#"{"summary":"s","changes":[{"symbol":"IBbsArticle","kind":"shape","intent":"add property subtitle"}]}"#, "DTO properties without a new column"),
+            (
+                r#"{"summary":"s","changes":[{"symbol":"prisma:bbs_articles","kind":"shape","intent":"add column subtitle"},{"symbol":"IBbsArticle","kind":"shape","intent":"add property headline"}]}"#,
+                "not one of the new columns",
+            ),
+            (r#"{"summary":"s","changes":[{"symbol":"prisma:bbs_articles","kind":"shape","intent":"add column Sub Title"}]}"#, "is not a change maintaind makes itself"),
+        ],
+        true,
+    );
 }
 
 #[test]
@@ -451,14 +466,13 @@ fn a_new_parameter_joins_the_props_and_every_caller_passes_its_value() {
     assert!(r.json()["reason"].as_str().unwrap().contains("a required parameter needs the value every caller passes"), "{}", r.stdout());
     assert_untouched(&env);
     // Decisions an agent wrote badly are refused, nothing written.
-    for (decisions_json, says) in [
-        (r#"{"summary":"s","changes":[{"symbol":"postBbsMemberArticles","kind":"signature","intent":"add parameter `body` = 1"}]}"#, "already takes `body`"),
-        (r#"{"summary":"s","changes":[{"symbol":"postBbsMemberArticles","kind":"signature","intent":"add parameter `x` = web"}]}"#, "is not a change maintaind makes itself"),
-        (r#"{"summary":"s","changes":[{"symbol":"toISOStringSafe","kind":"signature","intent":"add optional parameter `locale`"}]}"#, "one `props` object"),
-    ] {
-        let d = decisions(decisions_json);
-        let j = env.run(&["change", "add", "--decisions", d.path().to_str().unwrap(), "--apply", "--ts-server", "native", "--json"]).expect_code(2).json();
-        assert!(j["reason"].as_str().unwrap_or_default().contains(says), "{decisions_json}: {j}");
-        assert_untouched(&env);
-    }
+    refused_decisions(
+        &env,
+        &[
+            (r#"{"summary":"s","changes":[{"symbol":"postBbsMemberArticles","kind":"signature","intent":"add parameter `body` = 1"}]}"#, "already takes `body`"),
+            (r#"{"summary":"s","changes":[{"symbol":"postBbsMemberArticles","kind":"signature","intent":"add parameter `x` = web"}]}"#, "is not a change maintaind makes itself"),
+            (r#"{"summary":"s","changes":[{"symbol":"toISOStringSafe","kind":"signature","intent":"add optional parameter `locale`"}]}"#, "one `props` object"),
+        ],
+        false,
+    );
 }
