@@ -332,12 +332,12 @@ pub fn edits(ws: &Workspace, manifest: &Manifest, changes: &[Mechanical]) -> Res
                 }
                 // Bottom up in each file, so that no declaration moves before its turn.
                 dtos.sort_by_key(|t| std::cmp::Reverse(t.start_line));
-                // Request bodies: `ICreate`, `IUpdate`, and the generators' other spellings
-                // (`ITodoTodo.ITodoCreate`, `IX.IUpdateStatus`).
+                // Request bodies, as the planner names them: `ICreate`, `IUpdate`, `IJoin` (a
+                // sign-up creates the row), and the entity-named spellings (`ITodoTodo.ITodoCreate`).
                 let variant_of = |dto: &str, word: &str| dto.contains('.') && dto.rsplit('.').next().is_some_and(|n| n.contains(word));
-                let request = |dto: &str| variant_of(dto, "Create") || variant_of(dto, "Update");
+                let request = |dto: &str| variant_of(dto, "Create") || variant_of(dto, "Update") || variant_of(dto, "Join");
                 let variant = |word: &str| dtos.iter().find(|t| variant_of(&t.symbol, word)).map(|t| t.symbol.clone());
-                let (create_dto, update_dto) = (variant("Create"), variant("Update"));
+                let (create_dto, update_dto) = (variant("Create").or_else(|| variant("Join")), variant("Update"));
                 for field in fields {
                     let add = crate::prisma_add::AddColumn { model: model.clone(), field: field.clone(), dtos: dtos.iter().map(|t| t.symbol.clone()).collect() };
                     if let Some(problem) = crate::prisma_add::problem(&models, &add) {
