@@ -371,14 +371,7 @@ fn literals_for<'t>(text: &str, at: Node<'t>) -> Vec<Node<'t>> {
         && let Some(id) = named
     {
         let name = &text[id.byte_range()];
-        let mut function = scope.parent();
-        while let Some(f) = function {
-            if matches!(f.kind(), "function_declaration" | "arrow_function" | "method_definition" | "function_expression") {
-                break;
-            }
-            function = f.parent();
-        }
-        if let Some(f) = function
+        if let Some(f) = enclosing_function(scope)
             && let Some(decl) = find(f, &|n| n.kind() == "variable_declarator" && n.start_byte() < id.start_byte() && n.child_by_field_name("name").is_some_and(|m| &text[m.byte_range()] == name))
             && let Some(value) = decl.child_by_field_name("value")
         {
@@ -386,6 +379,18 @@ fn literals_for<'t>(text: &str, at: Node<'t>) -> Vec<Node<'t>> {
         }
     }
     out
+}
+
+/// The innermost function (declaration, arrow, method, expression) around `node`.
+fn enclosing_function(node: Node) -> Option<Node> {
+    let mut up = node.parent();
+    while let Some(f) = up {
+        if matches!(f.kind(), "function_declaration" | "arrow_function" | "method_definition" | "function_expression") {
+            return Some(f);
+        }
+        up = f.parent();
+    }
+    None
 }
 
 /// Whether `d` says a row lacks the new column (it was fetched with a `select`).
@@ -537,14 +542,7 @@ fn body_insert(text: &str, call: Node, field: &str) -> Option<Option<(usize, Str
         return None;
     }
     let name = &text[value.byte_range()];
-    let mut function = call.parent();
-    while let Some(f) = function {
-        if matches!(f.kind(), "function_declaration" | "arrow_function" | "method_definition" | "function_expression") {
-            break;
-        }
-        function = f.parent();
-    }
-    let function = function?;
+    let function = enclosing_function(call)?;
     let decl = find(function, &|n| n.kind() == "variable_declarator" && n.child_by_field_name("name").is_some_and(|m| &text[m.byte_range()] == name))?;
     let init = decl.child_by_field_name("value").filter(|v| v.kind() == "object");
     if let Some(object) = init
