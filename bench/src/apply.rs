@@ -110,7 +110,7 @@ fn backend_rows(maintaind: &Path, backend: &str, root: &Path, requests: &[String
         };
         // A Prisma change regenerates the Prisma client; undone, the client must be the old
         // schema's again, which the compiler shows (the same errors as the unchanged copy).
-        let prisma = row.kinds.iter().any(|k| k == "column rename" || k == "new column");
+        let prisma = row.kinds.iter().any(|k| matches!(k.as_str(), "column rename" | "model rename" | "new column"));
         if row.outcome == "applied" {
             let after = tsc(&copy)?;
             row.new_tsc_errors = Some(after.difference(&baseline).count());
@@ -174,7 +174,7 @@ fn markdown(rows: &[Row]) -> String {
     let mut md = String::new();
     md.push_str("## Surgical changes: `change --apply` on real backends (issue 16)\n\n");
     md.push_str(&format!(
-        "Produced by `maintaind-bench apply --corpora DIR` on {}, commit `{}`: every request of `bench/real-requests.json` and `bench/apply-requests.json` (renames and new parameters) through `maintaind change \"…\" --apply --json` on a fresh git copy of its backend, with a running daemon (TypeScript 7 native). An applied change is judged by the backend's own compiler (its `tsc`, TypeScript 5.9, `-p test/tsconfig.json`, errors compared with the unchanged copy's), then undone with `maintaind rollback` and the copy compared with the commit (`git status`). A Prisma change (kinds `column rename`, `new column`) is judged inside `--apply` by the backend's own `tsc` over every tsconfig project, before the write and after `prisma generate --no-engine` (run offline by maintaind with the backend's own Prisma CLI); its rollback must also leave the compiler's errors as the unchanged copy's (the client regenerated from the restored schema). Time: the whole command (plan, edits, write, the check: the server's diagnostics before and after, or for a Prisma change the project's `tsc` two to four times and `prisma generate`), warm daemon.\n\n",
+        "Produced by `maintaind-bench apply --corpora DIR` on {}, commit `{}`: every request of `bench/real-requests.json` and `bench/apply-requests.json` (renames, new parameters and Prisma model renames) through `maintaind change \"…\" --apply --json` on a fresh git copy of its backend, with a running daemon (TypeScript 7 native). An applied change is judged by the backend's own compiler (its `tsc`, TypeScript 5.9, `-p test/tsconfig.json`, errors compared with the unchanged copy's), then undone with `maintaind rollback` and the copy compared with the commit (`git status`). A Prisma change (kinds `column rename`, `model rename`, `new column`) is judged inside `--apply` by the backend's own `tsc` over every tsconfig project, before the write and after `prisma generate --no-engine` (run offline by maintaind with the backend's own Prisma CLI); its rollback must also leave the compiler's errors as the unchanged copy's (the client regenerated from the restored schema). Time: the whole command (plan, edits, write, the check: the server's diagnostics before and after, or for a Prisma change the project's `tsc` two to four times and `prisma generate`), warm daemon.\n\n",
         crate::today(),
         crate::commit()
     ));

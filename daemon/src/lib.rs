@@ -27,7 +27,7 @@ pub mod plan;
 pub use plan::{llm, manifest, planner, synthesizer, tree};
 
 pub mod write;
-pub use write::{apply, check, edits, gate, hook, journal, mechanical, parameter, prisma_add, prisma_change};
+pub use write::{apply, check, edits, gate, hook, journal, mechanical, parameter, prisma_add, prisma_change, prisma_model};
 
 pub mod serve;
 pub use serve::{daemon, lsp, rpc};

@@ -70,7 +70,7 @@ impl Syntax {
         &self.text
     }
 
-    pub(crate) fn tree(&self) -> &Tree {
+    pub fn tree(&self) -> &Tree {
         &self.tree
     }
 

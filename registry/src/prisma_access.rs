@@ -80,6 +80,11 @@ impl PrismaModels {
     pub fn fields(&self, model: &str) -> impl Iterator<Item = &str> {
         self.models.get(model).into_iter().flat_map(|m| m.keys().map(String::as_str))
     }
+
+    /// Whether `model.field` is a list relation (`skus shop_skus[]`).
+    pub fn is_list(&self, model: &str, field: &str) -> bool {
+        self.lists.contains(&(model.to_string(), field.to_string()))
+    }
 }
 
 /// How a position touches a model.

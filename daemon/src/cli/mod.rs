@@ -128,10 +128,10 @@ pub enum Command {
         #[arg(long, value_name = "FILE", conflicts_with = "planner")]
         decisions: Option<String>,
         /// Carry the plan out when every decision is mechanical (a rename of a TypeScript symbol
-        /// or a Prisma column, a new column exposed on its DTO, a validation tag, a new
+        /// or a Prisma model or column, a new column exposed on its DTO, a validation tag, a new
         /// parameter): write the
         /// edits in one journalled transaction, keep them only if nothing new is wrong (the
-        /// language server; for a column, the project's tsc after `prisma generate`), else roll
+        /// language server; for a Prisma change, the project's tsc after `prisma generate`), else roll
         /// back, exit 1; exit 2 "plan only: needs a coder" otherwise.
         /// With --dry-run, print the diff instead of writing
         #[arg(long, conflicts_with_all = ["amend", "no_lsp"])]

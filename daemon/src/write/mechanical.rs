@@ -14,7 +14,10 @@
 //!   test project answers, so tests are renamed too.
 //! - **column rename**: `rename` of `prisma:model.field` (a scalar column) with the same intent:
 //!   the schema, every client key and row read, the client regenerated offline and the
-//!   project's own `tsc` as judge ([`crate::prisma_change`]). A model is not renamed yet.
+//!   project's own `tsc` as judge ([`crate::prisma_change`]).
+//! - **model rename**: `rename` of `prisma:model`: the schema (the table kept with
+//!   `@@map`), every delegate and every client-generated name built from the model's, judged
+//!   like a column rename ([`crate::prisma_model`]).
 //! - **new column**: `shape` of `prisma:model` with `add column F` and of the DTO types that
 //!   expose it with `add property F` ([`crate::prisma_add`]), judged like a column rename.
 //! - **new parameter**: `signature` with `add optional parameter `P`` or `add parameter `P` =
@@ -85,6 +88,8 @@ pub enum Mechanical {
     Rename { symbol: String, to: String },
     /// Rename a Prisma column in the schema and every access through the client.
     RenameColumn(crate::prisma_change::ColumnRename),
+    /// Rename a Prisma model in the schema, its delegates and the client's names built from it.
+    RenameModel(crate::prisma_model::ModelRename),
     /// Add columns to a Prisma model (the DTO properties that expose them are `AddProperty`).
     AddColumn { model: String, fields: Vec<String> },
     /// Add properties to a DTO type, exposing the columns of an `AddColumn`.
@@ -100,6 +105,7 @@ impl Mechanical {
             Mechanical::AddTags { .. } => "validation",
             Mechanical::Rename { .. } => "rename",
             Mechanical::RenameColumn(_) => "column rename",
+            Mechanical::RenameModel(_) => "model rename",
             Mechanical::AddColumn { .. } | Mechanical::AddProperty { .. } => "new column",
             Mechanical::AddParameter(_) => "new parameter",
         }
@@ -126,7 +132,7 @@ pub fn recognise(manifest: &Manifest) -> Result<Vec<Mechanical>, NotMechanical> 
             }
             None => {
                 return refuse(format!(
-                    "`{}`: {} `{}` is not a change maintaind makes itself; it carries out renames of TypeScript symbols and Prisma columns (rename to `NEW`), new columns exposed on their DTOs (add column F, add property F), new parameters (add optional parameter `P`, add parameter `P` = VALUE) and validation tags (add tags.MaxLength<120> to the type)",
+                    "`{}`: {} `{}` is not a change maintaind makes itself; it carries out renames of TypeScript symbols and Prisma models and columns (rename to `NEW`), new columns exposed on their DTOs (add column F, add property F), new parameters (add optional parameter `P`, add parameter `P` = VALUE) and validation tags (add tags.MaxLength<120> to the type)",
                     c.symbol,
                     kind_name(c.kind),
                     c.intent
@@ -139,6 +145,7 @@ pub fn recognise(manifest: &Manifest) -> Result<Vec<Mechanical>, NotMechanical> 
         out.iter().any(|m| match m {
             Mechanical::Rename { symbol, to } => *symbol == n.near && *to == n.name,
             Mechanical::RenameColumn(r) => n.near == format!("prisma:{}.{}", r.model, r.field) && n.name == r.to,
+            Mechanical::RenameModel(r) => n.near == format!("prisma:{}", r.model) && n.name == r.to,
             Mechanical::AddColumn { model, fields } => n.near == format!("prisma:{model}") && fields.contains(&n.name),
             Mechanical::AddProperty { dto, fields } => n.near == *dto && fields.contains(&n.name),
             Mechanical::AddParameter(p) => n.near == p.function && n.name == p.name,
@@ -150,8 +157,8 @@ pub fn recognise(manifest: &Manifest) -> Result<Vec<Mechanical>, NotMechanical> 
     }
     // A column rename is judged by the project's compiler after the client is regenerated,
     // the others by the language server, which keeps the old client's types.
-    if out.len() > 1 && out.iter().any(|m| matches!(m, Mechanical::RenameColumn(_))) {
-        return refuse("a Prisma column rename is carried out alone; plan the other changes after it".into());
+    if out.len() > 1 && out.iter().any(|m| matches!(m, Mechanical::RenameColumn(_) | Mechanical::RenameModel(_))) {
+        return refuse("a Prisma rename is carried out alone; plan the other changes after it".into());
     }
     // A new column comes with the DTO properties that expose it, and nothing else.
     let columns: Vec<&Vec<String>> = out.iter().filter_map(|m| if let Mechanical::AddColumn { fields, .. } = m { Some(fields) } else { None }).collect();
@@ -194,9 +201,10 @@ fn recognise_one(c: &DecidedChange) -> Option<Mechanical> {
         if !identifier {
             return None;
         }
-        // A Prisma column renames the schema and the client's keys; a model is not carried out.
+        // A Prisma column renames the schema and the client's keys; a model its delegates and
+        // the client's names built from it.
         if c.symbol.starts_with("prisma:") {
-            return crate::prisma_change::ColumnRename::of(&c.symbol, to).map(Mechanical::RenameColumn);
+            return crate::prisma_change::ColumnRename::of(&c.symbol, to).map(Mechanical::RenameColumn).or_else(|| crate::prisma_model::ModelRename::of(&c.symbol, to).map(Mechanical::RenameModel));
         }
         return Some(Mechanical::Rename { symbol: c.symbol.clone(), to: to.to_string() });
     }
@@ -375,6 +383,36 @@ pub fn edits(ws: &Workspace, manifest: &Manifest, changes: &[Mechanical]) -> Res
                                 }
                             }
                         }
+                    }
+                }
+            }
+            Mechanical::RenameModel(r) => {
+                let registry = ws.registry();
+                let models = maintaind_registry::PrismaModels::from_files(registry.files());
+                let schemas = crate::prisma_change::schema_files(registry);
+                for path in &schemas {
+                    load(&mut files, path)?;
+                }
+                let texts: Vec<&str> = schemas.iter().map(|p| files[p].1.as_str()).collect();
+                if let Some(problem) = r.problem(&models, &texts) {
+                    return Err(refuse(format!("renaming `prisma:{}`: {problem}", r.model)));
+                }
+                for path in &schemas {
+                    let (_, after) = files.get_mut(path).expect("loaded above");
+                    *after = crate::prisma_model::schema_edit(after, r);
+                }
+                // Any file may name the model: a delegate, a `Prisma.<model>WhereInput`.
+                let code: Vec<String> =
+                    registry.files().filter(|f| !matches!(f.lang, maintaind_registry::FileLang::Prisma | maintaind_registry::FileLang::Declaration)).map(|f| f.path.clone()).collect();
+                for path in code {
+                    let bytes = dir.read(&path).map_err(|e| refuse(format!("cannot read {path}: {e}")))?.unwrap_or_default();
+                    if !String::from_utf8_lossy(&bytes).contains(r.model.as_str()) && !files.contains_key(&path) {
+                        continue;
+                    }
+                    load(&mut files, &path)?;
+                    let (_, after) = files.get_mut(&path).expect("loaded above");
+                    if let Some(text) = crate::prisma_model::code_edit(&path, after, &models, r).map_err(|m| refuse(format!("renaming `prisma:{}`: {m}", r.model)))? {
+                        *after = text;
                     }
                 }
             }
@@ -565,7 +603,8 @@ pub fn carry_out(ws: &mut Workspace, manifest: &Manifest, dry_run: bool, who: &c
         .filter_map(|m| if let Mechanical::AddColumn { model, fields } = m { Some((model, fields)) } else { None })
         .flat_map(|(model, fields)| fields.iter().map(|f| crate::prisma_add::AddColumn { model: model.clone(), field: f.clone(), dtos: Vec::new() }))
         .collect();
-    let prisma = !columns.is_empty() || !added.is_empty();
+    let renamed_models: Vec<crate::prisma_model::ModelRename> = changes.iter().filter_map(|m| if let Mechanical::RenameModel(r) = m { Some(r.clone()) } else { None }).collect();
+    let prisma = !columns.is_empty() || !added.is_empty() || !renamed_models.is_empty();
     // A rename asked of a server missing a project misses that project's files, and the check
     // after the write would miss their errors: nothing is made or written until it is ready.
     // (A column rename asks the syntax and the project's compiler, not the server.)
@@ -600,6 +639,18 @@ pub fn carry_out(ws: &mut Workspace, manifest: &Manifest, dry_run: bool, who: &c
         return Ok(report);
     }
     if prisma {
+        let mut notes = Vec::new();
+        for r in &renamed_models {
+            let stale = stale_doc_links(ws, &ops, r);
+            if let Some(first) = stale.first() {
+                notes.push(format!(
+                    "docs in {} file(s) the change does not otherwise touch still say {{@link {}…}} ({first}{}): comments only, outside the change's scope, left as they are",
+                    stale.len(),
+                    r.model,
+                    if stale.len() > 1 { ", …" } else { "" }
+                ));
+            }
+        }
         let models = maintaind_registry::PrismaModels::from_files(ws.registry().files());
         // What the compiler names after a write, made right on the files as written.
         let fix = move |found: &[crate::semantic::ServerDiagnostic], current: &dyn Fn(&str) -> Option<String>| -> Vec<(String, String)> {
@@ -607,6 +658,11 @@ pub fn carry_out(ws: &mut Workspace, manifest: &Manifest, dry_run: bool, who: &c
             for r in &columns {
                 let now = |p: &str| done.get(p).cloned().or_else(|| current(p));
                 let fixes = crate::prisma_change::compiler_fixes(found, &now, r);
+                done.extend(fixes);
+            }
+            for r in &renamed_models {
+                let now = |p: &str| done.get(p).cloned().or_else(|| current(p));
+                let fixes = crate::prisma_model::compiler_fixes(found, &now, &models, r);
                 done.extend(fixes);
             }
             for a in &added {
@@ -619,7 +675,7 @@ pub fn carry_out(ws: &mut Workspace, manifest: &Manifest, dry_run: bool, who: &c
             }
             done.into_iter().collect()
         };
-        return carry_out_prisma(ws, manifest, ops, &fix, report, who);
+        return carry_out_prisma(ws, manifest, ops, &fix, notes, report, who);
     }
     let applied = crate::apply::run(ws, manifest, &ops, false, who)?;
     let unchecked = !applied.diagnostics.checked || !applied.diagnostics.unchecked.is_empty();
@@ -665,7 +721,28 @@ type CompilerFix = dyn Fn(&[crate::semantic::ServerDiagnostic], &dyn Fn(&str) ->
 /// a DTO built without the new property, a row fetched without it): made right on the files as
 /// written, and the whole change written again as one transaction, a few rounds at most. Any
 /// new error left rolls everything back, and the client is regenerated from the old schema.
-fn carry_out_prisma(ws: &mut Workspace, manifest: &Manifest, ops: Vec<Edit>, fix: &CompilerFix, mut report: ChangeApplied, who: &crate::apply::Requester) -> Result<ChangeApplied, RequestError> {
+/// The TypeScript files outside `ops` whose docs link the renamed model by its old name.
+fn stale_doc_links(ws: &Workspace, ops: &[Edit], r: &crate::prisma_model::ModelRename) -> Vec<String> {
+    let Ok(dir) = crate::safefs::RootDir::open(ws.root()) else { return Vec::new() };
+    let touched: std::collections::BTreeSet<&str> = ops.iter().filter_map(|e| if let Edit::ReplaceRange { file, .. } = e { Some(file.as_str()) } else { None }).collect();
+    ws.registry()
+        .files()
+        .filter(|f| !matches!(f.lang, maintaind_registry::FileLang::Prisma | maintaind_registry::FileLang::Declaration) && !touched.contains(f.path.as_str()))
+        .filter(|f| dir.read(&f.path).ok().flatten().is_some_and(|b| crate::prisma_model::links_model(&String::from_utf8_lossy(&b), r)))
+        .map(|f| f.path.clone())
+        .collect()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn carry_out_prisma(
+    ws: &mut Workspace,
+    manifest: &Manifest,
+    ops: Vec<Edit>,
+    fix: &CompilerFix,
+    extra_notes: Vec<String>,
+    mut report: ChangeApplied,
+    who: &crate::apply::Requester,
+) -> Result<ChangeApplied, RequestError> {
     use crate::prisma_change::{Compiler, PrismaCli};
     let root = ws.root().to_path_buf();
     let env = |m: String| RequestError::Environment(anyhow::anyhow!("nothing written: {m}"));
@@ -678,6 +755,7 @@ fn carry_out_prisma(ws: &mut Workspace, manifest: &Manifest, ops: Vec<Edit>, fix
     let before = judge.diagnostics(&root).map_err(|e| env(format!("the project's compiler gave no baseline: {e}")))?;
     let mut applied = crate::apply::run(ws, manifest, &ops, true, who)?;
     let mut notes = vec![format!("judged by {} after {} (the language server keeps the old client's types)", judge.describe(), cli.describe())];
+    notes.extend(extra_notes);
     let verdict = || -> Result<Vec<crate::semantic::ServerDiagnostic>, String> {
         who.say("regenerating the Prisma client and type-checking again");
         cli.generate(&root)?;
@@ -746,7 +824,11 @@ fn carry_out_prisma(ws: &mut Workspace, manifest: &Manifest, ops: Vec<Edit>, fix
         (true, true) => Outcome::Applied,
     };
     if report.outcome == Outcome::Applied {
-        notes.push("`maintaind rollback` restores the schema and regenerates the client; the database follows at your next migration (for a renamed column, `prisma migrate dev` would drop and add it: write the migration as a RENAME COLUMN to keep the data)".into());
+        if report.kinds.iter().any(|k| k == "model rename") {
+            notes.push("`maintaind rollback` restores the schema and regenerates the client; the table keeps its name through the `@@map` added to the model, so the database needs no migration (to rename the table as well, drop the `@@map` and write the migration as a RENAME TABLE to keep the data)".into());
+        } else {
+            notes.push("`maintaind rollback` restores the schema and regenerates the client; the database follows at your next migration (for a renamed column, `prisma migrate dev` would drop and add it: write the migration as a RENAME COLUMN to keep the data)".into());
+        }
     }
     applied.diagnostics =
         crate::apply::DiagnosticsReport { checked, files: judge.projects().to_vec(), new_errors, new_warnings, unchecked: if checked { Vec::new() } else { judge.projects().to_vec() }, notes };

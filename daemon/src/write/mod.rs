@@ -12,3 +12,4 @@ pub mod mechanical;
 pub mod parameter;
 pub mod prisma_add;
 pub mod prisma_change;
+pub mod prisma_model;

@@ -79,11 +79,6 @@ fn a_plan_that_is_not_mechanical_is_kept_for_a_coder() {
     r.expect_code(2).stderr_has("plan only: needs a coder").stderr_has("is active");
     assert_untouched(&env);
     assert!(active_manifest(&env).is_some(), "the plan stays, active, for whoever codes it");
-    // A model's rename is not carried out (only its columns are).
-    let j = env.run(&["change", "rename the bbs_articles model to bbs_posts", "--apply", "--ts-server", "native", "--json"]).expect_code(2).json();
-    assert_eq!(j["outcome"], "plan_only");
-    assert!(j["reason"].as_str().unwrap().contains("`prisma:bbs_articles`: rename"), "{j}");
-    assert_untouched(&env);
 }
 
 /// The fixture as a real backend has it for Prisma: the generated client of its schema in its
@@ -187,6 +182,46 @@ fn a_column_rename_the_compiler_refuses_is_rolled_back_with_the_client() {
     compiles(&env);
 }
 
+#[test]
+fn a_model_rename_keeps_its_table_and_the_projects_compiler_agrees() {
+    let env = setup();
+    with_prisma_client(&env);
+    // The row type imported from the client, used by name; a relation field named like the model.
+    env.write("src/utils/articleKeys.ts", "import { bbs_articles } from \"@prisma/client\";\n\nexport const SORTABLE: (keyof bbs_articles)[] = [\"title\", \"created_at\"];\n");
+    git_init_with_client(&env);
+    compiles(&env);
+    let r = env.run(&["change", "rename the bbs_articles model to bbs_posts", "--apply", "--ts-server", "native", "--json"]);
+    r.expect_code(0);
+    let j = r.json();
+    assert_eq!(j["outcome"], "applied", "{j}");
+    assert_eq!(j["kinds"], serde_json::json!(["model rename"]));
+    let d = &j["applied"]["diagnostics"];
+    assert_eq!(d["files"], serde_json::json!(["tsconfig.json", "test/tsconfig.json"]));
+    assert!(d["notes"].as_array().unwrap().iter().any(|n| n.as_str().unwrap().contains("@@map")), "{d}");
+    let diff = git(&env, &["diff", "--unified=0"]);
+    for line in [
+        "+model bbs_posts {",
+        "+  @@map(\"bbs_articles\")",
+        "+  article bbs_posts @relation(fields: [bbs_article_id], references: [id], onDelete: Cascade)",
+        // The relation field keeps its name: `include: { bbs_articles: … }` still holds.
+        "+  bbs_articles bbs_posts[]",
+        "+  const data: Prisma.bbs_postsUncheckedUpdateInput = {",
+        "+    await tx.bbs_posts.update({",
+        "+import { bbs_posts } from \"@prisma/client\";",
+        "+export const SORTABLE: (keyof bbs_posts)[] = [\"title\", \"created_at\"];",
+    ] {
+        assert!(diff.lines().any(|l| l == line), "{line} in:\n{diff}");
+    }
+    assert!(!diff.lines().any(|l| l.starts_with('+') && l.contains("prisma.bbs_articles")), "every delegate renamed:\n{diff}");
+    assert!(!diff.lines().any(|l| l.starts_with('+') && l.contains("IBbsArticle")), "the API's names stay:\n{diff}");
+    let client = std::fs::read_to_string(env.path("node_modules/.prisma/client/index.d.ts")).unwrap();
+    assert!(client.contains("get bbs_posts()"), "the client was regenerated from the new schema");
+    compiles(&env);
+    env.run(&["rollback"]).expect_code(0).stderr_has("regenerated the Prisma client");
+    assert_untouched(&env);
+    compiles(&env);
+}
+
 /// Each of an agent's decisions (`(json, what the refusal says)`) is refused as "plan only"
 /// (exit 2) with the reason, and nothing is written.
 #[track_caller]
@@ -270,6 +305,8 @@ fn a_column_rename_without_the_projects_prisma_cli_writes_nothing() {
     let j = env.run(&["change", "rename", "--decisions", d.path().to_str().unwrap(), "--apply", "--dry-run", "--ts-server", "native", "--json"]).expect_code(2).json();
     assert!(j["reason"].as_str().unwrap().contains("already has a field `body`"), "{j}");
     assert_untouched(&env);
+    env.run(&["change", "rename the bbs_articles model to bbs_posts", "--apply", "--ts-server", "native"]).expect_code(3).stderr_has("nothing written");
+    assert_untouched(&env);
     // A new column needs the CLI and the compiler too; its decisions are checked first.
     env.run(&["change", "articles should have a subtitle", "--apply", "--ts-server", "native"]).expect_code(3).stderr_has("nothing written").stderr_has("node_modules/.bin/prisma");
     assert_untouched(&env);
@@ -283,6 +320,12 @@ fn a_column_rename_without_the_projects_prisma_cli_writes_nothing() {
                 "not one of the new columns",
             ),
             (r#"{"summary":"s","changes":[{"symbol":"prisma:bbs_articles","kind":"shape","intent":"add column Sub Title"}]}"#, "is not a change maintaind makes itself"),
+            // A model renamed to a name the schema has, or with another change.
+            (r#"{"summary":"s","changes":[{"symbol":"prisma:bbs_articles","kind":"rename","intent":"rename to `bbs_article_comments`"}]}"#, "already has a model `bbs_article_comments`"),
+            (
+                r#"{"summary":"s","changes":[{"symbol":"prisma:bbs_articles","kind":"rename","intent":"rename to `bbs_nope`"},{"symbol":"IBbsArticle","kind":"rename","intent":"rename to `IBbsPost`"}]}"#,
+                "carried out alone",
+            ),
         ],
         true,
     );
