@@ -128,7 +128,7 @@ pub fn schema_edit(text: &str, r: &ColumnRename) -> String {
 }
 
 /// Where a `//` comment starts on a schema line (outside strings), or the line's length.
-fn comment_start(line: &str) -> usize {
+pub(crate) fn comment_start(line: &str) -> usize {
     let mut in_str = false;
     let bytes = line.as_bytes();
     for i in 0..bytes.len() {
@@ -225,8 +225,11 @@ fn rename_tokens(path: &str, text: &str, points: &BTreeSet<(usize, usize)>, r: &
         }
         edits.push(token_edit(text, node, r).ok_or_else(|| format!("{path}:{}: `{}` here is a {}, which maintaind does not rename itself", row + 1, &text[node.byte_range()], node.kind()))?);
     }
-    edits.sort();
-    edits.dedup();
+    apply_edits(path, text, edits.into_iter().collect())
+}
+
+/// `text` with each `(from, to, new)` byte range replaced; overlapping ranges are an error.
+pub(crate) fn apply_edits(path: &str, text: &str, edits: BTreeSet<(usize, usize, String)>) -> Result<String, String> {
     let mut out = text.to_string();
     let mut last = usize::MAX;
     for (from, to, new) in edits.into_iter().rev() {

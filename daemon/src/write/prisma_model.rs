@@ -23,6 +23,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use maintaind_registry::{AccessRole, PrismaModels};
 use tree_sitter::{Node, Point};
 
+use crate::prisma_change::{apply_edits, comment_start};
 use crate::semantic::ServerDiagnostic;
 
 /// Prisma model `model` renamed to `to`.
@@ -101,20 +102,6 @@ impl ModelRename {
 fn capitalized(s: &str) -> String {
     let mut c = s.chars();
     c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
-}
-
-/// Where a `//` comment starts on a schema line (outside strings), or the line's length.
-fn comment_start(line: &str) -> usize {
-    let mut in_str = false;
-    let bytes = line.as_bytes();
-    for i in 0..bytes.len() {
-        match bytes[i] {
-            b'"' => in_str = !in_str,
-            b'/' if !in_str && bytes.get(i + 1) == Some(&b'/') => return i,
-            _ => {}
-        }
-    }
-    line.len()
 }
 
 /// The `(kind, name)` of every block of a schema file: `model`, `view`, `type`, `enum`.
@@ -324,19 +311,6 @@ fn collect<'t>(node: Node<'t>, kind: &str, out: &mut Vec<Node<'t>>) {
     for child in node.named_children(&mut c) {
         collect(child, kind, out);
     }
-}
-
-fn apply_edits(path: &str, text: &str, edits: BTreeSet<(usize, usize, String)>) -> Result<String, String> {
-    let mut out = text.to_string();
-    let mut last = usize::MAX;
-    for (from, to, new) in edits.into_iter().rev() {
-        if to > last {
-            return Err(format!("{path}: overlapping edits"));
-        }
-        out.replace_range(from..to, &new);
-        last = from;
-    }
-    Ok(out)
 }
 
 /// TypeScript's codes for a name the client lacks once the model is renamed: a property of the
