@@ -121,6 +121,8 @@ fn blocks(text: &str) -> Vec<(&str, &str)> {
 /// table keeps its name) and every field typed by it.
 pub fn schema_edit(text: &str, r: &ModelRename) -> String {
     let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    // A closing `}` on the file's last line has no line end of its own to give the new line.
+    let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
     let mut out = String::with_capacity(text.len() + 32);
     // The block being read: (is it the renamed model, does it map its table, field indent).
     let mut block: Option<(bool, bool, String)> = None;
@@ -141,7 +143,9 @@ pub fn schema_edit(text: &str, r: &ModelRename) -> String {
                     let own = kind == Some("model") && name == r.model;
                     let maps = own && lines[i + 1..].iter().map(|l| l[..comment_start(l)].trim()).take_while(|l| *l != "}").any(|l| l.starts_with("@@map("));
                     if own {
-                        let at = code.find(name).expect("the name is on the line");
+                        // After the keyword: a model may be named `mode` or `del`.
+                        let after = code.find("model").expect("the keyword is on the line") + "model".len();
+                        let at = after + code[after..].find(name).expect("the name is on the line");
                         line_out.replace_range(at..at + name.len(), &r.to);
                     }
                     block = Some((own, maps || kind != Some("model"), String::new()));
@@ -152,9 +156,9 @@ pub fn schema_edit(text: &str, r: &ModelRename) -> String {
                     let indent = if field_indent.is_empty() { "  " } else { field_indent.as_str() };
                     // `prisma format` keeps block attributes apart from the fields.
                     if !previous_code.starts_with("@@") && !previous_code.is_empty() {
-                        out.push_str(eol);
+                        out.push_str(newline);
                     }
-                    out.push_str(&format!("{indent}@@map(\"{}\"){eol}", r.model));
+                    out.push_str(&format!("{indent}@@map(\"{}\"){newline}", r.model));
                 }
                 block = None;
             }
@@ -323,7 +327,10 @@ fn missing_name<'d>(d: &'d ServerDiagnostic, models: &PrismaModels, r: &ModelRen
     if !d.error || !d.code.as_deref().is_some_and(|c| MISSING.contains(&c)) {
         return None;
     }
-    let name = d.message.split('\'').nth(1)?;
+    // "Property 'M' does not exist on type …"; "Namespace '….Prisma' has no exported member
+    // 'MWhereInput'" names the namespace first.
+    let named = d.message.split_once("has no exported member").map_or(d.message.as_str(), |(_, rest)| rest);
+    let name = named.split('\'').nth(1)?;
     let client = d.message.contains("PrismaClient") || d.message.contains("TransactionClient");
     if name == r.model {
         // The delegate on the client, or the row type imported from the module.
@@ -406,6 +413,11 @@ mod tests {
         assert_eq!(schema_edit(mapped, &rename()), "model bbs_posts {\n  id String @id\n  @@map(\"articles\")\n}\n");
         let bare = "model bbs_articles {\n  id String @id\n}\n";
         assert_eq!(schema_edit(bare, &rename()), "model bbs_posts {\n  id String @id\n\n  @@map(\"bbs_articles\")\n}\n");
+        // The file's last line, with no line end (AutoBE's schema files end so).
+        assert_eq!(schema_edit("model bbs_articles {\n  id String @id\n}", &rename()), "model bbs_posts {\n  id String @id\n\n  @@map(\"bbs_articles\")\n}");
+        // A model named like a piece of the keyword.
+        let del = ModelRename::of("prisma:del", "removal").expect("well formed");
+        assert_eq!(schema_edit("model del {\n  id String @id\n  @@map(\"d\")\n}\n", &del), "model removal {\n  id String @id\n  @@map(\"d\")\n}\n");
     }
 
     #[test]
@@ -453,7 +465,7 @@ mod tests {
     #[test]
     fn the_compiler_names_what_the_syntax_missed() {
         let m = models(SCHEMA);
-        let code = "const d = MyGlobal.prisma.bbs_articles;\ntype W = typeof d;\n";
+        let code = "const d = MyGlobal.prisma.bbs_articles;\ntype W = Prisma.bbs_articlesWhereInput;\n";
         let errors = vec![
             ServerDiagnostic {
                 file: "src/f.ts".into(),
@@ -463,10 +475,18 @@ mod tests {
                 code: Some("2339".into()),
                 message: "Property 'bbs_articles' does not exist on type 'PrismaClient<PrismaClientOptions, never, DefaultArgs>'.".into(),
             },
+            ServerDiagnostic {
+                file: "src/f.ts".into(),
+                line: 2,
+                col: 17,
+                error: true,
+                code: Some("2694".into()),
+                message: "Namespace '\"/p/node_modules/.prisma/client/default\".Prisma' has no exported member 'bbs_articlesWhereInput'.".into(),
+            },
             // A relation field of the same name on a row is not the delegate.
-            ServerDiagnostic { file: "src/f.ts".into(), line: 2, col: 1, error: true, code: Some("2339".into()), message: "Property 'bbs_articles' does not exist on type '{ id: string; }'.".into() },
+            ServerDiagnostic { file: "src/f.ts".into(), line: 1, col: 1, error: true, code: Some("2339".into()), message: "Property 'bbs_articles' does not exist on type '{ id: string; }'.".into() },
         ];
         let fixes = compiler_fixes(&errors, &|_| Some(code.to_string()), &m, &rename());
-        assert_eq!(fixes, vec![("src/f.ts".to_string(), "const d = MyGlobal.prisma.bbs_posts;\ntype W = typeof d;\n".to_string())]);
+        assert_eq!(fixes, vec![("src/f.ts".to_string(), "const d = MyGlobal.prisma.bbs_posts;\ntype W = Prisma.bbs_postsWhereInput;\n".to_string())]);
     }
 }
