@@ -162,14 +162,21 @@ fn a_column_rename_regenerates_the_client_and_the_projects_compiler_agrees() {
     compiles(&env);
 }
 
-#[test]
-fn a_column_rename_the_compiler_refuses_is_rolled_back_with_the_client() {
+/// The fixture with its generated client, in git, compiling, and a file that names the row
+/// type `bbs_articles` imported from the client and its columns by string (`keyof`).
+fn with_article_keys() -> Env {
     let env = setup();
     with_prisma_client(&env);
-    // A use of the column's name neither the syntax nor the compiler's "does not exist" names.
     env.write("src/utils/articleKeys.ts", "import { bbs_articles } from \"@prisma/client\";\n\nexport const SORTABLE: (keyof bbs_articles)[] = [\"title\", \"created_at\"];\n");
     git_init_with_client(&env);
     compiles(&env);
+    env
+}
+
+#[test]
+fn a_column_rename_the_compiler_refuses_is_rolled_back_with_the_client() {
+    // A use of the column's name neither the syntax nor the compiler's "does not exist" names.
+    let env = with_article_keys();
     let r = env.run(&["change", "rename the title column of bbs_articles to headline", "--apply", "--ts-server", "native", "--json"]);
     r.expect_code(1).stderr_has("rolled back");
     let j = r.json();
@@ -184,12 +191,8 @@ fn a_column_rename_the_compiler_refuses_is_rolled_back_with_the_client() {
 
 #[test]
 fn a_model_rename_keeps_its_table_and_the_projects_compiler_agrees() {
-    let env = setup();
-    with_prisma_client(&env);
     // The row type imported from the client, used by name; a relation field named like the model.
-    env.write("src/utils/articleKeys.ts", "import { bbs_articles } from \"@prisma/client\";\n\nexport const SORTABLE: (keyof bbs_articles)[] = [\"title\", \"created_at\"];\n");
-    git_init_with_client(&env);
-    compiles(&env);
+    let env = with_article_keys();
     let r = env.run(&["change", "rename the bbs_articles model to bbs_posts", "--apply", "--ts-server", "native", "--json"]);
     r.expect_code(0);
     let j = r.json();
