@@ -42,8 +42,7 @@ impl ColumnRename {
     /// `prisma:model.field` renamed to `to`, or why that is not a column rename.
     pub fn of(symbol: &str, to: &str) -> Option<ColumnRename> {
         let (model, field) = symbol.strip_prefix("prisma:")?.split_once('.')?;
-        let ident = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !s.starts_with(|c: char| c.is_ascii_digit());
-        (ident(model) && ident(field) && ident(to)).then(|| ColumnRename { model: model.into(), field: field.into(), to: to.into() })
+        (identifier(model) && identifier(field) && identifier(to)).then(|| ColumnRename { model: model.into(), field: field.into(), to: to.into() })
     }
 
     /// Why the rename cannot be made on these models (`None`: it can).
@@ -63,6 +62,11 @@ impl ColumnRename {
         }
         None
     }
+}
+
+/// Whether `s` is a name the Prisma schema accepts for a model or a field.
+pub(crate) fn identifier(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !s.starts_with(|c: char| c.is_ascii_digit())
 }
 
 /// A Prisma schema file with the column renamed: its declaration, its model's attribute lists

@@ -23,7 +23,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use maintaind_registry::{AccessRole, PrismaModels};
 use tree_sitter::{Node, Point};
 
-use crate::prisma_change::{apply_edits, comment_start};
+use crate::prisma_add::all;
+use crate::prisma_change::{apply_edits, comment_start, identifier};
 use crate::semantic::ServerDiagnostic;
 
 /// Prisma model `model` renamed to `to`.
@@ -31,10 +32,6 @@ use crate::semantic::ServerDiagnostic;
 pub struct ModelRename {
     pub model: String,
     pub to: String,
-}
-
-fn identifier(s: &str) -> bool {
-    !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !s.starts_with(|c: char| c.is_ascii_digit())
 }
 
 impl ModelRename {
@@ -189,24 +186,16 @@ pub fn schema_edit(text: &str, r: &ModelRename) -> String {
     out
 }
 
+/// Where the model's name starts in each `{@link M.field}` and `{@link M}` of `text`.
+fn link_spans<'a>(text: &'a str, r: &'a ModelRename) -> impl Iterator<Item = usize> + 'a {
+    let tag = "{@link ";
+    text.match_indices(tag).map(move |(at, _)| at + tag.len()).filter(move |&at| text[at..].strip_prefix(r.model.as_str()).is_some_and(|rest| rest.starts_with(['.', '}', ' ', '|'])))
+}
+
 /// `line` with every `{@link M.field}` and `{@link M}` pointing at the new name.
 fn relinked(line: &str, r: &ModelRename) -> String {
-    let needle = format!("{{@link {}", r.model);
-    let mut out = String::with_capacity(line.len());
-    let mut rest = line;
-    while let Some(at) = rest.find(&needle) {
-        let end = at + needle.len();
-        out.push_str(&rest[..at]);
-        if rest[end..].starts_with(['.', '}', ' ', '|']) {
-            out.push_str("{@link ");
-            out.push_str(&r.to);
-        } else {
-            out.push_str(&needle);
-        }
-        rest = &rest[end..];
-    }
-    out.push_str(rest);
-    out
+    let edits = link_spans(line, r).map(|at| (at, at + r.model.len(), r.to.clone())).collect();
+    apply_edits("", line, edits).expect("links do not overlap")
 }
 
 /// A TypeScript file with the model's delegates and generated names renamed (`None`: the file
@@ -253,7 +242,7 @@ fn generated_names(text: &str, root: Node, models: &PrismaModels, r: &ModelRenam
         }
         if n.kind() == "import_statement" && n.child_by_field_name("source").is_some_and(|s| src(s).trim_matches(|c| c == '"' || c == '\'') == "@prisma/client") {
             let mut specifiers = Vec::new();
-            collect(n, "import_specifier", &mut specifiers);
+            all(n, &|m| m.kind() == "import_specifier", &mut specifiers);
             for s in specifiers {
                 let Some(name) = s.child_by_field_name("name") else { continue };
                 if let Some(new) = r.generated(src(name), models, true) {
@@ -272,8 +261,7 @@ fn generated_names(text: &str, root: Node, models: &PrismaModels, r: &ModelRenam
     }
     // Every use of an imported name: types, and values (`Prisma.…` enums used as values).
     let mut uses = Vec::new();
-    collect(root, "type_identifier", &mut uses);
-    collect(root, "identifier", &mut uses);
+    all(root, &|n| matches!(n.kind(), "type_identifier" | "identifier"), &mut uses);
     for u in uses {
         if let Some(new) = imported.get(src(u))
             && u.parent().is_none_or(|p| p.kind() != "import_specifier")
@@ -286,34 +274,18 @@ fn generated_names(text: &str, root: Node, models: &PrismaModels, r: &ModelRenam
 /// Whether `text` links the model in its docs (`{@link M.field}`, `{@link M}`): a file the
 /// rename leaves alone still pointing at the old name.
 pub fn links_model(text: &str, r: &ModelRename) -> bool {
-    let needle = format!("{{@link {}", r.model);
-    text.match_indices(&needle).any(|(at, _)| text[at + needle.len()..].starts_with(['.', '}', ' ', '|']))
+    link_spans(text, r).next().is_some()
 }
 
 /// `{@link M.field}` and `{@link M}` in comments (AutoBE's DTO and SDK docs point at columns so).
 fn doc_links(text: &str, root: Node, r: &ModelRename, edits: &mut BTreeSet<(usize, usize, String)>) {
     let mut comments = Vec::new();
-    collect(root, "comment", &mut comments);
-    let needle = format!("{{@link {}", r.model);
+    all(root, &|n| n.kind() == "comment", &mut comments);
     for c in comments {
-        let body = &text[c.byte_range()];
-        for (at, _) in body.match_indices(&needle) {
-            let end = at + needle.len();
-            if body[end..].starts_with(['.', '}', ' ', '|']) {
-                let from = c.start_byte() + at + "{@link ".len();
-                edits.insert((from, from + r.model.len(), r.to.clone()));
-            }
+        for at in link_spans(&text[c.byte_range()], r) {
+            let from = c.start_byte() + at;
+            edits.insert((from, from + r.model.len(), r.to.clone()));
         }
-    }
-}
-
-fn collect<'t>(node: Node<'t>, kind: &str, out: &mut Vec<Node<'t>>) {
-    if node.kind() == kind {
-        out.push(node);
-    }
-    let mut c = node.walk();
-    for child in node.named_children(&mut c) {
-        collect(child, kind, out);
     }
 }
 
