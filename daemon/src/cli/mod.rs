@@ -101,6 +101,9 @@ pub enum Command {
         /// How far follow-through goes (aliases of aliases, callers of callers)
         #[arg(long, default_value_t = crate::blast::DEFAULT_DEPTH)]
         depth: usize,
+        /// List every file (the human form shows the first 25 of each list)
+        #[arg(long)]
+        all: bool,
     },
     /// Plan a change: decisions from the planner, facts from the registry and the language
     /// server, written to .maintaind/manifests/<id>.json and made active
@@ -178,8 +181,18 @@ pub enum Command {
     /// must-change files the commit leaves broken; exit 1 on a violation
     Check {
         /// Check what `git commit` would record (the index) rather than the working tree
-        #[arg(long)]
+        #[arg(long, conflicts_with_all = ["base", "range"])]
         staged: bool,
+        /// Check a branch for CI: HEAD against its merge base with REF (`--base origin/main`);
+        /// a merge of REF into the branch is not counted as the branch's change
+        #[arg(long, value_name = "REF", conflicts_with = "range")]
+        base: Option<String>,
+        /// Check the commits A..B: B against its merge base with A (`A...B` means the same)
+        #[arg(long, value_name = "A..B")]
+        range: Option<String>,
+        /// List every violation and change (the human form shows the first 25 of each list)
+        #[arg(long)]
+        all: bool,
         /// SARIF 2.1.0 on stdout (for CI code scanning)
         #[arg(long)]
         sarif: bool,
@@ -265,9 +278,14 @@ pub enum HookAction {
     /// Add `maintaind check --staged` to the pre-commit hook (core.hooksPath and husky
     /// respected; an existing hook is never replaced)
     Install {
-        /// Append to a pre-commit hook that is not maintaind's (otherwise refused)
+        /// Add to a pre-commit hook that is not maintaind's (otherwise refused): before the
+        /// line that hands the process away (`exec cmd`, a top-level `exit`), else at the end
         #[arg(long)]
         append: bool,
+        /// When the maintaind binary is not there at commit time: refuse the commit, saying
+        /// so, or let it through with the check skipped (never a bare "command not found")
+        #[arg(long, value_enum, default_value_t = crate::hook::Missing::Block)]
+        missing: crate::hook::Missing,
     },
 }
 
@@ -409,7 +427,7 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<i32, Failure> {
             output::symbols(out, query, &report, *limit);
             Ok(if report.hits.is_empty() { EXIT_FOUND } else { EXIT_OK })
         }
-        Command::Blast { symbol, change, no_lsp, depth } => {
+        Command::Blast { symbol, change, no_lsp, depth, all } => {
             crate::workspace::check_symbol(symbol)?;
             let config = Config::load(&root).map_err(Failure::usage)?;
             let params = crate::rpc::BlastParams { symbol: symbol.clone(), change: *change, no_lsp: *no_lsp, depth: *depth, fresh: false };
@@ -420,7 +438,7 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<i32, Failure> {
                 ws.refresh(&BarProgress::new("indexing"))?;
                 Ok(ws.analysis().blast(symbol, *change, *no_lsp, *depth)?)
             })?;
-            output::blast(out, &report);
+            output::blast(out, &report, *all);
             Ok(EXIT_OK)
         }
         Command::Change { request, planner, dry_run, no_lsp, allow_no_tests, amend, decisions, apply: carry_out } => {
@@ -554,11 +572,25 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<i32, Failure> {
             }
             Ok(EXIT_OK)
         }
-        Command::Check { staged, sarif, no_lsp } => {
-            let source = if *staged { crate::check::Source::Staged } else { crate::check::Source::WorkTree };
-            let commit = crate::check::Commit::read(&root, source).map_err(Failure::env)?;
+        Command::Check { staged, base, range, all, sarif, no_lsp } => {
+            // `pre-commit run --from-ref A --to-ref B` (the framework in CI) hands its hooks the
+            // range in the environment: the staged hook checks that range then, not the empty index.
+            let framework_range = std::env::var("PRE_COMMIT_FROM_REF").ok().zip(std::env::var("PRE_COMMIT_TO_REF").ok()).filter(|_| *staged).map(|(a, b)| format!("{a}..{b}"));
+            if let Some(r) = &framework_range {
+                out.note(&format!("pre-commit passed --from-ref/--to-ref: checking {r} instead of the staged state"));
+            }
+            let (staged, range) = match &framework_range {
+                Some(r) => (&false, &Some(r.clone())),
+                None => (staged, range),
+            };
+            let source = crate::check::Source::of(*staged, base.as_deref(), range.as_deref()).map_err(Failure::usage)?;
+            let commit = crate::check::Commit::read(&root, source).map_err(|e| match e {
+                crate::check::CommitError::Usage(m) => Failure::usage(m),
+                crate::check::CommitError::Environment(m) => Failure::env(m),
+            })?;
+            let params = crate::rpc::CheckParams { staged: *staged, base: base.clone(), range: range.clone(), no_lsp: *no_lsp };
             let report = if commit.touches_code() {
-                ask::<method::Check>(cli, &root, out, &crate::rpc::CheckParams { staged: *staged, no_lsp: *no_lsp }, |ws| {
+                ask::<method::Check>(cli, &root, out, &params, |ws| {
                     let config = Config::load(&root).map_err(Failure::usage)?;
                     if !no_lsp {
                         start_server(cli, &config, ws, out)?;
@@ -569,11 +601,21 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<i32, Failure> {
             } else {
                 crate::check::scope_only(&root, &commit)
             };
-            output::check(out, &report, *sarif);
+            let rerun = match (staged, base, range) {
+                (true, _, _) => "maintaind check --staged".to_string(),
+                (_, Some(b), _) => format!("maintaind check --base {b}"),
+                (_, _, Some(r)) => format!("maintaind check --range {r}"),
+                _ => "maintaind check".to_string(),
+            };
+            // SARIF paths are the repository's, and the project may be a directory in it.
+            let text = |args: &[&str]| crate::check::git(&root, args).ok().map(|b| String::from_utf8_lossy(&b).trim().to_string());
+            let prefix = if *sarif { text(&["rev-parse", "--show-prefix"]).unwrap_or_default() } else { String::new() };
+            let top = if *sarif { text(&["rev-parse", "--show-toplevel"]).map(PathBuf::from) } else { None };
+            output::check(out, &report, *sarif, &output::CheckView { all: *all, rerun: &rerun, repo_prefix: &prefix, repo_top: top.as_deref() });
             Ok(if report.violations.is_empty() { EXIT_OK } else { EXIT_FOUND })
         }
-        Command::Hook { action: HookAction::Install { append } } => {
-            let installed = crate::hook::install(&root, *append).map_err(|e| Failure { code: e.code(), message: e.to_string() })?;
+        Command::Hook { action: HookAction::Install { append, missing } } => {
+            let installed = crate::hook::install(&root, *append, *missing).map_err(|e| Failure { code: e.code(), message: e.to_string() })?;
             output::hook_installed(out, &installed);
             Ok(EXIT_OK)
         }

@@ -183,7 +183,90 @@ pub fn symbols(out: &Out, query: &str, r: &SymbolsReport, limit: usize) {
     out.stdout(&text);
 }
 
-pub fn blast(out: &Out, r: &BlastReport) {
+/// How many files a human list shows before "… N more files (--all lists them)".
+pub const LIST_CAP: usize = 25;
+
+/// One file of a blast radius as a reader wants it: where in it, how it is related, whether
+/// it must change.
+struct FileImpacts<'a> {
+    file: &'a str,
+    must: bool,
+    places: std::collections::BTreeSet<(u32, &'a str)>,
+    relations: std::collections::BTreeSet<String>,
+    vias: std::collections::BTreeSet<String>,
+    through: std::collections::BTreeSet<&'a str>,
+}
+
+/// Impacts grouped by file (one entry per file, its relations merged); must-change files first,
+/// then by path.
+fn by_file(impacts: &[crate::blast::Impact]) -> Vec<FileImpacts<'_>> {
+    let word = |v: serde_json::Result<serde_json::Value>| v.ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+    let mut files: std::collections::BTreeMap<&str, FileImpacts> = std::collections::BTreeMap::new();
+    for i in impacts {
+        let f = files.entry(i.file.as_str()).or_insert_with(|| FileImpacts {
+            file: &i.file,
+            must: false,
+            places: Default::default(),
+            relations: Default::default(),
+            vias: Default::default(),
+            through: Default::default(),
+        });
+        f.must |= i.must_change;
+        f.places.insert((i.line, i.symbol.as_str()));
+        f.relations.insert(word(serde_json::to_value(i.relation)));
+        f.vias.insert(word(serde_json::to_value(i.via)));
+        f.through.extend(i.through.as_deref());
+    }
+    let mut list: Vec<FileImpacts> = files.into_values().collect();
+    list.sort_by_key(|f| !f.must);
+    list
+}
+
+/// Up to `cap` entries (all with `all`), then one line that says how many were left out.
+fn capped<T>(items: &[T], all: bool, line: impl Fn(&T) -> String) -> String {
+    let shown = if all { items.len() } else { items.len().min(LIST_CAP) };
+    let mut t: String = items[..shown].iter().map(|i| line(i) + "\n").collect();
+    if shown < items.len() {
+        t.push_str(&format!("  {DIM}… {} more (--all lists them){DIM:#}\n", items.len() - shown));
+    }
+    t
+}
+
+/// `file:first-line  symbol (lines), …  relations · sources via …`: each symbol once with its
+/// lines, the longest parts capped.
+fn impact_line(f: &FileImpacts) -> String {
+    const SYMBOLS: usize = 3;
+    const THROUGH: usize = 3;
+    let mut symbols: Vec<(&str, Vec<u32>)> = Vec::new();
+    for (line, symbol) in &f.places {
+        let symbol = if *symbol == "(import)" { "import" } else { symbol };
+        match symbols.iter_mut().find(|(s, _)| *s == symbol) {
+            Some((_, lines)) => lines.push(*line),
+            None => symbols.push((symbol, vec![*line])),
+        }
+    }
+    let mut parts: Vec<String> = symbols.iter().take(SYMBOLS).map(|(s, lines)| format!("{BOLD}{s}{BOLD:#} ({})", lines.iter().map(u32::to_string).collect::<Vec<_>>().join(", "))).collect();
+    if symbols.len() > SYMBOLS {
+        parts.push(format!("+{} more", symbols.len() - SYMBOLS));
+    }
+    let through: Vec<&str> = f.through.iter().copied().take(THROUGH).collect();
+    let more = f.through.len().saturating_sub(THROUGH);
+    let more = if more > 0 { format!(" +{more}") } else { String::new() };
+    let through = if f.through.is_empty() { String::new() } else { format!(" via {}{more}", through.join(", ")) };
+    let first = f.places.iter().next().map_or(1, |(l, _)| *l);
+    format!(
+        "  {}:{first}  {}  {DIM}{} · {}{through}{DIM:#}",
+        f.file,
+        parts.join(", "),
+        f.relations.iter().cloned().collect::<Vec<_>>().join(", "),
+        f.vias.iter().cloned().collect::<Vec<_>>().join(", ")
+    )
+}
+
+/// A blast radius, one line per file: must-change files first, each with its places
+/// (`line symbol`), its relations and where the answer came from; long lists are capped
+/// unless `all`.
+pub fn blast(out: &Out, r: &BlastReport, all: bool) {
     for note in &r.notes {
         out.note(note);
     }
@@ -202,23 +285,17 @@ pub fn blast(out: &Out, r: &BlastReport) {
     if let Some(s) = &r.server {
         t.push_str(&format!("{DIM}server: {} {} ({}){DIM:#}\n", s.kind.as_str(), s.version, if s.ready_ms.is_some() { "all projects loaded" } else { "projects still loading" }));
     }
-    let section = |t: &mut String, title: &str, style: Style, items: &[&crate::blast::Impact]| {
-        if items.is_empty() {
-            return;
+    let files = by_file(&r.impacted);
+    let (must, other): (Vec<&FileImpacts>, Vec<&FileImpacts>) = files.iter().partition(|f| f.must);
+    for (title, style, list) in [("must change", ERR, &must), ("touched", WARN, &other)] {
+        if list.is_empty() {
+            continue;
         }
-        t.push_str(&format!("\n{style}{title}{style:#} ({})\n", items.len()));
-        for i in items {
-            let rel = serde_json::to_value(i.relation).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
-            let via = serde_json::to_value(i.via).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
-            let through = i.through.as_ref().map(|x| format!(" via {x}")).unwrap_or_default();
-            t.push_str(&format!("  {}:{}  {BOLD}{}{BOLD:#}  {DIM}{rel}, {via}{through}{DIM:#}\n", i.file, i.line, i.symbol));
-        }
-    };
-    let must: Vec<_> = r.impacted.iter().filter(|i| i.must_change).collect();
-    let other: Vec<_> = r.impacted.iter().filter(|i| !i.must_change).collect();
-    section(&mut t, "must change", ERR, &must);
-    section(&mut t, "touched", WARN, &other);
-    t.push_str(&format!("\n{} files ({} must change) · {} tests\n", r.files.len(), r.must_change_files.len(), r.tests.len()));
+        let places: usize = list.iter().map(|f| f.places.len()).sum();
+        t.push_str(&format!("\n{style}{title}{style:#} ({} file{}, {places} place{})\n", list.len(), plural(list.len()), plural(places)));
+        t.push_str(&capped(list, all, |f| impact_line(f)));
+    }
+    t.push_str(&format!("\n{} files ({} must change) · {} tests\n", files.len(), must.len(), r.tests.len()));
     if !r.completeness.added_by_registry.is_empty() {
         t.push_str(&format!(
             "{WARN}the server did not return {} file(s) the registry reaches; included:{WARN:#} {}\n",
@@ -230,6 +307,10 @@ pub fn blast(out: &Out, r: &BlastReport) {
         t.push_str(&format!("{WARN}approximate:{WARN:#} part of this answer comes from the registry alone (see notes)\n"));
     }
     out.stdout(&t);
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
 }
 
 /// A manifest as a reader needs it: decisions, targets, must-change locations, what may be
@@ -260,11 +341,14 @@ pub fn manifest(out: &Out, m: &Manifest, active: bool) {
     for x in &m.facts.targets {
         t.push_str(&format!("  {}:{}-{}  {BOLD}{}{BOLD:#}  {DIM}{}{DIM:#}\n", x.file, x.start_line, x.end_line, x.symbol, x.signature));
     }
-    let must: std::collections::BTreeSet<(&str, u32, &str)> = m.facts.blast_radius.iter().filter(|i| i.must_change).map(|i| (i.file.as_str(), i.line, i.symbol.as_str())).collect();
-    if !must.is_empty() {
-        t.push_str(&format!("\n{ERR}must change{ERR:#} ({})\n", must.len()));
-        for (file, line, symbol) in must {
-            t.push_str(&format!("  {file}:{line}  {symbol}\n"));
+    let must: Vec<crate::blast::Impact> = m.facts.blast_radius.iter().filter(|i| i.must_change).cloned().collect();
+    let must_by_file = by_file(&must);
+    if !must_by_file.is_empty() {
+        let places: usize = must_by_file.iter().map(|f| f.places.len()).sum();
+        t.push_str(&format!("\n{ERR}must change{ERR:#} ({} file{}, {places} place{})\n", must_by_file.len(), plural(must_by_file.len()), plural(places)));
+        for f in &must_by_file {
+            t.push_str(&impact_line(f));
+            t.push('\n');
         }
     }
     let must_files: std::collections::BTreeSet<&str> = m.facts.blast_radius.iter().filter(|i| i.must_change).map(|i| i.file.as_str()).collect();
@@ -584,76 +668,205 @@ pub fn hash(out: &Out, file: &str, start: u32, end: u32, hash: &str) {
     }
 }
 
-pub fn check(out: &Out, r: &crate::check::CheckReport, sarif: bool) {
+/// How a check's report is shown: `all` lifts the caps; `rerun` is the command that checks
+/// again; SARIF paths are relative to the repository's top (`repo_prefix` is the project's
+/// directory in it, `repo_top` the checkout).
+pub struct CheckView<'a> {
+    pub all: bool,
+    pub rerun: &'a str,
+    pub repo_prefix: &'a str,
+    pub repo_top: Option<&'a std::path::Path>,
+}
+
+/// A check's report: what changed, then one line per file that breaks (must-change first),
+/// then, when refused, three lines that say what to do.
+pub fn check(out: &Out, r: &crate::check::CheckReport, sarif: bool, view: &CheckView) {
     for n in &r.notes {
         out.note(n);
     }
     if sarif {
-        out.json_value(&sarif_log(r));
+        out.json_value(&sarif_log(r, view));
         return;
     }
     if out.json {
         out.json_value(r);
         return;
     }
+    let what = if r.compared.is_some() { "branch" } else { "commit" };
     let mut t = format!(
-        "{BOLD}maintaind check{BOLD:#}: {} file(s) in the commit · {} symbol change(s){}\n",
+        "{BOLD}maintaind check{BOLD:#}: {}{} file{} in the {what} · {} symbol change{}{}\n",
+        r.compared.as_deref().map(|c| format!("{c} · ")).unwrap_or_default(),
         r.committed.len(),
+        plural(r.committed.len()),
         r.changes.len(),
+        plural(r.changes.len()),
         r.manifest.as_deref().map(|m| format!(" · manifest {m}")).unwrap_or_default()
     );
-    for c in &r.changes {
+    t.push_str(&capped(&r.changes, view.all, |c| {
         let kind = serde_json::to_value(c.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
         let renamed = c.renamed_to.as_deref().map(|n| format!(" → {n}")).unwrap_or_default();
-        t.push_str(&format!("  {KIND}{kind:<9}{KIND:#} {}{renamed}  {DIM}{}{DIM:#}\n", c.symbol, c.file));
-    }
-    if !r.candidates.is_empty() {
-        t.push_str(&format!("{DIM}must change, not in the commit: {}{DIM:#}\n", r.candidates.join(", ")));
+        format!("  {KIND}{kind:<9}{KIND:#} {}{renamed}  {DIM}{}{DIM:#}", c.symbol, c.file)
+    }));
+    let broken: std::collections::BTreeSet<&str> = r.violations.iter().map(|v| v.file.as_str()).collect();
+    let quiet: Vec<&String> = r.candidates.iter().filter(|c| !broken.contains(c.as_str())).collect();
+    if !quiet.is_empty() {
+        let shown = if view.all { quiet.len() } else { quiet.len().min(LIST_CAP) };
+        let more = if shown < quiet.len() { format!(", … {} more", quiet.len() - shown) } else { String::new() };
+        t.push_str(&format!("{DIM}must change by the blast radius, not in the {what}, still compiles: {}{more}{DIM:#}\n", quiet[..shown].iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ")));
     }
     if !r.changes.is_empty() && !r.checked_with_server {
         t.push_str(&format!("{WARN}without the language server{WARN:#}: only references to removed or renamed symbols were checked\n"));
     }
     if r.violations.is_empty() {
-        t.push_str(&format!("{OK}ok{OK:#}: nothing outside the commit breaks\n"));
-    } else {
-        t.push_str(&format!("{ERR}{} violation(s){ERR:#}:\n", r.violations.len()));
-        for v in &r.violations {
-            let at = v.line.map(|l| format!("{}:{l}", v.file)).unwrap_or_else(|| v.file.clone());
-            t.push_str(&format!("  {ERR}{}{ERR:#} {at}: {}\n", v.rule, v.message));
-        }
+        t.push_str(&format!("{OK}ok{OK:#}: nothing outside the {what} breaks\n"));
+        out.stdout(&t);
+        return;
+    }
+    // One line per file: its first violation, then how many more and where.
+    let mut files: std::collections::BTreeMap<&str, Vec<&crate::check::Violation>> = std::collections::BTreeMap::new();
+    for v in &r.violations {
+        files.entry(v.file.as_str()).or_default().push(v);
+    }
+    let files: Vec<(&str, Vec<&crate::check::Violation>)> = files.into_iter().collect();
+    t.push_str(&format!("{ERR}{} violation{} in {} file{}{ERR:#}:\n", r.violations.len(), plural(r.violations.len()), files.len(), plural(files.len())));
+    t.push_str(&capped(&files, view.all, |(file, vs)| {
+        let first = vs[0];
+        let at = first.line.map(|l| format!("{file}:{l}")).unwrap_or_else(|| file.to_string());
+        let more = if vs.len() > 1 {
+            let lines: Vec<String> = vs[1..].iter().filter_map(|v| v.line.map(|l| l.to_string())).collect();
+            format!("  {DIM}(+{} more{}){DIM:#}", vs.len() - 1, if lines.is_empty() { String::new() } else { format!(" at {}", lines.join(", ")) })
+        } else {
+            String::new()
+        };
+        format!("  {ERR}{}{ERR:#} {at}: {}{more}", first.rule, first.message)
+    }));
+    for line in what_to_do(r, what, view) {
+        t.push_str(&line);
+        t.push('\n');
     }
     out.stdout(&t);
 }
 
-/// SARIF 2.1.0: one run, one rule per violation kind, one result per violation.
-fn sarif_log(r: &crate::check::CheckReport) -> serde_json::Value {
+/// Three lines: what was refused, how to fix it, how to check again.
+fn what_to_do(r: &crate::check::CheckReport, what: &str, view: &CheckView) -> [String; 3] {
+    let count = |rule: &str| r.violations.iter().filter(|v| v.rule.starts_with(rule)).map(|v| v.file.as_str()).collect::<std::collections::BTreeSet<_>>().len();
+    let (broken, scope) = (count("broken-caller"), count("out-of-scope"));
+    let mut why = Vec::new();
+    if broken > 0 {
+        why.push(format!("{broken} file{} outside the {what} break", plural(broken)));
+    }
+    if scope > 0 {
+        why.push(format!("{scope} file{} outside the active manifest's scope", plural(scope)));
+    }
+    let refused = format!("\n{ERR}refused{ERR:#}: {}", why.join(", and "));
+    let changed: Vec<&crate::check::SymbolChange> = r.changes.iter().filter(|c| c.kind != crate::blast::ChangeKind::Behavior).collect();
+    let mut fixes = Vec::new();
+    if broken > 0 {
+        let lists = match changed.as_slice() {
+            [c] => format!(
+                " (`maintaind blast {}#{} --change {}` lists every place)",
+                c.file,
+                c.symbol,
+                serde_json::to_value(c.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+            ),
+            _ => String::new(),
+        };
+        fixes.push(format!("update them in this {what}{lists}, or undo the change that breaks them"));
+    }
+    if scope > 0 {
+        fixes.push("leave the files outside the scope out, or `maintaind manifest widen FILE --reason \"…\"`".to_string());
+    }
+    let fix = format!("  {BOLD}fix{BOLD:#}: {}", fixes.join("; "));
+    let all = if view.all || r.violations.len() <= LIST_CAP { String::new() } else { " (--all lists every violation)".to_string() };
+    let again = format!("  {BOLD}then{BOLD:#}: `{}`{all}", view.rerun);
+    [refused, fix, again]
+}
+
+/// SARIF 2.1.0 for code scanning: one run, one rule per violation kind (with help), one
+/// result per violation, each at a file and line (line 1 when the violation has none) relative
+/// to the repository's top, with a fingerprint that survives lines moving.
+fn sarif_log(r: &crate::check::CheckReport, view: &CheckView) -> serde_json::Value {
+    const HELP: &str = "https://github.com/maintaind/maintaind/blob/main/docs/guide/ci.md";
+    let rules = [
+        (
+            "maintaind/broken-caller",
+            "A file outside the change breaks because of a symbol the change changes",
+            "The change alters a symbol (its parameters, return type, shape or name, or removes it), and a file that uses it is not part of the change: with the change, that file no longer compiles (the language server's new error), or it still names a removed or renamed symbol.",
+            "Update the file in the same commit or branch, or undo the change. `maintaind blast FILE#SYMBOL --change KIND` lists every place that must change.",
+            "broken-caller",
+        ),
+        (
+            "maintaind/out-of-scope",
+            "A changed file is outside the active manifest's scope",
+            "A change manifest is active (`maintaind change`), and the commit changes a file that it neither lists nor allows.",
+            "Leave the file out of the commit, or widen the manifest with `maintaind manifest widen FILE --reason \"...\"` so that the widening is recorded.",
+            "out-of-scope",
+        ),
+        (
+            "maintaind/out-of-scope-write",
+            "A file was written outside the active manifest's scope since its activation",
+            "Since the active manifest was activated, a file outside its scope was created, changed or deleted, whether or not it is in this commit (a write that bypassed the write gate).",
+            "Undo the write, or widen the manifest with `maintaind manifest widen FILE --reason \"...\"`.",
+            "out-of-scope-write",
+        ),
+    ];
+    let rule_index = |id: &str| rules.iter().position(|r| r.0 == id);
+    let mut seen: std::collections::HashMap<u64, usize> = std::collections::HashMap::new();
     let results: Vec<serde_json::Value> = r
         .violations
         .iter()
         .map(|v| {
-            let mut location = serde_json::json!({"physicalLocation": {"artifactLocation": {"uri": v.file, "uriBaseId": "%SRCROOT%"}}});
-            if let Some(line) = v.line {
-                location["physicalLocation"]["region"] = serde_json::json!({"startLine": line});
+            let id = format!("maintaind/{}", v.rule);
+            let uri = format!("{}{}", view.repo_prefix, v.file);
+            // Line numbers move with unrelated edits; the rule, file and message do not.
+            let key = xxhash_rust::xxh3::xxh3_64(format!("{id}\0{uri}\0{}", v.message).as_bytes());
+            let n = seen.entry(key).or_default();
+            *n += 1;
+            let mut result = serde_json::json!({
+                "ruleId": id,
+                "level": "error",
+                "message": {"text": v.message},
+                "locations": [{"physicalLocation": {
+                    "artifactLocation": {"uri": uri, "uriBaseId": "%SRCROOT%"},
+                    "region": {"startLine": v.line.unwrap_or(1).max(1)}
+                }}],
+                "partialFingerprints": {"maintaindViolation/v1": format!("{key:016x}:{n}")}
+            });
+            if let Some(i) = rule_index(&id) {
+                result["ruleIndex"] = serde_json::json!(i);
             }
-            serde_json::json!({"ruleId": format!("maintaind/{}", v.rule), "level": "error", "message": {"text": v.message}, "locations": [location]})
+            result
         })
         .collect();
+    let mut run = serde_json::json!({
+        "tool": {"driver": {
+            "name": "maintaind",
+            "version": env!("CARGO_PKG_VERSION"),
+            "informationUri": "https://github.com/maintaind/maintaind",
+            "rules": rules.iter().map(|(id, short, full, help, anchor)| serde_json::json!({
+                "id": id,
+                "shortDescription": {"text": short},
+                "fullDescription": {"text": full},
+                "help": {"text": help, "markdown": format!("**{short}.** {full}\n\n**Fix:** {help}")},
+                "helpUri": format!("{HELP}#{anchor}"),
+                "defaultConfiguration": {"level": "error"}
+            })).collect::<Vec<_>>()
+        }},
+        "automationDetails": {"id": "maintaind/check/"},
+        "columnKind": "utf16CodeUnits",
+        "results": results
+    });
+    if let Some(top) = view.repo_top {
+        let mut uri = maintaind_lsp_bridge::uri::path_to_uri(top);
+        if !uri.ends_with('/') {
+            uri.push('/');
+        }
+        run["originalUriBaseIds"] = serde_json::json!({"%SRCROOT%": {"uri": uri}});
+    }
     serde_json::json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "maintaind",
-                "version": env!("CARGO_PKG_VERSION"),
-                "informationUri": "https://github.com/maintaind/maintaind",
-                "rules": [
-                    {"id": "maintaind/broken-caller", "shortDescription": {"text": "A file outside the commit must change because of a symbol the commit changes"}},
-                    {"id": "maintaind/out-of-scope", "shortDescription": {"text": "A committed file is outside the active manifest's scope"}},
-                    {"id": "maintaind/out-of-scope-write", "shortDescription": {"text": "A file was written outside the active manifest's scope since its activation"}}
-                ]
-            }},
-            "results": results
-        }]
+        "runs": [run]
     })
 }
 
@@ -662,7 +875,11 @@ pub fn hook_installed(out: &Out, i: &crate::hook::Installed) {
         out.json_value(i);
         return;
     }
-    out.stdout(&format!("{OK}{}{OK:#} {} {DIM}({}){DIM:#}\n", i.action, i.path.display(), i.via));
+    let missing = match i.missing {
+        crate::hook::Missing::Block => "without the maintaind binary a commit is refused, with the reason",
+        crate::hook::Missing::Skip => "without the maintaind binary the check is skipped, with a warning",
+    };
+    out.stdout(&format!("{OK}{}{OK:#} {} {DIM}({}; {missing}){DIM:#}\n", i.action, i.path.display(), i.via));
 }
 
 /// Any serialisable value as `--json` output.

@@ -885,8 +885,11 @@ impl Host {
             }
             Check::NAME => {
                 let p = parse::<Check>(params)?;
-                let source = if p.staged { crate::check::Source::Staged } else { crate::check::Source::WorkTree };
-                let commit = crate::check::Commit::read(&self.root, source).map_err(|e| RpcError::new(code::ENVIRONMENT, e))?;
+                let source = crate::check::Source::of(p.staged, p.base.as_deref(), p.range.as_deref()).map_err(|e| RpcError::new(code::INVALID_PARAMS, e))?;
+                let commit = crate::check::Commit::read(&self.root, source).map_err(|e| match e {
+                    crate::check::CommitError::Usage(m) => RpcError::new(code::INVALID_PARAMS, m),
+                    crate::check::CommitError::Environment(m) => RpcError::new(code::ENVIRONMENT, m),
+                })?;
                 if !commit.touches_code() {
                     return answer::<Check>(crate::check::scope_only(&self.root, &commit));
                 }

@@ -253,6 +253,12 @@ pub struct ApplyParams {
 pub struct CheckParams {
     #[serde(default)]
     pub staged: bool,
+    /// A branch against its merge base with this revision (`check --base`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<String>,
+    /// `A..B`: B against its merge base with A (`check --range`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub range: Option<String>,
     #[serde(default)]
     pub no_lsp: bool,
 }

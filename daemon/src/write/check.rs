@@ -1,8 +1,11 @@
-//! `maintaind check [--staged]`: the pre-commit blast-radius check.
+//! `maintaind check [--staged | --base REF | --range A..B]`: the blast-radius check, before a
+//! commit or on a branch in CI.
 //!
 //! 1. git lists what the commit changes (HEAD → index with `--staged`, HEAD → working tree
-//!    without). Without a TypeScript or Prisma file among them, only the manifest scope is
-//!    checked and the command returns at once.
+//!    without; with `--base`/`--range`, the merge base → the branch's tip, so what a merge of
+//!    the base into the branch brought in is not the branch's change). Without a TypeScript or
+//!    Prisma file among them, only the manifest scope is checked and the command returns at
+//!    once.
 //! 2. Each changed file is extracted twice by the registry (HEAD blob, new content); symbols
 //!    are compared by name and hash and each change gets a kind: a name gone is `remove` (or
 //!    `rename` when a new name has the same declaration text), a changed parameter list is
@@ -29,12 +32,44 @@ use crate::semantic::{ServerDiagnostic, new_diagnostics};
 use crate::workspace::{RequestError, Workspace};
 
 /// Where the new content comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
     /// The index (`git diff --cached`): what `git commit` would record.
     Staged,
     /// The working tree (`git diff HEAD`).
     WorkTree,
+    /// A branch: `tip` against the merge base of `base` and `tip` (`--base REF` is `REF` and
+    /// HEAD; `--range A..B` is `A` and `B`). Both are revisions as the user wrote them.
+    Branch { base: String, tip: String },
+}
+
+impl Source {
+    /// The source a `check` asks for: at most one of `--staged`, `--base`, `--range`.
+    pub fn of(staged: bool, base: Option<&str>, range: Option<&str>) -> Result<Source, String> {
+        match (staged, base, range) {
+            (false, None, None) => Ok(Source::WorkTree),
+            (true, None, None) => Ok(Source::Staged),
+            (false, Some(b), None) => Ok(Source::Branch { base: revision(b)?, tip: "HEAD".into() }),
+            (false, None, Some(r)) => {
+                let (a, b) = r.split_once("...").or_else(|| r.split_once("..")).ok_or_else(|| format!("--range {r:?}: expected A..B (a base and a tip, such as origin/main..HEAD)"))?;
+                let tip = if b.is_empty() { "HEAD" } else { b };
+                Ok(Source::Branch { base: revision(a)?, tip: revision(tip)? })
+            }
+            _ => Err("choose one of --staged, --base and --range".into()),
+        }
+    }
+}
+
+/// A revision as a user or a CI job writes it; never something git would read as an option.
+fn revision(r: &str) -> Result<String, String> {
+    let r = r.trim();
+    if r.is_empty() {
+        return Err("an empty revision: give a branch, tag or commit (such as origin/main)".into());
+    }
+    if r.starts_with('-') || r.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(format!("{r:?} is not a revision: a branch, tag or commit name has no spaces and does not start with '-'"));
+    }
+    Ok(r.to_string())
 }
 
 #[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
@@ -60,6 +95,10 @@ pub struct Violation {
 
 #[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct CheckReport {
+    /// What was compared, for a branch (`--base`, `--range`): `origin/main..HEAD (merge base
+    /// …, tip …)`; absent for the staged state and the working tree.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compared: Option<String>,
     /// Every path the commit changes (root-relative).
     pub committed: Vec<String>,
     pub changes: Vec<SymbolChange>,
@@ -82,10 +121,26 @@ pub struct Commit {
     overlay: BTreeSet<String>,
     source: Source,
     /// The revision the commit is compared with: HEAD, or where HEAD was before a
-    /// fast-forward merge (`HEAD@{1}`); `None` in a repository without commits.
+    /// fast-forward merge (`HEAD@{1}`), or a branch's merge base (a commit id); `None` in a
+    /// repository without commits.
     base: Option<String>,
+    /// A branch's tip as a commit id (`--base`, `--range`).
+    tip: Option<String>,
+    /// What was compared, for the reader: `origin/main..HEAD (merge base 1a2b3c4)`.
+    pub compared: Option<String>,
     /// What the reader should know about what was compared.
     pub notes: Vec<String>,
+}
+
+/// Why the commits to compare could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum CommitError {
+    /// A revision that does not name a commit (exit 2).
+    #[error("{0}")]
+    Usage(String),
+    /// git or the repository cannot answer (exit 3).
+    #[error("{0}")]
+    Environment(String),
 }
 
 /// `git` in `root`, stdout as bytes; a failure is an environment problem (exit 3).
@@ -105,8 +160,15 @@ fn names(bytes: &[u8]) -> Vec<String> {
 const EMPTY_TREE: &str = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
 
 impl Commit {
-    pub fn read(root: &Path, source: Source) -> Result<Commit, String> {
-        git(root, &["rev-parse", "--git-dir"]).map_err(|_| format!("{} is not in a git repository; `maintaind check` compares commits", root.display()))?;
+    pub fn read(root: &Path, source: Source) -> Result<Commit, CommitError> {
+        git(root, &["rev-parse", "--git-dir"]).map_err(|_| CommitError::Environment(format!("{} is not in a git repository; `maintaind check` compares commits", root.display())))?;
+        if let Source::Branch { base, tip } = &source {
+            return Commit::branch(root, base, tip);
+        }
+        Commit::local(root, source).map_err(CommitError::Environment)
+    }
+
+    fn local(root: &Path, source: Source) -> Result<Commit, String> {
         let has_head = git(root, &["rev-parse", "--verify", "-q", "HEAD"]).is_ok();
         let mut notes = Vec::new();
         let mut base_rev = has_head.then(|| "HEAD".to_string());
@@ -134,10 +196,39 @@ impl Commit {
         let index_to_tree = list(&[])?;
         let paths = match source {
             Source::Staged => staged.clone(),
-            Source::WorkTree => head_to_tree.clone(),
+            _ => head_to_tree.clone(),
         };
         let overlay = staged.into_iter().chain(head_to_tree).chain(index_to_tree).collect();
-        Ok(Commit { paths, overlay, source, base: base_rev, notes })
+        Ok(Commit { paths, overlay, source, base: base_rev, tip: None, compared: None, notes })
+    }
+
+    /// A branch against its merge base. The working tree may be anywhere (CI checks out the
+    /// tip, a developer may not): every path that differs between any two of base, tip and
+    /// working tree gets an overlay, so the workspace is exactly the base, then the tip.
+    fn branch(root: &Path, base: &str, tip: &str) -> Result<Commit, CommitError> {
+        let commit = |r: &str| -> Result<String, CommitError> {
+            git(root, &["rev-parse", "--verify", "-q", "--end-of-options", &format!("{r}^{{commit}}")])
+                .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+                .map_err(|_| CommitError::Usage(format!("{r:?} is not a commit here (in CI, fetch it first: `git fetch origin main`, or check out with fetch-depth: 0)")))
+        };
+        let (base_id, tip_id) = (commit(base)?, commit(tip)?);
+        let merge_base = git(root, &["merge-base", &base_id, &tip_id]).map(|b| String::from_utf8_lossy(&b).trim().to_string()).map_err(|_| {
+            CommitError::Environment(format!("{base} and {tip} have no common ancestor here; in a shallow clone fetch the history (`git fetch --unshallow`, or actions/checkout with fetch-depth: 0)"))
+        })?;
+        let short = |id: &str| id.get(..10).unwrap_or(id).to_string();
+        let list = |a: &str, b: Option<&str>| -> Result<Vec<String>, CommitError> {
+            let mut args = vec!["diff", "--name-only", "--no-renames", "-z", "--relative", a];
+            args.extend(b);
+            Ok(names(&git(root, &args).map_err(CommitError::Environment)?))
+        };
+        let paths = list(&merge_base, Some(&tip_id))?;
+        let overlay = paths.iter().cloned().chain(list(&merge_base, None)?).chain(list(&tip_id, None)?).collect();
+        let mut notes = Vec::new();
+        if merge_base != base_id {
+            notes.push(format!("{base} has moved on since {tip} branched off: comparing with their merge base {}, so only the branch's own changes count", short(&merge_base)));
+        }
+        let compared = format!("{base}..{tip} (merge base {}, tip {})", short(&merge_base), short(&tip_id));
+        Ok(Commit { paths, overlay, source: Source::Branch { base: base.into(), tip: tip.into() }, base: Some(merge_base), tip: Some(tip_id), compared: Some(compared), notes })
     }
 
     /// Whether the commit touches TypeScript or Prisma at all.
@@ -151,9 +242,10 @@ impl Commit {
     }
 
     fn new_content(&self, root: &Path, path: &str) -> Option<Vec<u8>> {
-        match self.source {
-            Source::Staged => git(root, &["show", &format!(":./{path}")]).ok(),
-            Source::WorkTree => crate::safefs::read_regular(&root.join(path)).ok(),
+        match (&self.source, &self.tip) {
+            (Source::Staged, _) => git(root, &["show", &format!(":./{path}")]).ok(),
+            (_, Some(tip)) => git(root, &["show", &format!("{tip}:./{path}")]).ok(),
+            _ => crate::safefs::read_regular(&root.join(path)).ok(),
         }
     }
 }
@@ -239,7 +331,16 @@ pub fn check(ws: &mut Workspace, commit: &Commit, no_lsp: bool) -> Result<CheckR
     violations.dedup_by(|a, b| a.file == b.file && a.line == b.line && a.message == b.message);
 
     let manifest = scope_violations(&root, &commit.paths, &mut violations);
-    Ok(CheckReport { committed: commit.paths.clone(), changes, candidates: candidates.into_keys().collect(), violations, checked_with_server: with_server, manifest, notes })
+    Ok(CheckReport {
+        compared: commit.compared.clone(),
+        committed: commit.paths.clone(),
+        changes,
+        candidates: candidates.into_keys().collect(),
+        violations,
+        checked_with_server: with_server,
+        manifest,
+        notes,
+    })
 }
 
 /// The check for a commit without TypeScript or Prisma changes: the manifest scope only.
@@ -247,6 +348,7 @@ pub fn scope_only(root: &Path, commit: &Commit) -> CheckReport {
     let mut violations = Vec::new();
     let manifest = scope_violations(root, &commit.paths, &mut violations);
     CheckReport {
+        compared: commit.compared.clone(),
         committed: commit.paths.clone(),
         changes: Vec::new(),
         candidates: Vec::new(),

@@ -150,6 +150,35 @@ fn human_output_lists_must_change_first() {
     r.expect_code(0).stdout_has("must change (").stdout_has("BbsMemberArticlesController.ts").stdout_has("tests");
 }
 
+/// One line per file (its places and relations merged), must-change files first, each list
+/// capped at 25 files with a count, and `--all` for the rest.
+#[test]
+fn human_output_lists_each_file_once_and_caps_long_lists() {
+    let env = setup();
+    let args = ["blast", "MyGlobal", "--change", "rename", "--ts-server", "native"];
+    let report = env.run(&[&args[..], &["--json"]].concat()).json();
+    let mut files: std::collections::BTreeSet<String> = strings(&report["files"]).into_iter().collect();
+    files.insert(report["target"]["file"].as_str().unwrap().to_string());
+    let must: std::collections::BTreeSet<&str> = report["impacted"].as_array().unwrap().iter().filter(|i| i["must_change"] == true).map(|i| i["file"].as_str().unwrap()).collect();
+    assert!(must.len() > 25 && files.len() - must.len() > 25, "the case needs two long lists: {} must, {} files", must.len(), files.len());
+
+    let listed = |text: &str| -> Vec<String> { text.lines().filter(|l| l.starts_with("  ")).map(|l| l.trim_start().split(':').next().unwrap().to_string()).collect() };
+    let capped = env.run(&args);
+    capped.expect_code(0).stdout_has(&format!("must change ({} files, ", must.len())).stdout_has(&format!("… {} more (--all lists them)", must.len() - 25));
+    let text = String::from_utf8_lossy(&capped.output.stdout).into_owned();
+    assert_eq!(listed(&text).iter().filter(|l| !l.starts_with('…')).count(), 50, "25 of each list:\n{text}");
+
+    let all = env.run(&[&args[..], &["--all"]].concat());
+    all.expect_code(0).stdout_has(&format!("{} files ({} must change)", files.len(), must.len()));
+    let text = String::from_utf8_lossy(&all.output.stdout).into_owned();
+    let lines = listed(&text);
+    assert_eq!(lines.len(), files.len(), "each file once:\n{text}");
+    assert_eq!(lines.iter().cloned().collect::<std::collections::BTreeSet<_>>(), files);
+    // Must-change files come first.
+    let first_touched = lines.iter().position(|f| !must.contains(f.as_str())).unwrap();
+    assert!(lines[..first_touched].iter().all(|f| must.contains(f.as_str())) && first_touched == must.len(), "{text}");
+}
+
 #[test]
 fn unknown_and_ambiguous_symbols_are_usage_errors() {
     let env = setup();

@@ -40,7 +40,7 @@ fn add_field_plans_decisions_and_facts_and_activates() {
     let id = m["id"].as_str().unwrap().to_string();
     assert_eq!(manifests(&env), vec!["active".to_string(), format!("{id}.json"), format!("{id}.tree")], "the manifest, and the tree it was activated on");
     // show / list / clear / activate round trip.
-    env.run(&["manifest", "show"]).expect_code(0).stdout_has(&format!("manifest {id} (active)")).stdout_has("must change (4)");
+    env.run(&["manifest", "show"]).expect_code(0).stdout_has(&format!("manifest {id} (active)")).stdout_has("must change (3 files, 4 places)");
     let list = env.run(&["manifest", "list", "--json"]).json();
     assert_eq!(list[0]["id"], id.as_str());
     assert_eq!(list[0]["active"], true);

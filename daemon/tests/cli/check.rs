@@ -114,6 +114,15 @@ fn a_commit_without_code_passes_at_once_and_the_manifest_scope_is_enforced() {
     assert_eq!(result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "NOTES.md");
     let rules: Vec<&str> = log["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
     assert!(rules.contains(&"maintaind/out-of-scope"));
+    // GitHub refuses a result without a region: a file-level violation is at line 1.
+    assert_eq!(result["locations"][0]["physicalLocation"]["region"]["startLine"], 1);
+    assert!(result["partialFingerprints"]["maintaindViolation/v1"].is_string());
+    for rule in log["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap() {
+        for key in ["text", "markdown"] {
+            assert!(rule["help"][key].as_str().is_some_and(|h| h.len() > 40), "{rule:#}");
+        }
+        assert!(rule["helpUri"].as_str().unwrap().contains("docs/guide/ci.md#"), "{rule:#}");
+    }
 
     // A write outside the scope that no hook saw (and that is not even staged) fails it too.
     std::fs::write(env.path("src/MyGlobal.ts"), std::fs::read_to_string(env.path("src/MyGlobal.ts")).unwrap() + "\n// sed -i\n").unwrap();
@@ -139,9 +148,15 @@ fn check_outside_git_is_an_environment_error() {
 }
 
 fn git_commit(env: &Env, message: &str) -> std::process::Output {
+    git_commit_with(env, message, &[])
+}
+
+/// `git commit` with more environment (PATH, PYTHONPATH for the hooks it runs).
+fn git_commit_with(env: &Env, message: &str, vars: &[(&str, &str)]) -> std::process::Output {
     Command::new("git")
         .args(["commit", "-q", "-m", message])
         .current_dir(env.root())
+        .envs(vars.iter().copied())
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .env("GIT_AUTHOR_NAME", "t")
@@ -188,7 +203,17 @@ fn hook_install_never_clobbers_and_follows_hooks_path_and_husky() {
     assert_eq!(std::fs::read_to_string(&hook).unwrap(), "#!/bin/sh\nnpm run lint\n");
     env.run(&["hook", "install", "--append"]).expect_code(0).stdout_has("appended");
     let text = std::fs::read_to_string(&hook).unwrap();
-    assert!(text.starts_with("#!/bin/sh\nnpm run lint\n# maintaind: pre-commit blast-radius check\n"), "{text}");
+    assert!(text.starts_with("#!/bin/sh\nnpm run lint\n# maintaind: pre-commit blast-radius check (--missing block)\nif [ -x '"), "{text}");
+    // A hook that ends by handing the process away: the lines go before that.
+    std::fs::write(&hook, "#!/bin/sh\nnpm run lint\nexec npx lint-staged\n").unwrap();
+    env.run(&["hook", "install", "--append"]).expect_code(0).stdout_has("inserted before line 3 (`exec npx lint-staged`)");
+    let text = std::fs::read_to_string(&hook).unwrap();
+    assert!(text.ends_with("; fi\nexec npx lint-staged\n"), "{text}");
+    // One whose hand-off cannot be placed: refused with the lines to add, nothing changed.
+    let odd = "#!/bin/sh\nnpm run lint && \\\n  exec npx lint-staged\n";
+    std::fs::write(&hook, odd).unwrap();
+    env.run(&["hook", "install", "--append"]).expect_code(2).stderr_has("hands the process away at line 3").stderr_has("check --staged || exit 1");
+    assert_eq!(std::fs::read_to_string(&hook).unwrap(), odd);
 
     // core.hooksPath is where git looks, so that is where the hook goes.
     let env = repo();
@@ -197,11 +222,20 @@ fn hook_install_never_clobbers_and_follows_hooks_path_and_husky() {
     assert!(env.path("githooks/pre-commit").exists());
     assert!(!env.path(".git/hooks/pre-commit").exists());
 
-    // husky: one line in .husky/pre-commit, after what is there.
+    // husky: two lines in .husky/pre-commit, after what is there.
     let env = repo();
     env.write(".husky/pre-commit", "npm test\n");
     env.run(&["hook", "install"]).expect_code(0).stdout_has("appended").stdout_has("husky");
-    assert_eq!(std::fs::read_to_string(env.path(".husky/pre-commit")).unwrap(), "npm test\n# maintaind: pre-commit blast-radius check\nmaintaind check --staged\n");
+    let text = std::fs::read_to_string(env.path(".husky/pre-commit")).unwrap();
+    assert!(
+        text.starts_with("npm test\n# maintaind: pre-commit blast-radius check (--missing block)\nif command -v maintaind >/dev/null 2>&1; then maintaind check --staged || exit 1; else echo"),
+        "{text}"
+    );
+    // An install from an older maintaind (one bare line) is brought up to date, in place.
+    env.write(".husky/pre-commit", "npm test\n# maintaind: pre-commit blast-radius check\nmaintaind check --staged\nnpm run lint\n");
+    env.run(&["hook", "install", "--missing", "skip"]).expect_code(0).stdout_has("updated").stdout_has("the check is skipped");
+    let text = std::fs::read_to_string(env.path(".husky/pre-commit")).unwrap();
+    assert!(text.starts_with("npm test\n# maintaind: pre-commit blast-radius check (--missing skip)\nif command") && text.ends_with("; fi\nnpm run lint\n"), "{text}");
 
     // Not a repository.
     let env = setup();
@@ -230,4 +264,224 @@ fn a_removed_prisma_field_fails_even_with_the_server() {
     let files: std::collections::BTreeSet<String> = violations(&r).into_iter().map(|(f, _)| f).collect();
     assert!(files.contains("src/providers/postBbsMemberArticles.ts") && files.contains("src/providers/getBbsArticlesArticleId.ts"), "{files:?}");
     assert!(report["notes"].as_array().unwrap().iter().any(|n| n.as_str().unwrap().contains("prisma generate")));
+}
+
+/// A CI job: the branch against its merge base with main. The branch's own changes count,
+/// what main did meanwhile (merged in or not) does not, and the working tree can be anywhere.
+#[test]
+fn check_base_blocks_a_breaking_branch_and_passes_a_clean_one() {
+    let env = repo();
+    git(&env, &["checkout", "-q", "-b", "feature"]);
+    edit(&env, HELPER, "export function jwtAuthorize(", "export function jwtAuthorize(extra: number, ");
+    git(&env, &["commit", "-q", "-am", "a parameter, callers forgotten"]);
+    // main moves on with a change of its own, and the branch merges it in.
+    git(&env, &["checkout", "-q", "main"]);
+    std::fs::write(env.path("NOTES.md"), "main's notes\n").unwrap();
+    edit(&env, "src/MyGlobal.ts", "export class MyGlobal", "/** main's doc */\nexport class MyGlobal");
+    git(&env, &["add", "-A"]);
+    git(&env, &["commit", "-q", "-m", "main moves on"]);
+    git(&env, &["checkout", "-q", "feature"]);
+    git(&env, &["merge", "-q", "--no-edit", "main"]);
+
+    let r = env.run(&["check", "--base", "main", "--json"]);
+    r.expect_code(1);
+    let report = r.json();
+    assert_eq!(report["committed"], serde_json::json!([HELPER]), "main's files are not the branch's: {report:#}");
+    assert!(report["compared"].as_str().unwrap().starts_with("main..HEAD (merge base "), "{report:#}");
+    assert_eq!(violations(&r).iter().map(|(f, _)| f.as_str()).collect::<Vec<_>>(), CALLERS);
+    // The human form says what it compared, one line per broken file, and what to do.
+    env.run(&["check", "--base", "main"])
+        .expect_code(1)
+        .stdout_has("main..HEAD (merge base")
+        .stdout_has("2 violations in 2 files")
+        .stdout_has("refused: 2 files outside the branch break")
+        .stdout_has(&format!("fix: update them in this branch (`maintaind blast {HELPER}#jwtAuthorize --change signature` lists every place)"))
+        .stdout_has("then: `maintaind check --base main`");
+
+    // SARIF for code scanning: each broken caller at its line, with a fingerprint and its rule's help.
+    let sarif = env.run(&["check", "--base", "main", "--sarif"]);
+    sarif.expect_code(1);
+    let log = sarif.json();
+    let run = &log["runs"][0];
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2, "{log:#}");
+    for (result, caller) in results.iter().zip(CALLERS) {
+        assert_eq!(result["ruleId"], "maintaind/broken-caller");
+        let location = &result["locations"][0]["physicalLocation"];
+        assert_eq!(location["artifactLocation"]["uri"], caller);
+        assert_eq!(location["artifactLocation"]["uriBaseId"], "%SRCROOT%");
+        let line = location["region"]["startLine"].as_u64().unwrap();
+        let text = std::fs::read_to_string(env.path(caller)).unwrap();
+        assert!(text.lines().nth(line as usize - 1).unwrap().contains("jwtAuthorize("), "line {line} of {caller} is the call");
+        assert!(result["partialFingerprints"]["maintaindViolation/v1"].as_str().unwrap().len() > 16);
+        let rule = &run["tool"]["driver"]["rules"][result["ruleIndex"].as_u64().unwrap() as usize];
+        assert_eq!(rule["id"], result["ruleId"]);
+    }
+    assert!(run["originalUriBaseIds"]["%SRCROOT%"]["uri"].as_str().unwrap().starts_with("file:///"), "{log:#}");
+
+    // The same range from elsewhere: the working tree is on main, the tip is named.
+    git(&env, &["checkout", "-q", "main"]);
+    let r = env.run(&["check", "--range", "main..feature", "--json"]);
+    r.expect_code(1);
+    assert_eq!(violations(&r).iter().map(|(f, _)| f.as_str()).collect::<Vec<_>>(), CALLERS);
+    assert!(!std::fs::read_to_string(env.path(HELPER)).unwrap().contains("extra: number"), "the working tree is left as it was");
+    // Before the merge, main had moved on: the note says the merge base is used.
+    let r = env.run(&["check", "--range", "main...feature~1", "--json"]);
+    r.expect_code(1);
+    assert!(r.json()["notes"].as_array().unwrap().iter().any(|n| n.as_str().unwrap().contains("has moved on")), "{:#}", r.json());
+
+    // The callers fixed on the branch: it passes.
+    git(&env, &["checkout", "-q", "feature"]);
+    for c in CALLERS {
+        edit(&env, c, "jwtAuthorize({ request })", "jwtAuthorize(0, { request })");
+    }
+    git(&env, &["commit", "-q", "-am", "callers"]);
+    env.run(&["check", "--base", "main"]).expect_code(0).stdout_has("ok: nothing outside the branch breaks");
+    // A branch that changes no code passes at once.
+    env.run(&["check", "--base", "HEAD"]).expect_code(0).stderr_has("no TypeScript or Prisma file");
+}
+
+#[test]
+fn check_base_and_range_refuse_what_is_not_a_revision_and_write_nothing() {
+    let env = repo();
+    for (args, says) in [
+        (vec!["check", "--base", "no-such-branch"], "\"no-such-branch\" is not a commit here"),
+        (vec!["check", "--base=--output=/tmp/x"], "is not a revision"),
+        (vec!["check", "--base", "main branch"], "is not a revision"),
+        (vec!["check", "--base", ""], "an empty revision"),
+        (vec!["check", "--range", "main"], "expected A..B"),
+        (vec!["check", "--range", "..HEAD"], "an empty revision"),
+        (vec!["check", "--staged", "--base", "main"], "cannot be used with"),
+        (vec!["check", "--base", "main", "--range", "main..HEAD"], "cannot be used with"),
+    ] {
+        env.run(&args).expect_code(2).stderr_has(says);
+    }
+    assert!(!env.path(".maintaind").exists(), "bad input must not create state");
+    assert_untouched(&env);
+}
+
+fn tool(rel: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tools").join(rel)
+}
+
+/// PATH with maintaind on it (as a teammate who installed it has), or without it.
+fn path_with_maintaind(with: bool) -> String {
+    let dir = std::path::Path::new(bin()).parent().unwrap().display().to_string();
+    if with { format!("{dir}:/usr/local/bin:/usr/bin:/bin") } else { "/usr/local/bin:/usr/bin:/bin".to_string() }
+}
+
+fn output_of(out: &std::process::Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+/// husky 9 for real (its own install, its `sh -e` runner): a project hook ending in `exec` gets
+/// the check before that line, the check stops a breaking commit, and a teammate without the
+/// binary is told why the commit is refused (or, with `--missing skip`, that it was skipped);
+/// never a bare exit 127.
+#[test]
+fn under_husky_the_check_runs_before_a_trailing_exec_and_a_missing_binary_is_explained() {
+    let env = repo();
+    let husky = Command::new("node").arg(tool("node/node_modules/husky/bin.js")).current_dir(env.root()).env("GIT_CONFIG_GLOBAL", "/dev/null").output().unwrap();
+    assert!(husky.status.success(), "husky's install: {}", output_of(&husky));
+    assert_eq!(git(&env, &["config", "core.hooksPath"]).trim(), ".husky/_");
+    env.write(".husky/pre-commit", "echo project-checks\nexec true\n");
+    env.run(&["hook", "install"]).expect_code(0).stdout_has("inserted before line 2 (`exec true`)").stdout_has("husky");
+
+    edit(&env, HELPER, "export function jwtAuthorize(", "export function verifyBearer(");
+    git(&env, &["add", HELPER]);
+    let out = git_commit_with(&env, "rename without the callers", &[("PATH", &path_with_maintaind(true))]);
+    let said = output_of(&out);
+    assert!(!out.status.success() && said.contains("broken-caller src/providers/authorize/adminAuthorize.ts:4"), "{said}");
+    assert!(said.contains("project-checks"), "the project's own lines still run: {said}");
+
+    // A teammate without maintaind: refused, and told why.
+    let out = git_commit_with(&env, "rename without the callers", &[("PATH", &path_with_maintaind(false))]);
+    let said = output_of(&out);
+    assert!(!out.status.success(), "{said}");
+    assert!(said.contains("maintaind: maintaind is not on PATH; the blast-radius check cannot run, so the commit is refused"), "{said}");
+    assert!(!said.contains("127") && !said.contains("not found"), "{said}");
+
+    // Installed with --missing skip: the commit goes through, with a warning.
+    env.run(&["hook", "install", "--missing", "skip"]).expect_code(0).stdout_has("updated");
+    let out = git_commit_with(&env, "rename without the callers", &[("PATH", &path_with_maintaind(false))]);
+    let said = output_of(&out);
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("the blast-radius check was skipped"), "{said}");
+}
+
+/// The pre-commit framework for real: maintaind refuses to edit the framework's generated hook
+/// and prints the entry instead; the published `.pre-commit-hooks.yaml` hook, cloned by the
+/// framework from a repository, stops a breaking commit and passes a fixed one.
+#[test]
+fn the_pre_commit_framework_runs_the_published_hook() {
+    let env = repo();
+    let home = tempfile::tempdir().unwrap();
+    let hooks_repo = home.path().join("maintaind-hooks");
+    std::fs::create_dir_all(&hooks_repo).unwrap();
+    std::fs::copy(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.pre-commit-hooks.yaml"), hooks_repo.join(".pre-commit-hooks.yaml")).unwrap();
+    let in_hooks = |args: &[&str]| {
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(&hooks_repo)
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.com")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.com")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", output_of(&out));
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    in_hooks(&["init", "-q"]);
+    in_hooks(&["add", "-A"]);
+    in_hooks(&["commit", "-q", "-m", "hooks"]);
+    let rev = in_hooks(&["rev-parse", "HEAD"]);
+    env.write(".pre-commit-config.yaml", format!("repos:\n  - repo: {}\n    rev: {rev}\n    hooks:\n      - id: maintaind-check\n", hooks_repo.display()));
+    git(&env, &["add", ".pre-commit-config.yaml"]);
+    git(&env, &["commit", "-q", "-m", "pre-commit config"]);
+
+    let pythonpath = tool("precommit").display().to_string();
+    let cache = home.path().join("cache").display().to_string();
+    let vars = [("PYTHONPATH", pythonpath.as_str()), ("PRE_COMMIT_HOME", cache.as_str()), ("PATH", &path_with_maintaind(true))];
+    let install = Command::new("python3").args(["-m", "pre_commit", "install"]).current_dir(env.root()).envs(vars.iter().copied()).env("GIT_CONFIG_GLOBAL", "/dev/null").output().unwrap();
+    assert!(install.status.success(), "pre-commit install: {}", output_of(&install));
+    let hook = env.path(".git/hooks/pre-commit");
+    let generated = std::fs::read_to_string(&hook).unwrap();
+
+    // maintaind does not edit the framework's hook; it says what to put in the config.
+    env.run(&["hook", "install", "--append"]).expect_code(2).stderr_has("the pre-commit framework's hook").stderr_has("id: maintaind-check").stderr_has("entry: maintaind check --staged");
+    assert_eq!(std::fs::read_to_string(&hook).unwrap(), generated, "nothing changed");
+
+    edit(&env, HELPER, "export function jwtAuthorize(", "export function verifyBearer(");
+    git(&env, &["add", HELPER]);
+    let out = git_commit_with(&env, "rename without the callers", &vars);
+    let said = output_of(&out);
+    assert!(!out.status.success(), "the framework's hook must block the commit: {said}");
+    assert!(said.contains("maintaind blast-radius check") && said.contains("broken-caller src/providers/authorize/adminAuthorize.ts:4"), "{said}");
+    // In CI, the framework's --from-ref/--to-ref: the same hook checks the range.
+    git(&env, &["commit", "-q", "--no-verify", "-m", "rename without the callers"]);
+    let run = |from: &str| {
+        Command::new("python3")
+            .args(["-m", "pre_commit", "run", "maintaind-check", "--from-ref", from, "--to-ref", "HEAD"])
+            .current_dir(env.root())
+            .envs(vars.iter().copied())
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .output()
+            .unwrap()
+    };
+    let out = run("HEAD~1");
+    let said = output_of(&out);
+    assert!(!out.status.success() && said.contains("broken-caller src/providers/authorize/adminAuthorize.ts:4"), "{said}");
+    assert!(said.contains("checking HEAD~1..HEAD instead of the staged state"), "{said}");
+
+    for c in CALLERS {
+        edit(&env, c, "{ jwtAuthorize }", "{ verifyBearer }");
+        edit(&env, c, "jwtAuthorize({ request })", "verifyBearer({ request })");
+    }
+    git(&env, &["add", "-A"]);
+    let out = git_commit_with(&env, "the callers", &vars);
+    assert!(out.status.success(), "{}", output_of(&out));
+    let out = run("HEAD~2");
+    assert!(out.status.success(), "the range with the callers passes: {}", output_of(&out));
 }

@@ -429,6 +429,14 @@ fn check_goes_through_the_daemon_and_leaves_no_overlay_behind() {
     let blast = env.run(&["blast", "jwtAuthorize", "--change", "signature", "--daemon", "--json"]).expect_code(0).json();
     let fresh = env.run(&["blast", "jwtAuthorize", "--change", "signature", "--no-daemon", "--json"]).expect_code(0).json();
     assert_eq!(blast["must_change_files"], fresh["must_change_files"]);
+    // A branch check (CI's `--base`) through the daemon is the in-process one too.
+    crate::git(&env, &["checkout", "-q", "-b", "feature"]);
+    crate::git(&env, &["commit", "-q", "-m", "a parameter, callers forgotten"]);
+    let via = env.run(&["check", "--base", "main", "--daemon", "--json"]).expect_code(1).json();
+    let local = env.run(&["check", "--base", "main", "--no-daemon", "--json"]).expect_code(1).json();
+    assert_eq!(via, local, "the daemon's branch check is the in-process one");
+    assert_eq!(via["committed"], serde_json::json!([helper]));
+    env.run(&["check", "--base", "no-such-ref", "--daemon"]).expect_code(2).stderr_has("is not a commit here");
     // A commit without code never needs the daemon; outside git is an environment error.
     crate::git(&env, &["reset", "-q"]);
     std::fs::write(env.path("NOTES.md"), "notes\n").unwrap();
