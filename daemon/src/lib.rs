@@ -18,7 +18,7 @@ pub mod semantic;
 pub mod state;
 
 pub mod blast;
-pub use blast::links;
+pub use blast::{links, scip_export};
 
 pub mod workspace;
 pub use workspace::{store, walk};

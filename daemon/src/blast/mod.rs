@@ -16,6 +16,7 @@
 //! on: a type alias of the target, and calls passing literals to a parameter typed by it.
 
 pub mod links;
+pub mod scip_export;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::path::Path;
@@ -1059,7 +1060,7 @@ fn enclosing_symbol(file: Option<&FileIndex>, pos: Pos) -> Option<&Symbol> {
 
 /// `(VERB, /route)` of a controller method: `@Controller(prefix)` on its class and
 /// `@TypedRoute.Get(path)` (or NestJS `@Get(path)`) on the method.
-fn route_of(file: &FileIndex, method: &Symbol) -> Option<(String, String)> {
+pub(crate) fn route_of(file: &FileIndex, method: &Symbol) -> Option<(String, String)> {
     let (class_name, _) = method.name.rsplit_once('.')?;
     let class = file.symbols.iter().find(|s| s.name == class_name && s.kind == SymbolKind::Class)?;
     let prefix = class.decorators.iter().find(|d| d.name == "Controller")?.args.first().cloned().flatten().unwrap_or_default();
@@ -1080,7 +1081,7 @@ fn normalize_route(r: &str) -> String {
 /// `export namespace create { export const METADATA = { method: "POST", path: "/route", … } }`.
 /// The verb comes from `METADATA.method`, the route from `@path` (else `METADATA.path`); a
 /// `@path VERB /route` line (older nestia) carries both.
-fn sdk_index(registry: &Registry) -> HashMap<(String, String), (String, String)> {
+pub(crate) fn sdk_index(registry: &Registry) -> HashMap<(String, String), (String, String)> {
     let mut out = HashMap::new();
     for f in registry.files().filter(|f| f.path.contains("api/functional/")) {
         for s in f.symbols.iter().filter(|s| s.kind == SymbolKind::Function) {

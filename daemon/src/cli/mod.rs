@@ -206,6 +206,11 @@ pub enum Command {
         #[command(subcommand)]
         action: HookAction,
     },
+    /// Write the registry in a format other tools ingest
+    Export {
+        #[command(subcommand)]
+        what: ExportWhat,
+    },
     /// The hash `replace_range` expects for lines START..=END of FILE (1-based)
     Hash { file: String, start: u32, end: u32 },
     /// Report the environment: node, TypeScript, the language server, the registry
@@ -271,6 +276,18 @@ pub enum GateAction {
     /// Every file created, changed or deleted since the active manifest was activated, however
     /// it was written; exit 1 when any lies outside the manifest's scope
     Audit,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ExportWhat {
+    /// A SCIP index (Sourcegraph `src code-intel upload`, Glean): one document per file, every
+    /// definition, the references the registry resolves, and the route join (controller method
+    /// and provider implement the SDK function)
+    Scip {
+        /// Where to write it, inside the project root and ending in `.scip`; `-` for stdout
+        #[arg(long, default_value = "index.scip")]
+        out: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -619,6 +636,7 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<i32, Failure> {
             output::hook_installed(out, &installed);
             Ok(EXIT_OK)
         }
+        Command::Export { what: ExportWhat::Scip { out: target } } => export_scip(&root, out, target),
         Command::Hash { file, start, end } => {
             let rel = crate::gate::resolve(&root, file).map_err(|e| Failure::usage(format!("{file}: {e}")))?;
             let text = std::fs::read_to_string(root.join(&rel)).map_err(|e| Failure::usage(format!("cannot read {rel}: {e}")))?;
@@ -744,6 +762,44 @@ fn daemon_client(cli: &Cli, root: &Path, out: &Out) -> Result<Option<crate::rpc:
 
 /// The one place a command chooses where it runs: through the running daemon (request `M`, with
 /// the read-your-writes barrier), else in this process (`local`, on a freshly opened workspace).
+/// `export scip`: the registry as it is now (refreshed first), written whole or not at all.
+fn export_scip(root: &Path, out: &Out, target: &str) -> Result<i32, Failure> {
+    // The destination is checked before any work: bad input writes nothing.
+    let rel = if target == "-" {
+        None
+    } else {
+        let rel = crate::gate::resolve(root, target).map_err(|e| Failure::usage(format!("--out {target}: {e}")))?;
+        if !rel.ends_with(".scip") {
+            return Err(Failure::usage(format!("--out {target}: a SCIP index is written to a file ending in `.scip` (so a source file is never overwritten by mistake)")));
+        }
+        Some(rel)
+    };
+    let mut ws = Workspace::open(root)?;
+    let report = ws.refresh(&BarProgress::new("indexing"))?;
+    let (index, summary) = crate::scip_export::export(ws.registry(), ws.root());
+    let bytes = protobuf::Message::write_to_bytes(&index).map_err(|e| Failure::env(format!("cannot encode the SCIP index: {e}")))?;
+    // Honest output: what the index lacks is said.
+    if !report.skipped.is_empty() {
+        out.note(&format!("{} path(s) were passed over and are not in the index (`maintaind index` lists them)", report.skipped.len()));
+    }
+    let unparsed = ws.registry().files().filter(|f| f.not_parsed.is_some()).count();
+    if unparsed > 0 {
+        out.note(&format!("{unparsed} file(s) could not be parsed (binary or too large) and have no document"));
+    }
+    match rel {
+        None => out.stdout_bytes(&bytes),
+        Some(rel) => {
+            let dir = crate::safefs::RootDir::open(ws.root()).map_err(|e| Failure::env(format!("cannot open the root: {e}")))?;
+            let existing = dir.read(&rel).map_err(|e| Failure::usage(e.to_string()))?;
+            let expect = crate::safefs::Expect::of(existing.map(|b| crate::safefs::hash_text(&String::from_utf8_lossy(&b))).as_deref());
+            dir.create_parents(&rel).map_err(|e| Failure::env(e.to_string()))?;
+            dir.replace(&rel, &bytes, &expect).map_err(|e| Failure::env(e.to_string()))?;
+            output::exported(out, &rel, bytes.len(), &summary);
+        }
+    }
+    Ok(EXIT_OK)
+}
+
 fn ask<M: crate::rpc::Method>(cli: &Cli, root: &Path, out: &Out, params: &M::Params, local: impl FnOnce(&mut Workspace) -> Result<M::Result, Failure>) -> Result<M::Result, Failure> {
     if let Some(mut client) = daemon_client(cli, root, out)? {
         return remote::<M>(&mut client, params);

@@ -76,6 +76,20 @@ impl Out {
         }
     }
 
+    /// Bytes as they are (a binary format on stdout); a closed pipe ends the process quietly.
+    pub fn stdout_bytes(&self, bytes: &[u8]) {
+        if let Some(c) = &self.captured {
+            c.borrow_mut().stdout.push_str(&String::from_utf8_lossy(bytes));
+            return;
+        }
+        let mut s = std::io::stdout().lock();
+        if let Err(e) = s.write_all(bytes).and_then(|()| s.flush())
+            && e.kind() == std::io::ErrorKind::BrokenPipe
+        {
+            std::process::exit(0);
+        }
+    }
+
     fn stderr(&self, text: &str) {
         if let Some(c) = &self.captured {
             c.borrow_mut().stderr.push_str(&anstream::adapter::strip_str(text).to_string());
@@ -868,6 +882,21 @@ fn sarif_log(r: &crate::check::CheckReport, view: &CheckView) -> serde_json::Val
         "version": "2.1.0",
         "runs": [run]
     })
+}
+
+pub fn exported(out: &Out, path: &str, bytes: usize, s: &crate::scip_export::ExportSummary) {
+    if out.json {
+        out.json_value(&serde_json::json!({"path": path, "bytes": bytes, "summary": s}));
+        return;
+    }
+    out.stdout(&format!(
+        "{OK}wrote{OK:#} {path} {DIM}({} KiB){DIM:#}: {} documents · {} definitions · {} references · {} route implementations\n",
+        bytes.div_ceil(1024),
+        s.documents,
+        s.definitions,
+        s.references,
+        s.relationships
+    ));
 }
 
 pub fn hook_installed(out: &Out, i: &crate::hook::Installed) {

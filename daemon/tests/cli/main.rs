@@ -10,11 +10,13 @@ mod change_apply;
 mod check;
 mod daemon;
 mod editor;
+mod export_scip;
 mod gate;
 mod hardening;
 mod index;
 mod llm;
 mod mcp;
+
 mod symbols;
 mod work_order;
 

@@ -1,0 +1,119 @@
+//! `maintaind export scip`: the index reads back (with the SCIP crate, and with the protobuf
+//! bindings Sourcegraph's scip-typescript ships), has one document per indexed file, every
+//! definition at its name, references to what some document defines, and the route join;
+//! a changed file changes its own document only; bad destinations write nothing.
+
+use ::scip::types::{Document, Index, SymbolRole};
+use protobuf::Message;
+
+use crate::*;
+
+fn read(bytes: &[u8]) -> Index {
+    Index::parse_from_bytes(bytes).expect("a SCIP index")
+}
+
+fn export(env: &Env) -> Index {
+    env.run(&["export", "scip"]).expect_code(0).stdout_has("wrote index.scip").stdout_has("route implementations");
+    read(&std::fs::read(env.path("index.scip")).unwrap())
+}
+
+fn doc<'i>(index: &'i Index, path: &str) -> &'i Document {
+    index.documents.iter().find(|d| d.relative_path == path).unwrap_or_else(|| panic!("no document for {path}"))
+}
+
+#[test]
+fn the_scip_export_reads_back_whole() {
+    let env = setup();
+    let index = export(&env);
+    let files = env.run(&["index", "--json"]).expect_code(0).json()["files"].as_u64().unwrap() as usize;
+    assert_eq!(index.documents.len(), files, "one document per indexed file");
+    assert_eq!(index.metadata.tool_info.name, "maintaind");
+    assert!(index.metadata.project_root.starts_with("file:///") && index.metadata.project_root.ends_with('/'));
+
+    let defined: std::collections::HashSet<&str> = index.documents.iter().flat_map(|d| d.symbols.iter().map(|s| s.symbol.as_str())).collect();
+    let (mut definitions, mut references) = (0, 0);
+    for d in &index.documents {
+        let text = std::fs::read_to_string(env.path(&d.relative_path)).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        for o in &d.occurrences {
+            assert_eq!(o.range.len(), 3, "names are on one line: {o:?}");
+            let (line, from, to) = (o.range[0] as usize, o.range[1] as usize, o.range[2] as usize);
+            let written = &lines[line][from..to];
+            assert!(defined.contains(o.symbol.as_str()), "{} in {} names nothing defined", o.symbol, d.relative_path);
+            // The occurrence covers the name the symbol ends in (`IBbsArticle/ICreate#` → `ICreate`).
+            let parsed = ::scip::symbol::parse_symbol(&o.symbol).unwrap();
+            let last = parsed.descriptors.last().unwrap().name.clone();
+            if o.symbol_roles & SymbolRole::Definition as i32 != 0 {
+                definitions += 1;
+                assert_eq!(written.trim_matches('"'), last, "{} at {}:{}", o.symbol, d.relative_path, line + 1);
+            } else {
+                references += 1;
+                assert!(written.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '$'), "a name: {written:?}");
+            }
+        }
+    }
+    assert!(definitions > 900 && references > 2000, "{definitions} definitions, {references} references");
+
+    // A DTO variant, its doc and signature.
+    let dto = doc(&index, "src/api/structures/IBbsArticle.ts");
+    let create = dto.symbols.iter().find(|s| s.symbol.ends_with("`src/api/structures/IBbsArticle.ts`/IBbsArticle/ICreate#")).expect("IBbsArticle.ICreate");
+    assert_eq!(create.display_name, "ICreate");
+    assert!(create.signature_documentation.text.contains("ICreate"), "{:?}", create.signature_documentation);
+    // A provider's use of it is a reference in the provider's document.
+    let provider = doc(&index, "src/providers/postBbsMemberArticles.ts");
+    let refs: Vec<&str> = provider.occurrences.iter().filter(|o| o.symbol_roles == 0).map(|o| o.symbol.as_str()).collect();
+    assert!(refs.iter().any(|s| s.ends_with("`src/api/structures/IBbsArticle.ts`/IBbsArticle/")), "{refs:#?}");
+
+    // The route join: the controller method and the provider implement the SDK function.
+    let sdk = "`src/api/functional/bbs/member/articles/index.ts`/create().";
+    let implementers: Vec<&str> =
+        index.documents.iter().flat_map(|d| d.symbols.iter()).filter(|s| s.relationships.iter().any(|r| r.symbol.ends_with(sdk) && r.is_implementation)).map(|s| s.symbol.as_str()).collect();
+    assert_eq!(implementers.len(), 2, "{implementers:#?}");
+    assert!(implementers[0].ends_with("`src/controllers/bbs/member/articles/BbsMemberArticlesController.ts`/BbsMemberArticlesController#create()."), "{implementers:#?}");
+    assert!(implementers[1].ends_with("`src/providers/postBbsMemberArticles.ts`/postBbsMemberArticles()."), "{implementers:#?}");
+
+    // Another implementation of the protocol reads it too: the protobuf bindings that
+    // Sourcegraph's scip-typescript ships (installed by scripts/setup).
+    let reader = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tools/node/node_modules/@sourcegraph/scip-typescript/dist/src/scip.js");
+    let script = format!(
+        "const {{scip}} = require({reader:?}); const i = scip.Index.deserializeBinary(require('fs').readFileSync('index.scip')); \
+         console.log(JSON.stringify([i.documents.length, i.documents.reduce((n, d) => n + d.occurrences.length, 0), i.metadata.tool_info.name]))"
+    );
+    let node = std::process::Command::new("node").args(["-e", &script]).current_dir(env.root()).output().unwrap();
+    assert!(node.status.success(), "{}", String::from_utf8_lossy(&node.stderr));
+    let seen: serde_json::Value = serde_json::from_slice(&node.stdout).unwrap();
+    assert_eq!(seen, serde_json::json!([index.documents.len(), index.documents.iter().map(|d| d.occurrences.len()).sum::<usize>(), "maintaind"]));
+
+    // To stdout with `--out -`: the same bytes.
+    let piped = env.run(&["export", "scip", "--out", "-"]);
+    piped.expect_code(0);
+    assert_eq!(piped.output.stdout, std::fs::read(env.path("index.scip")).unwrap());
+}
+
+#[test]
+fn a_changed_file_changes_its_own_document_only() {
+    let env = setup();
+    let before = export(&env);
+    let helper = "src/providers/authorize/jwtAuthorize.ts";
+    let text = std::fs::read_to_string(env.path(helper)).unwrap();
+    env.write(helper, text.replace("export function jwtAuthorize(", "/** checks the bearer token */\nexport function jwtAuthorize("));
+    let after = export(&env);
+    let changed: Vec<&str> = before.documents.iter().zip(&after.documents).filter(|(a, b)| a.write_to_bytes().unwrap() != b.write_to_bytes().unwrap()).map(|(a, _)| a.relative_path.as_str()).collect();
+    assert_eq!(changed, [helper], "a consumer can swap in the one document");
+    let doc = doc(&after, helper);
+    assert_eq!(doc.symbols.iter().find(|s| s.display_name == "jwtAuthorize").unwrap().documentation, ["checks the bearer token"]);
+}
+
+#[test]
+fn bad_destinations_are_refused_and_nothing_is_written() {
+    let env = setup();
+    let outside = tempfile::tempdir().unwrap();
+    let abs = outside.path().join("x.scip").display().to_string();
+    std::os::unix::fs::symlink(outside.path().join("y.scip"), env.path("link.scip")).unwrap();
+    for (out, says) in [("../x.scip", "leads outside the root"), (abs.as_str(), "outside the root"), ("src/MyGlobal.ts", "ending in `.scip`"), ("link.scip", "symbolic link"), ("", "empty path")] {
+        env.run(&["export", "scip", "--out", out]).expect_code(2).stderr_has(says);
+    }
+    assert!(!env.path(".maintaind").exists(), "nothing indexed");
+    assert!(std::fs::read_dir(outside.path()).unwrap().next().is_none(), "nothing written outside the root");
+    assert!(std::fs::read_to_string(env.path("src/MyGlobal.ts")).unwrap().contains("export class MyGlobal"));
+}
