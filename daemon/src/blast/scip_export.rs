@@ -22,6 +22,16 @@
 //! namespace descriptor, a type is `T#`, a namespace `N/`, a function or method `f().`, a
 //! property, field or variable `x.`. Positions are UTF-8 byte offsets from the line start (the
 //! registry's), declared per document.
+//!
+//! **The published SDK.** nestia builds `src/api` into the package `packages/api/package.json`
+//! names (`@ORGANIZATION/PROJECT-api` in every AutoBE backend), with `lib/` mirroring `src/api/`.
+//! A frontend that imports it and is indexed by scip-typescript names, say, the SDK function
+//! `create` as ``scip-typescript npm @ORGANIZATION/PROJECT-api 0.1.0
+//! lib/functional/bbs/member/articles/`index.d.ts`/create().`` (read off scip-typescript 0.4.0's
+//! own output). Each symbol under `src/api/` is related to that name (`is_reference` and
+//! `is_definition`), and the route join's implementers to the published SDK function too
+//! (`is_implementation`): a code-intelligence engine that holds both indexes can go from a
+//! frontend's call to the backend's SDK function, its controller method and its provider.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -37,6 +47,8 @@ pub struct ExportSummary {
     pub definitions: usize,
     pub references: usize,
     pub relationships: usize,
+    /// Symbols related to their name in the published SDK package.
+    pub published: usize,
 }
 
 /// The SCIP package of the project: its `package.json` name and version (a backend without
@@ -45,6 +57,29 @@ fn package(root: &Path) -> t::Package {
     let json: serde_json::Value = std::fs::read(root.join("package.json")).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
     let field = |k: &str, or: &str| json.get(k).and_then(|v| v.as_str()).filter(|s| !s.trim().is_empty() && !s.contains(' ')).unwrap_or(or).to_string();
     t::Package { manager: "npm".into(), name: field("name", "."), version: field("version", "0.0.0"), ..Default::default() }
+}
+
+/// nestia's SDK package (`packages/api/package.json`), when the backend has one.
+fn sdk_package(root: &Path) -> Option<t::Package> {
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(root.join("packages/api/package.json")).ok()?).ok()?;
+    let name = json.get("name")?.as_str().filter(|s| !s.is_empty() && !s.contains(' '))?;
+    let version = json.get("version").and_then(|v| v.as_str()).filter(|s| !s.is_empty() && !s.contains(' ')).unwrap_or("HEAD");
+    Some(t::Package { manager: "npm".into(), name: name.into(), version: version.into(), ..Default::default() })
+}
+
+/// The name scip-typescript gives `symbol` (one of ours, in a file under `src/api/`) in a project
+/// that imports the published SDK: its package, `lib/`, each directory, the `.d.ts` file, then
+/// the same descriptors as ours.
+fn published(sdk: &t::Package, file: &str, symbol: &str) -> Option<String> {
+    let rest = file.strip_prefix("src/api/")?.strip_suffix(".ts").filter(|r| !r.ends_with(".d"))?;
+    let ours = scip::symbol::parse_symbol(symbol).ok()?;
+    let mut descriptors = vec![descriptor("lib", Suffix::Namespace)];
+    let mut parts: Vec<&str> = rest.split('/').collect();
+    let stem = parts.pop()?;
+    descriptors.extend(parts.into_iter().map(|d| descriptor(d, Suffix::Namespace)));
+    descriptors.push(descriptor(&format!("{stem}.d.ts"), Suffix::Namespace));
+    descriptors.extend(ours.descriptors.into_iter().skip(1));
+    Some(scip::symbol::format_symbol(t::Symbol { scheme: "scip-typescript".into(), package: MessageField::some(sdk.clone()), descriptors, ..Default::default() }))
 }
 
 fn descriptor(name: &str, suffix: Suffix) -> t::Descriptor {
@@ -143,6 +178,7 @@ fn resolve<'r>(registry: &'r Registry, file: &'r FileIndex, name: &str, ref_kind
 /// The index for the registry of the project at `root`.
 pub fn export(registry: &Registry, root: &Path) -> (t::Index, ExportSummary) {
     let package = package(root);
+    let sdk_package = sdk_package(root);
     let mut summary = ExportSummary::default();
     let mut documents: BTreeMap<String, t::Document> = BTreeMap::new();
     let mut infos: HashMap<String, (String, usize)> = HashMap::new();
@@ -157,6 +193,20 @@ pub fn export(registry: &Registry, root: &Path) -> (t::Index, ExportSummary) {
             position_encoding: EnumOrUnknown::new(t::PositionEncoding::UTF8CodeUnitOffsetFromLineStart),
             ..Default::default()
         };
+        // The file itself, as a module (defined at its start, as scip-typescript does).
+        let module = scip::symbol::format_symbol(t::Symbol {
+            scheme: "maintaind".into(),
+            package: MessageField::some(package.clone()),
+            descriptors: vec![descriptor(&file.path, Suffix::Namespace)],
+            ..Default::default()
+        });
+        doc.occurrences.push(t::Occurrence { range: vec![0, 0, 0], symbol: module.clone(), symbol_roles: t::SymbolRole::Definition as i32, ..Default::default() });
+        let mut module_info = t::SymbolInformation { symbol: module.clone(), kind: EnumOrUnknown::new(Kind::Module), display_name: file.path.clone(), ..Default::default() };
+        if let Some(name) = sdk_package.as_ref().and_then(|p| published(p, &file.path, &module)) {
+            module_info.relationships.push(t::Relationship { symbol: name, is_reference: true, is_definition: true, ..Default::default() });
+            summary.published += 1;
+        }
+        doc.symbols.push(module_info);
         for s in file.symbols.iter().filter(|s| defined(s)) {
             let symbol = symbol_of(&package, file, s);
             doc.occurrences.push(t::Occurrence {
@@ -175,6 +225,10 @@ pub fn export(registry: &Registry, root: &Path) -> (t::Index, ExportSummary) {
             };
             if !s.signature.is_empty() {
                 info.signature_documentation = MessageField::some(t::Signature { language: language.into(), text: s.signature.clone(), ..Default::default() });
+            }
+            if let Some(name) = sdk_package.as_ref().and_then(|p| published(p, &file.path, &symbol)) {
+                info.relationships.push(t::Relationship { symbol: name, is_reference: true, is_definition: true, ..Default::default() });
+                summary.published += 1;
             }
             summary.definitions += 1;
             if infos.insert(symbol.clone(), (file.path.clone(), doc.symbols.len())).is_none() {
@@ -202,6 +256,7 @@ pub fn export(registry: &Registry, root: &Path) -> (t::Index, ExportSummary) {
             let Some((sdk_file, sdk_name)) = sdk.get(&route) else { continue };
             let Some(sdk_fn) = registry.file(sdk_file).and_then(|f| f.symbols.iter().find(|s| s.kind == SymbolKind::Function && &s.name == sdk_name).map(|s| (f, s))) else { continue };
             let sdk_symbol = symbol_of(&package, sdk_fn.0, sdk_fn.1);
+            let published_fn = sdk_package.as_ref().and_then(|p| published(p, &sdk_fn.0.path, &sdk_symbol));
             let mut implementers = vec![(file, method)];
             // The provider: a function the method's body calls, imported from another file.
             for (name, r) in file.references.iter().filter(|(_, r)| r.kind == RefKind::Value && r.pos >= method.span.start && r.pos < method.span.end) {
@@ -218,6 +273,9 @@ pub fn export(registry: &Registry, root: &Path) -> (t::Index, ExportSummary) {
                 if !info.relationships.iter().any(|r| r.symbol == sdk_symbol) {
                     info.relationships.push(t::Relationship { symbol: sdk_symbol.clone(), is_implementation: true, ..Default::default() });
                     summary.relationships += 1;
+                    if let Some(name) = &published_fn {
+                        info.relationships.push(t::Relationship { symbol: name.clone(), is_implementation: true, ..Default::default() });
+                    }
                 }
             }
         }
@@ -261,6 +319,14 @@ mod tests {
         assert_eq!(symbol, "maintaind npm @org/bbs-backend 1.0.0 `src/api/structures/IBbsArticle.ts`/IBbsArticle/ICreate#");
         let parsed = scip::symbol::parse_symbol(&symbol).unwrap();
         assert_eq!(scip::symbol::format_symbol(parsed), symbol);
+        // As scip-typescript 0.4.0 names it in a frontend that imports the built SDK package.
+        let sdk = t::Package { manager: "npm".into(), name: "@ORGANIZATION/PROJECT-api".into(), version: "0.1.0".into(), ..Default::default() };
+        let create = "maintaind npm @ORGANIZATION/PROJECT 0.1.0 `src/api/functional/bbs/member/articles/index.ts`/create().";
+        assert_eq!(
+            published(&sdk, "src/api/functional/bbs/member/articles/index.ts", create).unwrap(),
+            "scip-typescript npm @ORGANIZATION/PROJECT-api 0.1.0 lib/functional/bbs/member/articles/`index.d.ts`/create()."
+        );
+        assert_eq!(published(&sdk, "src/providers/x.ts", create), None);
         let tags = maintaind_registry::index_file("typia.d.ts", b"export declare namespace tags {\n  type TagBase<K> = {\n    \"typia.tag\"?: K;\n  };\n}\n").unwrap();
         let tag = tags.symbols.iter().find(|s| s.kind == SymbolKind::Property).unwrap();
         assert_eq!(segments(tag), ["tags", "TagBase", "typia.tag"]);

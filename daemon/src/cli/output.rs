@@ -890,12 +890,13 @@ pub fn exported(out: &Out, path: &str, bytes: usize, s: &crate::scip_export::Exp
         return;
     }
     out.stdout(&format!(
-        "{OK}wrote{OK:#} {path} {DIM}({} KiB){DIM:#}: {} documents · {} definitions · {} references · {} route implementations\n",
+        "{OK}wrote{OK:#} {path} {DIM}({} KiB){DIM:#}: {} documents · {} definitions · {} references · {} route implementations · {} SDK symbols linked to the published package\n",
         bytes.div_ceil(1024),
         s.documents,
         s.definitions,
         s.references,
-        s.relationships
+        s.relationships,
+        s.published
     ));
 }
 

@@ -255,6 +255,7 @@ impl Commit {
 pub fn check(ws: &mut Workspace, commit: &Commit, no_lsp: bool) -> Result<CheckReport, RequestError> {
     let root = ws.root().to_path_buf();
     let mut notes = commit.notes.clone();
+    let what = if commit.compared.is_some() { "branch" } else { "commit" };
     let code: Vec<&String> = commit.overlay.iter().filter(|p| classify(p).is_some()).collect();
     let head: BTreeMap<String, Option<Vec<u8>>> = code.iter().map(|p| (p.to_string(), commit.head(&root, p))).collect();
     let new: BTreeMap<String, Option<Vec<u8>>> = code.iter().map(|p| (p.to_string(), commit.new_content(&root, p))).collect();
@@ -301,7 +302,7 @@ pub fn check(ws: &mut Workspace, commit: &Commit, no_lsp: bool) -> Result<CheckR
                 rule: "broken-caller".into(),
                 file: d.file.clone(),
                 line: Some(d.line),
-                message: format!("{}{} — not in the commit; it must change because {}", d.code.as_deref().map(|c| format!("TS{c}: ")).unwrap_or_default(), d.message, because.join(", ")),
+                message: format!("{}{} — not in the {what}; it must change because {}", d.code.as_deref().map(|c| format!("TS{c}: ")).unwrap_or_default(), d.message, because.join(", ")),
             });
         }
         if changes.iter().any(|c| classify(&c.file) == Some(FileLang::Prisma) && c.kind == ChangeKind::Shape) {
@@ -324,7 +325,7 @@ pub fn check(ws: &mut Workspace, commit: &Commit, no_lsp: bool) -> Result<CheckR
             let prisma = classify(&c.file) == Some(FileLang::Prisma);
             if matches!(c.kind, ChangeKind::Remove | ChangeKind::Rename) && (!with_server || prisma) {
                 violations
-                    .push(Violation { rule: "broken-caller".into(), file: file.clone(), line: Some(*line), message: format!("references `{}`, {} — not in the commit", c.symbol, describe(c)) });
+                    .push(Violation { rule: "broken-caller".into(), file: file.clone(), line: Some(*line), message: format!("references `{}`, {} — not in the {what}", c.symbol, describe(c)) });
             }
         }
     }

@@ -485,3 +485,46 @@ fn the_pre_commit_framework_runs_the_published_hook() {
     let out = run("HEAD~2");
     assert!(out.status.success(), "the range with the callers passes: {}", output_of(&out));
 }
+
+/// Microsoft's SARIF validator (the SARIF SDK's Multitool, from npm), with the schema, the
+/// SARIF rules and GitHub's ingestion rules (`Gh`: help, regions, relative URIs,
+/// fingerprints), finds nothing in either kind of result maintaind writes.
+#[test]
+fn the_sarif_passes_microsofts_validator_with_githubs_rules() {
+    let env = repo();
+    // A broken caller, and a committed file outside an active manifest's scope.
+    env.run(&["change", "add view_count to the article model, but leave the tests alone", "--no-lsp"]).expect_code(0);
+    edit(&env, HELPER, "export function jwtAuthorize(", "export function verifyBearer(");
+    std::fs::write(env.path("NOTES.md"), "notes\n").unwrap();
+    git(&env, &["add", "-A"]);
+    let sarif = env.run(&["check", "--staged", "--no-lsp", "--sarif"]);
+    sarif.expect_code(1);
+    let rules: std::collections::BTreeSet<String> = sarif.json()["runs"][0]["results"].as_array().unwrap().iter().map(|r| r["ruleId"].as_str().unwrap().to_string()).collect();
+    assert!(rules.contains("maintaind/broken-caller") && rules.contains("maintaind/out-of-scope"), "{rules:?}");
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("maintaind.sarif");
+    let output = dir.path().join("validation.sarif");
+    std::fs::write(&input, &sarif.output.stdout).unwrap();
+    let validator = tool("node/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool");
+    let run = Command::new(&validator)
+        .args(["validate", "--rule-kind", "Sarif;Gh", "--output"])
+        .arg(&output)
+        .arg(&input)
+        .env("DOTNET_SYSTEM_GLOBALIZATION_INVARIANT", "1")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", validator.display()));
+    assert!(run.status.success(), "{}", output_of(&run));
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&output).unwrap()).unwrap();
+    let findings: Vec<&serde_json::Value> = report["runs"].as_array().unwrap().iter().flat_map(|r| r["results"].as_array().into_iter().flatten()).collect();
+    assert!(findings.is_empty(), "the validator found: {findings:#?}");
+    // It is not a validator that finds nothing: a result without its region and a rule without help are found.
+    let mut log = sarif.json();
+    log["runs"][0]["results"][0]["locations"][0]["physicalLocation"].as_object_mut().unwrap().remove("region");
+    log["runs"][0]["tool"]["driver"]["rules"][0].as_object_mut().unwrap().remove("help");
+    std::fs::write(&input, serde_json::to_vec(&log).unwrap()).unwrap();
+    std::fs::remove_file(&output).unwrap();
+    let run = Command::new(&validator).args(["validate", "--rule-kind", "Sarif;Gh", "--output"]).arg(&output).arg(&input).env("DOTNET_SYSTEM_GLOBALIZATION_INVARIANT", "1").output().unwrap();
+    assert!(run.status.success(), "{}", output_of(&run));
+    let report = std::fs::read_to_string(&output).unwrap();
+    assert!(report.contains("Error_MissingHelp") && report.contains("Warning_MissingRegion"), "{report}");
+}

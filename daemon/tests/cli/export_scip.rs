@@ -43,7 +43,9 @@ fn the_scip_export_reads_back_whole() {
             // The occurrence covers the name the symbol ends in (`IBbsArticle/ICreate#` → `ICreate`).
             let parsed = ::scip::symbol::parse_symbol(&o.symbol).unwrap();
             let last = parsed.descriptors.last().unwrap().name.clone();
-            if o.symbol_roles & SymbolRole::Definition as i32 != 0 {
+            if o.range == [0, 0, 0] {
+                assert_eq!(last, d.relative_path, "the file's own symbol");
+            } else if o.symbol_roles & SymbolRole::Definition as i32 != 0 {
                 definitions += 1;
                 assert_eq!(written.trim_matches('"'), last, "{} at {}:{}", o.symbol, d.relative_path, line + 1);
             } else {
@@ -116,4 +118,60 @@ fn bad_destinations_are_refused_and_nothing_is_written() {
     assert!(!env.path(".maintaind").exists(), "nothing indexed");
     assert!(std::fs::read_dir(outside.path()).unwrap().next().is_none(), "nothing written outside the root");
     assert!(std::fs::read_to_string(env.path("src/MyGlobal.ts")).unwrap().contains("export class MyGlobal"));
+}
+
+/// Across repositories: a frontend that imports the built SDK package, indexed by Sourcegraph's
+/// scip-typescript, names the SDK's functions and DTOs by the published package. Every such name
+/// it uses is one the backend's export relates to its own symbol, and the SDK function's
+/// implementers (controller method, provider) are related to the published name too.
+#[test]
+fn a_frontend_indexed_by_scip_typescript_meets_the_backend_s_symbols() {
+    let env = setup();
+    let backend = export(&env);
+    // The SDK package as nestia builds it: src/api's declarations in lib/.
+    let front = tempfile::tempdir().unwrap();
+    let package = front.path().join("node_modules/@ORGANIZATION/PROJECT-api");
+    std::fs::create_dir_all(&package).unwrap();
+    std::fs::copy(env.path("packages/api/package.json"), package.join("package.json")).unwrap();
+    let sdk_config = env.path("tsconfig.sdk.json");
+    std::fs::write(
+        &sdk_config,
+        format!(
+            "{{\"extends\": \"./tsconfig.json\", \"compilerOptions\": {{\"noEmit\": false, \"declaration\": true, \"emitDeclarationOnly\": true, \"rootDir\": \"./src/api\", \"outDir\": {:?}}}, \"include\": [\"src/api\"]}}",
+            package.join("lib").display().to_string()
+        ),
+    )
+    .unwrap();
+    let tools = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tools/node/node_modules");
+    let tsc = std::process::Command::new(tools.join(".bin/tsc")).arg("-p").arg(&sdk_config).output().unwrap();
+    assert!(tsc.status.success(), "{}", String::from_utf8_lossy(&tsc.stdout));
+    std::fs::write(front.path().join("package.json"), r#"{"name": "bbs-frontend", "version": "1.0.0"}"#).unwrap();
+    std::fs::write(front.path().join("tsconfig.json"), r#"{"compilerOptions": {"strict": true, "skipLibCheck": true, "esModuleInterop": true, "module": "commonjs"}, "include": ["src"]}"#).unwrap();
+    std::fs::create_dir_all(front.path().join("src")).unwrap();
+    std::fs::write(
+        front.path().join("src/app.ts"),
+        "import api from \"@ORGANIZATION/PROJECT-api\";\nimport type { IBbsArticle } from \"@ORGANIZATION/PROJECT-api/lib/structures/IBbsArticle\";\n\nexport const post = (connection: api.IConnection, body: IBbsArticle.ICreate) =>\n  api.functional.bbs.member.articles.create(connection, { body } as any);\n",
+    )
+    .unwrap();
+    let index = std::process::Command::new("node").arg(tools.join("@sourcegraph/scip-typescript/dist/src/main.js")).arg("index").current_dir(front.path()).output().unwrap();
+    assert!(index.status.success(), "{}{}", String::from_utf8_lossy(&index.stdout), String::from_utf8_lossy(&index.stderr));
+    let frontend = read(&std::fs::read(front.path().join("index.scip")).unwrap());
+
+    let related: std::collections::HashMap<&str, Vec<(&str, bool, bool)>> = backend.documents.iter().flat_map(|d| d.symbols.iter()).fold(Default::default(), |mut m, s| {
+        for r in &s.relationships {
+            m.entry(r.symbol.as_str()).or_default().push((s.symbol.as_str(), r.is_definition, r.is_implementation));
+        }
+        m
+    });
+    let used: std::collections::BTreeSet<&str> =
+        frontend.documents.iter().flat_map(|d| d.occurrences.iter()).map(|o| o.symbol.as_str()).filter(|s| s.starts_with("scip-typescript npm @ORGANIZATION/PROJECT-api ")).collect();
+    assert!(used.len() >= 6, "{used:#?}");
+    for name in &used {
+        let ours = related.get(name).unwrap_or_else(|| panic!("the backend's export does not name {name}"));
+        assert!(ours.iter().any(|(_, definition, _)| *definition), "{name}: {ours:?}");
+    }
+    let create = "scip-typescript npm @ORGANIZATION/PROJECT-api 0.1.0 lib/functional/bbs/member/articles/`index.d.ts`/create().";
+    assert!(used.contains(create), "{used:#?}");
+    let implementers: Vec<&str> = related[create].iter().filter(|(_, _, implementation)| *implementation).map(|(s, _, _)| *s).collect();
+    assert!(implementers.iter().any(|s| s.ends_with("BbsMemberArticlesController#create().")) && implementers.iter().any(|s| s.ends_with("postBbsMemberArticles().")), "{implementers:#?}");
 }
