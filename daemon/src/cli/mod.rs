@@ -31,7 +31,7 @@ pub use crate::exit::{EXIT_ENV, EXIT_FOUND, EXIT_OK, EXIT_USAGE};
 /// not active, and the note says how to activate it anyway).
 fn planned(out: &Out, manifest: &crate::manifest::Manifest, dry_run: bool) -> i32 {
     let rejected = manifest.has_rejection();
-    output::manifest(out, manifest, !dry_run && !rejected);
+    output::manifest(out, manifest, !dry_run && !rejected, false);
     if !rejected {
         return EXIT_OK;
     }
@@ -317,7 +317,12 @@ pub enum PlannerChoice {
 #[derive(Subcommand, Debug)]
 pub enum ManifestAction {
     /// The active manifest (or ID)
-    Show { id: Option<String> },
+    Show {
+        id: Option<String>,
+        /// List every must-change file (the human form shows the first 25)
+        #[arg(long)]
+        all: bool,
+    },
     /// Every stored manifest, newest first
     List,
     /// Make ID the active manifest (it must be intact)
@@ -523,17 +528,17 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<i32, Failure> {
             let store = crate::manifest::ManifestStore::new(&root);
             let usage = |e: crate::manifest::ManifestError| Failure::usage(e.to_string());
             match action {
-                ManifestAction::Show { id } => {
+                ManifestAction::Show { id, all } => {
                     let m = match id {
                         Some(id) => store.load(id).map_err(usage)?,
                         None => store.active().map_err(usage)?,
                     };
-                    output::manifest(out, &m, store.active_id().as_deref() == Some(m.id.as_str()));
+                    output::manifest(out, &m, store.active_id().as_deref() == Some(m.id.as_str()), *all);
                 }
                 ManifestAction::List => output::manifest_list(out, &store.list(), store.active_id().as_deref()),
                 ManifestAction::Activate { id } => {
                     let m = store.activate(id).map_err(usage)?;
-                    output::manifest(out, &m, true);
+                    output::manifest(out, &m, true, false);
                 }
                 ManifestAction::Clear => {
                     let was = store.clear().map_err(usage)?;
@@ -546,7 +551,7 @@ fn dispatch(cli: &Cli, out: &mut Out) -> Result<i32, Failure> {
                 ManifestAction::Widen { paths, reason, by } => {
                     let by = by.clone().or_else(|| std::env::var("MAINTAIND_ACTOR").ok()).or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "unknown".into());
                     let m = widen(&root, &store, paths, reason, &by)?;
-                    output::manifest(out, &m, true);
+                    output::manifest(out, &m, true, false);
                 }
                 ManifestAction::Schema => output::json_always(out, &crate::manifest::decisions_schema()),
             }

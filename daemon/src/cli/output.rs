@@ -236,12 +236,13 @@ fn by_file(impacts: &[crate::blast::Impact]) -> Vec<FileImpacts<'_>> {
     list
 }
 
-/// Up to `cap` entries (all with `all`), then one line that says how many were left out.
-fn capped<T>(items: &[T], all: bool, line: impl Fn(&T) -> String) -> String {
+/// Up to `LIST_CAP` entries (all with `all`), then one line that says how many were left out
+/// and what lists them (`hint`).
+fn capped<T>(items: &[T], all: bool, hint: &str, line: impl Fn(&T) -> String) -> String {
     let shown = if all { items.len() } else { items.len().min(LIST_CAP) };
     let mut t: String = items[..shown].iter().map(|i| line(i) + "\n").collect();
     if shown < items.len() {
-        t.push_str(&format!("  {DIM}… {} more (--all lists them){DIM:#}\n", items.len() - shown));
+        t.push_str(&format!("  {DIM}… {} more ({hint} lists them){DIM:#}\n", items.len() - shown));
     }
     t
 }
@@ -307,7 +308,7 @@ pub fn blast(out: &Out, r: &BlastReport, all: bool) {
         }
         let places: usize = list.iter().map(|f| f.places.len()).sum();
         t.push_str(&format!("\n{style}{title}{style:#} ({} file{}, {places} place{})\n", list.len(), plural(list.len()), plural(places)));
-        t.push_str(&capped(list, all, |f| impact_line(f)));
+        t.push_str(&capped(list, all, "--all", |f| impact_line(f)));
     }
     t.push_str(&format!("\n{} files ({} must change) · {} tests\n", files.len(), must.len(), r.tests.len()));
     if !r.completeness.added_by_registry.is_empty() {
@@ -329,7 +330,8 @@ fn plural(n: usize) -> &'static str {
 
 /// A manifest as a reader needs it: decisions, targets, must-change locations, what may be
 /// affected, tests, criteria with verdicts, exclusions.
-pub fn manifest(out: &Out, m: &Manifest, active: bool) {
+/// `all` lifts the cap on the must-change list (`manifest show --all`).
+pub fn manifest(out: &Out, m: &Manifest, active: bool, all: bool) {
     if out.json {
         out.json_value(m);
         return;
@@ -360,10 +362,7 @@ pub fn manifest(out: &Out, m: &Manifest, active: bool) {
     if !must_by_file.is_empty() {
         let places: usize = must_by_file.iter().map(|f| f.places.len()).sum();
         t.push_str(&format!("\n{ERR}must change{ERR:#} ({} file{}, {places} place{})\n", must_by_file.len(), plural(must_by_file.len()), plural(places)));
-        for f in &must_by_file {
-            t.push_str(&impact_line(f));
-            t.push('\n');
-        }
+        t.push_str(&capped(&must_by_file, all, &format!("`maintaind manifest show {} --all`", m.id), impact_line));
     }
     let must_files: std::collections::BTreeSet<&str> = m.facts.blast_radius.iter().filter(|i| i.must_change).map(|i| i.file.as_str()).collect();
     let may: std::collections::BTreeSet<&str> = m
@@ -603,7 +602,7 @@ pub fn change_applied(out: &Out, r: &crate::mechanical::ChangeApplied, stored: b
     if out.json {
         out.json_value(r);
     } else {
-        manifest(out, &r.manifest, stored);
+        manifest(out, &r.manifest, stored, false);
         match r.outcome {
             Outcome::DryRun => out.stdout(&format!("\n{BOLD}would apply{BOLD:#} ({}; --dry-run, nothing written):\n{}", distinct(&r.kinds), r.diff.as_deref().unwrap_or(""))),
             Outcome::PlanOnly => {}
@@ -716,7 +715,7 @@ pub fn check(out: &Out, r: &crate::check::CheckReport, sarif: bool, view: &Check
         plural(r.changes.len()),
         r.manifest.as_deref().map(|m| format!(" · manifest {m}")).unwrap_or_default()
     );
-    t.push_str(&capped(&r.changes, view.all, |c| {
+    t.push_str(&capped(&r.changes, view.all, "--all", |c| {
         let kind = serde_json::to_value(c.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
         let renamed = c.renamed_to.as_deref().map(|n| format!(" → {n}")).unwrap_or_default();
         format!("  {KIND}{kind:<9}{KIND:#} {}{renamed}  {DIM}{}{DIM:#}", c.symbol, c.file)
@@ -743,7 +742,7 @@ pub fn check(out: &Out, r: &crate::check::CheckReport, sarif: bool, view: &Check
     }
     let files: Vec<(&str, Vec<&crate::check::Violation>)> = files.into_iter().collect();
     t.push_str(&format!("{ERR}{} violation{} in {} file{}{ERR:#}:\n", r.violations.len(), plural(r.violations.len()), files.len(), plural(files.len())));
-    t.push_str(&capped(&files, view.all, |(file, vs)| {
+    t.push_str(&capped(&files, view.all, "--all", |(file, vs)| {
         let first = vs[0];
         let at = first.line.map(|l| format!("{file}:{l}")).unwrap_or_else(|| file.to_string());
         let more = if vs.len() > 1 {
