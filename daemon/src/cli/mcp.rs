@@ -125,7 +125,7 @@ const TOOLS: [Spec; 8] = [
     Spec {
         name: "check",
         title: "Pre-commit check",
-        description: "The changed symbols (HEAD against the index with `staged`, else the working tree), their blast radius, the must-change files the commit leaves broken, and writes outside the active manifest's scope. `violations` empty means the commit is fine.",
+        description: "The changed symbols (HEAD against the index with `staged`; a branch against its merge base with `base`, e.g. \"origin/main\", or `range` \"A..B\"; else the working tree), their blast radius, the must-change files the change leaves broken, and writes outside the active manifest's scope. `violations` empty means the change is fine.",
         argv: &["check"],
         read_only: true,
         destructive: false,
@@ -137,7 +137,7 @@ const TOOLS: [Spec; 8] = [
 
 /// Arguments of every command that are not the tool's: the globals the server sets itself,
 /// and what would print something else than JSON.
-const NOT_ARGUMENTS: [&str; 8] = ["root", "json", "ts_server", "offline", "no_daemon", "daemon", "help", "sarif"];
+const NOT_ARGUMENTS: [&str; 9] = ["root", "json", "ts_server", "offline", "no_daemon", "daemon", "help", "sarif", "all"];
 
 fn generator() -> schemars::SchemaGenerator {
     schemars::generate::SchemaSettings::draft2020_12().into_generator()
@@ -335,9 +335,9 @@ fn command_line(spec: &Spec, root: &std::path::Path, args: &JsonObject) -> Resul
                 }
             }
             (Some(long), _) => {
+                // `--long=value`: a value that starts with `-` is still the value, never a flag.
                 for w in words {
-                    argv.push(format!("--{long}"));
-                    argv.push(w);
+                    argv.push(format!("--{long}={w}"));
                 }
             }
             (None, Some(index)) => positional.push((index, words)),

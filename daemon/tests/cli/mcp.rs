@@ -179,6 +179,10 @@ fn bad_arguments_are_tool_errors_and_write_nothing() {
         ("manifest", json!({"action": "widen", "paths": ["src/MyGlobal.ts"]}), "--reason"),
         ("gate_audit", json!({}), "no active manifest"),
         ("check", json!({"sarif": true}), "unknown argument `sarif`"),
+        ("check", json!({"all": true}), "unknown argument `all`"),
+        ("check", json!({"base": "--output=/tmp/x"}), "is not a revision"),
+        ("check", json!({"range": "main"}), "expected A..B"),
+        ("check", json!({"staged": true, "base": "main"}), "cannot be used with"),
     ];
     for (tool, args, says) in cases {
         let message = mcp.error(tool, args.clone());
