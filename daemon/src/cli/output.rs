@@ -725,7 +725,8 @@ pub fn check(out: &Out, r: &crate::check::CheckReport, sarif: bool, view: &Check
     if !quiet.is_empty() {
         let shown = if view.all { quiet.len() } else { quiet.len().min(LIST_CAP) };
         let more = if shown < quiet.len() { format!(", … {} more", quiet.len() - shown) } else { String::new() };
-        t.push_str(&format!("{DIM}must change by the blast radius, not in the {what}, still compiles: {}{more}{DIM:#}\n", quiet[..shown].iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ")));
+        let verdict = if r.checked_with_server { "no new error" } else { "not verified without the language server" };
+        t.push_str(&format!("{DIM}must change by the blast radius, not in the {what} ({verdict}): {}{more}{DIM:#}\n", quiet[..shown].iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ")));
     }
     if !r.changes.is_empty() && !r.checked_with_server {
         t.push_str(&format!("{WARN}without the language server{WARN:#}: only references to removed or renamed symbols were checked\n"));

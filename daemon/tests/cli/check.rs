@@ -528,3 +528,48 @@ fn the_sarif_passes_microsofts_validator_with_githubs_rules() {
     let report = std::fs::read_to_string(&output).unwrap();
     assert!(report.contains("Error_MissingHelp") && report.contains("Warning_MissingRegion"), "{report}");
 }
+
+/// A backend in a directory of a bigger repository: the branch is read from the repository,
+/// the report's paths are the project's, and SARIF's are the repository's (code scanning
+/// resolves them against the checkout).
+#[test]
+fn a_project_in_a_subdirectory_gets_repository_paths_in_sarif() {
+    let repo = tempfile::tempdir().unwrap();
+    let backend = repo.path().join("services/bbs");
+    std::fs::create_dir_all(&backend).unwrap();
+    assert!(Command::new("cp").arg("-r").arg(format!("{}/.", fixture().display())).arg(&backend).status().unwrap().success());
+    let in_repo = |args: &[&str]| {
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(repo.path())
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.com")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.com")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", output_of(&out));
+    };
+    std::fs::write(repo.path().join("README.md"), "monorepo\n").unwrap();
+    in_repo(&["init", "-q", "-b", "main"]);
+    std::fs::write(repo.path().join(".git/info/exclude"), ".maintaind/\n").unwrap();
+    in_repo(&["add", "-A"]);
+    in_repo(&["commit", "-q", "-m", "init"]);
+    in_repo(&["checkout", "-q", "-b", "feature"]);
+    let helper = backend.join(HELPER);
+    std::fs::write(&helper, std::fs::read_to_string(&helper).unwrap().replace("export function jwtAuthorize(", "export function verifyBearer(")).unwrap();
+    in_repo(&["commit", "-q", "-am", "rename"]);
+
+    let r = run_in(&backend, &["check", "--base", "main", "--no-lsp", "--json"], &[]);
+    r.expect_code(1);
+    assert_eq!(r.json()["committed"], serde_json::json!([HELPER]));
+    let sarif = run_in(&backend, &["check", "--base", "main", "--no-lsp", "--sarif"], &[]);
+    sarif.expect_code(1);
+    let log = sarif.json();
+    let uris: std::collections::BTreeSet<String> =
+        log["runs"][0]["results"].as_array().unwrap().iter().map(|r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str().unwrap().to_string()).collect();
+    assert_eq!(uris, CALLERS.iter().map(|c| format!("services/bbs/{c}")).collect(), "{log:#}");
+    let top = log["runs"][0]["originalUriBaseIds"]["%SRCROOT%"]["uri"].as_str().unwrap();
+    assert!(top.ends_with('/') && !top.contains("services/bbs"), "{top}");
+}
