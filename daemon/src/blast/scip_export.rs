@@ -8,11 +8,13 @@
 //!   `IBbsArticle.ICreate`, Prisma models and fields), with its kind, signature and doc, the
 //!   name's range as the occurrence and the declaration's as its enclosing range.
 //! - **References**: every use of a name the file imports from another workspace file (resolved
-//!   through tsconfig paths as the registry resolves imports), and of a name the file itself
-//!   declares. A name reached only through a qualifier (`IBbsArticle.ICreate` after importing
-//!   `IBbsArticle`) is a reference to its first segment: the registry records tokens, not
-//!   resolved member accesses; the language server is not asked (an export of a whole backend
-//!   would ask it hundreds of thousands of questions).
+//!   through tsconfig paths as the registry resolves imports), of a name the file itself
+//!   declares, and of a member right after such a name (`IBbsArticle.ICreate`,
+//!   `MyGlobal.prisma`: the registry's tokens are adjacent, and the member is looked up under the
+//!   qualifier's name in its file). A member of a member of something imported under another
+//!   name (`api.functional.bbs.articles.create` through `export * as`) is not followed; the
+//!   language server is not asked (an export of a whole backend would ask it hundreds of
+//!   thousands of questions).
 //! - **Relationships**: the route join. A controller method that serves `VERB /route` and the
 //!   provider function it calls *implement* the nestia SDK function that calls that route, so
 //!   "find implementations" on an SDK function (in a frontend that imports the SDK) lands on the
@@ -120,8 +122,17 @@ fn symbol_of(package: &t::Package, file: &FileIndex, s: &Symbol) -> String {
     let segments = segments(s);
     for i in 0..segments.len() - 1 {
         let prefix = segments[..=i].join(".");
-        let declared = |k: SymbolKind| file.symbols.iter().any(|x| x.kind == k && x.name.strip_prefix("prisma:").unwrap_or(&x.name) == prefix);
-        let is_namespace = declared(SymbolKind::Namespace) || !(declared(SymbolKind::Class) || declared(SymbolKind::Interface) || declared(SymbolKind::Type) || declared(SymbolKind::Model));
+        // The declaration of that name that holds this one (a class and a namespace merged
+        // under one name each hold their own members).
+        let named: Vec<&Symbol> = file.symbols.iter().filter(|x| x.name.strip_prefix("prisma:").unwrap_or(&x.name) == prefix).collect();
+        let holder = named.iter().find(|x| x.span.start_byte <= s.span.start_byte && s.span.end_byte <= x.span.end_byte);
+        let is_namespace = match holder {
+            Some(h) => h.kind == SymbolKind::Namespace,
+            None => {
+                let declared = |k: SymbolKind| named.iter().any(|x| x.kind == k);
+                declared(SymbolKind::Namespace) || !(declared(SymbolKind::Class) || declared(SymbolKind::Interface) || declared(SymbolKind::Type) || declared(SymbolKind::Model))
+            }
+        };
         descriptors.push(descriptor(segments[i], if is_namespace { Suffix::Namespace } else { Suffix::Type }));
     }
     descriptors.push(descriptor(segments[segments.len() - 1], suffix(s.kind)));
@@ -173,6 +184,19 @@ fn resolve<'r>(registry: &'r Registry, file: &'r FileIndex, name: &str, ref_kind
         return pick(registry.file(&target)?, &imported.imported);
     }
     pick(file, name)
+}
+
+/// `owner.name` as `file` declares it (`IBbsArticle.ICreate`, `MyGlobal.prisma`): a type use
+/// prefers a type, another use anything else of that name.
+fn member_of<'r>(file: &'r FileIndex, owner: &Symbol, name: &str, ref_kind: RefKind) -> Option<(&'r FileIndex, &'r Symbol)> {
+    let qualified = format!("{}.{name}", owner.name);
+    let all: Vec<&Symbol> = file.symbols.iter().filter(|s| defined(s) && s.name == qualified).collect();
+    let typed = |s: &Symbol| matches!(s.kind, SymbolKind::Type | SymbolKind::Interface | SymbolKind::Class | SymbolKind::Enum);
+    let best = match ref_kind {
+        RefKind::Type => all.iter().copied().find(|s| typed(s)),
+        _ => all.iter().copied().find(|s| !typed(s)),
+    };
+    best.or(all.first().copied()).map(|s| (file, s))
 }
 
 /// The index for the registry of the project at `root`.
@@ -236,12 +260,32 @@ pub fn export(registry: &Registry, root: &Path) -> (t::Index, ExportSummary) {
             }
         }
         let definitions: std::collections::HashSet<(u32, u32)> = file.symbols.iter().filter(|s| defined(s)).map(|s| (s.name_span.start.line, s.name_span.start.col)).collect();
-        for (name, r) in file.references.iter() {
-            if r.kind == RefKind::Property || definitions.contains(&(r.pos.line, r.pos.col)) {
-                continue;
-            }
-            let Some((target_file, target)) = resolve(registry, file, name, r.kind) else { continue };
+        // In document order, so a member right after a resolved name (`IBbsArticle.ICreate`)
+        // is looked up under that name in the same file.
+        let mut refs: Vec<(&str, &maintaind_registry::Ref)> = file.references.iter().collect();
+        refs.sort_by_key(|(_, r)| (r.pos.line, r.pos.col));
+        let mut previous: Option<(maintaind_registry::Pos, &FileIndex, &Symbol)> = None;
+        for (name, r) in refs {
             let end = maintaind_registry::Pos { line: r.pos.line, col: r.pos.col + name.len() as u32 };
+            let member = previous.filter(|(prev_end, _, _)| prev_end.line == r.pos.line && prev_end.col + 1 == r.pos.col).and_then(|(_, f, owner)| member_of(f, owner, name, r.kind));
+            let found = match member {
+                Some(m) => {
+                    // A member declared in a namespace is reached through the namespace, whatever
+                    // kind of use the qualifier is (`IBbsArticle` in `x: IBbsArticle.ICreate`).
+                    if let (Some((_, f, owner)), Some(last)) = (previous, doc.occurrences.last_mut())
+                        && owner.kind != SymbolKind::Namespace
+                        && let Some(ns) =
+                            f.symbols.iter().find(|s| s.kind == SymbolKind::Namespace && s.name == owner.name && s.span.start_byte <= m.1.span.start_byte && m.1.span.end_byte <= s.span.end_byte)
+                    {
+                        last.symbol = symbol_of(&package, f, ns);
+                    }
+                    Some(m)
+                }
+                None if r.kind == RefKind::Property || definitions.contains(&(r.pos.line, r.pos.col)) => None,
+                None => resolve(registry, file, name, r.kind),
+            };
+            previous = found.map(|(f, s)| (end, f, s));
+            let Some((target_file, target)) = found else { continue };
             doc.occurrences.push(t::Occurrence { range: range(r.pos, end), symbol: symbol_of(&package, target_file, target), ..Default::default() });
             summary.references += 1;
         }
