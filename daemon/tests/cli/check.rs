@@ -419,20 +419,7 @@ fn the_pre_commit_framework_runs_the_published_hook() {
     let hooks_repo = home.path().join("maintaind-hooks");
     std::fs::create_dir_all(&hooks_repo).unwrap();
     std::fs::copy(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.pre-commit-hooks.yaml"), hooks_repo.join(".pre-commit-hooks.yaml")).unwrap();
-    let in_hooks = |args: &[&str]| {
-        let out = Command::new("git")
-            .args(args)
-            .current_dir(&hooks_repo)
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_AUTHOR_NAME", "t")
-            .env("GIT_AUTHOR_EMAIL", "t@example.com")
-            .env("GIT_COMMITTER_NAME", "t")
-            .env("GIT_COMMITTER_EMAIL", "t@example.com")
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", output_of(&out));
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    };
+    let in_hooks = |args: &[&str]| git_in(&hooks_repo, args).trim().to_string();
     in_hooks(&["init", "-q"]);
     in_hooks(&["add", "-A"]);
     in_hooks(&["commit", "-q", "-m", "hooks"]);
@@ -538,19 +525,7 @@ fn a_project_in_a_subdirectory_gets_repository_paths_in_sarif() {
     let backend = repo.path().join("services/bbs");
     std::fs::create_dir_all(&backend).unwrap();
     assert!(Command::new("cp").arg("-r").arg(format!("{}/.", fixture().display())).arg(&backend).status().unwrap().success());
-    let in_repo = |args: &[&str]| {
-        let out = Command::new("git")
-            .args(args)
-            .current_dir(repo.path())
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_AUTHOR_NAME", "t")
-            .env("GIT_AUTHOR_EMAIL", "t@example.com")
-            .env("GIT_COMMITTER_NAME", "t")
-            .env("GIT_COMMITTER_EMAIL", "t@example.com")
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", output_of(&out));
-    };
+    let in_repo = |args: &[&str]| git_in(repo.path(), args);
     std::fs::write(repo.path().join("README.md"), "monorepo\n").unwrap();
     in_repo(&["init", "-q", "-b", "main"]);
     std::fs::write(repo.path().join(".git/info/exclude"), ".maintaind/\n").unwrap();

@@ -77,9 +77,14 @@ pub fn git_init(env: &Env) {
 
 /// Run git in the temp copy (identity and config isolated from the machine's).
 pub fn git(env: &Env, args: &[&str]) -> String {
+    git_in(env.root(), args)
+}
+
+/// Run git in `dir`, as [`git`] does; its stdout.
+pub fn git_in(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
         .args(args)
-        .current_dir(env.root())
+        .current_dir(dir)
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .env("GIT_AUTHOR_NAME", "t")
