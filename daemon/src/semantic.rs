@@ -551,21 +551,27 @@ fn references_asked(rt: &tokio::runtime::Handle, bridge: &Bridge, root: &Path, a
         work_done_progress_params: Default::default(),
         partial_result_params: Default::default(),
     };
+    let asked = std::time::Instant::now();
     let locations = rt.block_on(bridge.request::<lsp_types::request::References>(params, REQUEST_TIMEOUT))?.unwrap_or_default();
+    let answered = asked.elapsed();
     let mut out = Vec::new();
-    let mut lines_cache: std::collections::HashMap<PathBuf, Vec<String>> = std::collections::HashMap::new();
+    // The server's columns are UTF-16; the registry's are bytes. Each referencing file is read
+    // once, and only the lines named are looked at (this runs before the answer is handed over,
+    // so it is on every blast's critical path).
+    let mut texts: std::collections::HashMap<PathBuf, Option<LineIndex>> = std::collections::HashMap::new();
     for loc in locations {
         let Some(path) = uri_to_path(loc.uri.as_str()) else { continue };
         let Ok(rel) = path.strip_prefix(root) else { continue };
         let rel = rel.to_string_lossy().replace('\\', "/");
         let line = loc.range.start.line;
         let ch = loc.range.start.character as usize;
-        let lines = lines_cache.entry(path.clone()).or_insert_with(|| std::fs::read_to_string(&path).map(|t| t.lines().map(str::to_string).collect()).unwrap_or_default());
-        let col = lines.get(line as usize).map(|l| byte_col(l, ch)).unwrap_or(ch);
+        let text = texts.entry(path.clone()).or_insert_with(|| std::fs::read_to_string(&path).ok().map(LineIndex::new));
+        let col = text.as_ref().and_then(|t| t.line(line as usize)).map(|l| byte_col(l, ch)).unwrap_or(ch);
         out.push(ServerRef { file: rel, pos: Pos { line, col: col as u32 } });
     }
     out.sort();
     out.dedup();
+    tracing::debug!(request_us = answered.as_micros() as u64, columns_us = (asked.elapsed() - answered).as_micros() as u64, locations = out.len(), "references");
     Ok(out)
 }
 
@@ -573,6 +579,28 @@ fn references_asked(rt: &tokio::runtime::Handle, bridge: &Bridge, root: &Path, a
 fn uri_of(path: &Path) -> Result<lsp_types::Uri, BridgeError> {
     let text = maintaind_lsp_bridge::path_to_uri(path);
     text.parse().map_err(|e| BridgeError::BadResponse { method: "uri".into(), detail: format!("{text} is not a URI: {e:?}") })
+}
+
+/// A file's text with where each line starts, so that a line is found without splitting the
+/// rest into strings.
+struct LineIndex {
+    text: String,
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    fn new(text: String) -> LineIndex {
+        let starts = std::iter::once(0).chain(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1)).collect();
+        LineIndex { text, starts }
+    }
+
+    /// Line `n` (0-based) without its line end; `None` past the end.
+    fn line(&self, n: usize) -> Option<&str> {
+        let start = *self.starts.get(n)?;
+        let end = self.starts.get(n + 1).map_or(self.text.len(), |e| e - 1);
+        let line = self.text.get(start..end.max(start))?;
+        Some(line.strip_suffix('\r').unwrap_or(line))
+    }
 }
 
 fn line_of(path: &Path, line: u32) -> String {
@@ -664,6 +692,17 @@ fn choose_probes(registry: &Registry, covered: &std::collections::HashMap<String
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_line_index_finds_lines_as_str_lines_does() {
+        for text in ["", "a", "a\n", "a\nb", "a\r\nb\r\n", "\n\nx\n", "é\n한국어\nz"] {
+            let index = LineIndex::new(text.to_string());
+            let expected: Vec<&str> = text.lines().collect();
+            let got: Vec<&str> = (0..expected.len()).map(|n| index.line(n).unwrap()).collect();
+            assert_eq!(got, expected, "{text:?}");
+            assert!(index.line(expected.len() + 1).is_none());
+        }
+    }
 
     #[test]
     fn utf16_conversions() {
