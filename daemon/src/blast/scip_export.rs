@@ -169,32 +169,28 @@ fn defined(s: &Symbol) -> bool {
 /// name from a workspace file, else what the file declares. A type use prefers the type of a
 /// type merged with a namespace, a value use the namespace (or function, class, variable).
 fn resolve<'r>(registry: &'r Registry, file: &'r FileIndex, name: &str, ref_kind: RefKind) -> Option<(&'r FileIndex, &'r Symbol)> {
-    let pick = |f: &'r FileIndex, wanted: &str| -> Option<(&'r FileIndex, &'r Symbol)> {
-        let all: Vec<&Symbol> = f.symbols.iter().filter(|s| defined(s) && s.name == wanted).collect();
-        let typed = |s: &Symbol| matches!(s.kind, SymbolKind::Type | SymbolKind::Interface | SymbolKind::Class | SymbolKind::Enum);
-        let best = match ref_kind {
-            RefKind::Type => all.iter().copied().find(|s| typed(s)),
-            _ => all.iter().copied().find(|s| !typed(s) || s.kind == SymbolKind::Class),
-        };
-        best.or(all.first().copied()).map(|s| (f, s))
-    };
     for import in file.imports.iter().filter(|i| !i.reexport) {
         let Some(imported) = import.names.iter().find(|n| n.local == name) else { continue };
         let target = registry.resolve_import(&file.path, &import.specifier)?;
-        return pick(registry.file(&target)?, &imported.imported);
+        return named(registry.file(&target)?, &imported.imported, ref_kind);
     }
-    pick(file, name)
+    named(file, name, ref_kind)
 }
 
-/// `owner.name` as `file` declares it (`IBbsArticle.ICreate`, `MyGlobal.prisma`): a type use
-/// prefers a type, another use anything else of that name.
+/// `owner.name` as `file` declares it (`IBbsArticle.ICreate`, `MyGlobal.prisma`).
 fn member_of<'r>(file: &'r FileIndex, owner: &Symbol, name: &str, ref_kind: RefKind) -> Option<(&'r FileIndex, &'r Symbol)> {
-    let qualified = format!("{}.{name}", owner.name);
-    let all: Vec<&Symbol> = file.symbols.iter().filter(|s| defined(s) && s.name == qualified).collect();
+    named(file, &format!("{}.{name}", owner.name), ref_kind)
+}
+
+/// The symbol `file` defines under `name` for a use of `ref_kind`: of a type merged with a
+/// namespace (or function, variable), a type use means the type, any other use the value side
+/// (a class is both).
+fn named<'r>(file: &'r FileIndex, name: &str, ref_kind: RefKind) -> Option<(&'r FileIndex, &'r Symbol)> {
+    let all: Vec<&Symbol> = file.symbols.iter().filter(|s| defined(s) && s.name == name).collect();
     let typed = |s: &Symbol| matches!(s.kind, SymbolKind::Type | SymbolKind::Interface | SymbolKind::Class | SymbolKind::Enum);
     let best = match ref_kind {
         RefKind::Type => all.iter().copied().find(|s| typed(s)),
-        _ => all.iter().copied().find(|s| !typed(s)),
+        _ => all.iter().copied().find(|s| !typed(s) || s.kind == SymbolKind::Class),
     };
     best.or(all.first().copied()).map(|s| (file, s))
 }

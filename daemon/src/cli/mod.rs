@@ -765,12 +765,13 @@ fn daemon_client(cli: &Cli, root: &Path, out: &Out) -> Result<Option<crate::rpc:
     Ok(Some(client))
 }
 
-/// The one place a command chooses where it runs: through the running daemon (request `M`, with
-/// the read-your-writes barrier), else in this process (`local`, on a freshly opened workspace).
 /// `export scip`: the registry as it is now (refreshed first), written whole or not at all.
 fn export_scip(root: &Path, out: &Out, target: &str) -> Result<i32, Failure> {
     // The destination is checked before any work: bad input writes nothing.
     let rel = if target == "-" {
+        if out.json {
+            return Err(Failure::usage("--out - writes the binary index to stdout, where --json promises JSON; write it to a file (--out index.scip) to get the JSON summary"));
+        }
         None
     } else {
         let rel = crate::gate::resolve(root, target).map_err(|e| Failure::usage(format!("--out {target}: {e}")))?;
@@ -805,6 +806,8 @@ fn export_scip(root: &Path, out: &Out, target: &str) -> Result<i32, Failure> {
     Ok(EXIT_OK)
 }
 
+/// The one place a command chooses where it runs: through the running daemon (request `M`, with
+/// the read-your-writes barrier), else in this process (`local`, on a freshly opened workspace).
 fn ask<M: crate::rpc::Method>(cli: &Cli, root: &Path, out: &Out, params: &M::Params, local: impl FnOnce(&mut Workspace) -> Result<M::Result, Failure>) -> Result<M::Result, Failure> {
     if let Some(mut client) = daemon_client(cli, root, out)? {
         return remote::<M>(&mut client, params);

@@ -898,6 +898,7 @@ pub fn exported(out: &Out, path: &str, bytes: usize, s: &crate::scip_export::Exp
         s.relationships,
         s.published
     ));
+    out.note("references are the registry's, resolved through imports and declarations (no language server): a use through a chain of re-exports names its first segment only (docs/guide/scip.md)");
 }
 
 pub fn hook_installed(out: &Out, i: &crate::hook::Installed) {

@@ -13,7 +13,7 @@ fn read(bytes: &[u8]) -> Index {
 }
 
 fn export(env: &Env) -> Index {
-    env.run(&["export", "scip"]).expect_code(0).stdout_has("wrote index.scip").stdout_has("route implementations");
+    env.run(&["export", "scip"]).expect_code(0).stdout_has("wrote index.scip").stdout_has("route implementations").stderr_has("no language server");
     read(&std::fs::read(env.path("index.scip")).unwrap())
 }
 
@@ -122,6 +122,7 @@ fn bad_destinations_are_refused_and_nothing_is_written() {
     for (out, says) in [("../x.scip", "leads outside the root"), (abs.as_str(), "outside the root"), ("src/MyGlobal.ts", "ending in `.scip`"), ("link.scip", "symbolic link"), ("", "empty path")] {
         env.run(&["export", "scip", "--out", out]).expect_code(2).stderr_has(says);
     }
+    env.run(&["--json", "export", "scip", "--out", "-"]).expect_code(2).stdout_has("--json promises JSON");
     assert!(!env.path(".maintaind").exists(), "nothing indexed");
     assert!(std::fs::read_dir(outside.path()).unwrap().next().is_none(), "nothing written outside the root");
     assert!(std::fs::read_to_string(env.path("src/MyGlobal.ts")).unwrap().contains("export class MyGlobal"));
