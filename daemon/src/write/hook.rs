@@ -216,10 +216,9 @@ fn hand_off(text: &str) -> Place {
     for (i, line) in lines.iter().enumerate() {
         let top = !line.starts_with([' ', '\t']);
         let t = line.trim();
+        // Each top-level statement (the closing `}` of a body included) starts anew.
         if top && !t.is_empty() && !t.starts_with('#') {
             in_function = is_function(t) && !t.ends_with('}');
-        } else if top && t == "}" {
-            in_function = false;
         }
         if in_function || !(replaces_process(t) || (top && is_exit(t))) {
             continue;
