@@ -163,7 +163,7 @@ fn symbols(root: &Path, n: usize) -> Result<(Vec<Symbol>, Site)> {
     let mut ws = Workspace::open(root)?;
     ws.refresh(&NoProgress)?;
     let reg = ws.registry();
-    let importers = maintaind::blast::Derived::new(reg).importers;
+    let derived = maintaind::blast::Derived::new(reg);
     let covered = maintaind::semantic::covered_projects(reg);
     let loaded = |f: &str| !covered.contains_key(reg.tsconfigs().nearest_dir(f).unwrap_or(""));
     let mut out = Vec::new();
@@ -172,7 +172,7 @@ fn symbols(root: &Path, n: usize) -> Result<(Vec<Symbol>, Site)> {
     for f in files {
         if let Some(s) = f.symbols.iter().find(|s| s.exported && matches!(s.kind, maintaind_registry::SymbolKind::Type | maintaind_registry::SymbolKind::Interface) && !s.name.contains('.')) {
             let merged = f.symbols.iter().filter(|x| x.name == s.name).map(|x| x.kind).collect::<std::collections::BTreeSet<_>>().len() > 1;
-            let site = merged.then(|| maintaind::blast::import_site(reg, &importers, &f.path, &s.name, &loaded)).flatten().map(|(file, pos)| (file, pos.line, pos.col));
+            let site = merged.then(|| maintaind::blast::import_site(reg, &derived, &f.path, &s.name, &loaded)).flatten().map(|(file, pos)| (file, pos.line, pos.col));
             out.push(Symbol { file: f.path.clone(), line: s.name_span.start.line, col: s.name_span.start.col, query: format!("{}#{}", f.path, s.name), site });
         }
         if out.len() == n * 3 {
@@ -188,7 +188,7 @@ fn symbols(root: &Path, n: usize) -> Result<(Vec<Symbol>, Site)> {
     let (first, probe) = out
         .iter()
         .enumerate()
-        .find_map(|(i, s)| maintaind::blast::import_site(reg, &importers, &s.file, s.query.rsplit('#').next().unwrap_or(""), &in_tests).map(|(file, pos)| (i, (file, pos.line, pos.col))))
+        .find_map(|(i, s)| maintaind::blast::import_site(reg, &derived, &s.file, s.query.rsplit('#').next().unwrap_or(""), &in_tests).map(|(file, pos)| (i, (file, pos.line, pos.col))))
         .context("no test file imports any of the DTO types")?;
     out.swap(0, first);
     out.truncate(n);

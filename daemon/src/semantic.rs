@@ -644,7 +644,7 @@ struct Probe {
 /// The covered projects of the registry's tsconfigs ([`maintaind_registry::TsConfigSet::covered`]),
 /// over its TypeScript files.
 pub fn covered_projects(registry: &Registry) -> std::collections::HashMap<String, String> {
-    let files: Vec<&str> = registry.files().filter(|f| f.lang != FileLang::Prisma).map(|f| f.path.as_str()).collect();
+    let files: Vec<&str> = registry.paths().filter(|p| maintaind_registry::classify(p).is_some_and(|l| l != FileLang::Prisma)).collect();
     registry.tsconfigs().covered(&files)
 }
 
@@ -666,11 +666,13 @@ fn choose_probes(registry: &Registry, covered: &std::collections::HashMap<String
             let config = configs.main_config(dir);
             // Files the config includes first: one it does not include would be loaded into an
             // inferred project of its own.
-            let (included, others): (Vec<&maintaind_registry::FileIndex>, Vec<&maintaind_registry::FileIndex>) = registry.files().partition(|f| config.is_none_or(|c| c.includes(&f.path)));
-            for file in included.into_iter().chain(others) {
-                if file.lang == FileLang::Prisma || file.lang == FileLang::Declaration || nearest_dir(&file.path) != dir.as_str() {
+            // By path first: only the files looked at are parsed (the registry may be filling).
+            let (included, others): (Vec<&str>, Vec<&str>) = registry.paths().partition(|p| config.is_none_or(|c| c.includes(p)));
+            for path in included.into_iter().chain(others) {
+                if maintaind_registry::classify(path).is_none_or(|l| l == FileLang::Prisma || l == FileLang::Declaration) || nearest_dir(path) != dir.as_str() {
                     continue;
                 }
+                let Some(file) = registry.file(path) else { continue };
                 for import in file.imports.iter().filter(|i| !i.reexport) {
                     let Some(target) = registry.resolve_import(&file.path, &import.specifier) else { continue };
                     let Some(tf) = registry.file(&target) else { continue };

@@ -9,6 +9,7 @@ mod context;
 mod extract;
 mod lang;
 mod model;
+mod pending;
 mod prisma;
 mod prisma_access;
 mod registry;
@@ -22,6 +23,11 @@ pub use prisma_access::{AccessRole, PrismaAccess, PrismaModels};
 pub use registry::{Delta, MAX_FILE_BYTES, Match, MatchTier, Registry, index_file, suggest_among};
 pub use resolve::{TsConfig, TsConfigSet};
 pub use text::hash_bytes;
+
+/// Whether `text` holds the bytes of `word` (a name it may use, a route segment it may spell).
+pub fn text_holds(text: &[u8], word: &str) -> bool {
+    pending::may_name(text, word)
+}
 
 /// Parse `bytes` with the grammar for `path` and return the tree, without extracting anything.
 /// This is the floor the indexing benchmark compares against; `None` for non-TypeScript paths.

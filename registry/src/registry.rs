@@ -8,6 +8,7 @@
 //! times the size of its source).
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::OnceLock;
 
 use tree_sitter::{InputEdit, Point, Tree};
 
@@ -113,9 +114,32 @@ pub struct Match<'r> {
 
 #[derive(Default)]
 pub struct Registry {
-    files: BTreeMap<String, FileIndex>,
+    files: BTreeMap<String, Entry>,
     tsconfigs: TsConfigSet,
     trees: TreeCache,
+    /// While files are pending (added by [`Registry::insert_pending`], not indexed yet): who
+    /// may import whom, from their text.
+    candidates: Option<crate::pending::Candidates>,
+}
+
+/// A file of the registry: indexed, or pending with its bytes until first use.
+struct Entry {
+    index: OnceLock<FileIndex>,
+    /// The bytes of a pending file; dropped by [`Registry::settle`].
+    text: Option<Box<[u8]>>,
+}
+
+impl Entry {
+    fn indexed(file: FileIndex) -> Entry {
+        Entry { index: OnceLock::from(file), text: None }
+    }
+
+    fn get(&self, path: &str) -> &FileIndex {
+        self.index.get_or_init(|| {
+            let text = self.text.as_deref().expect("a file without an index keeps its text");
+            index_file(path, text).unwrap_or_else(|| unreachable!("only registry files are pending: {path}"))
+        })
+    }
 }
 
 impl Registry {
@@ -125,48 +149,166 @@ impl Registry {
 
     /// Add or replace a file's index; report what changed against the previous version.
     pub fn insert(&mut self, file: FileIndex) -> Delta {
+        self.settle();
         self.trees.forget_if_stale(&file.path, file.hash);
-        let delta = diff(self.files.get(&file.path), Some(&file));
-        self.files.insert(file.path.clone(), file);
+        let delta = diff(self.file(&file.path), Some(&file));
+        self.files.insert(file.path.clone(), Entry::indexed(file));
         delta
     }
 
     /// Add or replace a file's index without computing what changed (bulk loading).
     pub fn insert_quiet(&mut self, file: FileIndex) {
+        self.settle();
         self.trees.forget_if_stale(&file.path, file.hash);
-        self.files.insert(file.path.clone(), file);
+        self.files.insert(file.path.clone(), Entry::indexed(file));
+    }
+
+    /// Hold files without indexing them: each is indexed on first use ([`Registry::file`]), or
+    /// all at once by [`Registry::fill`]. Meanwhile the text answers who may import a file
+    /// ([`Registry::importer_candidates`]) and whether a file may name something
+    /// ([`Registry::pending_text`]), as supersets of the truth. Paths that are not registry files
+    /// are ignored. Call with every file of the registry: any other change first indexes them
+    /// all ([`Registry::settle`]).
+    pub fn insert_pending(&mut self, files: Vec<(String, Vec<u8>)>) {
+        self.settle();
+        for (path, bytes) in files {
+            if classify(&path).is_some() {
+                self.trees.take(&path);
+                self.files.insert(path, Entry { index: OnceLock::new(), text: Some(bytes.into_boxed_slice()) });
+            }
+        }
+        let texts: Vec<(&str, &[u8])> = self.files.iter().filter_map(|(p, e)| Some((p.as_str(), e.text.as_deref()?))).collect();
+        if texts.len() < self.files.len() {
+            // Indexed files have no text to read: with them about, nothing is pending.
+            drop(texts);
+            self.settle();
+            return;
+        }
+        let files = &self.files;
+        self.candidates = Some(crate::pending::candidates(&texts, &self.tsconfigs, &|p| files.contains_key(p)));
+    }
+
+    /// Files not indexed yet.
+    pub fn pending_count(&self) -> usize {
+        self.files.values().filter(|e| e.index.get().is_none()).count()
+    }
+
+    /// Index every pending file now, on rayon's pool.
+    pub fn fill(&self) {
+        use rayon::prelude::*;
+        if self.candidates.is_none() {
+            return;
+        }
+        let pending: Vec<(&String, &Entry)> = self.files.iter().filter(|(_, e)| e.index.get().is_none()).collect();
+        pending.par_iter().for_each(|(p, e)| {
+            e.get(p);
+        });
+    }
+
+    /// Index the given files now (those pending), on rayon's pool: a query that knows which
+    /// files it will read asks for them together.
+    pub fn prefetch<'a>(&self, paths: impl IntoIterator<Item = &'a str>) {
+        use rayon::prelude::*;
+        if self.candidates.is_none() {
+            return;
+        }
+        let pending: Vec<(&str, &Entry)> = paths.into_iter().filter_map(|p| self.files.get_key_value(p)).filter(|(_, e)| e.index.get().is_none()).map(|(p, e)| (p.as_str(), e)).collect();
+        pending.par_iter().for_each(|(p, e)| {
+            e.get(p);
+        });
+    }
+
+    /// Index every pending file and drop the texts: the registry is a plain one again.
+    pub fn settle(&mut self) {
+        if self.candidates.is_none() {
+            return;
+        }
+        self.fill();
+        for e in self.files.values_mut() {
+            e.text = None;
+        }
+        self.candidates = None;
+    }
+
+    /// Whether files are pending (the registry answers from their text where it can).
+    pub fn is_filling(&self) -> bool {
+        self.candidates.is_some()
+    }
+
+    /// The text of a file not indexed yet.
+    pub fn pending_text(&self, path: &str) -> Option<&[u8]> {
+        let e = self.files.get(path)?;
+        if e.index.get().is_some() { None } else { e.text.as_deref() }
+    }
+
+    /// While files are pending: the files whose text may import or re-export `path` (a
+    /// superset, in path order; possibly `path` itself). `None` once the registry is settled.
+    pub fn importer_candidates(&self, path: &str) -> Option<Vec<&str>> {
+        let c = self.candidates.as_ref()?;
+        let mut out: Vec<&str> = c.importers.get(path).map(|v| v.iter().map(String::as_str).collect()).unwrap_or_default();
+        out.extend(c.opaque.iter().map(String::as_str));
+        out.sort();
+        out.dedup();
+        Some(out)
+    }
+
+    /// Whether the file at `path` may name `word`: the text of a pending file holds its bytes,
+    /// an indexed file's references hold it. `false` for unknown files.
+    pub fn may_name(&self, path: &str, word: &str) -> bool {
+        match self.files.get(path) {
+            Some(e) => match (e.index.get(), &e.text) {
+                (None, Some(text)) => crate::pending::may_name(text, word),
+                _ => e.get(path).references.index_of(word).is_some(),
+            },
+            None => false,
+        }
+    }
+
+    /// Every path of the registry, in order, without indexing anything.
+    pub fn paths(&self) -> impl Iterator<Item = &str> {
+        self.files.keys().map(String::as_str)
+    }
+
+    /// The indexed files only (a status line while files are pending).
+    pub fn indexed(&self) -> impl Iterator<Item = &FileIndex> {
+        self.files.values().filter_map(|e| e.index.get())
     }
 
     /// Re-index one file from its new bytes, reusing the previous tree when this file was
     /// edited recently. `None` when the path is not a registry file.
     pub fn update_file(&mut self, path: &str, bytes: &[u8]) -> Option<Delta> {
         let lang = classify(path)?;
+        self.settle();
         let old = self.trees.take(path).map(|(mut tree, old_bytes)| {
             tree.edit(&edit_between(&old_bytes, bytes));
             tree
         });
         let (file, tree) = index_with_tree(path, lang, bytes, old.as_ref());
-        let delta = diff(self.files.get(path), Some(&file));
+        let delta = diff(self.file(path), Some(&file));
         if let Some(tree) = tree {
             self.trees.put(path, tree, bytes.to_vec(), file.hash);
         }
-        self.files.insert(path.to_string(), file);
+        self.files.insert(path.to_string(), Entry::indexed(file));
         Some(delta)
     }
 
     pub fn remove_file(&mut self, path: &str) -> Delta {
+        self.settle();
         self.trees.take(path);
-        let delta = diff(self.files.get(path), None);
+        let delta = diff(self.file(path), None);
         self.files.remove(path);
         delta
     }
 
+    /// A file's index (a pending file is indexed now).
     pub fn file(&self, path: &str) -> Option<&FileIndex> {
-        self.files.get(path)
+        self.files.get_key_value(path).map(|(p, e)| e.get(p))
     }
 
+    /// Every file's index, in path order (pending files are indexed first, in parallel).
     pub fn files(&self) -> impl Iterator<Item = &FileIndex> {
-        self.files.values()
+        self.fill();
+        self.files.iter().map(|(p, e)| e.get(p))
     }
 
     pub fn file_count(&self) -> usize {
@@ -174,7 +316,7 @@ impl Registry {
     }
 
     pub fn symbol_count(&self) -> usize {
-        self.files.values().map(|f| f.symbols.len()).sum()
+        self.files().map(|f| f.symbols.len()).sum()
     }
 
     pub fn contains(&self, path: &str) -> bool {
@@ -183,6 +325,7 @@ impl Registry {
 
     /// Replace the tsconfig set (`(root-relative path, text)` of every `tsconfig*.json`).
     pub fn set_tsconfigs(&mut self, files: &[(String, String)]) {
+        self.settle();
         self.tsconfigs = TsConfigSet::new(files);
     }
 
@@ -200,7 +343,18 @@ impl Registry {
     /// Every symbol named exactly `name`, with its file, in path order: what
     /// [`Registry::search`] ranks [`MatchTier::Exact`], without ranking the rest.
     pub fn named(&self, name: &str) -> Vec<(&FileIndex, &Symbol)> {
-        self.files.values().flat_map(|f| f.symbols.iter().filter(|s| s.name == name).map(move |s| (f, s))).collect()
+        // A symbol's name is spelled in its file (`prisma:m.f` as `m` and `f`): while files
+        // are pending, only those holding every segment are indexed.
+        let segments: Vec<&str> = name.strip_prefix("prisma:").unwrap_or(name).split('.').collect();
+        let spelled = segments.iter().all(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'$'));
+        let candidates: Vec<&str> = if self.is_filling() && spelled {
+            self.paths().filter(|p| self.pending_text(p).is_none_or(|t| segments.iter().all(|s| crate::pending::may_name(t, s)))).collect()
+        } else {
+            self.fill();
+            self.paths().collect()
+        };
+        self.prefetch(candidates.iter().copied());
+        candidates.into_iter().filter_map(|p| self.file(p)).flat_map(|f| f.symbols.iter().filter(|s| s.name == name).map(move |s| (f, s))).collect()
     }
 
     pub fn search(&self, query: &str, kind: Option<SymbolKind>) -> Vec<Match<'_>> {
@@ -210,7 +364,7 @@ impl Registry {
         };
         let lower = name_query.to_lowercase();
         let mut out: Vec<Match> = Vec::new();
-        for file in self.files.values() {
+        for file in self.files() {
             if file_filter.is_some_and(|f| f != file.path) {
                 continue;
             }
@@ -229,7 +383,7 @@ impl Registry {
 
     /// Up to `n` known names closest to `query` (for "did you mean"), best first.
     pub fn suggest(&self, query: &str, n: usize) -> Vec<String> {
-        suggest_among(self.files.values().flat_map(|f| &f.symbols), query, n)
+        suggest_among(self.files().flat_map(|f| &f.symbols), query, n)
     }
 }
 

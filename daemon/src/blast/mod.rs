@@ -149,14 +149,42 @@ pub struct Blast<'a> {
 }
 
 /// file → the files importing or re-exporting it, with the index of the import statement.
-pub type Importers = HashMap<String, Vec<Importer>>;
+pub type Importers = HashMap<String, Arc<[Importer]>>;
 
-/// A file importing another (through which of its imports), and, when nothing imports it in
-/// turn (a leaf: a reference walk ends there), a filter of the names it uses.
+/// A file importing another (through which of its imports), and, when no other file imports
+/// it in turn (a leaf: a reference walk ends there), a filter of the names it uses.
+#[derive(Clone)]
 pub struct Importer {
     pub file: String,
-    pub import: usize,
+    /// `None`: a leaf not parsed yet whose text may import the file (while the registry
+    /// fills); its text stands for the filter, and parsing it says through which imports.
+    pub import: Option<usize>,
     pub leaf: Option<Arc<NameFilter>>,
+}
+
+impl Importer {
+    /// Whether this importer, as a leaf, certainly does not name `name` (a reference walk
+    /// passes it over without parsing it). Never for a file that others import.
+    fn leaf_lacks(&self, registry: &Registry, name: &str) -> bool {
+        match (&self.leaf, self.import) {
+            (_, None) => !registry.may_name(&self.file, name),
+            (Some(filter), Some(_)) => !filter.might_name(name),
+            (None, Some(_)) => false,
+        }
+    }
+
+    /// The imports of `f` (this importer's index) that name `target`.
+    fn imports(&self, registry: &Registry, f: &FileIndex, target: &str) -> Vec<usize> {
+        match self.import {
+            Some(i) => vec![i],
+            None => imports_of(registry, f, target),
+        }
+    }
+}
+
+/// The imports of `f` resolving to `target`, in order.
+pub fn imports_of(registry: &Registry, f: &FileIndex, target: &str) -> Vec<usize> {
+    f.imports.iter().enumerate().filter(|(_, i)| registry.resolve_import(&f.path, &i.specifier).as_deref() == Some(target)).map(|(n, _)| n).collect()
 }
 
 /// A Bloom filter of the names a file uses (1024 bits, two probes: about 6% false positives at
@@ -199,11 +227,17 @@ type Uses = Vec<(String, Pos)>;
 type ServerSites = (Option<(String, Pos)>, bool, Option<Uses>);
 
 /// Facts derived from the whole registry, built once per registry generation and shared by
-/// every query of that generation.
+/// every query of that generation. While the registry fills (a first start), each fact is
+/// built for what a query asks only, from the files that may hold it: the same facts, without
+/// parsing the files that cannot.
 pub struct Derived {
-    pub importers: Importers,
-    /// `(VERB, /route)` → SDK function (file, name).
-    pub sdk: HashMap<(String, String), (String, String)>,
+    /// The reverse import map of a settled registry, built on first use.
+    importers: std::sync::OnceLock<Importers>,
+    /// While the registry fills: the reverse imports of the files asked about so far, and
+    /// whether a file is imported by another.
+    partial: std::sync::Mutex<PartialImporters>,
+    /// `(VERB, /route)` → SDK function (file, name), of a settled registry.
+    sdk: std::sync::OnceLock<SdkIndex>,
     /// Route joins already made this generation: provider (file, name) → the route and test
     /// impacts it leads to (plus notes). They depend on the registry alone.
     routes: std::sync::Mutex<HashMap<FileSymbol, RouteJoin>>,
@@ -213,13 +247,102 @@ pub struct Derived {
     links: std::sync::OnceLock<Arc<EntityLinks>>,
 }
 
+#[derive(Default)]
+struct PartialImporters {
+    of: HashMap<String, Arc<[Importer]>>,
+    imported: HashMap<String, bool>,
+    filters: HashMap<String, Arc<NameFilter>>,
+}
+
+/// `(VERB, /route)` → SDK function (file, name).
+pub type SdkIndex = HashMap<(String, String), (String, String)>;
+
 impl Derived {
-    pub fn new(registry: &Registry) -> Derived {
-        Derived { importers: importers(registry), sdk: sdk_index(registry), routes: Default::default(), refs: Default::default(), links: Default::default() }
+    pub fn new(_registry: &Registry) -> Derived {
+        Derived { importers: Default::default(), partial: Default::default(), sdk: Default::default(), routes: Default::default(), refs: Default::default(), links: Default::default() }
+    }
+
+    /// Build what a settled registry's queries read (the reverse imports and the SDK's
+    /// routes) now, so that the first query does not; nothing while the registry fills.
+    pub fn warm(&self, registry: &Registry) {
+        if !registry.is_filling() {
+            self.importers.get_or_init(|| importers(registry));
+            self.sdk.get_or_init(|| sdk_index(registry.files()));
+        }
     }
 
     pub fn links(&self, registry: &Registry) -> Arc<EntityLinks> {
         self.links.get_or_init(|| Arc::new(EntityLinks::build(registry))).clone()
+    }
+
+    /// The files importing or re-exporting `file`, in path order (then by import).
+    pub fn importers_of(&self, registry: &Registry, file: &str) -> Arc<[Importer]> {
+        let Some(candidates) = registry.importer_candidates(file) else {
+            return self.importers.get_or_init(|| importers(registry)).get(file).cloned().unwrap_or_else(|| Arc::from([]));
+        };
+        if let Some(known) = self.partial.lock().unwrap().of.get(file) {
+            return known.clone();
+        }
+        // Parse together what the checks below will read: each candidate that others may
+        // import, and the first few of those others.
+        let mut ahead: Vec<&str> = Vec::new();
+        for c in &candidates {
+            let others: Vec<&str> = registry.importer_candidates(c).unwrap_or_default().into_iter().filter(|d| d != c).take(4).collect();
+            if !others.is_empty() {
+                ahead.push(c);
+                ahead.extend(others);
+            }
+        }
+        registry.prefetch(ahead);
+        let leaves: Vec<bool> = candidates.iter().map(|c| !self.imported(registry, c)).collect();
+        // A leaf not parsed yet is listed unparsed: its text answers the walk's filter.
+        registry.prefetch(candidates.iter().zip(&leaves).filter(|(c, leaf)| !**leaf || registry.pending_text(c).is_none()).map(|(c, _)| *c));
+        let mut out = Vec::new();
+        for (c, leaf) in candidates.into_iter().zip(leaves) {
+            if leaf && registry.pending_text(c).is_some() {
+                out.push(Importer { file: c.to_string(), import: None, leaf: None });
+                continue;
+            }
+            let Some(f) = registry.file(c) else { continue };
+            let found = imports_of(registry, f, file);
+            if found.is_empty() {
+                continue;
+            }
+            let filter = leaf.then(|| self.partial.lock().unwrap().filters.entry(c.to_string()).or_insert_with(|| Arc::new(NameFilter::of(&f.references))).clone());
+            out.extend(found.into_iter().map(|i| Importer { file: c.to_string(), import: Some(i), leaf: filter.clone() }));
+        }
+        let out: Arc<[Importer]> = out.into();
+        self.partial.lock().unwrap().of.insert(file.to_string(), out.clone());
+        out
+    }
+
+    /// Whether another file imports `file` (while the registry fills: its candidates parsed).
+    fn imported(&self, registry: &Registry, file: &str) -> bool {
+        if let Some(known) = self.partial.lock().unwrap().imported.get(file) {
+            return *known;
+        }
+        let others: Vec<&str> = registry.importer_candidates(file).unwrap_or_default().into_iter().filter(|c| *c != file).collect();
+        // One importer is enough: candidates are parsed a few at a time (the SDK's barrel has
+        // every test as a candidate, and the first one imports it).
+        let imported = others.chunks(4).any(|chunk| {
+            registry.prefetch(chunk.iter().copied());
+            chunk.iter().any(|c| registry.file(c).is_some_and(|f| !imports_of(registry, f, file).is_empty()))
+        });
+        self.partial.lock().unwrap().imported.insert(file.to_string(), imported);
+        imported
+    }
+
+    /// The SDK function serving `(VERB, /route)`. While the registry fills, only the SDK files
+    /// spelling every segment of the route are read.
+    pub fn sdk_route(&self, registry: &Registry, verb: &str, route: &str) -> Option<(String, String)> {
+        let key = (verb.to_string(), route.to_string());
+        if !registry.is_filling() {
+            return self.sdk.get_or_init(|| sdk_index(registry.files())).get(&key).cloned();
+        }
+        let segments: Vec<&str> = route.split('/').filter(|s| !s.is_empty()).collect();
+        let files: Vec<&str> = registry.paths().filter(|p| is_sdk_file(p) && registry.pending_text(p).is_none_or(|t| segments.iter().all(|s| maintaind_registry::text_holds(t, s)))).collect();
+        registry.prefetch(files.iter().copied());
+        sdk_index(files.into_iter().filter_map(|p| registry.file(p))).remove(&key)
     }
 }
 
@@ -248,14 +371,15 @@ fn importers(registry: &Registry) -> Importers {
             }
         }
     }
-    let imported: std::collections::HashSet<&str> = edges.iter().map(|(target, _, _)| target.as_str()).collect();
+    // A leaf: imported by no other file (importing itself passes nothing on).
+    let imported: std::collections::HashSet<&str> = edges.iter().filter(|(target, f, _)| *target != f.path).map(|(target, _, _)| target.as_str()).collect();
     let mut filters: HashMap<&str, Arc<NameFilter>> = HashMap::new();
-    let mut map: Importers = HashMap::new();
+    let mut map: HashMap<String, Vec<Importer>> = HashMap::new();
     for (target, f, i) in &edges {
         let leaf = (!imported.contains(f.path.as_str())).then(|| filters.entry(f.path.as_str()).or_insert_with(|| Arc::new(NameFilter::of(&f.references))).clone());
-        map.entry(target.clone()).or_default().push(Importer { file: f.path.clone(), import: *i, leaf });
+        map.entry(target.clone()).or_default().push(Importer { file: f.path.clone(), import: Some(*i), leaf });
     }
-    map
+    map.into_iter().map(|(k, v)| (k, v.into())).collect()
 }
 
 /// The uses of `token` in one file that carry `quals`: each qualifier named on the use's line
@@ -292,16 +416,19 @@ fn qualified_uses<'r>(refs: &'r maintaind_registry::References, token: &str, qua
 /// the first such importing file in path order, at the imported name in its import clause.
 /// Asked there, a server finds the uses of every meaning of the name (a type and a namespace
 /// merged), and loads the importing file's project rather than the declaring file's.
-pub fn import_site(registry: &Registry, importers: &Importers, file: &str, name: &str, usable: &dyn Fn(&str) -> bool) -> Option<(String, Pos)> {
-    let mut importers: Vec<(&String, usize)> = importers.get(file)?.iter().filter(|i| usable(&i.file)).map(|i| (&i.file, i.import)).collect();
-    importers.sort();
-    importers.into_iter().find_map(|(file, i)| {
-        let f = registry.file(file)?;
-        let import = &f.imports[i];
-        if import.reexport || !import.names.iter().any(|n| n.imported == name) {
-            return None;
-        }
-        f.imported_name_at(import, name).map(|pos| (file.clone(), pos))
+pub fn import_site(registry: &Registry, derived: &Derived, file: &str, name: &str, usable: &dyn Fn(&str) -> bool) -> Option<(String, Pos)> {
+    let importers = derived.importers_of(registry, file);
+    let mut sites: Vec<&Importer> = importers.iter().filter(|i| usable(&i.file)).collect();
+    sites.sort_by(|a, b| (&a.file, a.import).cmp(&(&b.file, b.import)));
+    sites.into_iter().find_map(|imp| {
+        let f = registry.file(&imp.file)?;
+        imp.imports(registry, f, file).into_iter().find_map(|i| {
+            let import = &f.imports[i];
+            if import.reexport || !import.names.iter().any(|n| n.imported == name) {
+                return None;
+            }
+            f.imported_name_at(import, name).map(|pos| (imp.file.clone(), pos))
+        })
     })
 }
 
@@ -335,6 +462,7 @@ impl<'a> Blast<'a> {
     pub fn run(mut self, query: &str, generation: u64) -> Result<BlastReport, BlastError> {
         let started = std::time::Instant::now();
         self.started = started;
+        let pending_before = self.registry.pending_count();
         let target = resolve(self.registry, query)?;
         let first = target.decls[0];
         match self.semantic {
@@ -356,7 +484,16 @@ impl<'a> Blast<'a> {
         let refs_done = started.elapsed();
         self.route_join(&target);
         let phases = self.phases.iter().map(|(what, us)| format!("{what} {us}")).collect::<Vec<_>>().join(", ");
-        tracing::debug!(refs_us = refs_done.as_micros() as u64, total_us = started.elapsed().as_micros() as u64, impacts = self.impacts.len(), parsed = self.syntax.len(), phases, "blast");
+        let indexed_now = pending_before - self.registry.pending_count();
+        tracing::debug!(
+            refs_us = refs_done.as_micros() as u64,
+            total_us = started.elapsed().as_micros() as u64,
+            impacts = self.impacts.len(),
+            parsed = self.syntax.len(),
+            indexed_now,
+            phases,
+            "blast"
+        );
 
         let target_file = target.file.path.clone();
         let impacted: Vec<Impact> = {
@@ -582,7 +719,7 @@ impl<'a> Blast<'a> {
         if !merged && !away {
             return (None, false, None);
         }
-        if let Some(at) = import_site(self.registry, &self.derived.importers, &target.file.path, &target.decls[0].name, &loaded) {
+        if let Some(at) = import_site(self.registry, &self.derived, &target.file.path, &target.decls[0].name, &loaded) {
             return (Some(at), true, None);
         }
         if merged || !away {
@@ -626,7 +763,6 @@ impl<'a> Blast<'a> {
         let top = segments[0].to_string();
         let last = segments[segments.len() - 1].to_string();
         let derived = self.derived.clone();
-        let importers = &derived.importers;
         // (file, local name of `top`, qualifiers needed before it), breadth first.
         let mut seen: BTreeSet<String> = BTreeSet::new();
         let mut reach: Vec<(String, String, Vec<String>)> = Vec::new();
@@ -635,50 +771,60 @@ impl<'a> Blast<'a> {
             if depth > 8 {
                 continue;
             }
-            for Importer { file: importer, import: idx, leaf } in importers.get(&file).map(Vec::as_slice).unwrap_or_default() {
-                // A leaf lacking a qualifier the use needs (or the last segment of a member)
-                // holds no use: passed over without looking it up.
-                if let Some(filter) = leaf
-                    && !(quals.iter().all(|q| filter.might_name(q)) && (segments.len() == 1 || filter.might_name(&last)))
-                {
-                    continue;
-                }
+            let importers = derived.importers_of(self.registry, &file);
+            // A leaf lacking a qualifier the use needs (or the last segment of a member) holds
+            // no use: passed over without looking it up. The others are parsed together.
+            // An unparsed leaf is passed over, too, when its text lacks the name it would have
+            // to import or use (`exposed`, which a named import spells and every other form
+            // passes on as the name a use needs): the walk below would skip it after parsing.
+            let lacks = |imp: &Importer| {
+                (imp.leaf.is_some() || imp.import.is_none())
+                    && (quals.iter().any(|q| imp.leaf_lacks(self.registry, q))
+                        || (segments.len() > 1 && imp.leaf_lacks(self.registry, &last))
+                        || (segments.len() == 1 && imp.import.is_none() && imp.leaf_lacks(self.registry, &exposed)))
+            };
+            let looked_at: Vec<&Importer> = importers.iter().filter(|imp| !lacks(imp)).collect();
+            self.registry.prefetch(looked_at.iter().map(|imp| imp.file.as_str()));
+            for imp in looked_at {
+                let importer = &imp.file;
                 let Some(f) = self.registry.file(importer) else { continue };
-                let import = &f.imports[*idx];
-                // The name the importer sees, and the qualifier it gains (a namespace, a default).
-                let (local, qualifier): (Option<&str>, Option<&String>) = if import.reexport {
-                    match &import.namespace {
-                        Some(ns) => (Some(&exposed), Some(ns)),
-                        None if import.star => (Some(&exposed), None),
-                        None => (import.names.iter().find(|n| n.imported == exposed).map(|n| n.local.as_str()), None),
+                for idx in imp.imports(self.registry, f, &file) {
+                    let import = &f.imports[idx];
+                    // The name the importer sees, and the qualifier it gains (a namespace, a default).
+                    let (local, qualifier): (Option<&str>, Option<&String>) = if import.reexport {
+                        match &import.namespace {
+                            Some(ns) => (Some(&exposed), Some(ns)),
+                            None if import.star => (Some(&exposed), None),
+                            None => (import.names.iter().find(|n| n.imported == exposed).map(|n| n.local.as_str()), None),
+                        }
+                    } else if let Some(ns) = &import.namespace {
+                        (Some(&exposed), Some(ns))
+                    } else if let Some(default) = import.default.as_ref().filter(|_| file != target.file.path || target.decls.iter().any(|d| d.default_export)) {
+                        // The target's own default export, or the default export of a barrel
+                        // (nestia's `export default api` is the namespace of the SDK).
+                        (Some(&exposed), (file != target.file.path).then_some(default))
+                    } else {
+                        (import.names.iter().find(|n| n.imported == exposed).map(|n| n.local.as_str()), None)
+                    };
+                    let Some(local) = local else { continue };
+                    // A file nothing imports passes the name on to no one: it matters only if it
+                    // names the token and every qualifier a use there needs (most files reached
+                    // through an SDK barrel do not: they name `api` and `functional`, not the route's
+                    // other segments). `qualified_uses` would find nothing in it.
+                    let names = |n: &str| f.references.index_of(n).is_some();
+                    if derived.importers_of(self.registry, importer).is_empty()
+                        && !(names(if segments.len() == 1 { local } else { &last }) && qualifier.is_none_or(|q| names(q)) && quals.iter().all(|q| names(q)))
+                    {
+                        continue;
                     }
-                } else if let Some(ns) = &import.namespace {
-                    (Some(&exposed), Some(ns))
-                } else if let Some(default) = import.default.as_ref().filter(|_| file != target.file.path || target.decls.iter().any(|d| d.default_export)) {
-                    // The target's own default export, or the default export of a barrel
-                    // (nestia's `export default api` is the namespace of the SDK).
-                    (Some(&exposed), (file != target.file.path).then_some(default))
-                } else {
-                    (import.names.iter().find(|n| n.imported == exposed).map(|n| n.local.as_str()), None)
-                };
-                let Some(local) = local else { continue };
-                // A file nothing imports passes the name on to no one: it matters only if it
-                // names the token and every qualifier a use there needs (most files reached
-                // through an SDK barrel do not: they name `api` and `functional`, not the route's
-                // other segments). `qualified_uses` would find nothing in it.
-                let names = |n: &str| f.references.index_of(n).is_some();
-                if importers.get(importer).is_none_or(Vec::is_empty)
-                    && !(names(if segments.len() == 1 { local } else { &last }) && qualifier.is_none_or(|q| names(q)) && quals.iter().all(|q| names(q)))
-                {
-                    continue;
-                }
-                let mut q = Vec::with_capacity(quals.len() + 1);
-                q.extend(qualifier.cloned());
-                q.extend(quals.iter().cloned());
-                let local = local.to_string();
-                if seen.insert(format!("{importer}\0{local}\0{}", q.join("."))) {
-                    reach.push((importer.clone(), local.clone(), q.clone()));
-                    queue.push_back((importer.clone(), local, q, depth + 1));
+                    let mut q = Vec::with_capacity(quals.len() + 1);
+                    q.extend(qualifier.cloned());
+                    q.extend(quals.iter().cloned());
+                    let local = local.to_string();
+                    if seen.insert(format!("{importer}\0{local}\0{}", q.join("."))) {
+                        reach.push((importer.clone(), local.clone(), q.clone()));
+                        queue.push_back((importer.clone(), local, q, depth + 1));
+                    }
                 }
             }
         }
@@ -815,7 +961,7 @@ impl<'a> Blast<'a> {
             let (impacts, notes) = match known {
                 Some(found) => found,
                 None => {
-                    let found = self.route_of_provider(&provider.0, &provider.1, &derived.sdk);
+                    let found = self.route_of_provider(&provider.0, &provider.1, &derived);
                     remember_bounded(&mut derived.routes.lock().unwrap(), provider.clone(), found.clone());
                     found
                 }
@@ -826,7 +972,7 @@ impl<'a> Blast<'a> {
     }
 
     /// The SDK functions and tests one provider's routes lead to.
-    fn route_of_provider(&mut self, file: &str, name: &str, sdk: &HashMap<(String, String), (String, String)>) -> (Vec<Impact>, Vec<String>) {
+    fn route_of_provider(&mut self, file: &str, name: &str, derived: &Derived) -> (Vec<Impact>, Vec<String>) {
         let mut impacts = Vec::new();
         let mut notes = Vec::new();
         let Some(fi) = self.registry.file(file) else { return (impacts, notes) };
@@ -840,7 +986,7 @@ impl<'a> Blast<'a> {
             let Some(cfi) = self.registry.file(&cfile) else { continue };
             let Some(method) = enclosing_symbol(Some(cfi), cpos).filter(|s| s.kind == SymbolKind::Method) else { continue };
             let Some((verb, route)) = route_of(cfi, method) else { continue };
-            let Some((sdk_file, sdk_name)) = sdk.get(&(verb.clone(), route.clone())).cloned() else {
+            let Some((sdk_file, sdk_name)) = derived.sdk_route(self.registry, &verb, &route) else {
                 notes.push(format!("no SDK function in src/api/functional serves {verb} {route} (by its `METADATA` or `@path`; route of {})", method.name));
                 continue;
             };
@@ -1081,9 +1227,9 @@ fn normalize_route(r: &str) -> String {
 /// `export namespace create { export const METADATA = { method: "POST", path: "/route", … } }`.
 /// The verb comes from `METADATA.method`, the route from `@path` (else `METADATA.path`); a
 /// `@path VERB /route` line (older nestia) carries both.
-pub(crate) fn sdk_index(registry: &Registry) -> HashMap<(String, String), (String, String)> {
+pub(crate) fn sdk_index<'r>(files: impl Iterator<Item = &'r FileIndex>) -> SdkIndex {
     let mut out = HashMap::new();
-    for f in registry.files().filter(|f| f.path.contains("api/functional/")) {
+    for f in files.filter(|f| is_sdk_file(&f.path)) {
         for s in f.symbols.iter().filter(|s| s.kind == SymbolKind::Function) {
             let metadata = f.symbols.iter().find(|m| m.kind == SymbolKind::Variable && m.name == format!("{}.METADATA", s.name));
             let meta_field = |key: &str| metadata.and_then(|m| quoted_value(&m.signature, key));
@@ -1108,6 +1254,11 @@ pub(crate) fn sdk_index(registry: &Registry) -> HashMap<(String, String), (Strin
 }
 
 /// The string value of `key: "…"` in a declaration's folded text (`METADATA`'s `method`).
+/// A file of nestia's SDK functions.
+fn is_sdk_file(path: &str) -> bool {
+    path.contains("api/functional/")
+}
+
 fn quoted_value(text: &str, key: &str) -> Option<String> {
     let at = text.find(&format!("{key}: \""))? + key.len() + 3;
     let end = text[at..].find('"')?;

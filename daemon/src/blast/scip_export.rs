@@ -289,7 +289,7 @@ pub fn export(registry: &Registry, root: &Path) -> (t::Index, ExportSummary) {
     }
 
     // The route join: controller method and provider implement the SDK function.
-    let sdk = crate::blast::sdk_index(registry);
+    let sdk = crate::blast::sdk_index(registry.files());
     for file in registry.files().filter(|f| f.path.contains("controllers/")) {
         for method in file.symbols.iter().filter(|s| s.kind == SymbolKind::Method) {
             let Some(route) = crate::blast::route_of(file, method) else { continue };

@@ -935,7 +935,13 @@ pub fn daemon_status(out: &Out, s: &crate::rpc::Status) {
         s.maintaind,
         s.protocol
     ));
-    out.stdout(&format!("  registry: generation {} · {} files · {} symbols\n", s.generation, s.files, s.symbols));
+    match s.pending {
+        0 => out.stdout(&format!("  registry: generation {} · {} files · {} symbols\n", s.generation, s.files, s.symbols)),
+        n => out.stdout(&format!(
+            "  registry: generation {} · {} files, {n} still being indexed in the background (each is parsed at once when a question needs it) · {} symbols so far\n",
+            s.generation, s.files, s.symbols
+        )),
+    }
     match &s.server {
         Some(sv) => {
             let loaded = sv.projects.iter().filter(|p| p.loaded).count();

@@ -332,7 +332,12 @@ pub struct Status {
     pub phase: Option<String>,
     pub generation: u64,
     pub files: usize,
+    /// Symbols of the indexed files.
     pub symbols: usize,
+    /// Files read but not indexed yet: a first start parses each when a question needs it,
+    /// and the rest in the background (answers are complete meanwhile).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub pending: usize,
     /// The language server, or `None` when the daemon runs without one.
     pub server: Option<crate::semantic::ServerStatus>,
     /// The language server's process id (not counted in the daemon's memory).
@@ -354,6 +359,10 @@ pub struct Status {
     /// activation, as they happened (`gate audit` is the complete answer).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub out_of_scope_writes: Vec<String>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

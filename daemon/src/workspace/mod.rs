@@ -111,6 +111,9 @@ pub struct Workspace {
     /// In-memory contents that replace the disk for `check` (HEAD or staged blobs); never
     /// persisted. `None`: the file is absent in that state.
     overlays: HashMap<String, Option<Vec<u8>>>,
+    /// Files of a first start held but not indexed yet ([`Workspace::refresh_first`]), with the
+    /// stat the store records for each once [`Workspace::settle`] has indexed them.
+    unsaved: Vec<(String, FileStat)>,
 }
 
 impl Workspace {
@@ -143,6 +146,7 @@ impl Workspace {
             generation,
             caches: Caches::new(),
             overlays: HashMap::new(),
+            unsaved: Vec::new(),
         })
     }
 
@@ -218,7 +222,11 @@ impl Workspace {
         }
         let registry = &self.registry;
         let derived = std::thread::scope(|scope| {
-            let derived = scope.spawn(|| Arc::new(crate::blast::Derived::new(registry)));
+            let derived = scope.spawn(|| {
+                let derived = Arc::new(crate::blast::Derived::new(registry));
+                derived.warm(registry);
+                derived
+            });
             sem.load_projects(registry, &|what| progress.waiting(what));
             progress.finish();
             derived.join().expect("building the derived facts does not panic")
@@ -252,25 +260,126 @@ impl Workspace {
         Ok(report)
     }
 
+    /// The daemon's first refresh. On a first start (nothing stored, nothing indexed) the files
+    /// are read but not parsed: each is indexed when a query first needs it, and the rest by
+    /// [`Workspace::fill_some`] when the daemon is idle, then stored by [`Workspace::settle`].
+    /// Answers are the same meanwhile; only what a question does not need waits. Otherwise
+    /// the same as [`Workspace::refresh`].
+    pub fn refresh_first(&mut self, progress: &dyn Progress) -> Result<IndexReport, RequestError> {
+        if self.loaded || self.registry.file_count() > 0 || !self.store.stats()?.is_empty() {
+            return self.refresh(progress);
+        }
+        let started = Instant::now();
+        let walked = walk::walk(&self.root);
+        let mut skipped: Vec<Skipped> = walked.skipped.iter().map(|(p, r)| Skipped { path: p.clone(), reason: r.clone() }).collect();
+        let configs = read_tsconfigs(&walked, &mut skipped);
+        self.registry.set_tsconfigs(&configs);
+        let read: Vec<Result<ReadFile, Skipped>> = walked
+            .sources
+            .par_iter()
+            .map(|f| match crate::safefs::read_regular(&f.abs) {
+                Ok(bytes) => Ok((f.rel.clone(), FileStat { size: f.size, mtime_ns: f.mtime_ns, hash: maintaind_registry::hash_bytes(&bytes) }, bytes)),
+                Err(e) => Err(Skipped { path: f.rel.clone(), reason: read_error(&e) }),
+            })
+            .collect();
+        let mut texts = Vec::new();
+        for r in read {
+            match r {
+                Ok((rel, stat, bytes)) => {
+                    self.unsaved.push((rel.clone(), stat));
+                    texts.push((rel, bytes));
+                }
+                Err(s) => skipped.push(s),
+            }
+        }
+        let created: Vec<String> = texts.iter().map(|(p, _)| p.clone()).collect();
+        self.registry.insert_pending(texts);
+        self.loaded = true;
+        skipped.sort_by(|a, b| a.path.cmp(&b.path));
+        let notes = std::mem::take(&mut self.pending_notes);
+        let report = IndexReport {
+            files: self.registry.file_count(),
+            symbols: 0,
+            parsed: 0,
+            reused: 0,
+            removed: 0,
+            elapsed_ms: started.elapsed().as_millis() as u64,
+            generation: self.generation,
+            files_with_syntax_errors: 0,
+            syntax_errors: Vec::new(),
+            skipped,
+            notes,
+            changed: Vec::new(),
+            created,
+        };
+        tracing::debug!(files = report.files, ms = report.elapsed_ms, "files read; each is parsed when a question needs it, the rest in the background");
+        self.pending_notes.extend(report.notes.iter().cloned());
+        if !self.projects_loaded {
+            self.load_projects(progress);
+        }
+        Ok(report)
+    }
+
+    /// Files read by [`Workspace::refresh_first`] and not indexed yet.
+    pub fn pending(&self) -> usize {
+        if self.unsaved.is_empty() { 0 } else { self.registry.pending_count() }
+    }
+
+    /// Index up to `n` pending files (on rayon's pool); when none is left, [`Workspace::settle`].
+    /// Returns how many are left.
+    pub fn fill_some(&mut self, n: usize) -> Result<usize> {
+        if self.unsaved.is_empty() {
+            return Ok(0);
+        }
+        let next: Vec<String> = self.registry.paths().filter(|p| self.registry.pending_text(p).is_some()).take(n).map(str::to_string).collect();
+        self.registry.prefetch(next.iter().map(String::as_str));
+        let left = self.registry.pending_count();
+        if left == 0 {
+            self.settle()?;
+        }
+        Ok(left)
+    }
+
+    /// Index whatever is still pending and store every file read by
+    /// [`Workspace::refresh_first`] (one transaction). Every change to the registry does this
+    /// first, so the store never misses a file the registry holds.
+    pub fn settle(&mut self) -> Result<()> {
+        if self.unsaved.is_empty() {
+            return Ok(());
+        }
+        let started = Instant::now();
+        self.registry.settle();
+        let unsaved = std::mem::take(&mut self.unsaved);
+        let encoded: Vec<Encoded> = unsaved.par_iter().filter_map(|(rel, stat)| self.registry.file(rel).map(|f| Encoded::new(*stat, f))).collect();
+        // The registry holds what it held (its files are only parsed now), so its generation
+        // and every answer and fact cached for it stay; the store's own count moves on.
+        self.store.write(&encoded.iter().collect::<Vec<_>>(), &[], &[])?;
+        // What a settled registry's queries read is built now, not by the next query.
+        if let Some((_, derived)) = &self.caches.derived {
+            derived.warm(&self.registry);
+        }
+        tracing::info!(files = encoded.len(), ms = started.elapsed().as_millis() as u64, "every file indexed and stored");
+        Ok(())
+    }
+
+    /// [`Workspace::settle`] where no error can be returned: a store that cannot be written is
+    /// said in the next answer's notes (the registry itself is complete either way).
+    fn settle_or_note(&mut self) {
+        if let Err(e) = self.settle() {
+            self.pending_notes.push(format!("could not store the index ({e:#}); the next start parses again"));
+        }
+    }
+
     /// Bring registry and store up to date with the disk: parse only files that are new or
     /// whose size/mtime and content hash changed; drop files that are gone.
     fn index_suspects(&mut self, progress: &dyn Progress, suspects: &HashSet<String>) -> Result<IndexReport> {
+        self.settle()?;
         let started = Instant::now();
         let walked = walk::walk(&self.root);
         let mut skipped: Vec<Skipped> = walked.skipped.iter().map(|(p, r)| Skipped { path: p.clone(), reason: r.clone() }).collect();
         let mut notes = std::mem::take(&mut self.pending_notes);
 
-        let configs: Vec<(String, String)> = walked
-            .tsconfigs
-            .iter()
-            .filter_map(|f| match crate::safefs::read_regular(&f.abs) {
-                Ok(bytes) => Some((f.rel.clone(), String::from_utf8_lossy(&bytes).into_owned())),
-                Err(e) => {
-                    skipped.push(Skipped { path: f.rel.clone(), reason: read_error(&e) });
-                    None
-                }
-            })
-            .collect();
+        let configs = read_tsconfigs(&walked, &mut skipped);
         self.registry.set_tsconfigs(&configs);
 
         let stored = self.store.stats()?;
@@ -405,6 +514,7 @@ impl Workspace {
     /// Re-index one root-relative file after it changed on disk (or was deleted), and persist
     /// it. This is the hot path for a saved file.
     pub fn update_file(&mut self, rel: &str) -> Result<Delta> {
+        self.settle()?;
         let abs = self.root.join(rel);
         // As the walk does: a link, a FIFO or a directory under a source name is no source file.
         let meta = match std::fs::symlink_metadata(&abs) {
@@ -446,6 +556,7 @@ impl Workspace {
     /// `check`, which compares HEAD with the staged state. Call after the last
     /// [`Workspace::refresh`]: a refresh re-reads the disk.
     pub fn overlay(&mut self, rel: &str, content: Option<&[u8]>) {
+        self.settle_or_note();
         match content {
             Some(bytes) => {
                 self.registry.update_file(rel, bytes);
@@ -473,6 +584,7 @@ impl Workspace {
         if self.overlays.is_empty() {
             return;
         }
+        self.settle_or_note();
         let paths: Vec<String> = self.overlays.drain().map(|(p, _)| p).collect();
         for rel in &paths {
             match crate::safefs::read_regular(&self.root.join(rel)) {
@@ -555,6 +667,9 @@ fn prepare_state_dir(dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// A file read for a first start: its path, the stat the store records, its bytes.
+type ReadFile = (String, FileStat, Vec<u8>);
+
 enum Outcome {
     Parsed(Box<(Encoded, FileIndex)>),
     /// Stat changed, content did not.
@@ -578,6 +693,21 @@ fn read_and_index(f: &Found, before: Option<FileStat>) -> Outcome {
         Some(file) => Outcome::Parsed(Box::new((Encoded::new(stat, &file), file))),
         None => Outcome::Skipped(f.rel.clone(), "not a TypeScript or Prisma file".into()),
     }
+}
+
+/// Every `tsconfig*.json` the walk found, as `(path, text)`; an unreadable one is skipped.
+fn read_tsconfigs(walked: &walk::Walk, skipped: &mut Vec<Skipped>) -> Vec<(String, String)> {
+    walked
+        .tsconfigs
+        .iter()
+        .filter_map(|f| match crate::safefs::read_regular(&f.abs) {
+            Ok(bytes) => Some((f.rel.clone(), String::from_utf8_lossy(&bytes).into_owned())),
+            Err(e) => {
+                skipped.push(Skipped { path: f.rel.clone(), reason: read_error(&e) });
+                None
+            }
+        })
+        .collect()
 }
 
 fn read_error(e: &std::io::Error) -> String {
@@ -644,6 +774,96 @@ mod tests {
         assert_eq!(reg.resolve_import("src/MyGlobal.ts", "@prisma/client").as_deref(), Some("stubs/prisma-client.d.ts"));
         // As in AutoBE output, the alias is the root project's: providers import DTOs through it.
         assert_eq!(reg.resolve_import("src/providers/postBbsMemberArticles.ts", "@ORGANIZATION/PROJECT-api/lib/structures/IBbsArticle").as_deref(), Some("src/api/structures/IBbsArticle.ts"));
+    }
+
+    /// A first start's registry (every file pending, parsed when a question needs it) gives
+    /// the answers of a complete one: every exported symbol of the fixture, a fresh pending
+    /// registry for each, against the settled one; and the reverse imports of every file.
+    #[test]
+    fn a_registry_filling_on_demand_answers_as_a_complete_one() {
+        let dir = fixture_copy();
+        let mut ws = Workspace::open(dir.path()).unwrap();
+        ws.refresh(&NoProgress).unwrap();
+        let settled = ws.registry();
+        let configs: Vec<(String, String)> = walk::walk(dir.path()).tsconfigs.iter().map(|f| (f.rel.clone(), std::fs::read_to_string(&f.abs).unwrap())).collect();
+        let texts: Vec<(String, Vec<u8>)> = settled.paths().map(|p| (p.to_string(), std::fs::read(dir.path().join(p)).unwrap())).collect();
+        let pending = || {
+            let mut r = Registry::new();
+            r.set_tsconfigs(&configs);
+            r.insert_pending(texts.clone());
+            assert!(r.is_filling() && r.pending_count() == texts.len());
+            r
+        };
+        let eager = crate::blast::Derived::new(settled);
+        let lazy_registry = pending();
+        let lazy = crate::blast::Derived::new(&lazy_registry);
+        for path in settled.paths() {
+            let names = |d: &crate::blast::Derived, r: &Registry| -> Vec<(String, Vec<usize>)> {
+                d.importers_of(r, path).iter().map(|i| (i.file.clone(), i.import.map_or_else(|| crate::blast::imports_of(r, r.file(&i.file).unwrap(), path), |n| vec![n]))).collect()
+            };
+            assert_eq!(names(&lazy, &lazy_registry), names(&eager, settled), "importers of {path}");
+        }
+        assert!(lazy_registry.pending_count() > 0, "some files are never needed to say who imports whom");
+        let mut asked = 0;
+        let mut syntax = crate::blast::SyntaxCache::unbounded();
+        for f in settled.files() {
+            for s in f.symbols.iter().filter(|s| s.exported && !s.name.contains('.')) {
+                let query = format!("{}#{}", f.path, s.name);
+                for change in [ChangeKind::Rename, ChangeKind::Shape] {
+                    let run = |r: &Registry, syntax: &mut crate::blast::SyntaxCache| {
+                        let mut report = crate::blast::Blast::new(r, dir.path(), None, change, crate::blast::DEFAULT_DEPTH, Arc::new(crate::blast::Derived::new(r)), syntax).run(&query, 0).unwrap();
+                        report.generation = 0;
+                        serde_json::to_string(&report).unwrap()
+                    };
+                    let want = run(settled, &mut syntax);
+                    assert_eq!(run(&pending(), &mut syntax), want, "{query} {change:?}");
+                    asked += 1;
+                }
+            }
+        }
+        assert!(asked > 200, "{asked}");
+        // What it is for: a DTO's first blast parses the files that may name it, not the backend.
+        let r = pending();
+        crate::blast::Blast::new(&r, dir.path(), None, ChangeKind::Rename, crate::blast::DEFAULT_DEPTH, Arc::new(crate::blast::Derived::new(&r)), &mut syntax)
+            .run("src/api/structures/IBbsArticle.ts#IBbsArticle", 0)
+            .unwrap();
+        assert!(r.pending_count() * 2 > texts.len(), "{} of {} files parsed", texts.len() - r.pending_count(), texts.len());
+    }
+
+    /// A first start reads without parsing; what is pending is stored once indexed, and a
+    /// change meanwhile indexes everything first (nothing pending is lost or stored stale).
+    #[test]
+    fn a_first_start_stores_every_file_once_indexed_and_a_change_meanwhile_settles_first() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.ts"), "export function a() {}\n").unwrap();
+        std::fs::write(dir.path().join("b.ts"), "import { a } from './a';\nexport function b() { return a(); }\n").unwrap();
+        std::fs::write(dir.path().join("c.ts"), "export const c = 1;\n").unwrap();
+        let mut ws = Workspace::open(dir.path()).unwrap();
+        let report = ws.refresh_first(&NoProgress).unwrap();
+        assert_eq!((report.files, report.parsed, ws.pending()), (3, 0, 3));
+        // A question parses what it needs.
+        let hits = ws.analysis().blast("b.ts#b", ChangeKind::Signature, true, 1).unwrap();
+        assert!(hits.impacted.is_empty() && ws.pending() > 0, "{}", ws.pending());
+        assert_eq!(ws.fill_some(1).unwrap(), ws.pending());
+        while ws.fill_some(1).unwrap() > 0 {}
+        assert_eq!(ws.pending(), 0);
+        let mut fresh = Workspace::open(dir.path()).unwrap();
+        let again = fresh.refresh_first(&NoProgress).unwrap();
+        assert_eq!((again.parsed, again.reused, fresh.pending()), (0, 3, 0), "stored once indexed: a restart parses nothing");
+
+        // A change while files are pending: they are indexed and stored first.
+        let other = tempfile::tempdir().unwrap();
+        for f in ["a.ts", "b.ts", "c.ts"] {
+            std::fs::copy(dir.path().join(f), other.path().join(f)).unwrap();
+        }
+        let mut ws = Workspace::open(other.path()).unwrap();
+        ws.refresh_first(&NoProgress).unwrap();
+        std::fs::write(other.path().join("c.ts"), "export const c = 2;\nexport const d = 3;\n").unwrap();
+        assert_eq!(ws.update_file("c.ts").unwrap().added, vec!["d".to_string()]);
+        assert_eq!(ws.pending(), 0);
+        let mut fresh = Workspace::open(other.path()).unwrap();
+        let again = fresh.refresh(&NoProgress).unwrap();
+        assert_eq!((again.parsed, again.reused, again.symbols), (0, 3, 4));
     }
 
     #[test]

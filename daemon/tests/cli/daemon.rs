@@ -82,7 +82,11 @@ fn daemon_serves_the_cli_and_follows_saved_files() {
     assert_eq!(status["state"], "ready");
     assert!(status["server"].is_null());
     assert!(status["server_note"].as_str().unwrap().contains("--no-lsp"));
-    assert!(status["generation"].as_u64().unwrap() >= 1);
+    // Ready before every file is parsed (a first start); parsing them changes no answer, so
+    // the generation stays.
+    eventually("every file indexed", || env.run(&["daemon", "status", "--json"]).json().get("pending").is_none());
+    let status = env.run(&["daemon", "status", "--json"]).expect_code(0).json();
+    assert_eq!(status["generation"], 0, "{status}");
     assert!(status["files"].as_u64().unwrap() > 100);
     assert_eq!(status["protocol"], 1);
     assert!(status["memory"]["daemon_kib"].as_u64().unwrap() > 1024, "the daemon reports its memory: {status}");
@@ -523,4 +527,20 @@ fn a_starting_daemon_says_what_it_is_doing() {
     let (_guard, ready) = start(&env, &["--no-lsp"]);
     assert_eq!(ready["state"], "ready", "{ready}");
     assert!(ready.get("phase").is_none(), "no phase once ready: {ready}");
+}
+
+/// A first start reads the files and answers before parsing them all; the rest is parsed while
+/// the daemon is idle and stored: once `pending` is gone, a fresh index reuses every file.
+#[test]
+fn a_first_start_parses_in_the_background_and_stores_everything() {
+    let env = setup();
+    let (guard, _) = start(&env, &["--no-lsp"]);
+    env.run(&["blast", "IBbsArticle", "--daemon", "--json"]).expect_code(0);
+    eventually("every file indexed", || env.run(&["daemon", "status", "--json"]).json().get("pending").is_none());
+    let status = env.run(&["daemon", "status", "--json"]).json();
+    assert!(status["symbols"].as_u64().unwrap() > 100, "{status}");
+    env.run(&["daemon", "stop"]).expect_code(0);
+    drop(guard);
+    let index = env.run(&["index", "--no-daemon", "--json"]).expect_code(0).json();
+    assert_eq!((index["parsed"].as_u64(), index["reused"].as_u64()), (Some(0), status["files"].as_u64()), "{index}");
 }
