@@ -293,7 +293,9 @@ impl Workspace {
             }
         }
         let created: Vec<String> = texts.iter().map(|(p, _)| p.clone()).collect();
+        let read_ms = started.elapsed().as_millis() as u64;
         self.registry.insert_pending(texts);
+        tracing::debug!(read_ms, candidates_ms = started.elapsed().as_millis() as u64 - read_ms, "first start: files read, candidate imports found");
         self.loaded = true;
         skipped.sort_by(|a, b| a.path.cmp(&b.path));
         let notes = std::mem::take(&mut self.pending_notes);
