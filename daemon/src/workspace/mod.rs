@@ -752,11 +752,17 @@ mod tests {
         dir
     }
 
-    #[test]
-    fn every_import_in_the_fixture_resolves_through_paths_and_the_test_alias() {
+    /// A copy of the fixture, indexed.
+    fn fixture_workspace() -> (tempfile::TempDir, Workspace) {
         let dir = fixture_copy();
         let mut ws = Workspace::open(dir.path()).unwrap();
         ws.refresh(&NoProgress).unwrap();
+        (dir, ws)
+    }
+
+    #[test]
+    fn every_import_in_the_fixture_resolves_through_paths_and_the_test_alias() {
+        let (_dir, ws) = fixture_workspace();
         let reg = ws.registry();
         let mut unresolved = Vec::new();
         let mut resolved = 0;
@@ -783,9 +789,7 @@ mod tests {
     /// registry for each, against the settled one; and the reverse imports of every file.
     #[test]
     fn a_registry_filling_on_demand_answers_as_a_complete_one() {
-        let dir = fixture_copy();
-        let mut ws = Workspace::open(dir.path()).unwrap();
-        ws.refresh(&NoProgress).unwrap();
+        let (dir, ws) = fixture_workspace();
         let settled = ws.registry();
         let configs: Vec<(String, String)> = walk::walk(dir.path()).tsconfigs.iter().map(|f| (f.rel.clone(), std::fs::read_to_string(&f.abs).unwrap())).collect();
         let texts: Vec<(String, Vec<u8>)> = settled.paths().map(|p| (p.to_string(), std::fs::read(dir.path().join(p)).unwrap())).collect();
