@@ -179,8 +179,9 @@ impl Registry {
         }
         let texts: Vec<(&str, &[u8])> = self.files.iter().filter_map(|(p, e)| Some((p.as_str(), e.text.as_deref()?))).collect();
         if texts.len() < self.files.len() {
-            // Indexed files have no text to read: with them about, nothing is pending.
+            // Indexed files have no text to read: with them about, nothing stays pending.
             drop(texts);
+            self.candidates = Some(Default::default());
             self.settle();
             return;
         }
@@ -384,6 +385,33 @@ impl Registry {
     /// Up to `n` known names closest to `query` (for "did you mean"), best first.
     pub fn suggest(&self, query: &str, n: usize) -> Vec<String> {
         suggest_among(self.files().flat_map(|f| &f.symbols), query, n)
+    }
+}
+
+#[cfg(test)]
+mod pending_tests {
+    use super::*;
+
+    #[test]
+    fn pending_files_beside_indexed_ones_are_indexed_at_once() {
+        let mut r = Registry::new();
+        r.insert(index_file("a.ts", b"export const a = 1;\n").unwrap());
+        r.insert_pending(vec![("b.ts".into(), b"import { a } from './a';\nexport const b = a;\n".to_vec()), ("notes.md".into(), b"# no".to_vec())]);
+        assert!(!r.is_filling());
+        assert_eq!((r.pending_count(), r.file_count()), (0, 2));
+        assert_eq!(r.file("b.ts").unwrap().imports.len(), 1);
+    }
+
+    #[test]
+    fn a_change_while_files_are_pending_indexes_them_first() {
+        let mut r = Registry::new();
+        r.insert_pending(vec![("a.ts".into(), b"export const a = 1;\n".to_vec()), ("b.ts".into(), b"import { a } from './a';\n".to_vec())]);
+        assert!(r.is_filling() && r.pending_count() == 2);
+        assert_eq!(r.importer_candidates("a.ts"), Some(vec!["b.ts"]));
+        let delta = r.update_file("a.ts", b"export const a = 2;\nexport const z = 3;\n").unwrap();
+        assert_eq!(delta.added, vec!["z".to_string()]);
+        assert!(!r.is_filling() && r.pending_count() == 0 && r.importer_candidates("a.ts").is_none());
+        assert_eq!(r.named("z").len(), 1);
     }
 }
 

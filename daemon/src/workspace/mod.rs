@@ -825,6 +825,9 @@ mod tests {
                     assert_eq!(run(&pending(), &mut syntax), want, "{query} {change:?}");
                     asked += 1;
                 }
+                // A bare name is looked up in the files spelling it: the same declarations.
+                let found = |r: &Registry| r.named(&s.name).into_iter().map(|(f, s)| (f.path.clone(), s.kind, s.name_span.start_byte)).collect::<Vec<_>>();
+                assert_eq!(found(&lazy_registry), found(settled), "{}", s.name);
             }
         }
         assert!(asked > 200, "{asked}");
