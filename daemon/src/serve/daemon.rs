@@ -320,8 +320,6 @@ impl crate::workspace::Progress for PhaseProgress<'_> {
     }
 }
 
-/// Run the daemon for `root` in the foreground until it is stopped. `say` reports progress
-/// while booting (the log gets everything).
 /// Files a first start parses per step, on both cores, once its first question is answered:
 /// all of them. In smaller steps every request between two of them waits for one and is
 /// answered from a registry still filling (slower by the facts it builds on demand); at once,
@@ -332,6 +330,8 @@ const FILL_CHUNK: usize = usize::MAX;
 /// anyway (a daemon started ahead of any question).
 const FILL_AFTER: Duration = Duration::from_secs(1);
 
+/// Run the daemon for `root` in the foreground until it is stopped. `say` reports progress
+/// while booting (the log gets everything).
 pub fn run(root: &Path, options: Options, say: &dyn Fn(&str)) -> Result<Stopped> {
     let root = root.canonicalize().with_context(|| format!("cannot open root {}", root.display()))?;
     let dir = state_dir(&root);
@@ -432,7 +432,7 @@ pub fn run(root: &Path, options: Options, say: &dyn Fn(&str)) -> Result<Stopped>
     phase(if early.is_some() { "indexing files while the TypeScript server starts" } else { "indexing files" });
     crate::journal::fault_point("daemon-indexing");
     // A first start reads the files and parses what each question needs; the rest is parsed
-    // when the daemon is idle (`Host::fill_step`).
+    // once the first question is answered (`Host::fill_step`).
     let report = ws.refresh_first(&NoProgress).map_err(|e| anyhow::anyhow!("{e}"))?;
     tracing::info!(files = report.files, parsed = report.parsed, reused = report.reused, pending = ws.pending(), ms = report.elapsed_ms, "indexed");
     if let Some((thread, messages)) = early {

@@ -262,7 +262,8 @@ impl Workspace {
 
     /// The daemon's first refresh. On a first start (nothing stored, nothing indexed) the files
     /// are read but not parsed: each is indexed when a query first needs it, and the rest by
-    /// [`Workspace::fill_some`] when the daemon is idle, then stored by [`Workspace::settle`].
+    /// [`Workspace::fill_some`] (the daemon calls it once its first question is answered), then
+    /// stored by [`Workspace::settle`].
     /// Answers are the same meanwhile; only what a question does not need waits. Otherwise
     /// the same as [`Workspace::refresh`].
     pub fn refresh_first(&mut self, progress: &dyn Progress) -> Result<IndexReport, RequestError> {
