@@ -163,7 +163,7 @@ fn symbols(root: &Path, n: usize) -> Result<(Vec<Symbol>, Site)> {
     let mut ws = Workspace::open(root)?;
     ws.refresh(&NoProgress)?;
     let reg = ws.registry();
-    let derived = maintaind::blast::Derived::new(reg);
+    let derived = maintaind::blast::Derived::new();
     let covered = maintaind::semantic::covered_projects(reg);
     let loaded = |f: &str| !covered.contains_key(reg.tsconfigs().nearest_dir(f).unwrap_or(""));
     let mut out = Vec::new();

@@ -230,6 +230,7 @@ type ServerSites = (Option<(String, Pos)>, bool, Option<Uses>);
 /// every query of that generation. While the registry fills (a first start), each fact is
 /// built for what a query asks only, from the files that may hold it: the same facts, without
 /// parsing the files that cannot.
+#[derive(Default)]
 pub struct Derived {
     /// The reverse import map of a settled registry, built on first use.
     importers: std::sync::OnceLock<Importers>,
@@ -258,8 +259,8 @@ struct PartialImporters {
 pub type SdkIndex = HashMap<(String, String), (String, String)>;
 
 impl Derived {
-    pub fn new(_registry: &Registry) -> Derived {
-        Derived { importers: Default::default(), partial: Default::default(), sdk: Default::default(), routes: Default::default(), refs: Default::default(), links: Default::default() }
+    pub fn new() -> Derived {
+        Derived::default()
     }
 
     /// Build what a settled registry's queries read (the reverse imports and the SDK's
@@ -296,7 +297,7 @@ impl Derived {
         registry.prefetch(ahead);
         let leaves: Vec<bool> = candidates.iter().map(|c| !self.imported(registry, c)).collect();
         // A leaf not parsed yet is listed unparsed: its text answers the walk's filter.
-        registry.prefetch(candidates.iter().zip(&leaves).filter(|(c, leaf)| !**leaf || registry.pending_text(c).is_none()).map(|(c, _)| *c));
+        registry.prefetch(candidates.iter().zip(&leaves).filter(|(_, leaf)| !**leaf).map(|(c, _)| *c));
         let mut out = Vec::new();
         for (c, leaf) in candidates.into_iter().zip(leaves) {
             if leaf && registry.pending_text(c).is_some() {

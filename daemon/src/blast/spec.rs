@@ -57,14 +57,14 @@ fn blast(fixture: &str, change: ChangeKind) -> String {
     let query = format!("{cursor_file}#{}", target.name);
     // Every file is parsed in memory: a root that does not exist proves nothing is read.
     let root = std::path::Path::new("/nonexistent-spec-root");
-    let report = Blast::new(&registry, root, None, change, DEFAULT_DEPTH, Arc::new(Derived::new(&registry)), &mut syntax).run(&query, 0).expect("the target resolves");
+    let report = Blast::new(&registry, root, None, change, DEFAULT_DEPTH, Arc::new(Derived::new()), &mut syntax).run(&query, 0).expect("the target resolves");
     let out = render(&report, change);
     // A registry whose files are all pending (a first start) gives the same answer.
     let mut pending = Registry::new();
     pending.set_tsconfigs(&configs);
     pending.insert_pending(files.iter().filter(|(p, _)| !p.ends_with(".json")).map(|(p, t)| (p.clone(), t.clone().into_bytes())).collect());
     assert!(pending.is_filling());
-    let lazy = Blast::new(&pending, root, None, change, DEFAULT_DEPTH, Arc::new(Derived::new(&pending)), &mut syntax).run(&query, 0).expect("the target resolves");
+    let lazy = Blast::new(&pending, root, None, change, DEFAULT_DEPTH, Arc::new(Derived::new()), &mut syntax).run(&query, 0).expect("the target resolves");
     assert_eq!(render(&lazy, change), out, "a registry filling on demand answers as a complete one");
     out
 }

@@ -100,7 +100,7 @@ impl<'a> Analysis<'a> {
         let derived = match &self.caches.derived {
             Some((generation, d)) if *generation == self.generation => d.clone(),
             _ => {
-                let d = Arc::new(Derived::new(self.registry));
+                let d = Arc::new(Derived::new());
                 self.caches.derived = Some((self.generation, d.clone()));
                 d
             }

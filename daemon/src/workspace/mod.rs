@@ -223,7 +223,7 @@ impl Workspace {
         let registry = &self.registry;
         let derived = std::thread::scope(|scope| {
             let derived = scope.spawn(|| {
-                let derived = Arc::new(crate::blast::Derived::new(registry));
+                let derived = Arc::new(crate::blast::Derived::new());
                 derived.warm(registry);
                 derived
             });
@@ -262,8 +262,8 @@ impl Workspace {
 
     /// The daemon's first refresh. On a first start (nothing stored, nothing indexed) the files
     /// are read but not parsed: each is indexed when a query first needs it, and the rest by
-    /// [`Workspace::fill_some`] (the daemon calls it once its first question is answered), then
-    /// stored by [`Workspace::settle`].
+    /// [`Workspace::settle`] (the daemon calls it once its first question is answered), which
+    /// also stores them.
     /// Answers are the same meanwhile; only what a question does not need waits. Otherwise
     /// the same as [`Workspace::refresh`].
     pub fn refresh_first(&mut self, progress: &dyn Progress) -> Result<IndexReport, RequestError> {
@@ -328,22 +328,7 @@ impl Workspace {
         if self.unsaved.is_empty() { 0 } else { self.registry.pending_count() }
     }
 
-    /// Index up to `n` pending files (on rayon's pool); when none is left, [`Workspace::settle`].
-    /// Returns how many are left.
-    pub fn fill_some(&mut self, n: usize) -> Result<usize> {
-        if self.unsaved.is_empty() {
-            return Ok(0);
-        }
-        let next: Vec<String> = self.registry.paths().filter(|p| self.registry.pending_text(p).is_some()).take(n).map(str::to_string).collect();
-        self.registry.prefetch(next.iter().map(String::as_str));
-        let left = self.registry.pending_count();
-        if left == 0 {
-            self.settle()?;
-        }
-        Ok(left)
-    }
-
-    /// Index whatever is still pending and store every file read by
+    /// Index whatever is still pending (on rayon's pool) and store every file read by
     /// [`Workspace::refresh_first`] (one transaction). Every change to the registry does this
     /// first, so the store never misses a file the registry holds.
     pub fn settle(&mut self) -> Result<()> {
@@ -801,9 +786,9 @@ mod tests {
             assert!(r.is_filling() && r.pending_count() == texts.len());
             r
         };
-        let eager = crate::blast::Derived::new(settled);
+        let eager = crate::blast::Derived::new();
         let lazy_registry = pending();
-        let lazy = crate::blast::Derived::new(&lazy_registry);
+        let lazy = crate::blast::Derived::new();
         for path in settled.paths() {
             let names = |d: &crate::blast::Derived, r: &Registry| -> Vec<(String, Vec<usize>)> {
                 d.importers_of(r, path).iter().map(|i| (i.file.clone(), i.import.map_or_else(|| crate::blast::imports_of(r, r.file(&i.file).unwrap(), path), |n| vec![n]))).collect()
@@ -818,7 +803,7 @@ mod tests {
                 let query = format!("{}#{}", f.path, s.name);
                 for change in [ChangeKind::Rename, ChangeKind::Shape] {
                     let run = |r: &Registry, syntax: &mut crate::blast::SyntaxCache| {
-                        let mut report = crate::blast::Blast::new(r, dir.path(), None, change, crate::blast::DEFAULT_DEPTH, Arc::new(crate::blast::Derived::new(r)), syntax).run(&query, 0).unwrap();
+                        let mut report = crate::blast::Blast::new(r, dir.path(), None, change, crate::blast::DEFAULT_DEPTH, Arc::new(crate::blast::Derived::new()), syntax).run(&query, 0).unwrap();
                         report.generation = 0;
                         serde_json::to_string(&report).unwrap()
                     };
@@ -834,7 +819,7 @@ mod tests {
         assert!(asked > 200, "{asked}");
         // What it is for: a DTO's first blast parses the files that may name it, not the backend.
         let r = pending();
-        crate::blast::Blast::new(&r, dir.path(), None, ChangeKind::Rename, crate::blast::DEFAULT_DEPTH, Arc::new(crate::blast::Derived::new(&r)), &mut syntax)
+        crate::blast::Blast::new(&r, dir.path(), None, ChangeKind::Rename, crate::blast::DEFAULT_DEPTH, Arc::new(crate::blast::Derived::new()), &mut syntax)
             .run("src/api/structures/IBbsArticle.ts#IBbsArticle", 0)
             .unwrap();
         assert!(r.pending_count() * 2 > texts.len(), "{} of {} files parsed", texts.len() - r.pending_count(), texts.len());
@@ -854,8 +839,7 @@ mod tests {
         // A question parses what it needs.
         let hits = ws.analysis().blast("b.ts#b", ChangeKind::Signature, true, 1).unwrap();
         assert!(hits.impacted.is_empty() && ws.pending() > 0, "{}", ws.pending());
-        assert_eq!(ws.fill_some(1).unwrap(), ws.pending());
-        while ws.fill_some(1).unwrap() > 0 {}
+        ws.settle().unwrap();
         assert_eq!(ws.pending(), 0);
         let mut fresh = Workspace::open(dir.path()).unwrap();
         let again = fresh.refresh_first(&NoProgress).unwrap();
